@@ -1,0 +1,9 @@
+/** One measured figure of a benchmark, shown beside this machine's own limit where one applies. */
+export interface BenchRow {
+  name: string;
+  value: number;
+  unit: string;
+  /** The machine's limit for the same kind of work, measured in the same run (e.g. loopback TCP MB/s). */
+  limit?: number;
+  note?: string;
+}
