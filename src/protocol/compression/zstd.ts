@@ -1,0 +1,97 @@
+/**
+ * zstd (codec 4) through @bokuweb/zstd-wasm (Node 20's zlib has no zstd). The wasm module loads
+ * asynchronously: it starts loading when this module is imported, and `zstdReady()` resolves once it can be
+ * used; calling the sync functions before that throws a clear error.
+ *
+ * Java clients (zstd-jni streaming) write frames without a content size, so decompression cannot always
+ * size its output up front: it then grows the output buffer until the frame fits or the limit is reached.
+ * One frame per batch is supported, which is what Kafka clients write.
+ */
+import { compress, decompress, init } from '@bokuweb/zstd-wasm';
+import { CompressionError, type CompressOptions } from './types.js';
+
+const ZSTD_MAGIC = 0xfd2fb528;
+const DEFAULT_LEVEL = 3;
+
+let loaded = false;
+let loadError: unknown;
+const loading: Promise<void> = init().then(
+  () => {
+    loaded = true;
+  },
+  (e: unknown) => {
+    loadError = e;
+  },
+);
+
+/** Resolves when zstd can be used; rejects if the wasm module failed to load. */
+export async function zstdReady(): Promise<void> {
+  await loading;
+  if (!loaded) throw new CompressionError('zstd', 'the zstd wasm module failed to load', false, { cause: loadError });
+}
+
+function assertLoaded(): void {
+  if (!loaded) {
+    throw new CompressionError('zstd', 'zstd is still loading: `await initCompression()` once before using zstd');
+  }
+}
+
+/**
+ * The Frame_Content_Size the frame header declares (RFC 8878 §3.1.1.1), or undefined when absent.
+ * Throws if the input is not a zstd frame.
+ */
+export function zstdDeclaredSize(data: Buffer): number | undefined {
+  if (data.length < 6 || data.readUInt32LE(0) !== ZSTD_MAGIC) throw new CompressionError('zstd', 'not a zstd frame (bad magic)');
+  const descriptor = data[4]!;
+  const fcsFlag = descriptor >> 6;
+  const singleSegment = (descriptor >> 5) & 1;
+  const dictIdSize = [0, 1, 2, 4][descriptor & 3]!;
+  const fcsSize = fcsFlag === 0 ? singleSegment : [0, 2, 4, 8][fcsFlag]!;
+  if (fcsSize === 0) return undefined;
+  const at = 5 + (singleSegment ? 0 : 1) + dictIdSize;
+  if (data.length < at + fcsSize) throw new CompressionError('zstd', 'frame header truncated');
+  switch (fcsSize) {
+    case 1:
+      return data[at]!;
+    case 2:
+      return data.readUInt16LE(at) + 256;
+    case 4:
+      return data.readUInt32LE(at);
+    default:
+      return Number(data.readBigUInt64LE(at));
+  }
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export function zstdCompress(data: Buffer, options: CompressOptions = {}): Buffer {
+  assertLoaded();
+  return asBuffer(compress(data, options.level ?? DEFAULT_LEVEL));
+}
+
+export function zstdDecompress(data: Buffer, maxBytes: number): Buffer {
+  assertLoaded();
+  const declared = zstdDeclaredSize(data);
+  if (declared !== undefined) {
+    if (declared > maxBytes) throw new CompressionError('zstd', `frame declares ${declared} bytes, over the ${maxBytes} limit`, true);
+    try {
+      return asBuffer(decompress(data));
+    } catch (e) {
+      throw new CompressionError('zstd', (e as Error).message, false, { cause: e });
+    }
+  }
+  // Unknown size: try a generous guess and double it until the frame fits.
+  let capacity = Math.min(maxBytes, Math.max(1 << 20, data.length * 8));
+  for (;;) {
+    try {
+      return asBuffer(decompress(data, { defaultHeapSize: capacity }));
+    } catch (e) {
+      if (capacity >= maxBytes) {
+        throw new CompressionError('zstd', `cannot decompress within ${maxBytes} bytes: ${(e as Error).message}`, false, { cause: e });
+      }
+      capacity = Math.min(maxBytes, capacity * 2);
+    }
+  }
+}
