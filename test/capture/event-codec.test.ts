@@ -25,7 +25,7 @@ describe('event codec', () => {
 
   it.each(arrays.map((a) => [a.constructor.name, a] as const))('round-trips %s as the same typed array', (_, array) => {
     for (const time of [0, 5, 200, 70_000, 2 ** 32 - 1, 2 ** 40]) {
-      const bytes = encodeEvent(messages(time, array));
+      const bytes = encodeEvent(messages(time, array as ArrayLike<unknown>));
       const back = decodeEvent(bytes, where);
       expect(back.kind).toBe('messages');
       if (back.kind !== 'messages') return;
