@@ -117,7 +117,7 @@ export function replay<T, D>(iterators: Iterable<EventIterator<T, D>>, options: 
       emitFrontier(event.updates);
     };
 
-    const emitFrontier = (changes: (readonly [T, number])[]): void => {
+    const emitFrontier = (changes: readonly (readonly [T, number])[]): void => {
       const moved = global.update(changes);
       if (moved.length > 0) subscriber.next({ kind: 'progress', updates: moved });
     };
