@@ -117,7 +117,7 @@ describe('kafkajs interop', () => {
   });
 
   it('kafkajs and we produce byte-identical uncompressed batches for the same input', async () => {
-    const records = [
+    const records: Omit<KafkajsRecordInput, 'offsetDelta'>[] = [
       { key: Buffer.from('k1'), value: Buffer.from('v1'), timestampDelta: 0, headers: { a: Buffer.from('1') } },
       { key: null, value: Buffer.alloc(8192, 7), timestampDelta: 3, headers: {} },
     ];
