@@ -7,6 +7,8 @@
  * This is also the wire representation, so capture is a pass-through and replay a merge.
  */
 
+import type { Observable } from 'rxjs';
+
 /** A batch of records: a plain array, or a typed array for numbers (which travels without per-number cost). */
 export type Batch<D> = readonly D[] | ArrayLike<D>;
 
@@ -29,4 +31,12 @@ export function messages<T, D>(time: T, data: Batch<D>): MessagesEvent<T, D> {
 
 export function progress<T>(updates: ReadonlyArray<readonly [T, number]>): ProgressEvent<T> {
   return { kind: 'progress', updates };
+}
+
+/** A progress-carrying stream: data batches and frontier changes in one Observable. */
+export type Stream<T, D> = Observable<Event<T, D>>;
+
+/** Number of records in a batch. */
+export function batchLength<D>(batch: Batch<D>): number {
+  return batch.length;
 }
