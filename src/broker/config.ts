@@ -1,0 +1,227 @@
+/**
+ * Every broker setting: its default, its validation, its command-line flag and its help text, in one table.
+ *
+ * `resolveConfig` turns a partial object (library use) into a complete, validated `BrokerConfig`;
+ * `parseBrokerArgs` does the same from `kafkaesque broker` arguments. Kafka's own setting names are given in
+ * the help text where one exists, so users can map what they know.
+ */
+import { parseArgs } from 'node:util';
+
+export type FsyncPolicy = 'never' | 'interval' | 'always';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface BrokerConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** Host clients are told to connect to (Metadata); null = the bound host. */
+  advertisedHost: string | null;
+  /** Port clients are told to connect to; null = the bound port. */
+  advertisedPort: number | null;
+  autoCreateTopics: boolean;
+  numPartitions: number;
+  segmentBytes: number;
+  segmentMs: number;
+  retentionMs: number;
+  retentionBytes: number;
+  retentionCheckIntervalMs: number;
+  fsync: FsyncPolicy;
+  flushIntervalMs: number;
+  maxMessageBytes: number;
+  maxRequestSize: number;
+  maxConnections: number;
+  connectionsMaxIdleMs: number;
+  partialFrameTimeoutMs: number;
+  logAppendTime: boolean;
+  logLevel: LogLevel;
+}
+
+/** A bad setting; the message names the flag and says what is allowed. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Kind = 'string' | 'int' | 'bytes' | 'duration' | 'boolean' | 'enum';
+
+interface OptionSpec<K extends keyof BrokerConfig = keyof BrokerConfig> {
+  key: K;
+  flag: string;
+  kind: Kind;
+  default: BrokerConfig[K];
+  help: string;
+  min?: number;
+  max?: number;
+  /** -1 allowed as "unlimited" in addition to [min, max]. */
+  unlimited?: boolean;
+  values?: readonly string[];
+  nullable?: boolean;
+}
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const INT32_MAX = 2 ** 31 - 1;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const FSYNC_POLICIES = ['never', 'interval', 'always'] as const;
+
+export const CONFIG_OPTIONS: readonly OptionSpec[] = [
+  { key: 'host', flag: 'host', kind: 'string', default: '127.0.0.1', help: 'interface to bind (0.0.0.0 for all)' },
+  { key: 'port', flag: 'port', kind: 'int', default: 9092, min: 0, max: 65535, help: 'TCP port; 0 picks a free one' },
+  { key: 'dataDir', flag: 'data-dir', kind: 'string', default: './kafkaesque-data', help: 'directory for topic logs and the catalog' },
+  { key: 'advertisedHost', flag: 'advertised-host', kind: 'string', default: null, nullable: true, help: 'host given to clients in Metadata (default: the bound host)' },
+  { key: 'advertisedPort', flag: 'advertised-port', kind: 'int', default: null, nullable: true, min: 1, max: 65535, help: 'port given to clients in Metadata (default: the bound port)' },
+  { key: 'autoCreateTopics', flag: 'auto-create-topics', kind: 'boolean', default: true, help: 'create unknown topics on Metadata requests that allow it (auto.create.topics.enable)' },
+  { key: 'numPartitions', flag: 'num-partitions', kind: 'int', default: 1, min: 1, max: 100_000, help: 'partitions of auto-created topics and of CreateTopics with -1 (num.partitions)' },
+  { key: 'segmentBytes', flag: 'segment-bytes', kind: 'bytes', default: GiB, min: 1024, max: INT32_MAX, help: 'roll a segment at this size (segment.bytes); suffixes k, m, g' },
+  { key: 'segmentMs', flag: 'segment-ms', kind: 'duration', default: 7 * DAY, min: 1, help: 'roll a segment this old (segment.ms); suffixes ms, s, m, h, d' },
+  { key: 'retentionMs', flag: 'retention-ms', kind: 'duration', default: 7 * DAY, min: 1, unlimited: true, help: 'delete segments older than this; -1 keeps forever (retention.ms)' },
+  { key: 'retentionBytes', flag: 'retention-bytes', kind: 'bytes', default: -1, min: 0, unlimited: true, help: 'per-partition size above which old segments are deleted; -1 unlimited (retention.bytes)' },
+  { key: 'retentionCheckIntervalMs', flag: 'retention-check-interval-ms', kind: 'duration', default: 5 * MINUTE, min: 10, help: 'how often retention runs (log.retention.check.interval.ms)' },
+  { key: 'fsync', flag: 'fsync', kind: 'enum', default: 'never', values: FSYNC_POLICIES, help: 'when to force writes to disk: never (OS decides, as Kafka), interval, always' },
+  { key: 'flushIntervalMs', flag: 'flush-interval-ms', kind: 'duration', default: SECOND, min: 1, help: 'fsync period with --fsync interval (flush.ms)' },
+  { key: 'maxMessageBytes', flag: 'max-message-bytes', kind: 'bytes', default: MiB + 12, min: 64, max: INT32_MAX, help: 'largest record batch accepted (max.message.bytes)' },
+  { key: 'maxRequestSize', flag: 'max-request-size', kind: 'bytes', default: 100 * MiB, min: 1024, max: INT32_MAX, help: 'largest request frame; bigger ones close the connection (socket.request.max.bytes)' },
+  { key: 'maxConnections', flag: 'max-connections', kind: 'int', default: 1000, min: 1, max: 1_000_000, help: 'connections beyond this are closed at accept (max.connections)' },
+  { key: 'connectionsMaxIdleMs', flag: 'connections-max-idle-ms', kind: 'duration', default: 10 * MINUTE, min: 10, help: 'close connections idle this long (connections.max.idle.ms)' },
+  { key: 'partialFrameTimeoutMs', flag: 'partial-frame-timeout-ms', kind: 'duration', default: 30 * SECOND, min: 10, help: 'close a connection whose request frame stays half-sent this long' },
+  { key: 'logAppendTime', flag: 'log-append-time', kind: 'boolean', default: false, help: 'stamp batches with the broker time (message.timestamp.type=LogAppendTime)' },
+  { key: 'logLevel', flag: 'log-level', kind: 'enum', default: 'info', values: LOG_LEVELS, help: 'pino log level (logs go to stderr)' },
+];
+
+export const DEFAULT_CONFIG: Readonly<BrokerConfig> = Object.freeze(
+  Object.fromEntries(CONFIG_OPTIONS.map((o) => [o.key, o.default])) as unknown as BrokerConfig,
+);
+
+const SIZE_SUFFIX: Record<string, number> = { '': 1, b: 1, k: KiB, kb: KiB, kib: KiB, m: MiB, mb: MiB, mib: MiB, g: GiB, gb: GiB, gib: GiB };
+const TIME_SUFFIX: Record<string, number> = { '': 1, ms: 1, s: SECOND, m: MINUTE, h: HOUR, d: DAY };
+
+function parseScaled(text: string, suffixes: Record<string, number>, spec: OptionSpec): number {
+  const m = /^(-?\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text.trim());
+  const scale = m ? suffixes[(m[2] ?? '').toLowerCase()] : undefined;
+  if (!m || scale === undefined) {
+    const units = Object.keys(suffixes).filter(Boolean).join(', ');
+    throw new ConfigError(`--${spec.flag}: "${text}" is not a number (optional suffix: ${units})`);
+  }
+  return Math.round(Number(m[1]) * scale);
+}
+
+/** Converts one raw value (CLI text or a library value) to the option's type and checks its range. */
+function coerce(spec: OptionSpec, raw: unknown): unknown {
+  if (raw === null && spec.nullable) return null;
+  const where = `--${spec.flag} (${spec.key})`;
+  switch (spec.kind) {
+    case 'string': {
+      if (typeof raw !== 'string' || raw.length === 0) throw new ConfigError(`${where} must be a non-empty string`);
+      return raw;
+    }
+    case 'boolean': {
+      if (typeof raw === 'boolean') return raw;
+      if (raw === 'true' || raw === '1' || raw === 'yes') return true;
+      if (raw === 'false' || raw === '0' || raw === 'no') return false;
+      throw new ConfigError(`${where} must be true or false, got ${JSON.stringify(raw)}`);
+    }
+    case 'enum': {
+      if (typeof raw !== 'string' || !spec.values?.includes(raw)) {
+        throw new ConfigError(`${where} must be one of ${spec.values?.join('|')}, got ${JSON.stringify(raw)}`);
+      }
+      return raw;
+    }
+    case 'int':
+    case 'bytes':
+    case 'duration': {
+      let n: number;
+      if (typeof raw === 'number') n = raw;
+      else if (typeof raw === 'string' && spec.kind === 'int' && /^-?\d+$/.test(raw.trim())) n = Number(raw);
+      else if (typeof raw === 'string' && spec.kind !== 'int') n = parseScaled(raw, spec.kind === 'bytes' ? SIZE_SUFFIX : TIME_SUFFIX, spec);
+      else throw new ConfigError(`${where} must be an integer, got ${JSON.stringify(raw)}`);
+      if (!Number.isSafeInteger(n)) throw new ConfigError(`${where} must be an integer, got ${String(raw)}`);
+      if (spec.unlimited && n === -1) return n;
+      const min = spec.min ?? Number.MIN_SAFE_INTEGER;
+      const max = spec.max ?? Number.MAX_SAFE_INTEGER;
+      if (n < min || n > max) {
+        const range = spec.max === undefined ? `≥ ${min}` : `between ${min} and ${max}`;
+        throw new ConfigError(`${where} must be ${range}${spec.unlimited ? ' (or -1 for unlimited)' : ''}, got ${n}`);
+      }
+      return n;
+    }
+  }
+}
+
+/** Fills defaults and validates. Unknown keys are an error, so typos do not silently fall back to defaults. */
+export function resolveConfig(partial: Partial<BrokerConfig> = {}): BrokerConfig {
+  const known = new Set<string>(CONFIG_OPTIONS.map((o) => o.key));
+  for (const key of Object.keys(partial)) {
+    if (!known.has(key)) throw new ConfigError(`unknown broker option "${key}" (known: ${[...known].join(', ')})`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const spec of CONFIG_OPTIONS) {
+    const raw = (partial as Record<string, unknown>)[spec.key];
+    out[spec.key] = raw === undefined ? spec.default : coerce(spec, raw);
+  }
+  const config = out as unknown as BrokerConfig;
+  if (config.maxMessageBytes > config.maxRequestSize) {
+    throw new ConfigError(`--max-message-bytes (${config.maxMessageBytes}) cannot exceed --max-request-size (${config.maxRequestSize})`);
+  }
+  return config;
+}
+
+/** Parses `kafkaesque broker` arguments. Throws ConfigError on unknown flags, bad values or positionals. */
+export function parseBrokerArgs(argv: readonly string[]): BrokerConfig & { help: boolean } {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
+  for (const spec of CONFIG_OPTIONS) options[spec.flag] = { type: 'string' };
+  // parseArgs treats "-1" as an option; join negative numbers to their flag so `--retention-ms -1` works.
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    if (a.startsWith('--') && !a.includes('=') && next !== undefined && /^-\d/.test(next)) {
+      args.push(`${a}=${next}`);
+      i++;
+    } else args.push(a);
+  }
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args, options, allowPositionals: false, strict: true });
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  if (values.help) return { ...DEFAULT_CONFIG, help: true };
+  const partial: Record<string, unknown> = {};
+  for (const spec of CONFIG_OPTIONS) {
+    const v = values[spec.flag];
+    if (v !== undefined) partial[spec.key] = v;
+  }
+  return { ...resolveConfig(partial as Partial<BrokerConfig>), help: false };
+}
+
+function formatDefault(spec: OptionSpec): string {
+  const v = spec.default;
+  if (v === null) return '(none)';
+  if (typeof v === 'number' && spec.kind === 'bytes' && v > 0) {
+    if (v % GiB === 0) return `${v / GiB}g`;
+    if (v % MiB === 0) return `${v / MiB}m`;
+  }
+  if (typeof v === 'number' && spec.kind === 'duration' && v > 0) {
+    if (v % DAY === 0) return `${v / DAY}d`;
+    if (v % HOUR === 0) return `${v / HOUR}h`;
+    if (v % MINUTE === 0) return `${v / MINUTE}m`;
+    if (v % SECOND === 0) return `${v / SECOND}s`;
+  }
+  return String(v);
+}
+
+/** The options part of `kafkaesque broker --help`: every option with its default. */
+export function brokerOptionsHelp(): string {
+  const rows = CONFIG_OPTIONS.map((o) => [`--${o.flag} <${o.kind === 'enum' ? o.values?.join('|') : o.kind}>`, o.help, formatDefault(o)] as const);
+  const width = Math.max(...rows.map((r) => r[0].length)) + 2;
+  return rows.map(([flag, help, def]) => `  ${flag.padEnd(width)}${help} [default: ${def}]`).join('\n');
+}
