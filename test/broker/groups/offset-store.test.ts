@@ -25,7 +25,7 @@ describe('FramedLog', () => {
     const good = fs.statSync(file).size;
     // Corrupt the CRC of the last frame's payload and add half a frame of garbage.
     const data = fs.readFileSync(file);
-    data[data.length - 1] ^= 0xff;
+    data[data.length - 1] = data[data.length - 1]! ^ 0xff;
     fs.writeFileSync(file, Buffer.concat([data, Buffer.from([0, 0, 0])]));
     const loaded = FramedLog.open(file);
     expect(loaded.payloads.map((p) => p.toString())).toEqual(['one', 'two']);
