@@ -1,0 +1,307 @@
+/**
+ * One client connection: framing, header parsing, dispatch to handlers, in-order responses, limits.
+ *
+ * Requests are dispatched as soon as they arrive (so a pipelined Produce does not wait for a parked Fetch to
+ * be *started*), but responses leave strictly in request order: each request takes a slot in a queue and
+ * the queue is flushed from its head. Memory is bounded by pausing the socket while responses are not
+ * drained or too many requests are in flight.
+ */
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { Reader, Writer } from '../protocol/primitives.js';
+import { readRequestHeader, requestHeaderVersion, responseHeaderVersion, writeResponseHeader } from '../protocol/headers.js';
+import type { BrokerContext, RequestContext } from './context.js';
+import { FrameReader } from './frame-reader.js';
+import type { Handler } from './handlers/handler.js';
+import { apiVersionsUnsupportedReply } from './handlers/api-versions.js';
+
+const API_VERSIONS_KEY = 18;
+const UNSUPPORTED_VERSION = 35;
+const UNKNOWN_SERVER_ERROR = -1;
+/** Requests a client may have in flight on one connection before we stop reading from it. */
+const MAX_IN_FLIGHT = 256;
+
+interface Slot {
+  done: boolean;
+  /** Encoded response frame (size prefix first), or null for "no response". */
+  chunks: Buffer[] | null;
+}
+
+export interface ConnectionDeps {
+  broker: BrokerContext;
+  handlers: ReadonlyMap<number, Handler>;
+  logger: Logger;
+  onClosed(conn: Connection): void;
+}
+
+export class Connection {
+  readonly peer: string;
+  private readonly reader: FrameReader;
+  private readonly queue: Slot[] = [];
+  private readonly abort = new AbortController();
+  private readonly log: Logger;
+  private clientId: string | null = null;
+  private closed = false;
+  private writeBlocked = false;
+  private timeoutMode: 'idle' | 'partial' = 'idle';
+  private drainWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly deps: ConnectionDeps,
+  ) {
+    this.peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.log = deps.logger.child({ peer: this.peer });
+    const cfg = deps.broker.config;
+    this.reader = new FrameReader(cfg.maxRequestSize);
+    socket.setNoDelay(true);
+    socket.setTimeout(cfg.connectionsMaxIdleMs);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('timeout', () => this.onTimeout());
+    socket.on('drain', () => {
+      this.writeBlocked = false;
+      this.updateFlow();
+    });
+    socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
+    socket.on('close', () => this.onSocketClosed());
+    this.log.debug('connection opened');
+  }
+
+  /** Stops reading, lets in-flight requests finish (parked fetches return early) and closes. */
+  async shutdown(graceMs: number): Promise<void> {
+    if (this.closed) return;
+    this.socket.pause();
+    this.abort.abort();
+    const drained = new Promise<void>((resolve) => {
+      if (this.queue.length === 0) resolve();
+      else this.drainWaiters.push(resolve);
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+    await Promise.race([drained, grace]);
+    clearTimeout(timer);
+    if (!this.closed) {
+      await new Promise<void>((resolve) => {
+        this.socket.once('close', () => resolve());
+        this.socket.end();
+        setTimeout(() => this.socket.destroy(), 1000).unref();
+      });
+    }
+  }
+
+  /** Closes this connection only, after logging why (once). */
+  private fail(reason: string, details: Record<string, unknown> = {}): void {
+    if (this.closed) return;
+    this.log.warn({ ...details, clientId: this.clientId }, `closing connection: ${reason}`);
+    this.destroy();
+  }
+
+  private destroy(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.abort.abort();
+    this.socket.destroy();
+  }
+
+  private onSocketClosed(): void {
+    this.closed = true;
+    this.abort.abort();
+    this.queue.length = 0;
+    for (const w of this.drainWaiters.splice(0)) w();
+    this.log.debug('connection closed');
+    this.deps.onClosed(this);
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    const problem = this.reader.push(chunk, (frame) => {
+      this.onFrame(frame);
+      return !this.closed;
+    });
+    if (problem) {
+      if (problem.kind === 'too-large') {
+        this.fail('request size above the limit (raise --max-request-size if this is legitimate)', { size: problem.size, limit: problem.limit });
+      } else {
+        this.fail('negative request size', { size: problem.size });
+      }
+      return;
+    }
+    if (this.closed) return;
+    // A frame left half-sent gets the (shorter) stall timeout; at a frame boundary the idle timeout applies.
+    const mode = this.reader.pendingBytes > 0 ? 'partial' : 'idle';
+    if (mode !== this.timeoutMode) {
+      this.timeoutMode = mode;
+      const cfg = this.deps.broker.config;
+      this.socket.setTimeout(mode === 'partial' ? cfg.partialFrameTimeoutMs : cfg.connectionsMaxIdleMs);
+    }
+  }
+
+  private onTimeout(): void {
+    if (this.timeoutMode === 'partial') {
+      this.fail('request frame stalled half-sent', { bufferedBytes: this.reader.pendingBytes });
+    } else if (this.queue.length === 0) {
+      this.log.info('closing idle connection');
+      this.destroy();
+    }
+    // Otherwise requests are still in flight (e.g. a parked fetch): the next write re-arms the timer.
+  }
+
+  private onFrame(frame: Buffer): void {
+    if (frame.length < 8) {
+      this.fail('request frame too short for a header', { size: frame.length });
+      return;
+    }
+    const apiKey = frame.readInt16BE(0);
+    const apiVersion = frame.readInt16BE(2);
+    const handler = this.deps.handlers.get(apiKey);
+    if (!handler) {
+      // Kafka closes the connection on an API key it does not know; clients never send unadvertised keys.
+      this.fail('unknown or unsupported API key', { apiKey, apiVersion });
+      return;
+    }
+    const codec = handler.codec;
+    let header;
+    const r = new Reader(frame);
+    try {
+      header = readRequestHeader(r, requestHeaderVersion(apiKey, apiVersion));
+    } catch (err) {
+      this.fail('malformed request header', { apiKey, apiVersion, err: (err as Error).message });
+      return;
+    }
+    this.clientId = header.clientId;
+    const { correlationId } = header;
+    const supported = apiVersion >= handler.minVersion && apiVersion <= handler.maxVersion;
+
+    if (!supported && apiKey === API_VERSIONS_KEY) {
+      // Clients retry lower after this v0-format reply (KIP-511); it lists our ranges.
+      const res = apiVersionsUnsupportedReply(this.deps.broker);
+      this.enqueueValue(handler, 0, correlationId, res, 0);
+      return;
+    }
+    const decodable = apiVersion >= codec.minVersion && apiVersion <= codec.maxVersion;
+    if (!supported && (!decodable || !handler.errorResponse)) {
+      this.fail(`unsupported ${codec.name} version ${apiVersion} (we serve ${handler.minVersion}-${handler.maxVersion})`, { apiKey, apiVersion });
+      return;
+    }
+    let req: unknown;
+    try {
+      req = codec.readRequest(r, apiVersion);
+    } catch (err) {
+      this.fail(`malformed ${codec.name} v${apiVersion} request`, { err: (err as Error).message });
+      return;
+    }
+    if (!supported) {
+      const message = `${codec.name} v${apiVersion} is not supported; this broker serves v${handler.minVersion}-v${handler.maxVersion}`;
+      this.log.info({ apiKey, apiVersion }, message);
+      this.enqueueValue(handler, apiVersion, correlationId, handler.errorResponse!(req, apiVersion, UNSUPPORTED_VERSION, message));
+      return;
+    }
+
+    const ctx: RequestContext = {
+      broker: this.deps.broker,
+      logs: this.deps.broker.logs,
+      config: this.deps.broker.config,
+      apiKey,
+      apiVersion,
+      correlationId,
+      clientId: header.clientId,
+      peer: this.peer,
+      logger: this.log,
+      signal: this.abort.signal,
+    };
+    let result: unknown;
+    try {
+      result = handler.handle(ctx, req, apiVersion);
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    if (result instanceof Promise) {
+      const slot = this.pushSlot();
+      result.then(
+        (res) => this.complete(slot, handler, apiVersion, correlationId, res),
+        (err: unknown) => this.completeWithFailure(slot, handler, req, apiVersion, correlationId, err),
+      );
+    } else {
+      this.enqueueValue(handler, apiVersion, correlationId, result);
+    }
+  }
+
+  private completeWithFailure(slot: Slot, handler: Handler, req: unknown, version: number, correlationId: number, err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    if (!handler.errorResponse) {
+      this.log.error({ err }, `${handler.codec.name} handler failed`);
+      this.fail('handler failed and the API has no error response');
+      return;
+    }
+    this.log.error({ err }, `${handler.codec.name} handler failed; answering UNKNOWN_SERVER_ERROR`);
+    const code = typeof (err as { code?: unknown })?.code === 'number' ? (err as { code: number }).code : UNKNOWN_SERVER_ERROR;
+    this.complete(slot, handler, version, correlationId, handler.errorResponse(req, version, code, message));
+  }
+
+  private pushSlot(): Slot {
+    const slot: Slot = { done: false, chunks: null };
+    this.queue.push(slot);
+    this.updateFlow();
+    return slot;
+  }
+
+  private enqueueValue(handler: Handler, version: number, correlationId: number, res: unknown, headerVersion?: number): void {
+    const slot = this.pushSlot();
+    this.complete(slot, handler, version, correlationId, res, headerVersion);
+  }
+
+  private complete(slot: Slot, handler: Handler, version: number, correlationId: number, res: unknown, headerVersion?: number): void {
+    if (this.closed) return;
+    slot.done = true;
+    if (res !== null && res !== undefined) {
+      try {
+        slot.chunks = this.encode(handler, version, correlationId, res, headerVersion);
+      } catch (err) {
+        this.log.error({ err }, `failed to encode ${handler.codec.name} v${version} response`);
+        this.fail('response encoding failed');
+        return;
+      }
+    }
+    this.flush();
+  }
+
+  private encode(handler: Handler, version: number, correlationId: number, res: unknown, headerVersion?: number): Buffer[] {
+    const w = new Writer();
+    w.int32(0); // size prefix, patched below
+    writeResponseHeader(w, headerVersion ?? responseHeaderVersion(handler.codec.apiKey, version), correlationId);
+    handler.codec.writeResponse(w, version, res);
+    w.patchInt32(0, w.length - 4);
+    return w.toChunks();
+  }
+
+  /** Writes every finished response at the head of the queue, in order, corked into one syscall. */
+  private flush(): void {
+    let i = 0;
+    let corked = false;
+    while (i < this.queue.length && this.queue[i]!.done) {
+      const chunks = this.queue[i]!.chunks;
+      if (chunks) {
+        if (!corked) {
+          this.socket.cork();
+          corked = true;
+        }
+        for (const c of chunks) {
+          if (!this.socket.write(c)) this.writeBlocked = true;
+        }
+      }
+      i++;
+    }
+    if (i > 0) this.queue.splice(0, i);
+    if (corked) this.socket.uncork();
+    this.updateFlow();
+    if (this.queue.length === 0) for (const w of this.drainWaiters.splice(0)) w();
+  }
+
+  /** Reads only while responses drain and the in-flight queue is short: bounded memory per connection. */
+  private updateFlow(): void {
+    if (this.closed || this.abort.signal.aborted) return;
+    const stop = this.writeBlocked || this.queue.length >= MAX_IN_FLIGHT;
+    if (stop && !this.socket.isPaused()) this.socket.pause();
+    else if (!stop && this.socket.isPaused()) this.socket.resume();
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * What a request handler can reach: the broker-wide state (`ctx.broker`) and facts about this request.
+ *
+ * Other parts of the broker (group coordinator, producer-id manager, ...) hang their state on
+ * `BrokerServices` through declaration merging, e.g. in their own module:
+ *
+ *   declare module '../context.js' { interface BrokerServices { groups: GroupCoordinator } }
+ *
+ * and are started by a `ServiceStarter` registered in `services.ts`.
+ */
+import type { Logger } from 'pino';
+import type { BrokerConfig } from './config.js';
+import type { LogManager } from './log/log-manager.js';
+import type { Topics } from './topics.js';
+
+/** Optional services added by other modules (see the file comment). */
+export interface BrokerServices {
+  /** Idempotent/transactional producer checks on the produce path (issue 4). */
+  produceGuard: ProduceGuard;
+}
+
+/**
+ * Consulted by Produce for every partition's records, synchronously and in request order, right before the
+ * append is queued (so sequence checks and appends cannot interleave across requests).
+ */
+export interface ProduceGuard {
+  /**
+   * null: append. `{ errorCode }`: reject this partition's records with that code (and message, v8+).
+   * `{ duplicateOf }`: an exact retry of an appended batch; answer with that base offset, append nothing.
+   */
+  beforeAppend(topic: string, partition: number, records: Buffer): { errorCode: number; message?: string } | { duplicateOf: bigint } | null;
+  /** After a successful append, with the offset the batch got. */
+  afterAppend?(topic: string, partition: number, records: Buffer, baseOffset: bigint): void;
+}
+
+export interface BrokerContext {
+  readonly config: BrokerConfig;
+  readonly logs: LogManager;
+  /** Topic catalog operations on top of `logs` (lookup by name or id, create, delete, grow). */
+  readonly topics: Topics;
+  readonly logger: Logger;
+  /** This broker's node id in Metadata and friends: a single-node cluster, always 0. */
+  readonly nodeId: number;
+  readonly clusterId: string;
+  /** Where clients should connect (Metadata, DescribeCluster). */
+  readonly advertisedHost: string;
+  readonly advertisedPort: number;
+  readonly services: Partial<BrokerServices>;
+  /** The registered handlers' version ranges, as ApiVersions advertises them. */
+  readonly apis: ReadonlyArray<ApiRange>;
+}
+
+export interface ApiRange {
+  readonly apiKey: number;
+  readonly minVersion: number;
+  readonly maxVersion: number;
+}
+
+export interface RequestContext {
+  readonly broker: BrokerContext;
+  /** Shortcuts for `broker.logs` / `broker.config`. */
+  readonly logs: LogManager;
+  readonly config: BrokerConfig;
+  readonly apiKey: number;
+  readonly apiVersion: number;
+  readonly correlationId: number;
+  readonly clientId: string | null;
+  /** `host:port` of the client. */
+  readonly peer: string;
+  /** Logger bound to this connection (peer, clientId). */
+  readonly logger: Logger;
+  /** Aborted when the connection closes, so parked requests can give up early. */
+  readonly signal: AbortSignal;
+}

@@ -1,0 +1,54 @@
+/**
+ * CreatePartitions (key 37), v0–3: grows a topic to `count` partitions (never shrinks). Assignments, when
+ * given, may only name this broker.
+ */
+import { ErrorCode } from '../../protocol/errors.js';
+import { CreatePartitions, type CreatePartitionsRequest, type CreatePartitionsResponse } from '../../protocol/messages/create-partitions.js';
+import type { RequestContext } from '../context.js';
+import { defineHandler } from './handler.js';
+
+type TopicIn = CreatePartitionsRequest['topics'][number];
+type Out = CreatePartitionsResponse['results'][number];
+
+async function grow(ctx: RequestContext, t: TopicIn, validateOnly: boolean): Promise<Out> {
+  const fail = (errorCode: number, errorMessage: string): Out => ({ name: t.name, errorCode, errorMessage });
+  const info = ctx.broker.topics.get(t.name);
+  if (!info) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no topic named "${t.name}"`);
+  if (t.count <= info.partitions) {
+    return fail(ErrorCode.INVALID_PARTITIONS, `topic "${t.name}" has ${info.partitions} partitions; the new count (${t.count}) must be larger`);
+  }
+  if (t.count > 100_000) return fail(ErrorCode.INVALID_PARTITIONS, `partition count ${t.count} is too large`);
+  const added = t.count - info.partitions;
+  if (t.assignments !== null) {
+    const ok = t.assignments.length === added && t.assignments.every((a) => a.brokerIds.length === 1 && a.brokerIds[0] === ctx.broker.nodeId);
+    if (!ok) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `give ${added} assignments, each naming only broker ${ctx.broker.nodeId}`);
+  }
+  if (validateOnly) return { name: t.name, errorCode: 0, errorMessage: null };
+  try {
+    await ctx.broker.topics.addPartitions(t.name, t.count);
+    ctx.logger.info({ topic: t.name, partitions: t.count }, 'added partitions');
+    return { name: t.name, errorCode: 0, errorMessage: null };
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    return fail(typeof code === 'number' ? code : ErrorCode.KAFKA_STORAGE_ERROR, (err as Error).message);
+  }
+}
+
+export const createPartitionsHandler = defineHandler<CreatePartitionsRequest, CreatePartitionsResponse>({
+  codec: CreatePartitions,
+  minVersion: 0,
+  maxVersion: 3,
+  async handle(ctx, req) {
+    const counts = new Map<string, number>();
+    for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
+    const results: Out[] = [];
+    for (const t of req.topics) {
+      if ((counts.get(t.name) ?? 0) > 1) results.push({ name: t.name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'topic listed more than once' });
+      else results.push(await grow(ctx, t, req.validateOnly));
+    }
+    return { throttleTimeMs: 0, results };
+  },
+  errorResponse(req, _version, errorCode, message) {
+    return { throttleTimeMs: 0, results: req.topics.map((t) => ({ name: t.name, errorCode, errorMessage: message })) };
+  },
+});

@@ -1,0 +1,96 @@
+/**
+ * CreateTopics (key 19), v0–7. One node, so replication factor must be 1 or -1 (default) and any manual
+ * assignment may only name broker 0. Partition count -1 means the broker default (or the assignment's
+ * size). validateOnly checks everything and creates nothing. Topic configs are validated per topic.
+ */
+import { ErrorCode } from '../../protocol/errors.js';
+import { ZERO_UUID } from '../../protocol/primitives.js';
+import { CreateTopics, type CreateTopicsRequest, type CreateTopicsResponse } from '../../protocol/messages/create-topics.js';
+import type { RequestContext } from '../context.js';
+import { brokerLogConfig, describeTopicConfigs, storedTopicConfigs, topicConfigProblem } from '../topic-configs.js';
+import { topicNameProblem } from '../topic-name.js';
+import { defineHandler } from './handler.js';
+
+type TopicIn = CreateTopicsRequest['topics'][number];
+type TopicOut = CreateTopicsResponse['topics'][number];
+
+function result(name: string, errorCode: number, errorMessage: string | null, extra: Partial<TopicOut> = {}): TopicOut {
+  return {
+    name,
+    topicId: ZERO_UUID,
+    errorCode,
+    errorMessage,
+    topicConfigErrorCode: 0,
+    numPartitions: -1,
+    replicationFactor: -1,
+    configs: [],
+    ...extra,
+  };
+}
+
+/** Checks one topic; returns its partition count and configs, or an error result. */
+function plan(ctx: RequestContext, t: TopicIn): { partitions: number; configs: Record<string, string> } | TopicOut {
+  const nameProblem = topicNameProblem(t.name);
+  if (nameProblem) return result(t.name, ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
+  if (ctx.broker.topics.get(t.name)) return result(t.name, ErrorCode.TOPIC_ALREADY_EXISTS, `topic "${t.name}" already exists`);
+  if (t.replicationFactor !== -1 && t.replicationFactor !== 1) {
+    return result(t.name, ErrorCode.INVALID_REPLICATION_FACTOR, `replication factor ${t.replicationFactor} is impossible on a single-node broker; use 1 or -1`);
+  }
+  let partitions = t.numPartitions;
+  if (t.assignments.length > 0) {
+    if (t.numPartitions !== -1) return result(t.name, ErrorCode.INVALID_REQUEST, 'give either numPartitions or assignments, not both');
+    const bad = t.assignments.find((a, i) => a.partitionIndex !== i || a.brokerIds.length !== 1 || a.brokerIds[0] !== ctx.broker.nodeId);
+    if (bad) return result(t.name, ErrorCode.INVALID_REPLICA_ASSIGNMENT, `assignments must list partitions 0..n-1, each on broker ${ctx.broker.nodeId} only`);
+    partitions = t.assignments.length;
+  }
+  if (partitions === -1) partitions = ctx.config.numPartitions;
+  if (partitions < 1 || partitions > 100_000) return result(t.name, ErrorCode.INVALID_PARTITIONS, `partition count ${t.numPartitions} must be at least 1 (or -1 for the default)`);
+  const configProblem = topicConfigProblem(t.configs, brokerLogConfig(ctx.config));
+  if (configProblem) return result(t.name, ErrorCode.INVALID_CONFIG, configProblem);
+  return { partitions, configs: storedTopicConfigs(t.configs) };
+}
+
+export const createTopicsHandler = defineHandler<CreateTopicsRequest, CreateTopicsResponse>({
+  codec: CreateTopics,
+  minVersion: 0,
+  maxVersion: 7,
+  async handle(ctx, req) {
+    const counts = new Map<string, number>();
+    for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
+    const topics: TopicOut[] = [];
+    for (const t of req.topics) {
+      if ((counts.get(t.name) ?? 0) > 1) {
+        topics.push(result(t.name, ErrorCode.INVALID_REQUEST, `topic "${t.name}" appears more than once in the request`));
+        continue;
+      }
+      const p = plan(ctx, t);
+      if ('errorCode' in p) {
+        topics.push(p);
+        continue;
+      }
+      const described = describeTopicConfigs(ctx.config, p.configs).map((c) => ({
+        name: c.name,
+        value: c.value,
+        readOnly: c.readOnly,
+        configSource: c.configSource,
+        isSensitive: false,
+      }));
+      if (req.validateOnly) {
+        topics.push(result(t.name, 0, null, { numPartitions: p.partitions, replicationFactor: 1, configs: described }));
+        continue;
+      }
+      try {
+        const info = await ctx.broker.topics.create(t.name, p.partitions, p.configs);
+        ctx.logger.info({ topic: t.name, partitions: p.partitions, configs: p.configs }, 'created topic');
+        topics.push(result(t.name, 0, null, { topicId: info.id, numPartitions: info.partitions, replicationFactor: 1, configs: described }));
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        topics.push(result(t.name, typeof code === 'number' ? code : ErrorCode.UNKNOWN_SERVER_ERROR, (err as Error).message));
+      }
+    }
+    return { throttleTimeMs: 0, topics };
+  },
+  errorResponse(req, _version, errorCode, message) {
+    return { throttleTimeMs: 0, topics: req.topics.map((t) => result(t.name, errorCode, message)) };
+  },
+});

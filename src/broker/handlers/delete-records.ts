@@ -1,0 +1,48 @@
+/**
+ * DeleteRecords (key 21), v0–2: moves a partition's log start offset forward to `offset` (-1: the high
+ * watermark); whole segments below it are removed by the log.
+ */
+import { ErrorCode } from '../../protocol/errors.js';
+import { DeleteRecords, type DeleteRecordsRequest, type DeleteRecordsResponse } from '../../protocol/messages/delete-records.js';
+import type { RequestContext } from '../context.js';
+import { defineHandler } from './handler.js';
+
+type PartitionOut = DeleteRecordsResponse['topics'][number]['partitions'][number];
+
+async function truncate(ctx: RequestContext, topic: string, partitionIndex: number, offset: bigint): Promise<PartitionOut> {
+  const log = ctx.broker.topics.partition(topic, partitionIndex);
+  if (!log) return { partitionIndex, lowWatermark: -1n, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+  const target = offset === -1n ? log.highWatermark : offset;
+  if (target < 0n || target > log.highWatermark) {
+    return { partitionIndex, lowWatermark: log.logStartOffset, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };
+  }
+  try {
+    await log.deleteRecordsBefore(target);
+    return { partitionIndex, lowWatermark: log.logStartOffset, errorCode: 0 };
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    ctx.logger.error({ err, topic, partition: partitionIndex }, 'DeleteRecords failed');
+    return { partitionIndex, lowWatermark: log.logStartOffset, errorCode: typeof code === 'number' ? code : ErrorCode.KAFKA_STORAGE_ERROR };
+  }
+}
+
+export const deleteRecordsHandler = defineHandler<DeleteRecordsRequest, DeleteRecordsResponse>({
+  codec: DeleteRecords,
+  minVersion: 0,
+  maxVersion: 2,
+  async handle(ctx, req) {
+    const topics: DeleteRecordsResponse['topics'] = [];
+    for (const t of req.topics) {
+      const partitions: PartitionOut[] = [];
+      for (const p of t.partitions) partitions.push(await truncate(ctx, t.name, p.partitionIndex, p.offset));
+      topics.push({ name: t.name, partitions });
+    }
+    return { throttleTimeMs: 0, topics };
+  },
+  errorResponse(req, _version, errorCode) {
+    return {
+      throttleTimeMs: 0,
+      topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode })) })),
+    };
+  },
+});

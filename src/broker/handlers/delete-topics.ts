@@ -1,0 +1,49 @@
+/**
+ * DeleteTopics (key 20), v0–6: by name (v0–5 `topicNames`, v6 `topics[].name`) or by topic id (v6).
+ */
+import { ErrorCode } from '../../protocol/errors.js';
+import { ZERO_UUID } from '../../protocol/primitives.js';
+import { DeleteTopics, type DeleteTopicsRequest, type DeleteTopicsResponse } from '../../protocol/messages/delete-topics.js';
+import type { RequestContext } from '../context.js';
+import { defineHandler } from './handler.js';
+
+type Out = DeleteTopicsResponse['responses'][number];
+
+function requested(req: DeleteTopicsRequest, version: number): Array<{ name: string | null; topicId: string }> {
+  if (version >= 6) return req.topics.map((t) => ({ name: t.name, topicId: t.topicId }));
+  return req.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
+}
+
+async function deleteOne(ctx: RequestContext, name: string | null, topicId: string): Promise<Out> {
+  const topics = ctx.broker.topics;
+  const byId = name === null || name === '';
+  const info = byId ? topics.byId(topicId) : topics.get(name);
+  if (!info) {
+    return byId
+      ? { name: null, topicId, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: `no topic with id ${topicId}` }
+      : { name, topicId: ZERO_UUID, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `no topic named "${name}"` };
+  }
+  try {
+    await topics.delete(info.name);
+    ctx.logger.info({ topic: info.name }, 'deleted topic');
+    return { name: info.name, topicId: info.id, errorCode: 0, errorMessage: null };
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    ctx.logger.error({ err, topic: info.name }, 'deleting topic failed');
+    return { name: info.name, topicId: info.id, errorCode: typeof code === 'number' ? code : ErrorCode.KAFKA_STORAGE_ERROR, errorMessage: (err as Error).message };
+  }
+}
+
+export const deleteTopicsHandler = defineHandler<DeleteTopicsRequest, DeleteTopicsResponse>({
+  codec: DeleteTopics,
+  minVersion: 0,
+  maxVersion: 6,
+  async handle(ctx, req, version) {
+    const responses: Out[] = [];
+    for (const t of requested(req, version)) responses.push(await deleteOne(ctx, t.name, t.topicId));
+    return { throttleTimeMs: 0, responses };
+  },
+  errorResponse(req, version, errorCode, message) {
+    return { throttleTimeMs: 0, responses: requested(req, version).map((t) => ({ name: t.name, topicId: t.topicId, errorCode, errorMessage: message })) };
+  },
+});

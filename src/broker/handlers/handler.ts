@@ -1,0 +1,25 @@
+/**
+ * The shape every API handler has. One file per API exports one `Handler`; `handlers/index.ts` lists them,
+ * and ApiVersions advertises exactly the listed ranges.
+ */
+import type { ApiCodec } from '../../protocol/codec.js';
+import type { RequestContext } from '../context.js';
+
+export interface Handler<Req = any, Res = any> {
+  readonly codec: ApiCodec<Req, Res>;
+  /** Inclusive range of versions this handler serves (within the codec's range). */
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  /** Returns the response, or null when none is sent (Produce with acks=0). */
+  handle(ctx: RequestContext, req: Req, version: number): Promise<Res | null> | Res | null;
+  /**
+   * A response carrying `errorCode` for every part of `req`, used for UNSUPPORTED_VERSION and for internal
+   * failures. Without it the server closes the connection instead (as Kafka does when it cannot answer).
+   */
+  errorResponse?(req: Req, version: number, errorCode: number, message: string): Res;
+}
+
+/** Helper so handler files get their request/response types inferred from the codec. */
+export function defineHandler<Req, Res>(h: Handler<Req, Res>): Handler<Req, Res> {
+  return h;
+}

@@ -1,0 +1,46 @@
+/**
+ * The handler registry: one line per API. ApiVersions advertises exactly these keys and ranges, and the
+ * server closes the connection on any key not listed (as Kafka does). To add an API, write
+ * `handlers/<kebab-api>.ts` exporting a `Handler` and list it here.
+ */
+import type { Handler } from './handler.js';
+import { apiVersionsHandler } from './api-versions.js';
+import { createPartitionsHandler } from './create-partitions.js';
+import { createTopicsHandler } from './create-topics.js';
+import { deleteRecordsHandler } from './delete-records.js';
+import { deleteTopicsHandler } from './delete-topics.js';
+import { describeClusterHandler } from './describe-cluster.js';
+import { describeConfigsHandler } from './describe-configs.js';
+import { describeTopicPartitionsHandler } from './describe-topic-partitions.js';
+import { fetchHandler } from './fetch.js';
+import { listOffsetsHandler } from './list-offsets.js';
+import { metadataHandler } from './metadata.js';
+import { produceHandler } from './produce.js';
+
+export const handlers: readonly Handler[] = [
+  produceHandler,
+  fetchHandler,
+  listOffsetsHandler,
+  metadataHandler,
+  apiVersionsHandler,
+  createTopicsHandler,
+  deleteTopicsHandler,
+  deleteRecordsHandler,
+  describeConfigsHandler,
+  createPartitionsHandler,
+  describeClusterHandler,
+  describeTopicPartitionsHandler,
+];
+
+/** Handlers by API key; throws on a key registered twice (a merge mistake worth failing loudly on). */
+export function handlerMap(list: readonly Handler[] = handlers): Map<number, Handler> {
+  const map = new Map<number, Handler>();
+  for (const h of list) {
+    if (map.has(h.codec.apiKey)) throw new Error(`two handlers registered for API key ${h.codec.apiKey} (${h.codec.name})`);
+    if (h.minVersion < h.codec.minVersion || h.maxVersion > h.codec.maxVersion || h.minVersion > h.maxVersion) {
+      throw new Error(`${h.codec.name} handler range ${h.minVersion}-${h.maxVersion} is outside its codec's ${h.codec.minVersion}-${h.codec.maxVersion}`);
+    }
+    map.set(h.codec.apiKey, h);
+  }
+  return map;
+}

@@ -1,0 +1,58 @@
+/**
+ * ListOffsets (key 2), v0–9: earliest (-2), latest (-1), max timestamp (-3, v7+), earliest local (-4,
+ * same as earliest here) and by timestamp through the time index: the first offset whose batch has a
+ * timestamp at or after the one asked for (-1 when there is none, as Kafka).
+ */
+import { ErrorCode } from '../../protocol/errors.js';
+import { ListOffsets, type ListOffsetsRequest, type ListOffsetsResponse } from '../../protocol/messages/list-offsets.js';
+import type { RequestContext } from '../context.js';
+import { defineHandler } from './handler.js';
+
+type PartitionOut = ListOffsetsResponse['topics'][number]['partitions'][number];
+
+const LATEST = -1n;
+const EARLIEST = -2n;
+const MAX_TIMESTAMP = -3n;
+const EARLIEST_LOCAL = -4n;
+
+function out(partitionIndex: number, errorCode: number, offset = -1n, timestamp = -1n): PartitionOut {
+  return { partitionIndex, errorCode, oldStyleOffsets: offset >= 0n ? [offset] : [], timestamp, offset, leaderEpoch: errorCode === 0 ? 0 : -1 };
+}
+
+async function lookup(ctx: RequestContext, topic: string, partition: number, timestamp: bigint): Promise<PartitionOut> {
+  const log = ctx.broker.topics.partition(topic, partition);
+  if (!log) return out(partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  try {
+    if (timestamp === LATEST) return out(partition, 0, log.highWatermark);
+    if (timestamp === EARLIEST || timestamp === EARLIEST_LOCAL) return out(partition, 0, log.logStartOffset);
+    if (timestamp === MAX_TIMESTAMP) {
+      const found = await log.maxTimestamp();
+      return found ? out(partition, 0, found.offset, found.timestamp) : out(partition, 0);
+    }
+    if (timestamp < 0n) return out(partition, 0); // e.g. -5 (tiered storage): nothing to report
+    const found = await log.offsetForTimestamp(timestamp);
+    return found ? out(partition, 0, found.offset, found.timestamp) : out(partition, 0);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    ctx.logger.error({ err, topic, partition }, 'ListOffsets failed');
+    return out(partition, typeof code === 'number' ? code : ErrorCode.KAFKA_STORAGE_ERROR);
+  }
+}
+
+export const listOffsetsHandler = defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
+  codec: ListOffsets,
+  minVersion: 0,
+  maxVersion: 9,
+  async handle(ctx, req) {
+    const topics: ListOffsetsResponse['topics'] = [];
+    for (const t of req.topics) {
+      const partitions: PartitionOut[] = [];
+      for (const p of t.partitions) partitions.push(await lookup(ctx, t.name, p.partitionIndex, p.timestamp));
+      topics.push({ name: t.name, partitions });
+    }
+    return { throttleTimeMs: 0, topics };
+  },
+  errorResponse(req, _version, errorCode) {
+    return { throttleTimeMs: 0, topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => out(p.partitionIndex, errorCode)) })) };
+  },
+});

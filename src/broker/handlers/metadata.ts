@@ -1,0 +1,89 @@
+/**
+ * Metadata (key 3), v0–12: this single node as broker, controller, leader and only replica of every
+ * partition; topic UUIDs from v10. Unknown topics are created when the request allows it (v4+ flag; always
+ * allowed before v4, as in Kafka) and the broker's autoCreateTopics is on.
+ */
+import { ErrorCode } from '../../protocol/errors.js';
+import { ZERO_UUID } from '../../protocol/primitives.js';
+import { Metadata, type MetadataRequest, type MetadataResponse } from '../../protocol/messages/metadata.js';
+import type { RequestContext } from '../context.js';
+import type { TopicInfo } from '../topics.js';
+import { topicNameProblem } from '../topic-name.js';
+import { defineHandler } from './handler.js';
+
+type TopicOut = MetadataResponse['topics'][number];
+const NO_OPERATIONS = -2147483648;
+
+function topicOut(info: TopicInfo, nodeId: number): TopicOut {
+  const partitions: TopicOut['partitions'] = [];
+  for (let i = 0; i < info.partitions; i++) {
+    partitions.push({
+      errorCode: 0,
+      partitionIndex: i,
+      leaderId: nodeId,
+      leaderEpoch: 0,
+      replicaNodes: [nodeId],
+      isrNodes: [nodeId],
+      offlineReplicas: [],
+    });
+  }
+  return { errorCode: 0, name: info.name, topicId: info.id, isInternal: false, partitions, topicAuthorizedOperations: NO_OPERATIONS };
+}
+
+function topicError(errorCode: number, name: string | null, topicId = ZERO_UUID): TopicOut {
+  return { errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: NO_OPERATIONS } as TopicOut;
+}
+
+async function resolveTopic(ctx: RequestContext, name: string | null, topicId: string, allowCreate: boolean): Promise<TopicOut> {
+  const topics = ctx.broker.topics;
+  const nodeId = ctx.broker.nodeId;
+  if (name === null || name === '') {
+    // Lookup by id (v10+), where the name may be null.
+    const byId = topicId !== ZERO_UUID ? topics.byId(topicId) : undefined;
+    return byId ? topicOut(byId, nodeId) : topicError(ErrorCode.UNKNOWN_TOPIC_ID, null, topicId);
+  }
+  const existing = topics.get(name);
+  if (existing) return topicOut(existing, nodeId);
+  if (topicNameProblem(name)) return topicError(ErrorCode.INVALID_TOPIC_EXCEPTION, name);
+  if (!allowCreate) return topicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name);
+  try {
+    const created = await topics.create(name, ctx.config.numPartitions, {});
+    ctx.logger.info({ topic: name, partitions: created.partitions }, 'auto-created topic');
+    return topicOut(created, nodeId);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code === ErrorCode.TOPIC_ALREADY_EXISTS) {
+      const now = topics.get(name);
+      if (now) return topicOut(now, nodeId);
+    }
+    ctx.logger.warn({ topic: name, err: (err as Error).message }, 'auto-creating topic failed');
+    return topicError(typeof code === 'number' ? code : ErrorCode.UNKNOWN_SERVER_ERROR, name);
+  }
+}
+
+export const metadataHandler = defineHandler<MetadataRequest, MetadataResponse>({
+  codec: Metadata,
+  minVersion: 0,
+  maxVersion: 12,
+  async handle(ctx, req, version) {
+    const b = ctx.broker;
+    // v0: an empty list means all topics; v1+: null means all, empty means none.
+    const all = req.topics === null || (version === 0 && req.topics.length === 0);
+    const allowCreate = ctx.config.autoCreateTopics && (version < 4 || req.allowAutoTopicCreation);
+    let topics: TopicOut[];
+    if (all) {
+      topics = b.topics.list().map((t) => topicOut(t, b.nodeId));
+    } else {
+      topics = [];
+      for (const t of req.topics ?? []) topics.push(await resolveTopic(ctx, t.name, t.topicId, allowCreate));
+    }
+    return {
+      throttleTimeMs: 0,
+      brokers: [{ nodeId: b.nodeId, host: b.advertisedHost, port: b.advertisedPort, rack: null }],
+      clusterId: b.clusterId,
+      controllerId: b.nodeId,
+      topics,
+      clusterAuthorizedOperations: NO_OPERATIONS,
+    };
+  },
+});

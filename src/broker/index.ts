@@ -1,0 +1,109 @@
+/**
+ * `startBroker(options)`: opens the logs in `dataDir`, binds, and serves the Kafka protocol until `close()`.
+ *
+ *   const broker = await startBroker({ dataDir, port: 0 });   // port 0: a free port
+ *   // clients connect to `${broker.host}:${broker.port}`
+ *   await broker.close();                                      // finish in-flight requests, flush, mark clean
+ */
+import type { Logger } from 'pino';
+import { resolveConfig, type BrokerConfig } from './config.js';
+import type { BrokerContext, BrokerServices } from './context.js';
+import { handlerMap, handlers as registeredHandlers } from './handlers/index.js';
+import type { Handler } from './handlers/handler.js';
+import { LogManager } from './log/log-manager.js';
+import { createLogger } from './logger.js';
+import { BrokerServer } from './server.js';
+import { serviceStarters, type ServiceStarter, type ServiceStop } from './services.js';
+import { Topics } from './topics.js';
+
+export type { BrokerConfig } from './config.js';
+export { resolveConfig, DEFAULT_CONFIG, ConfigError } from './config.js';
+
+export interface StartBrokerOptions extends Partial<BrokerConfig> {
+  /** Use this logger instead of a new stderr one at `logLevel`. */
+  logger?: Logger;
+  /** Replace the handler registry (tests, experiments). */
+  handlers?: readonly Handler[];
+  /** Extra services to start, after the registered ones. */
+  services?: readonly ServiceStarter[];
+}
+
+export interface RunningBroker {
+  /** The address actually bound. */
+  readonly host: string;
+  readonly port: number;
+  readonly config: BrokerConfig;
+  /** Broker state, for in-process tools and tests. */
+  readonly context: BrokerContext;
+  /** Stop accepting, finish in-flight requests, stop services, flush and close the logs (clean shutdown). */
+  close(): Promise<void>;
+}
+
+const CLUSTER_ID = 'kafkaesque-local-cluster';
+const NODE_ID = 0;
+
+export async function startBroker(options: StartBrokerOptions = {}): Promise<RunningBroker> {
+  const { logger: givenLogger, handlers: givenHandlers, services: extraServices, ...settings } = options;
+  const config = resolveConfig(settings);
+  const logger = givenLogger ?? createLogger(config.logLevel);
+  const handlerList = givenHandlers ?? registeredHandlers;
+  const handlers = handlerMap(handlerList);
+
+  const logs = await LogManager.open(config.dataDir, config);
+  const server = new BrokerServer({ host: config.host, port: config.port, maxConnections: config.maxConnections, logger, handlers });
+  let bound: { host: string; port: number };
+  try {
+    bound = await server.listen();
+  } catch (err) {
+    await logs.close();
+    throw err;
+  }
+  const wildcard = bound.host === '0.0.0.0' || bound.host === '::';
+  const context: BrokerContext = {
+    config,
+    logs,
+    topics: new Topics(logs),
+    logger,
+    nodeId: NODE_ID,
+    clusterId: CLUSTER_ID,
+    advertisedHost: config.advertisedHost ?? (wildcard ? '127.0.0.1' : bound.host),
+    advertisedPort: config.advertisedPort ?? bound.port,
+    services: {} as Partial<BrokerServices>,
+    apis: [...handlers.values()]
+      .map((h) => ({ apiKey: h.codec.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }))
+      .sort((a, b) => a.apiKey - b.apiKey),
+  };
+
+  const stops: ServiceStop[] = [];
+  for (const start of [...serviceStarters, ...(extraServices ?? [])]) {
+    const stop = await start(context);
+    if (stop) stops.push(stop);
+  }
+
+  // Housekeeping only: retention deletes whole old segments on a slow timer; nothing on the data path polls.
+  const retention = setInterval(() => {
+    logs.runRetention().catch((err: unknown) => logger.error({ err }, 'retention failed'));
+  }, config.retentionCheckIntervalMs);
+  retention.unref();
+
+  server.attach(context);
+  logger.info({ host: bound.host, port: bound.port, dataDir: config.dataDir }, 'broker listening');
+
+  let closing: Promise<void> | null = null;
+  return {
+    host: bound.host,
+    port: bound.port,
+    config,
+    context,
+    close() {
+      closing ??= (async () => {
+        clearInterval(retention);
+        await server.close();
+        for (const stop of stops.reverse()) await stop();
+        await logs.close();
+        logger.info('broker closed cleanly');
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * The TCP side of the broker: accepts connections (up to maxConnections), hands each to a `Connection`,
+ * and closes gracefully: stop accepting, let in-flight requests finish, then close the sockets.
+ */
+import net from 'node:net';
+import type { Logger } from 'pino';
+import { Connection } from './connection.js';
+import type { BrokerContext } from './context.js';
+import type { Handler } from './handlers/handler.js';
+
+export interface ServerOptions {
+  host: string;
+  port: number;
+  maxConnections: number;
+  logger: Logger;
+  handlers: ReadonlyMap<number, Handler>;
+}
+
+export class BrokerServer {
+  private readonly server: net.Server;
+  private readonly connections = new Set<Connection>();
+  private broker: BrokerContext | null = null;
+  private rejectedSinceLastLog = 0;
+  private closing = false;
+
+  constructor(private readonly options: ServerOptions) {
+    this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+    this.server.on('error', (err) => options.logger.error({ err }, 'server error'));
+  }
+
+  /** Binds; returns the address actually bound (port 0 picks a free one). */
+  listen(): Promise<{ host: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => reject(err);
+      this.server.once('error', onError);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', onError);
+        const addr = this.server.address() as net.AddressInfo;
+        resolve({ host: addr.address, port: addr.port });
+      });
+    });
+  }
+
+  /** Connections are served only once the broker state is ready; until then none are accepted. */
+  attach(broker: BrokerContext): void {
+    this.broker = broker;
+  }
+
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  private accept(socket: net.Socket): void {
+    const log = this.options.logger;
+    if (this.closing || !this.broker) {
+      socket.destroy();
+      return;
+    }
+    if (this.connections.size >= this.options.maxConnections) {
+      // Log the first refusal in a burst with the peer, then count quietly until a connection succeeds.
+      if (this.rejectedSinceLastLog++ === 0) {
+        log.warn({ peer: `${socket.remoteAddress}:${socket.remotePort}`, limit: this.options.maxConnections }, 'refusing connection: max connections reached (--max-connections)');
+      }
+      socket.destroy();
+      return;
+    }
+    if (this.rejectedSinceLastLog > 1) log.warn({ refused: this.rejectedSinceLastLog }, 'connections refused while at the limit');
+    this.rejectedSinceLastLog = 0;
+    const conn = new Connection(socket, {
+      broker: this.broker,
+      handlers: this.options.handlers,
+      logger: log,
+      onClosed: (c) => this.connections.delete(c),
+    });
+    this.connections.add(conn);
+  }
+
+  /** Stops accepting, then shuts every connection down (in-flight requests get `graceMs` to finish). */
+  async close(graceMs = 5000): Promise<void> {
+    this.closing = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await Promise.all([...this.connections].map((c) => c.shutdown(graceMs)));
+    await closed;
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * `kafkaesque broker [options]`: runs the embedded broker in the foreground. Prints exactly one line on
+ * stdout, `kafkaesque broker listening on HOST:PORT`, once it accepts connections (scripts wait for it);
+ * logs go to stderr. SIGTERM/SIGINT shut down cleanly (exit 0); a second signal exits at once (exit 1).
+ */
+import { brokerOptionsHelp, ConfigError, parseBrokerArgs } from '../broker/config.js';
+import { startBroker } from '../broker/index.js';
+import { UsageError, type Command } from './command.js';
+
+export const brokerCommand: Command = {
+  name: 'broker',
+  summary: 'run the Kafka-protocol broker in the foreground',
+  help() {
+    return [
+      'Usage: kafkaesque broker [options]',
+      '',
+      'Runs the embedded broker: Kafka clients connect to HOST:PORT. Prints',
+      '"kafkaesque broker listening on HOST:PORT" on stdout when ready; logs (JSON) go to stderr.',
+      'SIGTERM or SIGINT: finish in-flight requests, flush, mark the logs clean, exit 0.',
+      '',
+      'Options (sizes take k/m/g suffixes, durations ms/s/m/h/d):',
+      brokerOptionsHelp(),
+      '  -h, --help  show this help',
+    ].join('\n');
+  },
+  async run(argv) {
+    let parsed;
+    try {
+      parsed = parseBrokerArgs(argv);
+    } catch (err) {
+      if (err instanceof ConfigError) throw new UsageError(err.message);
+      throw err;
+    }
+    const { help, ...config } = parsed;
+    if (help) {
+      process.stdout.write(this.help() + '\n');
+      return 0;
+    }
+    let broker;
+    try {
+      broker = await startBroker(config);
+    } catch (err) {
+      process.stderr.write(`kafkaesque broker: could not start: ${(err as Error).message}\n`);
+      return 1;
+    }
+    process.stdout.write(`kafkaesque broker listening on ${broker.host}:${broker.port}\n`);
+    return await new Promise<number>((resolve) => {
+      let stopping = false;
+      const stop = (signal: NodeJS.Signals): void => {
+        if (stopping) {
+          process.stderr.write(`kafkaesque broker: second ${signal}, exiting without a clean shutdown\n`);
+          process.exit(1);
+        }
+        stopping = true;
+        broker.close().then(
+          () => resolve(0),
+          (err: unknown) => {
+            process.stderr.write(`kafkaesque broker: shutdown failed: ${(err as Error).message}\n`);
+            resolve(1);
+          },
+        );
+      };
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+    });
+  },
+};
