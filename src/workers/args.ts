@@ -1,0 +1,62 @@
+/**
+ * Timely's worker flags (communication/src/initialize.rs): `-w N` threads per process, `-n N` processes,
+ * `-p I` this process's index. Everything else is returned untouched for the program's own parsing.
+ */
+export interface ExecuteConfig {
+  /** Worker threads in this process (Timely's `-w`). */
+  workers: number;
+  /** Processes taking part (Timely's `-n`, default 1). */
+  processes?: number;
+  /** This process's index, 0-based (Timely's `-p`, default 0). */
+  process?: number;
+}
+
+export class WorkerArgsError extends Error {
+  override readonly name = 'WorkerArgsError';
+}
+
+const FLAGS: Record<string, keyof ExecuteConfig> = {
+  '-w': 'workers',
+  '--workers': 'workers',
+  '-n': 'processes',
+  '--processes': 'processes',
+  '-p': 'process',
+  '--process': 'process',
+};
+
+/** Splits Timely's worker flags from the rest of the arguments and validates them. */
+export function parseWorkerArgs(argv: readonly string[]): { config: Required<ExecuteConfig>; rest: string[] } {
+  const config: Required<ExecuteConfig> = { workers: 1, processes: 1, process: 0 };
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 && arg.startsWith('--') ? arg.slice(0, eq) : arg;
+    const key = FLAGS[flag];
+    if (key === undefined) {
+      if (arg === '-h' || arg === '--hostfile') {
+        throw new WorkerArgsError('-h/--hostfile is not supported: processes share work through the Kafka log, give -n and -p instead');
+      }
+      rest.push(arg);
+      continue;
+    }
+    const text = eq > 0 && arg.startsWith('--') ? arg.slice(eq + 1) : argv[++i];
+    const value = Number(text);
+    if (text === undefined || !Number.isInteger(value) || value < 0) {
+      throw new WorkerArgsError(`${flag} needs a non-negative integer, got ${text === undefined ? 'nothing' : JSON.stringify(text)}`);
+    }
+    config[key] = value;
+  }
+  validateConfig(config);
+  return { config, rest };
+}
+
+export function validateConfig(config: ExecuteConfig): Required<ExecuteConfig> {
+  const full = { processes: 1, process: 0, ...config };
+  if (!Number.isInteger(full.workers) || full.workers < 1) throw new WorkerArgsError(`-w must be at least 1, got ${full.workers}`);
+  if (!Number.isInteger(full.processes) || full.processes < 1) throw new WorkerArgsError(`-n must be at least 1, got ${full.processes}`);
+  if (!Number.isInteger(full.process) || full.process < 0 || full.process >= full.processes) {
+    throw new WorkerArgsError(`-p must be between 0 and ${full.processes - 1} (-n ${full.processes}), got ${full.process}`);
+  }
+  return full;
+}

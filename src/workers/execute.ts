@@ -1,0 +1,144 @@
+/**
+ * execute: runs a job on W worker threads of this process, as Timely's `execute_from_args`. Worker i of
+ * process p has index p*W + i among peers = W * processes; stream s belongs to worker s % peers.
+ *
+ * Functions cannot cross threads, so the job is a module path plus an export name. The worker script is
+ * the compiled .js next to this file, or the .ts source under tsx/vitest (then workers load tsx too).
+ * Results come back in worker order; the first failure aborts the others and rejects. Ctrl-C (SIGINT) asks
+ * every worker to stop (their `signal` aborts), terminates stragglers after a grace period, and rejects.
+ */
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { validateConfig, type ExecuteConfig } from './args.js';
+import type { FromWorker, ToWorker, WorkerStart } from './messages.js';
+
+export interface JobSpec<A = unknown> {
+  /** Path or file: URL of the module exporting the job. */
+  module: string | URL;
+  /** The export to call (default "default"). */
+  export?: string;
+  /** Structured-cloneable arguments handed to every worker as `ctx.args`. */
+  args?: A;
+}
+
+export interface ExecuteOptions {
+  /** How long stopped workers get to finish before they are terminated (default 2,000 ms). */
+  stopGraceMs?: number;
+  /** Handle SIGINT by stopping the workers (default true). */
+  handleSigint?: boolean;
+}
+
+/** A worker failed; carries its index and the original error's name, message and stack. */
+export class WorkerError extends Error {
+  override readonly name = 'WorkerError';
+  constructor(readonly index: number, readonly causeName: string, message: string, readonly workerStack?: string) {
+    super(`worker ${index} failed: ${causeName}: ${message}`);
+  }
+}
+
+/** The run was stopped by Ctrl-C or by `stop()` before the workers finished. */
+export class ExecutionStoppedError extends Error {
+  override readonly name = 'ExecutionStoppedError';
+}
+
+const entryUrl = new URL(import.meta.url.endsWith('.ts') ? './worker-entry.ts' : './worker-entry.js', import.meta.url);
+
+/**
+ * Under tsx/vitest the worker must load TypeScript: a tiny eval'd bootstrap registers tsx's ESM hooks in the
+ * worker (execArgv `--import tsx` does not reach worker threads on Node 20), then imports the entry.
+ */
+function tsxBootstrap(entry: URL): string {
+  const require = createRequire(import.meta.url);
+  const api = pathToFileURL(path.join(path.dirname(require.resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
+  return (
+    `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })` +
+    `.catch((error) => { console.error('kafkaesque: worker bootstrap failed', error); process.exit(1); });`
+  );
+}
+
+function modulePath(module: string | URL): string {
+  return typeof module === 'string' ? module : module.href;
+}
+
+export async function execute<R = unknown, A = unknown>(config: ExecuteConfig, job: JobSpec<A>, options: ExecuteOptions = {}): Promise<R[]> {
+  const { workers, processes, process: processIndex } = validateConfig(config);
+  const module = modulePath(job.module);
+  const needsTsx = entryUrl.pathname.endsWith('.ts') || /\.[cm]?ts$/.test(module);
+  const channel = `kafkaesque-exchange-${randomUUID()}`;
+  const grace = options.stopGraceMs ?? 2000;
+  const results: R[] = new Array(workers);
+  const threads: Worker[] = [];
+
+  return new Promise<R[]>((resolve, reject) => {
+    let ready = 0;
+    let failure: Error | undefined;
+    let stopTimer: NodeJS.Timeout | undefined;
+    const exited = new Set<number>();
+
+    const stop = (reason: Error): void => {
+      failure ??= reason;
+      for (const [i, thread] of threads.entries()) if (!exited.has(i)) thread.postMessage({ type: 'stop' } satisfies ToWorker);
+      stopTimer ??= setTimeout(() => {
+        for (const [i, thread] of threads.entries()) if (!exited.has(i)) void thread.terminate();
+      }, grace);
+      stopTimer.unref();
+    };
+    const onSigint = (): void => stop(new ExecutionStoppedError('interrupted (SIGINT): stopped all workers'));
+    const handleSigint = options.handleSigint !== false;
+    if (handleSigint) process.on('SIGINT', onSigint);
+
+    const settle = (): void => {
+      if (exited.size < workers) return;
+      if (handleSigint) process.off('SIGINT', onSigint);
+      if (stopTimer) clearTimeout(stopTimer);
+      if (failure) reject(failure);
+      else resolve(results);
+    };
+
+    for (let local = 0; local < workers; local++) {
+      const start: WorkerStart = {
+        module,
+        exportName: job.export ?? 'default',
+        args: job.args,
+        index: processIndex * workers + local,
+        localIndex: local,
+        peers: workers * processes,
+        process: processIndex,
+        processes,
+        workers,
+        channel,
+      };
+      const thread = needsTsx
+        ? new Worker(tsxBootstrap(entryUrl), { eval: true, workerData: start })
+        : new Worker(fileURLToPath(entryUrl), { workerData: start });
+      threads.push(thread);
+      let reported = false;
+      thread.on('message', (message: FromWorker) => {
+        if (message.type === 'ready') {
+          if (++ready === workers) for (const t of threads) t.postMessage({ type: 'start' } satisfies ToWorker);
+        } else if (message.type === 'result') {
+          reported = true;
+          results[local] = message.value as R;
+        } else {
+          reported = true;
+          const e = message.error;
+          const error = new WorkerError(start.index, e.name, e.message, e.stack);
+          if (e.stack) error.stack = `${error.name}: ${error.message}\n  in worker ${start.index}: ${e.stack}`;
+          stop(error);
+        }
+      });
+      thread.on('error', (error) => {
+        reported = true;
+        stop(new WorkerError(start.index, error.name, error.message, error.stack));
+      });
+      thread.on('exit', (code) => {
+        exited.add(local);
+        if (!reported) stop(failure ?? new WorkerError(start.index, 'Exit', `exited with code ${code} before reporting a result`));
+        settle();
+      });
+    }
+  });
+}

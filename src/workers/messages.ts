@@ -1,0 +1,21 @@
+/** Messages between execute() and its worker threads. */
+export interface WorkerStart {
+  module: string;
+  exportName: string;
+  args: unknown;
+  index: number;
+  localIndex: number;
+  peers: number;
+  process: number;
+  processes: number;
+  workers: number;
+  /** The BroadcastChannel of this run's progress exchange. */
+  channel: string;
+}
+
+export type ToWorker = { type: 'start' } | { type: 'stop' };
+
+export type FromWorker =
+  | { type: 'ready' }
+  | { type: 'result'; value: unknown }
+  | { type: 'error'; error: { name: string; message: string; stack?: string } };
