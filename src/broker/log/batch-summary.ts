@@ -1,0 +1,43 @@
+/**
+ * What the log keeps of each batch: where it sits and the offsets and timestamp its header declares.
+ * Read from the fixed 61-byte header only (see src/protocol/batch-header.ts for the layout).
+ */
+import { BATCH_HEADER_SIZE, BATCH_LENGTH_PREFIX, BATCH_OFFSET } from '../../protocol/batch-header.js';
+
+export interface BatchSummary {
+  /** Byte position of the batch (in its buffer or segment file). */
+  position: number;
+  size: number;
+  baseOffset: bigint;
+  lastOffset: bigint;
+  maxTimestamp: bigint;
+}
+
+/**
+ * The header at `pos` if a whole header fits in `buf[.., end)` and its length is plausible, else undefined.
+ * No CRC check: callers that need one use `validateBatch`.
+ */
+export function summarizeHeader(buf: Buffer, pos: number, end: number, filePosition = pos): BatchSummary | undefined {
+  if (end - pos < BATCH_HEADER_SIZE) return undefined;
+  const size = buf.readInt32BE(pos + BATCH_OFFSET.batchLength) + BATCH_LENGTH_PREFIX;
+  if (size < BATCH_HEADER_SIZE) return undefined;
+  const baseOffset = buf.readBigInt64BE(pos + BATCH_OFFSET.baseOffset);
+  return {
+    position: filePosition,
+    size,
+    baseOffset,
+    lastOffset: baseOffset + BigInt(buf.readInt32BE(pos + BATCH_OFFSET.lastOffsetDelta)),
+    maxTimestamp: buf.readBigInt64BE(pos + BATCH_OFFSET.maxTimestamp),
+  };
+}
+
+/** Size of the whole batches at the start of `buf` (what a reader may return without a torn tail). */
+export function wholeBatchesLength(buf: Buffer): number {
+  let pos = 0;
+  while (buf.length - pos >= BATCH_LENGTH_PREFIX) {
+    const size = buf.readInt32BE(pos + BATCH_OFFSET.batchLength) + BATCH_LENGTH_PREFIX;
+    if (size < BATCH_HEADER_SIZE || pos + size > buf.length) break;
+    pos += size;
+  }
+  return pos;
+}

@@ -1,0 +1,495 @@
+/**
+ * The log of one topic partition: an ordered list of segments, the last one active.
+ *
+ * Appends are serialized through a promise chain: validate, stamp offsets in place, roll if needed, one
+ * write, commit. The high watermark (== log end offset: there is no replication) moves only once the write
+ * (and, with fsync=always, the fsync) is done, and readers never see bytes past it. Reads run concurrently
+ * with appends and with each other: they locate the batch through the sparse index and read one exact
+ * byte range. Retention and DeleteRecords share the append chain because they change the segment list.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs/promises';
+import { fsyncDir } from './atomic-file.js';
+import { validateAppend, stampBatches } from './append-validation.js';
+import { wholeBatchesLength } from './batch-summary.js';
+import { StorageError } from './errors.js';
+import { DELETED_DIR_SUFFIX } from './file-names.js';
+import type { LogConfig } from './log-config.js';
+import { type PartitionState, writePartitionState } from './partition-state.js';
+import { firstRecordAtOrAfter } from './record-timestamps.js';
+import { loadPartition } from './recovery.js';
+import { retentionPrefix } from './retention.js';
+import { LogSegment, type SegmentEnv } from './segment.js';
+
+export interface AppendOptions {
+  /** Stamp batches with the broker clock; defaults to the topic's message.timestamp.type. */
+  logAppendTime?: boolean;
+  /** The broker clock in ms (tests); defaults to Date.now(). */
+  now?: bigint;
+}
+
+export interface AppendResult {
+  baseOffset: bigint;
+  lastOffset: bigint;
+  /** The stamped time under LogAppendTime, else -1. */
+  logAppendTime: bigint;
+  logStartOffset: bigint;
+}
+
+export interface ReadOptions {
+  /** Return the first batch even if it exceeds maxBytes (Kafka does for the first partition of a fetch). Default true. */
+  minOneBatch?: boolean;
+}
+
+export interface ReadResult {
+  /** Whole batches starting with the one holding the requested offset; null when there is nothing to return. */
+  records: Buffer | null;
+  highWatermark: bigint;
+  logStartOffset: bigint;
+}
+
+export interface TimestampAndOffset {
+  offset: bigint;
+  timestamp: bigint;
+}
+
+const MAX_RELATIVE_OFFSET = 0x7fffffffn;
+
+interface Waiter {
+  after: bigint;
+  resolve: () => void;
+}
+
+export class PartitionLog {
+  private segments: LogSegment[];
+  private hw: bigint;
+  private lso: bigint;
+  private recoveryPoint: bigint;
+  private persistedState: PartitionState | undefined;
+  /** Appends, rolls, retention and DeleteRecords, one at a time. */
+  private chain: Promise<unknown> = Promise.resolve();
+  /** fsyncs and checkpoint writes, off the append path. */
+  private background: Promise<unknown> = Promise.resolve();
+  private backgroundError: unknown;
+  private readonly waiters = new Set<Waiter>();
+  private readonly events = new EventEmitter();
+  private closed: 'open' | 'closed' | 'deleted' = 'open';
+  /** Set when a failed write could not be undone: appends are refused until the log is reopened. */
+  private offline: string | undefined;
+
+  private constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly dir: string,
+    private cfg: LogConfig,
+    private readonly env: SegmentEnv,
+    segments: LogSegment[],
+    state: PartitionState,
+  ) {
+    this.segments = segments;
+    const last = segments.at(-1)!;
+    this.hw = last.nextOffset;
+    const first = segments[0]!.baseOffset;
+    this.lso = state.logStartOffset > first ? state.logStartOffset : first;
+    if (this.lso > this.hw) this.lso = this.hw;
+    this.recoveryPoint = state.recoveryPoint < this.hw ? state.recoveryPoint : this.hw;
+    this.events.setMaxListeners(0);
+  }
+
+  /** Opens (and recovers unless `clean`) the partition directory, creating it if needed. */
+  static async open(args: {
+    dir: string;
+    topic: string;
+    partition: number;
+    config: LogConfig;
+    env: SegmentEnv;
+    clean: boolean;
+  }): Promise<PartitionLog> {
+    const loaded = await loadPartition(args.dir, { clean: args.clean, indexing: args.config, env: args.env });
+    const log = new PartitionLog(args.topic, args.partition, args.dir, args.config, args.env, loaded.segments, loaded.state);
+    for (const seg of loaded.segments) if (!seg.isActive) args.env.residency.touch(seg);
+    if (!args.clean) {
+      // Everything that survived recovery is on disk now.
+      for (const seg of loaded.segments) await seg.sync();
+      log.recoveryPoint = log.hw;
+    }
+    await log.writeState();
+    return log;
+  }
+
+  get config(): LogConfig {
+    return this.cfg;
+  }
+
+  /** New topic configs take effect for the next append, roll and retention run. */
+  setConfig(config: LogConfig): void {
+    this.cfg = config;
+  }
+
+  /** One past the last readable offset (== log end offset: no replication). */
+  get highWatermark(): bigint {
+    return this.hw;
+  }
+
+  get logEndOffset(): bigint {
+    return this.hw;
+  }
+
+  get logStartOffset(): bigint {
+    return this.lso;
+  }
+
+  /** Bytes of all segments. */
+  get sizeInBytes(): number {
+    let n = 0;
+    for (const s of this.segments) n += s.size;
+    return n;
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  /** Base offsets of the segments, oldest first (tests, DescribeLogDirs). */
+  segmentBaseOffsets(): bigint[] {
+    return this.segments.map((s) => s.baseOffset);
+  }
+
+  // ---- append -----------------------------------------------------------------------------------------
+
+  /**
+   * Validates the concatenated v2 batches in `batches`, assigns them the next offsets (rewriting the
+   * buffer in place), appends them with one write and resolves once they are readable. Throws a
+   * StorageError with the Kafka code: CORRUPT_MESSAGE, MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE,
+   * UNSUPPORTED_FOR_MESSAGE_FORMAT, INVALID_RECORD, KAFKA_STORAGE_ERROR.
+   */
+  append(batches: Buffer, opts: AppendOptions = {}): Promise<AppendResult> {
+    let summaries;
+    try {
+      this.ensureWritable();
+      summaries = validateAppend(batches, this.cfg.maxMessageBytes);
+      if (batches.length > this.cfg.segmentBytes) {
+        throw new StorageError(
+          'RECORD_LIST_TOO_LARGE',
+          `${batches.length} bytes of batches exceed segment.bytes=${this.cfg.segmentBytes}; send fewer records per request`,
+        );
+      }
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const parsed = summaries;
+    return this.serialize(async () => {
+      this.ensureWritable();
+      const now = opts.now ?? BigInt(Date.now());
+      const logAppendTime = opts.logAppendTime ?? this.cfg.logAppendTime;
+      const baseOffset = this.hw;
+      stampBatches(batches, parsed, baseOffset, logAppendTime ? now : undefined);
+      const lastOffset = parsed.at(-1)!.lastOffset;
+      await this.maybeRoll(batches.length, lastOffset, Number(now));
+      const active = this.active;
+      try {
+        await active.write(batches, this.cfg.fsync === 'always');
+      } catch (e) {
+        if (active.damaged) this.offline = `a failed write to ${active.paths.log} could not be rolled back`;
+        throw storageError(`appending to ${this.topic}-${this.partition}`, e);
+      }
+      active.commit(parsed, batches.length, Date.now());
+      this.hw = lastOffset + 1n;
+      // Synced before it became visible; the checkpoint file catches up on the next state write.
+      if (this.cfg.fsync === 'always') this.recoveryPoint = this.hw;
+      this.wakeWaiters();
+      return { baseOffset, lastOffset, logAppendTime: logAppendTime ? now : -1n, logStartOffset: this.lso };
+    });
+  }
+
+  private get active(): LogSegment {
+    return this.segments.at(-1)!;
+  }
+
+  private ensureWritable(): void {
+    if (this.closed === 'deleted') throw new StorageError('UNKNOWN_TOPIC_OR_PARTITION', `${this.topic}-${this.partition} was deleted`);
+    if (this.closed === 'closed') throw new StorageError('KAFKA_STORAGE_ERROR', `${this.topic}-${this.partition} is closed`);
+    if (this.offline !== undefined) {
+      throw new StorageError('KAFKA_STORAGE_ERROR', `${this.topic}-${this.partition} is offline: ${this.offline}; restart the broker to recover it`);
+    }
+  }
+
+  private async maybeRoll(bytes: number, lastOffset: bigint, nowMs: number): Promise<void> {
+    const a = this.active;
+    if (a.isEmpty) return;
+    const full = a.size + bytes > this.cfg.segmentBytes;
+    const old = a.firstAppendMs !== undefined && nowMs - a.firstAppendMs >= this.cfg.segmentMs;
+    const offsetsOverflow = lastOffset - a.baseOffset > MAX_RELATIVE_OFFSET;
+    if (full || old || offsetsOverflow || a.indexFull) await this.roll();
+  }
+
+  /** Starts a new active segment at the log end; the old one is sealed (flushed) in the background. */
+  private async roll(): Promise<void> {
+    const old = this.active;
+    let fresh: LogSegment;
+    try {
+      fresh = await LogSegment.create(this.dir, this.hw, this.cfg, this.env);
+      await fsyncDir(this.dir);
+    } catch (e) {
+      throw storageError(`rolling a segment of ${this.topic}-${this.partition}`, e);
+    }
+    this.segments = [...this.segments, fresh];
+    const newRecoveryPoint = fresh.baseOffset;
+    void this.inBackground(async () => {
+      await old.seal();
+      if (newRecoveryPoint > this.recoveryPoint) this.recoveryPoint = newRecoveryPoint;
+      await this.writeState();
+    });
+  }
+
+  // ---- read -------------------------------------------------------------------------------------------
+
+  /**
+   * Whole batches from the one holding `offset`, up to `maxBytes` (at least one batch unless
+   * `minOneBatch` is false). `offset == highWatermark` returns null records; outside
+   * [logStartOffset, highWatermark] throws OFFSET_OUT_OF_RANGE.
+   */
+  async read(offset: bigint, maxBytes: number, opts: ReadOptions = {}): Promise<ReadResult> {
+    const highWatermark = this.hw;
+    const logStartOffset = this.lso;
+    const empty = { records: null, highWatermark, logStartOffset };
+    if (offset < logStartOffset || offset > highWatermark) {
+      throw new StorageError(
+        'OFFSET_OUT_OF_RANGE',
+        `offset ${offset} of ${this.topic}-${this.partition} is outside the log [${logStartOffset}, ${highWatermark}]; reset to earliest or latest`,
+      );
+    }
+    if (offset === highWatermark) return empty;
+    const segments = this.segments;
+    for (let i = segmentIndexFor(segments, offset); i < segments.length; i++) {
+      const seg = segments[i]!;
+      try {
+        const batch = await seg.findBatch(offset);
+        if (batch === undefined) continue;
+        if (batch.size > maxBytes && opts.minOneBatch === false) return empty;
+        const length = Math.max(batch.size, Math.min(maxBytes, seg.size - batch.position));
+        const data = await seg.read(batch.position, length);
+        const whole = wholeBatchesLength(data);
+        return { records: whole === 0 ? null : data.subarray(0, whole), highWatermark, logStartOffset };
+      } catch (e) {
+        if (seg.deleted) {
+          throw new StorageError('OFFSET_OUT_OF_RANGE', `offset ${offset} of ${this.topic}-${this.partition} was deleted by retention while being read`);
+        }
+        throw storageError(`reading ${this.topic}-${this.partition}`, e);
+      }
+    }
+    return empty;
+  }
+
+  /** Resolves once the high watermark is above `afterOffset`, or when `signal` aborts or the log closes. */
+  waitForData(afterOffset: bigint, signal?: AbortSignal): Promise<void> {
+    if (this.hw > afterOffset || this.closed !== 'open' || signal?.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        after: afterOffset,
+        resolve: () => {
+          this.waiters.delete(waiter);
+          signal?.removeEventListener('abort', waiter.resolve);
+          resolve();
+        },
+      };
+      this.waiters.add(waiter);
+      signal?.addEventListener('abort', waiter.resolve, { once: true });
+    });
+  }
+
+  /** Calls `listener(highWatermark)` after every append; returns the unsubscribe. */
+  onAppend(listener: (highWatermark: bigint) => void): () => void {
+    this.events.on('append', listener);
+    return () => this.events.off('append', listener);
+  }
+
+  private wakeWaiters(): void {
+    for (const w of this.waiters) if (this.hw > w.after) w.resolve();
+    this.events.emit('append', this.hw);
+  }
+
+  // ---- ListOffsets ------------------------------------------------------------------------------------
+
+  earliestOffset(): bigint {
+    return this.lso;
+  }
+
+  latestOffset(): bigint {
+    return this.hw;
+  }
+
+  /** The first record with timestamp >= `timestamp` (at or after the log start), or undefined if none. */
+  async offsetForTimestamp(timestamp: bigint): Promise<TimestampAndOffset | undefined> {
+    return this.findByTimestamp(this.segments, timestamp);
+  }
+
+  /** The first record carrying the largest timestamp in the log (ListOffsets MAX_TIMESTAMP), or undefined. */
+  async maxTimestamp(): Promise<TimestampAndOffset | undefined> {
+    const segments = this.segments;
+    let best: LogSegment | undefined;
+    for (const s of segments) if (!s.isEmpty && s.nextOffset > this.lso && (best === undefined || s.maxTimestamp > best.maxTimestamp)) best = s;
+    if (best === undefined || best.maxTimestamp < 0n) return undefined;
+    return this.findByTimestamp(segments.slice(segments.indexOf(best)), best.maxTimestamp);
+  }
+
+  private async findByTimestamp(segments: readonly LogSegment[], timestamp: bigint): Promise<TimestampAndOffset | undefined> {
+    for (const seg of segments) {
+      if (seg.isEmpty || seg.maxTimestamp < timestamp || seg.nextOffset <= this.lso) continue;
+      const batch = await seg.findBatchByTimestamp(timestamp);
+      if (batch === undefined || batch.lastOffset < this.lso) continue;
+      const found = firstRecordAtOrAfter(await seg.read(batch.position, batch.size), timestamp);
+      return { offset: found.offset < this.lso ? this.lso : found.offset, timestamp: found.timestamp };
+    }
+    return undefined;
+  }
+
+  // ---- DeleteRecords and retention --------------------------------------------------------------------
+
+  /**
+   * Advances the log start offset to `offset` (DeleteRecords; persisted before resolving) and deletes the
+   * segments wholly below it. Returns the new log start offset (the low watermark).
+   */
+  deleteRecordsBefore(offset: bigint): Promise<bigint> {
+    return this.serialize(async () => {
+      if (offset > this.hw || offset < 0n) {
+        throw new StorageError('OFFSET_OUT_OF_RANGE', `cannot delete records before ${offset}: the log ends at ${this.hw}`);
+      }
+      if (offset > this.lso) {
+        this.lso = offset;
+        await this.deletePrefix(retentionPrefix(this.retentionViews(), { retentionMs: -1, retentionBytes: -1 }, 0, this.lso));
+        await this.inBackground(() => this.writeState());
+      }
+      return this.lso;
+    });
+  }
+
+  /** Deletes segments past retention.ms / retention.bytes; returns how many. The broker calls it on a timer. */
+  runRetention(nowMs: number = Date.now()): Promise<number> {
+    return this.serialize(async () => {
+      if (this.closed !== 'open') return 0;
+      const count = retentionPrefix(await this.retentionViewsWithMtime(), this.cfg, nowMs, this.lso);
+      if (count > 0) {
+        await this.deletePrefix(count);
+        await this.inBackground(() => this.writeState());
+      }
+      return count;
+    });
+  }
+
+  private retentionViews(): { size: number; largestTimestampMs: number; nextOffset: bigint }[] {
+    return this.segments.map((s) => ({ size: s.size, largestTimestampMs: Number(s.maxTimestamp), nextOffset: s.nextOffset }));
+  }
+
+  private async retentionViewsWithMtime(): Promise<{ size: number; largestTimestampMs: number; nextOffset: bigint }[]> {
+    const views = this.retentionViews();
+    for (let i = 0; i < views.length - 1; i++) {
+      // Kafka falls back to the file's modification time for segments without record timestamps.
+      if (views[i]!.largestTimestampMs < 0) views[i]!.largestTimestampMs = (await fs.stat(this.segments[i]!.paths.log)).mtimeMs;
+    }
+    return views;
+  }
+
+  private async deletePrefix(count: number): Promise<void> {
+    if (count === 0) return;
+    const doomed = this.segments.slice(0, count);
+    this.segments = this.segments.slice(count);
+    const first = this.segments[0]!.baseOffset;
+    if (first > this.lso) this.lso = first;
+    for (const seg of doomed) await seg.delete();
+  }
+
+  // ---- durability -------------------------------------------------------------------------------------
+
+  /** Forces everything appended so far to disk and advances the recovery point. */
+  flush(): Promise<void> {
+    return this.inBackground(async () => {
+      const upTo = this.hw;
+      const segments = this.segments;
+      for (const s of segments) await s.sync();
+      if (upTo > this.recoveryPoint) this.recoveryPoint = upTo;
+      await this.writeState();
+    });
+  }
+
+  /** Flushes, seals the active segment and closes every file. Pending appends finish first. */
+  async close(): Promise<void> {
+    if (this.closed !== 'open') return;
+    await this.serialize(async () => {
+      this.closed = 'closed';
+      await this.inBackground(async () => {
+        await this.active.seal();
+        this.recoveryPoint = this.hw;
+        await this.writeState();
+      });
+      for (const s of this.segments) await s.close();
+    });
+    this.releaseWaiters();
+    if (this.backgroundError !== undefined) throw storageError(`closing ${this.topic}-${this.partition}`, this.backgroundError);
+  }
+
+  /** Closes without flushing and removes the partition directory (topic deletion). */
+  async deleteFiles(): Promise<void> {
+    this.closed = 'deleted';
+    await this.chain.catch(() => undefined);
+    await this.background.catch(() => undefined);
+    for (const s of this.segments) await s.close();
+    this.releaseWaiters();
+    // Renamed first, so a crash mid-removal leaves a `-delete` directory that the next open removes.
+    const doomed = `${this.dir}.${randomUUID()}${DELETED_DIR_SUFFIX}`;
+    await fs.rename(this.dir, doomed).catch(() => undefined);
+    await fs.rm(doomed, { recursive: true, force: true });
+    await fs.rm(this.dir, { recursive: true, force: true });
+  }
+
+  private releaseWaiters(): void {
+    for (const w of this.waiters) w.resolve();
+    this.events.removeAllListeners();
+  }
+
+  private async writeState(): Promise<void> {
+    const state = { recoveryPoint: this.recoveryPoint, logStartOffset: this.lso };
+    const prev = this.persistedState;
+    if (prev && prev.recoveryPoint === state.recoveryPoint && prev.logStartOffset === state.logStartOffset) return;
+    await writePartitionState(this.dir, state);
+    this.persistedState = state;
+  }
+
+  private serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Runs `fn` after earlier background work; a failure is remembered and reported by close(). */
+  private inBackground(fn: () => Promise<void>): Promise<void> {
+    const run = this.background.then(fn);
+    this.background = run.catch((e: unknown) => {
+      this.backgroundError ??= e;
+    });
+    return run;
+  }
+}
+
+/** Index of the last segment whose base offset is <= `offset` (0 if none). */
+function segmentIndexFor(segments: readonly LogSegment[], offset: bigint): number {
+  let lo = 0;
+  let hi = segments.length - 1;
+  let found = 0;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (segments[mid]!.baseOffset <= offset) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
+function storageError(what: string, cause: unknown): StorageError {
+  if (cause instanceof StorageError) return cause;
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  const hint = code === 'ENOSPC' ? ': the disk is full; free space or lower retention' : '';
+  return new StorageError('KAFKA_STORAGE_ERROR', `${what} failed (${code ?? String(cause)})${hint}`, { cause });
+}

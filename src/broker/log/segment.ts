@@ -1,0 +1,335 @@
+/**
+ * One log segment: a `.log` file of raw record batches starting at `baseOffset`, with its sparse offset
+ * and time indexes (Kafka's LogSegment). It appends pre-validated batches, finds the batch holding an
+ * offset or a timestamp, and reads exact byte ranges. Loading and recovery live in recovery.ts.
+ *
+ * Only the committed prefix (`size` bytes) is ever read: bytes of an append in flight are invisible until
+ * `commit`, which is what keeps readers at or below the high watermark.
+ */
+import fs from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { BATCH_HEADER_SIZE } from '../../protocol/batch-header.js';
+import { type BatchSummary, summarizeHeader } from './batch-summary.js';
+import { segmentPaths } from './file-names.js';
+import type { BorrowedHandle, HandleCache } from './handle-cache.js';
+import type { IndexHolder, IndexResidency } from './index-residency.js';
+import { OffsetIndex } from './offset-index.js';
+import { readExactly, readInto, type StorageIo } from './storage-io.js';
+import { TimeIndex } from './time-index.js';
+
+/** Shared by every segment of a LogManager. */
+export interface SegmentEnv {
+  readonly io: StorageIo;
+  readonly handles: HandleCache;
+  readonly residency: IndexResidency;
+}
+
+export interface SegmentIndexing {
+  indexIntervalBytes: number;
+  maxIndexBytes: number;
+}
+
+/** Bytes read per step when scanning batch headers from an index position. */
+const HEADER_SCAN_BLOCK = 16 * 1024;
+
+export class LogSegment implements IndexHolder {
+  readonly paths: { log: string; index: string; timeIndex: string };
+  readonly offsetIndex: OffsetIndex;
+  readonly timeIndex: TimeIndex;
+  /** Committed bytes: readers never see past this. */
+  size = 0;
+  /** One past the last committed offset (== baseOffset while empty). */
+  nextOffset: bigint;
+  /** Largest batch max-timestamp in the segment, and the base offset of that batch; -1 if none. */
+  maxTimestamp = -1n;
+  offsetOfMaxTimestamp = -1n;
+  /** Wall-clock ms of the first append in this process (segment.ms counts from it). */
+  firstAppendMs: number | undefined;
+  /** Counts writes and the writes covered by the last fsync: unflushed while they differ. */
+  private writes = 0;
+  private syncedWrites = 0;
+  deleted = false;
+  private bytesSinceIndexEntry = 0;
+  private writer: FileHandle | undefined;
+  private writerBorrowers = 0;
+  private retiredWriter: FileHandle | undefined;
+
+  constructor(
+    readonly dir: string,
+    readonly baseOffset: bigint,
+    private readonly indexing: SegmentIndexing,
+    private readonly env: SegmentEnv,
+  ) {
+    this.paths = segmentPaths(dir, baseOffset);
+    this.offsetIndex = new OffsetIndex(this.paths.index, baseOffset, indexing.maxIndexBytes);
+    this.timeIndex = new TimeIndex(this.paths.timeIndex, baseOffset, indexing.maxIndexBytes);
+    this.nextOffset = baseOffset;
+  }
+
+  /** A new, empty segment whose files exist and which is open for appends. */
+  static async create(dir: string, baseOffset: bigint, indexing: SegmentIndexing, env: SegmentEnv): Promise<LogSegment> {
+    const seg = new LogSegment(dir, baseOffset, indexing, env);
+    seg.offsetIndex.reset();
+    seg.timeIndex.reset();
+    seg.writer = await fs.open(seg.paths.log, 'w+');
+    await seg.offsetIndex.persist(false);
+    await seg.timeIndex.persist(false);
+    return seg;
+  }
+
+  get isActive(): boolean {
+    return this.writer !== undefined;
+  }
+
+  get isEmpty(): boolean {
+    return this.size === 0;
+  }
+
+  get indexBytes(): number {
+    return this.offsetIndex.residentBytes + this.timeIndex.residentBytes;
+  }
+
+  /** Opens the file for appends at `size` (the last segment after loading). */
+  async openForAppend(): Promise<void> {
+    this.writer ??= await fs.open(this.paths.log, 'r+');
+  }
+
+  // ---- write path -------------------------------------------------------------------------------------
+
+  /**
+   * Writes `buf` (whole, already validated and offset-stamped batches) after the committed bytes, and
+   * fsyncs when `sync`. On any failure the file is truncated back to `size`, so nothing partial stays
+   * behind, and the error is rethrown; if even the truncation fails, `damaged` is set. Not visible to
+   * readers until `commit`.
+   */
+  async write(buf: Buffer, sync: boolean): Promise<void> {
+    const fh = this.requireWriter();
+    try {
+      await this.env.io.write(fh, buf, this.size);
+      this.writes++;
+      if (sync) {
+        const upTo = this.writes;
+        await this.env.io.sync(fh);
+        this.syncedWrites = upTo;
+      }
+    } catch (e) {
+      try {
+        await this.env.io.truncate(fh, this.size);
+      } catch {
+        this.damaged = true;
+      }
+      throw e;
+    }
+  }
+
+  /** A failed write could not be undone: the file may hold bytes past `size`. */
+  damaged = false;
+
+  /** Written since the last fsync. */
+  get unflushed(): boolean {
+    return this.writes !== this.syncedWrites;
+  }
+
+  /** Makes batches just written visible and indexes them. `batches` positions are relative to the write. */
+  commit(batches: readonly BatchSummary[], bytes: number, nowMs: number): void {
+    const start = this.size;
+    for (const b of batches) this.indexBatch(b, start + b.position);
+    this.size = start + bytes;
+    this.firstAppendMs ??= nowMs;
+  }
+
+  /**
+   * Records one batch at file position `position` in the indexes (appends and recovery share it):
+   * an entry once more than `index.interval.bytes` passed since the last, as Kafka's LogSegment does.
+   */
+  indexBatch(b: BatchSummary, position: number): void {
+    this.noteBatch(b);
+    if (this.bytesSinceIndexEntry > this.indexing.indexIntervalBytes) {
+      this.offsetIndex.append(b.baseOffset, position);
+      this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
+      this.bytesSinceIndexEntry = 0;
+    }
+    this.bytesSinceIndexEntry += b.size;
+  }
+
+  /** Takes a batch's offsets and timestamp into account without indexing it (a trusted tail on load). */
+  noteBatch(b: BatchSummary): void {
+    if (b.maxTimestamp > this.maxTimestamp) {
+      this.maxTimestamp = b.maxTimestamp;
+      this.offsetOfMaxTimestamp = b.baseOffset;
+    }
+    this.nextOffset = b.lastOffset + 1n;
+  }
+
+  /** Starts indexing from scratch (recovery rebuilds both indexes while it walks the log). */
+  resetIndexes(): void {
+    this.offsetIndex.reset();
+    this.timeIndex.reset();
+    this.bytesSinceIndexEntry = 0;
+    this.maxTimestamp = -1n;
+    this.offsetOfMaxTimestamp = -1n;
+    this.nextOffset = this.baseOffset;
+  }
+
+  /** Continues indexing after a trusted index: `bytesSince` bytes follow the last entry. */
+  resumeIndexing(bytesSince: number): void {
+    this.bytesSinceIndexEntry = bytesSince;
+  }
+
+  /** True when the next batch would not fit the indexes (Kafka rolls on a full index). */
+  get indexFull(): boolean {
+    return this.offsetIndex.isFull || this.timeIndex.isFull;
+  }
+
+  async sync(): Promise<void> {
+    if (!this.unflushed) return;
+    const upTo = this.writes;
+    const fh = this.writer;
+    if (fh) await this.env.io.sync(fh);
+    this.syncedWrites = Math.max(this.syncedWrites, upTo);
+  }
+
+  /** Persists the indexes; `sync` also fsyncs them. */
+  async persistIndexes(sync: boolean): Promise<void> {
+    await this.offsetIndex.persist(sync);
+    await this.timeIndex.persist(sync);
+  }
+
+  /**
+   * Ends appends to this segment (roll or close): a final time-index entry for its largest timestamp,
+   * indexes and log flushed, the write handle closed once in-flight reads are done.
+   */
+  async seal(): Promise<void> {
+    if (this.maxTimestamp >= 0n) this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
+    await this.persistIndexes(true);
+    await this.sync();
+    this.releaseWriter();
+    this.env.residency.touch(this);
+  }
+
+  async close(): Promise<void> {
+    this.releaseWriter();
+    this.env.handles.invalidate(this.paths.log);
+    this.env.residency.forget(this);
+  }
+
+  /** Removes the segment's files (retention, deletion); in-flight reads finish on their open handle. */
+  async delete(): Promise<void> {
+    this.deleted = true;
+    await this.close();
+    await Promise.all([
+      fs.rm(this.paths.log, { force: true }),
+      fs.rm(this.paths.index, { force: true }),
+      fs.rm(this.paths.timeIndex, { force: true }),
+    ]);
+  }
+
+  unloadIndexes(): boolean {
+    if (this.isActive) return false;
+    if (!this.offsetIndex.isPersisted || !this.timeIndex.isPersisted) return false;
+    this.offsetIndex.unload();
+    this.timeIndex.unload();
+    return true;
+  }
+
+  // ---- read path --------------------------------------------------------------------------------------
+
+  /** Reads `length` committed bytes at `position` with one positional read into an exact-size buffer. */
+  async read(position: number, length: number): Promise<Buffer> {
+    const h = await this.borrow();
+    try {
+      return await readExactly(h.fh, position, length);
+    } finally {
+      h.release();
+    }
+  }
+
+  /** The first batch whose last offset is >= `offset` (the one holding it), or undefined past the end. */
+  async findBatch(offset: bigint): Promise<BatchSummary | undefined> {
+    await this.ensureIndexes();
+    const start = this.offsetIndex.lookup(offset);
+    return this.scanHeaders(start.position, (b) => b.lastOffset >= offset);
+  }
+
+  /** The first batch from the time-index position on whose max timestamp is >= `timestamp`. */
+  async findBatchByTimestamp(timestamp: bigint): Promise<BatchSummary | undefined> {
+    await this.ensureIndexes();
+    const hint = this.timeIndex.lookupBefore(timestamp);
+    const position = hint === undefined ? 0 : this.offsetIndex.lookup(hint.offset).position;
+    return this.scanHeaders(position, (b) => b.maxTimestamp >= timestamp);
+  }
+
+  /**
+   * Walks batch headers from `position` through the committed bytes, reading blocks rather than single
+   * headers, and returns the first batch `stop` accepts.
+   */
+  async scanHeaders(position: number, stop: (b: BatchSummary) => boolean): Promise<BatchSummary | undefined> {
+    const limit = this.size;
+    if (position >= limit) return undefined;
+    const h = await this.borrow();
+    try {
+      const block = Buffer.allocUnsafe(Math.min(HEADER_SCAN_BLOCK, limit - position));
+      let blockPos = 0;
+      let blockLen = 0;
+      let pos = position;
+      while (pos + BATCH_HEADER_SIZE <= limit) {
+        if (pos < blockPos || pos + BATCH_HEADER_SIZE > blockPos + blockLen) {
+          blockPos = pos;
+          blockLen = await readInto(h.fh, block, pos, Math.min(block.length, limit - pos));
+        }
+        const b = summarizeHeader(block, pos - blockPos, blockLen, pos);
+        if (b === undefined || pos + b.size > limit) return undefined;
+        if (stop(b)) return b;
+        pos += b.size;
+      }
+      return undefined;
+    } finally {
+      h.release();
+    }
+  }
+
+  async ensureIndexes(): Promise<void> {
+    if (!this.offsetIndex.isLoaded || !this.timeIndex.isLoaded) {
+      await Promise.all([this.offsetIndex.ensureLoaded(), this.timeIndex.ensureLoaded()]);
+    }
+    if (!this.isActive) this.env.residency.touch(this);
+  }
+
+  /** The write handle while active (reads share it), else a cached read handle. */
+  private async borrow(): Promise<BorrowedHandle> {
+    const fh = this.writer;
+    if (fh === undefined) return this.env.handles.acquire(this.paths.log);
+    this.writerBorrowers++;
+    let released = false;
+    return {
+      fh,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.writerBorrowers--;
+        if (this.writerBorrowers === 0 && this.retiredWriter === fh) {
+          this.retiredWriter = undefined;
+          void fh.close().catch(() => undefined);
+        }
+      },
+    };
+  }
+
+  private releaseWriter(): void {
+    const fh = this.writer;
+    if (fh === undefined) return;
+    this.writer = undefined;
+    if (this.writerBorrowers === 0) void fh.close().catch(() => undefined);
+    else this.retiredWriter = fh;
+  }
+
+  private requireWriter(): FileHandle {
+    if (this.writer === undefined) throw new Error(`segment ${this.paths.log} is not open for appends`);
+    return this.writer;
+  }
+
+  /** The raw write handle, for recovery's truncation. */
+  get writeHandle(): FileHandle | undefined {
+    return this.writer;
+  }
+}
