@@ -62,7 +62,7 @@ describe('Catalog', () => {
     await reopened.close();
     expect(fs.readFileSync(file).length).toBe(good.length);
     const corrupt = fs.readFileSync(file);
-    corrupt[corrupt.length - 3] ^= 0xff; // inside the payload of 'second'
+    corrupt.writeUInt8(corrupt.readUInt8(corrupt.length - 3) ^ 0xff, corrupt.length - 3); // inside the payload of 'second'
     fs.writeFileSync(file, corrupt);
     const third = await Catalog.open(dir);
     expect(third.list().map((t) => t.name)).toEqual(['first']);

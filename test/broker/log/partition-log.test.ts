@@ -101,7 +101,7 @@ describe('PartitionLog append/read', () => {
     const log = await openTopic({ maxMessageBytes: 2000 });
     await log.append(namedBatch('ok', 1));
     const corrupt = namedBatch('c', 2);
-    corrupt[corrupt.length - 1] ^= 0xff;
+    corrupt.writeUInt8(corrupt.readUInt8(corrupt.length - 1) ^ 0xff, corrupt.length - 1);
     const e = await expectCode(log.append(Buffer.concat([namedBatch('good', 1), corrupt])), 2);
     expect(e.message).toMatch(/CRC32C/);
     const magic1 = namedBatch('m', 1);
