@@ -1,0 +1,44 @@
+/**
+ * Starts the group coordinator with the broker: opens the committed-offsets store in the data dir and
+ * exposes the coordinator to the group handlers as `ctx.broker.services.groups`.
+ */
+import type { BrokerContext } from '../context.js';
+import type { ServiceStop } from '../services.js';
+import { GroupCoordinator } from './coordinator.js';
+import type { GroupConfig } from './group-config.js';
+import { OffsetStore } from './offset-store.js';
+
+declare module '../context.js' {
+  interface BrokerServices {
+    groups: GroupCoordinator;
+  }
+}
+
+/** Group settings taken from the broker config when it has them (see config.ts). */
+export function groupConfigFrom(config: object): Partial<GroupConfig> {
+  const c = config as Record<string, unknown>;
+  const pick = (key: string): number | undefined => (typeof c[key] === 'number' ? (c[key] as number) : undefined);
+  return {
+    minSessionTimeoutMs: pick('groupMinSessionTimeoutMs'),
+    maxSessionTimeoutMs: pick('groupMaxSessionTimeoutMs'),
+    initialRebalanceDelayMs: pick('groupInitialRebalanceDelayMs'),
+    offsetsRetentionMs: pick('offsetsRetentionMs'),
+    offsetsRetentionCheckIntervalMs: pick('offsetsRetentionCheckIntervalMs'),
+  };
+}
+
+export function startGroupCoordinator(broker: BrokerContext): ServiceStop {
+  const { store, truncatedBytes } = OffsetStore.open(broker.config.dataDir, { fsync: broker.config.fsync === 'always' });
+  if (truncatedBytes > 0) {
+    broker.logger.warn({ truncatedBytes }, 'committed-offsets log had a torn or corrupt tail; truncated it (the last commit may be lost)');
+  }
+  const groups = new GroupCoordinator(store, {
+    config: groupConfigFrom(broker.config),
+    onError: (err) => broker.logger.error({ err }, 'group coordinator timer failed'),
+  });
+  broker.services.groups = groups;
+  return () => {
+    groups.close();
+    store.close();
+  };
+}

@@ -1,0 +1,134 @@
+/**
+ * Idempotent-producer bookkeeping for one partition: per producer id, its current epoch and the sequence
+ * ranges and offsets of its last five batches. Pure (no I/O), so the rules are unit-testable.
+ *
+ * Rules, as Kafka's ProducerStateManager applies them to client appends:
+ * - an epoch older than the partition's current epoch for that producer → INVALID_PRODUCER_EPOCH;
+ * - a batch whose sequence range equals a cached batch of the same epoch is a retry: it is not appended
+ *   again and gets the original base offset back;
+ * - otherwise its first sequence must follow the last one (wrapping at 2^31-1 to 0) → else
+ *   OUT_OF_ORDER_SEQUENCE_NUMBER; a new epoch must start at sequence 0;
+ * - a producer the partition has never seen (or whose state was lost) may start at any sequence.
+ */
+import { ErrorCode } from '../../protocol/errors.js';
+
+/** Kafka keeps the last five batches per producer (max.in.flight.requests.per.connection ≤ 5). */
+export const CACHED_BATCHES = 5;
+const INT32_MAX = 0x7fffffff;
+
+export interface ProducerBatch {
+  producerId: bigint;
+  producerEpoch: number;
+  baseSequence: number;
+  /** Records in the batch minus one (the header's lastOffsetDelta). */
+  lastOffsetDelta: number;
+}
+
+interface CachedBatch {
+  firstSeq: number;
+  lastSeq: number;
+  /** null while the append is still in flight. */
+  baseOffset: bigint | null;
+}
+
+interface ProducerEntry {
+  epoch: number;
+  /** Oldest first, at most CACHED_BATCHES. */
+  batches: CachedBatch[];
+}
+
+export type SequenceVerdict =
+  | { kind: 'append' }
+  | { kind: 'duplicate'; baseOffset: bigint }
+  /** A retry of a batch whose first append has not finished yet: the client should retry shortly. */
+  | { kind: 'in-flight' }
+  | { kind: 'reject'; errorCode: number; message: string };
+
+/** The sequence number of the last record of a batch, wrapping like Kafka's `incrementSequence`. */
+export function lastSequence(baseSequence: number, lastOffsetDelta: number): number {
+  return baseSequence > INT32_MAX - lastOffsetDelta ? lastOffsetDelta - (INT32_MAX - baseSequence) - 1 : baseSequence + lastOffsetDelta;
+}
+
+export function followsSequence(previous: number, next: number): boolean {
+  return next === (previous === INT32_MAX ? 0 : previous + 1);
+}
+
+export class PartitionProducerState {
+  private readonly producers = new Map<bigint, ProducerEntry>();
+
+  get producerCount(): number {
+    return this.producers.size;
+  }
+
+  /** Decides what to do with a batch; changes nothing. */
+  check(b: ProducerBatch): SequenceVerdict {
+    const entry = this.producers.get(b.producerId);
+    if (!entry) return { kind: 'append' };
+    if (b.producerEpoch < entry.epoch) {
+      return {
+        kind: 'reject',
+        errorCode: ErrorCode.INVALID_PRODUCER_EPOCH,
+        message: `producer ${b.producerId} epoch ${b.producerEpoch} is older than its current epoch ${entry.epoch}`,
+      };
+    }
+    if (b.producerEpoch > entry.epoch) {
+      if (b.baseSequence === 0) return { kind: 'append' };
+      return {
+        kind: 'reject',
+        errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+        message: `producer ${b.producerId} started epoch ${b.producerEpoch} at sequence ${b.baseSequence}, not 0`,
+      };
+    }
+    const last = lastSequence(b.baseSequence, b.lastOffsetDelta);
+    const dup = entry.batches.find((c) => c.firstSeq === b.baseSequence && c.lastSeq === last);
+    if (dup) return dup.baseOffset === null ? { kind: 'in-flight' } : { kind: 'duplicate', baseOffset: dup.baseOffset };
+    const newest = entry.batches.at(-1);
+    if (newest === undefined || followsSequence(newest.lastSeq, b.baseSequence)) return { kind: 'append' };
+    return {
+      kind: 'reject',
+      errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+      message: `producer ${b.producerId} epoch ${b.producerEpoch} sent sequence ${b.baseSequence}, expected ${newest.lastSeq === INT32_MAX ? 0 : newest.lastSeq + 1}`,
+    };
+  }
+
+  /** Records a batch that `check` accepted and whose append has started (offset still unknown). */
+  begin(b: ProducerBatch): void {
+    this.record(b, null);
+  }
+
+  /** The append of a begun batch finished at `baseOffset`. */
+  complete(b: ProducerBatch, baseOffset: bigint): void {
+    const cached = this.find(b);
+    if (cached) cached.baseOffset = baseOffset;
+  }
+
+  /** The append of a begun batch failed: forget it, so a retry is judged afresh. */
+  abort(b: ProducerBatch): void {
+    const entry = this.producers.get(b.producerId);
+    const cached = this.find(b);
+    if (!entry || !cached) return;
+    entry.batches.splice(entry.batches.indexOf(cached), 1);
+  }
+
+  /** Rebuilds state from a batch found in the log (recovery): no checks, the log is the truth. */
+  replay(b: ProducerBatch, baseOffset: bigint): void {
+    this.record(b, baseOffset);
+  }
+
+  private record(b: ProducerBatch, baseOffset: bigint | null): void {
+    let entry = this.producers.get(b.producerId);
+    if (!entry || b.producerEpoch > entry.epoch) {
+      entry = { epoch: b.producerEpoch, batches: [] };
+      this.producers.set(b.producerId, entry);
+    }
+    entry.batches.push({ firstSeq: b.baseSequence, lastSeq: lastSequence(b.baseSequence, b.lastOffsetDelta), baseOffset });
+    if (entry.batches.length > CACHED_BATCHES) entry.batches.shift();
+  }
+
+  private find(b: ProducerBatch): CachedBatch | undefined {
+    const entry = this.producers.get(b.producerId);
+    if (!entry || entry.epoch !== b.producerEpoch) return undefined;
+    const last = lastSequence(b.baseSequence, b.lastOffsetDelta);
+    return entry.batches.find((c) => c.firstSeq === b.baseSequence && c.lastSeq === last);
+  }
+}

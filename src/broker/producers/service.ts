@@ -1,0 +1,73 @@
+/**
+ * Starts the idempotent-producer support with the broker: the persisted producer-id allocator
+ * (InitProducerId) and the produce guard (sequence checks), whose state is first rebuilt from the tail of
+ * every partition log.
+ */
+import type { BrokerContext } from '../context.js';
+import type { PartitionLog } from '../log/partition-log.js';
+import type { ServiceStop } from '../services.js';
+import { IdempotenceGuard } from './idempotence-guard.js';
+import { ProducerIdManager } from './producer-ids.js';
+
+declare module '../context.js' {
+  interface BrokerServices {
+    producerIds: ProducerIdManager;
+    idempotence: IdempotenceGuard;
+  }
+}
+
+/** Bytes read per step while rebuilding producer state (whole batches; at least one). */
+const SCAN_CHUNK = 4 * 1024 * 1024;
+
+export async function startProducerServices(broker: BrokerContext): Promise<ServiceStop> {
+  const producerIds = ProducerIdManager.open(broker.config.dataDir, { fsync: broker.config.fsync === 'always' });
+  const guard = new IdempotenceGuard((topic, partition) => broker.topics.partition(topic, partition));
+  let batches = 0;
+  const started = Date.now();
+  for (const topic of broker.logs.topics()) {
+    for (const log of broker.logs.partitions(topic.name)) {
+      const { maxProducerId, scanned } = await rebuildProducerState(guard, log);
+      batches += scanned;
+      if (maxProducerId >= 0n) producerIds.observe(maxProducerId);
+    }
+  }
+  broker.logger.debug({ batches, ms: Date.now() - started }, 'producer state rebuilt from the logs');
+  broker.services.producerIds = producerIds;
+  broker.services.idempotence = guard;
+  broker.services.produceGuard = guard;
+  return () => {
+    producerIds.close();
+  };
+}
+
+/**
+ * Replays the batch headers of the active (last) segment of `log` into the guard. Duplicate detection only
+ * needs each producer's latest five batches, which a retry can only be about if they are recent; producers
+ * whose last write is older are treated as new (any sequence accepted), as Kafka does once a producer's
+ * state has expired.
+ */
+export async function rebuildProducerState(guard: IdempotenceGuard, log: PartitionLog): Promise<{ maxProducerId: bigint; scanned: number }> {
+  const segmentStart = log.segmentBaseOffsets().at(-1) ?? 0n;
+  let offset = segmentStart > log.logStartOffset ? segmentStart : log.logStartOffset;
+  const end = log.highWatermark;
+  let maxProducerId = -1n;
+  let scanned = 0;
+  while (offset < end) {
+    const { records } = await log.read(offset, SCAN_CHUNK);
+    if (!records) break;
+    const seen = guard.replay(log, records);
+    if (seen > maxProducerId) maxProducerId = seen;
+    // Continue after the last whole batch.
+    let pos = 0;
+    let next = offset;
+    while (pos + 61 <= records.length) {
+      const size = records.readInt32BE(pos + 8) + 12;
+      next = records.readBigInt64BE(pos) + BigInt(records.readInt32BE(pos + 23)) + 1n;
+      pos += size;
+      scanned++;
+    }
+    if (next <= offset) break;
+    offset = next;
+  }
+  return { maxProducerId, scanned };
+}
