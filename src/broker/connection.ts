@@ -18,8 +18,12 @@ import { apiVersionsUnsupportedReply } from './handlers/api-versions.js';
 const API_VERSIONS_KEY = 18;
 const UNSUPPORTED_VERSION = 35;
 const UNKNOWN_SERVER_ERROR = -1;
-/** Requests a client may have in flight on one connection before we stop reading from it. */
-const MAX_IN_FLIGHT = 256;
+/**
+ * Requests dispatched but not yet answered on one connection; beyond it we stop taking frames (and reading).
+ * Kafka itself serves one request per connection at a time; a few in parallel keep pipelined produce fast
+ * while bounding memory to a few responses per connection.
+ */
+const MAX_IN_FLIGHT = 16;
 
 interface Slot {
   done: boolean;
@@ -45,6 +49,7 @@ export class Connection {
   private writeBlocked = false;
   private timeoutMode: 'idle' | 'partial' = 'idle';
   private drainWaiters: Array<() => void> = [];
+  private pumping = false;
 
   constructor(
     private readonly socket: Socket,
@@ -60,7 +65,7 @@ export class Connection {
     socket.on('timeout', () => this.onTimeout());
     socket.on('drain', () => {
       this.writeBlocked = false;
-      this.updateFlow();
+      this.pump();
     });
     socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
     socket.on('close', () => this.onSocketClosed());
@@ -114,21 +119,42 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
-    const problem = this.reader.push(chunk, (frame) => {
-      this.onFrame(frame);
-      return !this.closed;
-    });
-    if (problem) {
-      if (problem.kind === 'too-large') {
-        this.fail('request size above the limit (raise --max-request-size if this is legitimate)', { size: problem.size, limit: problem.limit });
-      } else {
-        this.fail('negative request size', { size: problem.size });
+    this.reader.append(chunk);
+    this.pump();
+  }
+
+  /** Dispatching stops while responses are not drained or too many requests are in flight. */
+  private canDispatch(): boolean {
+    return !this.closed && !this.abort.signal.aborted && !this.writeBlocked && this.queue.length < MAX_IN_FLIGHT;
+  }
+
+  /** Takes complete frames while allowed, then sets reading and the timeout to match. Not re-entrant. */
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.canDispatch()) {
+        const next = this.reader.next();
+        if (next === null) break;
+        if (!Buffer.isBuffer(next)) {
+          if (next.kind === 'too-large') {
+            this.fail('request size above the limit (raise --max-request-size if this is legitimate)', { size: next.size, limit: next.limit });
+          } else {
+            this.fail('negative request size', { size: next.size });
+          }
+          return;
+        }
+        this.onFrame(next);
       }
-      return;
+    } finally {
+      this.pumping = false;
     }
-    if (this.closed) return;
-    // A frame left half-sent gets the (shorter) stall timeout; at a frame boundary the idle timeout applies.
-    const mode = this.reader.pendingBytes > 0 ? 'partial' : 'idle';
+    if (this.closed || this.abort.signal.aborted) return;
+    const dispatching = this.canDispatch();
+    if (!dispatching && !this.socket.isPaused()) this.socket.pause();
+    else if (dispatching && this.socket.isPaused()) this.socket.resume();
+    // A frame left half-sent by the peer gets the (shorter) stall timeout; otherwise the idle timeout.
+    const mode = dispatching && this.reader.midFrame ? 'partial' : 'idle';
     if (mode !== this.timeoutMode) {
       this.timeoutMode = mode;
       const cfg = this.deps.broker.config;
@@ -138,7 +164,7 @@ export class Connection {
 
   private onTimeout(): void {
     if (this.timeoutMode === 'partial') {
-      this.fail('request frame stalled half-sent', { bufferedBytes: this.reader.pendingBytes });
+      this.fail('request frame stalled half-sent (--partial-frame-timeout-ms)', { bufferedBytes: this.reader.pendingBytes });
     } else if (this.queue.length === 0) {
       this.log.info('closing idle connection');
       this.destroy();
@@ -241,7 +267,6 @@ export class Connection {
   private pushSlot(): Slot {
     const slot: Slot = { done: false, chunks: null };
     this.queue.push(slot);
-    this.updateFlow();
     return slot;
   }
 
@@ -293,15 +318,7 @@ export class Connection {
     }
     if (i > 0) this.queue.splice(0, i);
     if (corked) this.socket.uncork();
-    this.updateFlow();
     if (this.queue.length === 0) for (const w of this.drainWaiters.splice(0)) w();
-  }
-
-  /** Reads only while responses drain and the in-flight queue is short: bounded memory per connection. */
-  private updateFlow(): void {
-    if (this.closed || this.abort.signal.aborted) return;
-    const stop = this.writeBlocked || this.queue.length >= MAX_IN_FLIGHT;
-    if (stop && !this.socket.isPaused()) this.socket.pause();
-    else if (!stop && this.socket.isPaused()) this.socket.resume();
+    if (i > 0) this.pump(); // room in the queue: take more frames (no-op while pumping)
   }
 }

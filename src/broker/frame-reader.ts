@@ -16,34 +16,41 @@ export class FrameReader {
 
   constructor(private readonly maxFrameSize: number) {}
 
-  /** Bytes held for a frame that has not fully arrived (0 at a frame boundary). */
+  /** Bytes received and not yet taken as frames. */
   get pendingBytes(): number {
     return this.buffered;
   }
 
-  /**
-   * Adds bytes and calls `onFrame` for every complete frame body (without its size prefix), in order.
-   * Returns a problem instead if a size prefix is negative or above the limit; the caller closes the connection.
-   * `onFrame` may return false to stop early (e.g. the connection was closed); remaining bytes stay buffered.
-   */
-  push(chunk: Buffer, onFrame: (frame: Buffer) => boolean | void): FrameProblem | null {
-    if (chunk.length === 0) return null;
+  /** Adds received bytes; frames are taken out with `next()`. */
+  append(chunk: Buffer): void {
+    if (chunk.length === 0) return;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
-    for (;;) {
-      if (this.expected < 0) {
-        if (this.buffered < 4) return null;
-        const size = this.peekInt32();
-        if (size < 0) return { kind: 'negative-size', size };
-        if (size > this.maxFrameSize) return { kind: 'too-large', size, limit: this.maxFrameSize };
-        this.consume(4);
-        this.expected = size;
-      }
-      if (this.buffered < this.expected) return null;
-      const frame = this.take(this.expected);
-      this.expected = -1;
-      if (onFrame(frame) === false) return null;
+  }
+
+  /**
+   * The next complete frame body (without its size prefix), null when none is complete yet, or a problem
+   * when a size prefix is negative or above the limit (the caller closes the connection).
+   */
+  next(): Buffer | FrameProblem | null {
+    if (this.expected < 0) {
+      if (this.buffered < 4) return null;
+      const size = this.peekInt32();
+      if (size < 0) return { kind: 'negative-size', size };
+      if (size > this.maxFrameSize) return { kind: 'too-large', size, limit: this.maxFrameSize };
+      this.take(4);
+      this.expected = size;
     }
+    if (this.buffered < this.expected) return null;
+    const frame = this.take(this.expected);
+    this.expected = -1;
+    return frame;
+  }
+
+  /** Whether a frame has started arriving but is not complete (what a stalled peer leaves behind). */
+  get midFrame(): boolean {
+    if (this.expected >= 0) return this.buffered < this.expected;
+    return this.buffered > 0 && (this.buffered < 4 || this.buffered < 4 + this.peekInt32());
   }
 
   /** Reads the big-endian int32 at the front, across chunk boundaries if needed. */
@@ -59,10 +66,6 @@ export class FrameReader {
       if (filled === 4) break;
     }
     return head.readInt32BE(0);
-  }
-
-  private consume(n: number): void {
-    this.take(n);
   }
 
   /** Removes and returns the first `n` buffered bytes: a subarray when they sit in one chunk, else one copy. */

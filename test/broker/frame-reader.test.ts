@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { FrameReader } from '../../src/broker/frame-reader.js';
 
+function drain(r: FrameReader, chunk: Buffer, onFrame: (f: Buffer) => boolean | void): ReturnType<FrameReader['next']> {
+  r.append(chunk);
+  for (;;) {
+    const f = r.next();
+    if (f === null || !Buffer.isBuffer(f)) return f;
+    if (onFrame(f) === false) return null;
+  }
+}
+
 function frame(body: Buffer): Buffer {
   const b = Buffer.alloc(4 + body.length);
   b.writeInt32BE(body.length, 0);
@@ -16,7 +25,7 @@ describe('FrameReader', () => {
       const r = new FrameReader(1 << 20);
       const got: Buffer[] = [];
       for (let i = 0; i < stream.length; i += piece) {
-        expect(r.push(stream.subarray(i, i + piece), (f) => void got.push(Buffer.from(f)))).toBeNull();
+        expect(drain(r, stream.subarray(i, i + piece), (f) => void got.push(Buffer.from(f)))).toBeNull();
       }
       expect(got).toEqual(bodies);
       expect(r.pendingBytes).toBe(0);
@@ -27,32 +36,35 @@ describe('FrameReader', () => {
     const chunk = frame(Buffer.from('abcdef'));
     const r = new FrameReader(100);
     let seen: Buffer | undefined;
-    r.push(chunk, (f) => void (seen = f));
+    drain(r, chunk, (f) => void (seen = f));
     expect(seen?.buffer).toBe(chunk.buffer);
   });
 
   it('rejects sizes above the limit or negative before buffering the body', () => {
     const big = Buffer.alloc(4);
     big.writeInt32BE(1001, 0);
-    expect(new FrameReader(1000).push(big, () => {})).toEqual({ kind: 'too-large', size: 1001, limit: 1000 });
+    expect(drain(new FrameReader(1000), big, () => {})).toEqual({ kind: 'too-large', size: 1001, limit: 1000 });
     const neg = Buffer.alloc(4);
     neg.writeInt32BE(-5, 0);
-    expect(new FrameReader(1000).push(neg, () => {})).toEqual({ kind: 'negative-size', size: -5 });
+    expect(drain(new FrameReader(1000), neg, () => {})).toEqual({ kind: 'negative-size', size: -5 });
   });
 
   it('reports pending bytes of a half-sent frame', () => {
     const r = new FrameReader(100);
-    r.push(frame(Buffer.alloc(50)).subarray(0, 20), () => {});
+    drain(r, frame(Buffer.alloc(50)).subarray(0, 20), () => {});
     expect(r.pendingBytes).toBe(16);
+    expect(r.midFrame).toBe(true);
   });
 
-  it('stops when the callback returns false, keeping the rest buffered', () => {
+  it('keeps frames not taken yet buffered', () => {
     const r = new FrameReader(100);
     const got: string[] = [];
-    r.push(Buffer.concat([frame(Buffer.from('a')), frame(Buffer.from('b'))]), (f) => {
+    drain(r, Buffer.concat([frame(Buffer.from('a')), frame(Buffer.from('b'))]), (f) => {
       got.push(f.toString());
       return false;
     });
     expect(got).toEqual(['a']);
+    expect(r.midFrame).toBe(false); // a whole frame waits: not a stalled peer
+    expect(r.next()).toEqual(Buffer.from('b'));
   });
 });
