@@ -3,7 +3,8 @@
  * one sizing pass, one buffer allocated for the whole batch, values copied natively (`set`), CRC32C computed
  * natively once. With compression the records are written to their own buffer first and compressed.
  */
-import { ATTRIBUTE, BATCH_HEADER_SIZE, BATCH_LENGTH_PREFIX, BATCH_OFFSET, writeBatchCrc } from './batch-header.js';
+import { crc32c } from '@node-rs/crc32';
+import { ATTRIBUTE, BATCH_HEADER_SIZE, BATCH_LENGTH_PREFIX, BATCH_OFFSET, CRC_START, writeBatchCrc } from './batch-header.js';
 import { compress, toCodecId } from './compression/index.js';
 import { CompressionCodec } from './compression/types.js';
 import { RecordBatchError } from './record-batch-error.js';
@@ -30,8 +31,23 @@ function headersSize(record: RecordInput): number {
   return size;
 }
 
-/** Writes all records from `pos` using the body sizes computed beforehand; returns the end position. */
-function writeRecords(out: Buffer, pos: number, records: RecordInput[], bodySizes: Int32Array): number {
+/** Values at least this long are referenced by encodeRecordBatchChunks instead of copied. */
+const REFERENCE_THRESHOLD = 1024;
+
+/**
+ * Collects the output as chunks: `out` from `start` up to each referenced value, then the value itself.
+ * Used by encodeRecordBatchChunks; absent for a single contiguous buffer.
+ */
+interface ChunkSink {
+  chunks: Buffer[];
+  start: number;
+}
+
+/**
+ * Writes all records from `pos` using the body sizes computed beforehand; returns the end position in `out`.
+ * With a sink, large values are referenced (not copied) and `out` holds only the bytes around them.
+ */
+function writeRecords(out: Buffer, pos: number, records: RecordInput[], bodySizes: Int32Array, sink?: ChunkSink): number {
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
     pos = writeVarint(out, pos, bodySizes[i]!);
@@ -50,8 +66,13 @@ function writeRecords(out: Buffer, pos: number, records: RecordInput[], bodySize
       out[pos++] = 1;
     } else {
       pos = writeVarint(out, pos, value.length);
-      out.set(value, pos);
-      pos += value.length;
+      if (sink !== undefined && value.length >= REFERENCE_THRESHOLD) {
+        sink.chunks.push(out.subarray(sink.start, pos), value);
+        sink.start = pos;
+      } else {
+        out.set(value, pos);
+        pos += value.length;
+      }
     }
     const headers = r.headers;
     if (headers === undefined || headers.length === 0) {
@@ -95,14 +116,21 @@ function attributesOf(input: RecordBatchInput): number {
   return attributes;
 }
 
-/** Encodes one RecordBatch v2. Throws RecordBatchError (INVALID_RECORD) for input Kafka would refuse. */
-export function encodeRecordBatch(input: RecordBatchInput): Buffer {
+interface BatchPlan {
+  attributes: number;
+  codec: number;
+  bodySizes: Int32Array;
+  /** Bytes of all records, uncompressed. */
+  recordsSize: number;
+  maxTimestampDelta: number;
+  lastRecordOffsetDelta: number;
+}
+
+/** The sizing pass: every record's body size, the records' total, and the deltas the header needs. */
+function plan(input: RecordBatchInput): BatchPlan {
   const records = input.records;
   const count = records.length;
   const attributes = attributesOf(input);
-  const codec = attributes & ATTRIBUTE.compressionMask;
-
-  // Sizing pass: every record's body size, the records' total, and the deltas the header needs.
   const bodySizes = new Int32Array(count);
   let recordsSize = 0;
   let maxTimestampDelta = 0;
@@ -123,34 +151,32 @@ export function encodeRecordBatch(input: RecordBatchInput): Buffer {
     bodySizes[i] = body;
     recordsSize += varintSize(body) + body;
   }
+  return {
+    attributes,
+    codec: attributes & ATTRIBUTE.compressionMask,
+    bodySizes,
+    recordsSize,
+    maxTimestampDelta,
+    lastRecordOffsetDelta: previousOffsetDelta,
+  };
+}
 
-  let out: Buffer;
-  let size: number;
-  if (codec === CompressionCodec.none) {
-    size = BATCH_HEADER_SIZE + recordsSize;
-    out = Buffer.allocUnsafe(size);
-    const end = writeRecords(out, BATCH_HEADER_SIZE, records, bodySizes);
-    if (end !== size) throw new Error(`record sizing mismatch: wrote ${end} of ${size} bytes`); // a bug, not input
-  } else {
-    const plain = Buffer.allocUnsafe(recordsSize);
-    writeRecords(plain, 0, records, bodySizes);
-    const packed = compress(codec, plain, input);
-    size = BATCH_HEADER_SIZE + packed.length;
-    out = Buffer.allocUnsafe(size);
-    out.set(packed, BATCH_HEADER_SIZE);
-  }
+/** Writes the 61-byte header (CRC left for the caller) for a batch of `size` bytes. */
+function writeHeader(out: Buffer, input: RecordBatchInput, p: BatchPlan, size: number): void {
   if (size - BATCH_LENGTH_PREFIX > INT32_MAX) invalid(`batch of ${size} bytes exceeds the int32 length field`);
-
+  const count = input.records.length;
   const baseTimestamp = BigInt(input.baseTimestamp ?? Date.now());
-  const maxTimestamp = input.maxTimestamp !== undefined ? BigInt(input.maxTimestamp) : baseTimestamp + BigInt(count === 0 ? 0 : maxTimestampDelta);
-  const lastOffsetDelta = input.lastOffsetDelta ?? (count === 0 ? 0 : previousOffsetDelta);
-  if (lastOffsetDelta < previousOffsetDelta) invalid(`lastOffsetDelta ${lastOffsetDelta} is below the last record's ${previousOffsetDelta}`);
-
+  const maxTimestamp =
+    input.maxTimestamp !== undefined ? BigInt(input.maxTimestamp) : baseTimestamp + BigInt(count === 0 ? 0 : p.maxTimestampDelta);
+  const lastOffsetDelta = input.lastOffsetDelta ?? (count === 0 ? 0 : p.lastRecordOffsetDelta);
+  if (lastOffsetDelta < p.lastRecordOffsetDelta) {
+    invalid(`lastOffsetDelta ${lastOffsetDelta} is below the last record's ${p.lastRecordOffsetDelta}`);
+  }
   out.writeBigInt64BE(BigInt(input.baseOffset ?? 0n), BATCH_OFFSET.baseOffset);
   out.writeInt32BE(size - BATCH_LENGTH_PREFIX, BATCH_OFFSET.batchLength);
   out.writeInt32BE(input.partitionLeaderEpoch ?? -1, BATCH_OFFSET.partitionLeaderEpoch);
   out.writeInt8(MAGIC, BATCH_OFFSET.magic);
-  out.writeInt16BE((attributes << 16) >> 16, BATCH_OFFSET.attributes);
+  out.writeInt16BE((p.attributes << 16) >> 16, BATCH_OFFSET.attributes);
   out.writeInt32BE(lastOffsetDelta, BATCH_OFFSET.lastOffsetDelta);
   out.writeBigInt64BE(baseTimestamp, BATCH_OFFSET.baseTimestamp);
   out.writeBigInt64BE(maxTimestamp, BATCH_OFFSET.maxTimestamp);
@@ -158,6 +184,51 @@ export function encodeRecordBatch(input: RecordBatchInput): Buffer {
   out.writeInt16BE(input.producerEpoch ?? -1, BATCH_OFFSET.producerEpoch);
   out.writeInt32BE(input.baseSequence ?? -1, BATCH_OFFSET.baseSequence);
   out.writeInt32BE(count, BATCH_OFFSET.recordCount);
+}
+
+/** Encodes one RecordBatch v2. Throws RecordBatchError (INVALID_RECORD) for input Kafka would refuse. */
+export function encodeRecordBatch(input: RecordBatchInput): Buffer {
+  const p = plan(input);
+  let out: Buffer;
+  let size: number;
+  if (p.codec === CompressionCodec.none) {
+    size = BATCH_HEADER_SIZE + p.recordsSize;
+    out = Buffer.allocUnsafe(size);
+    const end = writeRecords(out, BATCH_HEADER_SIZE, input.records, p.bodySizes);
+    if (end !== size) throw new Error(`record sizing mismatch: wrote ${end} of ${size} bytes`); // a bug, not input
+  } else {
+    const plain = Buffer.allocUnsafe(p.recordsSize);
+    writeRecords(plain, 0, input.records, p.bodySizes);
+    const packed = compress(p.codec, plain, input);
+    size = BATCH_HEADER_SIZE + packed.length;
+    out = Buffer.allocUnsafe(size);
+    out.set(packed, BATCH_HEADER_SIZE);
+  }
+  writeHeader(out, input, p, size);
   writeBatchCrc(out, 0, size);
   return out;
+}
+
+/**
+ * The same bytes as encodeRecordBatch, as a list of chunks for a vectored write (socket writev, file
+ * writev, Writer.bytesRaw): values of 1 KiB or more are referenced, not copied, and the CRC32C is chained
+ * natively over the chunks. The caller must not modify those values until the chunks are written.
+ * Compressed batches come back as one chunk.
+ */
+export function encodeRecordBatchChunks(input: RecordBatchInput): Buffer[] {
+  const p = plan(input);
+  if (p.codec !== CompressionCodec.none) return [encodeRecordBatch(input)];
+  let referenced = 0;
+  for (const r of input.records) if (r.value !== null && r.value.length >= REFERENCE_THRESHOLD) referenced += r.value.length;
+  const size = BATCH_HEADER_SIZE + p.recordsSize;
+  const out = Buffer.allocUnsafe(size - referenced);
+  const sink: ChunkSink = { chunks: [], start: 0 };
+  const end = writeRecords(out, BATCH_HEADER_SIZE, input.records, p.bodySizes, sink);
+  if (end !== out.length) throw new Error(`record sizing mismatch: wrote ${end} of ${out.length} bytes`);
+  if (end > sink.start || sink.chunks.length === 0) sink.chunks.push(out.subarray(sink.start, end));
+  writeHeader(out, input, p, size);
+  let crc = crc32c(out.subarray(CRC_START, sink.chunks[0]!.length));
+  for (let i = 1; i < sink.chunks.length; i++) crc = crc32c(sink.chunks[i]!, crc);
+  out.writeUInt32BE(crc >>> 0, BATCH_OFFSET.crc);
+  return sink.chunks;
 }

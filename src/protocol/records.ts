@@ -8,7 +8,7 @@
 export * from './batch-header.js';
 export * from './record-types.js';
 export { RecordBatchError, type RecordBatchProblem } from './record-batch-error.js';
-export { encodeRecordBatch } from './record-batch-encode.js';
+export { encodeRecordBatch, encodeRecordBatchChunks } from './record-batch-encode.js';
 export { decodeRecordBatch, decodeRecordBatches, decodeRecords, iterateRecordBatches, type DecodeOptions } from './record-batch-decode.js';
 export {
   CompressionCodec,

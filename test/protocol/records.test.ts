@@ -8,6 +8,7 @@ import {
   decodeRecordBatch,
   decodeRecordBatches,
   encodeRecordBatch,
+  encodeRecordBatchChunks,
   initCompression,
   validateBatch,
   writeBatchCrc,
@@ -151,6 +152,22 @@ describe('RecordBatch v2 encode/decode', () => {
         expect(a.readUInt32BE(BATCH_OFFSET.crc)).toBe(crc);
       }),
       { numRuns: 50 },
+    );
+  });
+
+  it('property: the chunked encoding is the same bytes, with large values referenced not copied', () => {
+    const big = fc.option(fc.integer({ min: 0, max: 5000 }).map((n) => Buffer.alloc(n, n & 0xff)), { nil: null });
+    fc.assert(
+      fc.property(batchArb, fc.array(big, { maxLength: 6 }), (input, values) => {
+        const withBig = { ...input, baseTimestamp: 1n, records: [...input.records, ...values.map((value, i) => ({ key: null, value, offsetDelta: 100_000 + i }))] };
+        const whole = encodeRecordBatch(withBig);
+        const chunks = encodeRecordBatchChunks(withBig);
+        expect(Buffer.concat(chunks).equals(whole)).toBe(true);
+        if ((input.compression ?? 'none') === 'none') {
+          for (const v of values) if (v !== null && v.length >= 1024) expect(chunks).toContain(v);
+        }
+      }),
+      { numRuns: 150 },
     );
   });
 
