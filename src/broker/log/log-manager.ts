@@ -176,6 +176,16 @@ export class LogManager {
     await writeFileAtomic(path.join(this.dataDir, CLEAN_SHUTDOWN_FILE), '');
   }
 
+  /** Closes every file without flushing, checkpoints or the clean marker: a simulated crash, for tests. */
+  async abandon(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.flushTimer) clearInterval(this.flushTimer);
+    for (const logs of this.logs.values()) for (const log of logs) await log.abandon();
+    await this.catalog.close();
+    await this.env.handles.close();
+  }
+
   private info(t: TopicRecord): TopicInfo {
     return { ...t, config: resolveTopicLogConfig(this.config, t.configs) };
   }

@@ -108,6 +108,7 @@ export class PartitionLog {
   }): Promise<PartitionLog> {
     const loaded = await loadPartition(args.dir, { clean: args.clean, indexing: args.config, env: args.env });
     const log = new PartitionLog(args.topic, args.partition, args.dir, args.config, args.env, loaded.segments, loaded.state);
+    log.loadStats = { recoveredSegments: loaded.recoveredSegments, truncatedBytes: loaded.truncatedBytes };
     for (const seg of loaded.segments) if (!seg.isActive) args.env.residency.touch(seg);
     if (!args.clean) {
       // Everything that survived recovery is on disk now.
@@ -117,6 +118,9 @@ export class PartitionLog {
     await log.writeState();
     return log;
   }
+
+  /** What opening did: segments validated by recovery and bytes cut off (for the broker's log line). */
+  loadStats: { recoveredSegments: number; truncatedBytes: number } = { recoveredSegments: 0, truncatedBytes: 0 };
 
   get config(): LogConfig {
     return this.cfg;
@@ -427,6 +431,19 @@ export class PartitionLog {
     });
     this.releaseWaiters();
     if (this.backgroundError !== undefined) throw storageError(`closing ${this.topic}-${this.partition}`, this.backgroundError);
+  }
+
+  /**
+   * Closes every file without flushing or checkpointing, leaving the directory as a crash would (the
+   * page cache aside). For crash tests; the next open recovers.
+   */
+  async abandon(): Promise<void> {
+    if (this.closed !== 'open') return;
+    this.closed = 'closed';
+    await this.chain.catch(() => undefined);
+    await this.background.catch(() => undefined);
+    for (const s of this.segments) await s.close();
+    this.releaseWaiters();
   }
 
   /** Closes without flushing and removes the partition directory (topic deletion). */
