@@ -110,6 +110,16 @@ function describeHeader(buf: Buffer, pos: number): DecodedBatchHeader {
   };
 }
 
+/** The absolute offset of a decoded record. */
+export function recordOffset(header: DecodedBatchHeader, record: DecodedRecord): bigint {
+  return header.baseOffset + BigInt(record.offsetDelta);
+}
+
+/** The record's timestamp: the batch's maxTimestamp under LogAppendTime (as Kafka defines), else base + delta. */
+export function recordTimestamp(header: DecodedBatchHeader, record: DecodedRecord): bigint {
+  return header.timestampType === 1 ? header.maxTimestamp : header.baseTimestamp + BigInt(record.timestampDelta);
+}
+
 /** Decodes the batch at `pos` after it has been validated (length, magic, count, CRC). */
 function decodeValidated(buf: Buffer, pos: number, size: number, options: DecodeOptions): DecodedRecordBatch {
   const header = describeHeader(buf, pos);

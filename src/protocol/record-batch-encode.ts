@@ -47,7 +47,7 @@ interface ChunkSink {
  * Writes all records from `pos` using the body sizes computed beforehand; returns the end position in `out`.
  * With a sink, large values are referenced (not copied) and `out` holds only the bytes around them.
  */
-function writeRecords(out: Buffer, pos: number, records: RecordInput[], bodySizes: Int32Array, sink?: ChunkSink): number {
+function writeRecords(out: Buffer, pos: number, records: readonly RecordInput[], bodySizes: Int32Array, sink?: ChunkSink): number {
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
     pos = writeVarint(out, pos, bodySizes[i]!);

@@ -14,7 +14,7 @@ export interface RecordInput {
   timestampDelta?: number;
   key: Buffer | null;
   value: Buffer | null;
-  headers?: RecordHeader[];
+  headers?: readonly RecordHeader[];
 }
 
 export interface DecodedRecord {
@@ -51,7 +51,7 @@ export interface RecordBatchInput extends CompressOptions {
   baseSequence?: number;
   /** Defaults to the last record's offsetDelta (0 for an empty batch). */
   lastOffsetDelta?: number;
-  records: RecordInput[];
+  records: readonly RecordInput[];
 }
 
 export interface DecodedBatchHeader extends BatchHeader {

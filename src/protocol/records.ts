@@ -9,7 +9,15 @@ export * from './batch-header.js';
 export * from './record-types.js';
 export { RecordBatchError, type RecordBatchProblem } from './record-batch-error.js';
 export { encodeRecordBatch, encodeRecordBatchChunks } from './record-batch-encode.js';
-export { decodeRecordBatch, decodeRecordBatches, decodeRecords, iterateRecordBatches, type DecodeOptions } from './record-batch-decode.js';
+export {
+  decodeRecordBatch,
+  decodeRecordBatches,
+  decodeRecords,
+  iterateRecordBatches,
+  recordOffset,
+  recordTimestamp,
+  type DecodeOptions,
+} from './record-batch-decode.js';
 export {
   CompressionCodec,
   CompressionError,

@@ -10,6 +10,8 @@ import {
   encodeRecordBatch,
   encodeRecordBatchChunks,
   initCompression,
+  recordOffset,
+  recordTimestamp,
   validateBatch,
   writeBatchCrc,
   type CompressionName,
@@ -169,6 +171,15 @@ describe('RecordBatch v2 encode/decode', () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it('absolute offsets and timestamps follow the timestamp type', () => {
+    const records = [{ key: null, value: null, offsetDelta: 0, timestampDelta: 5 }, { key: null, value: null, offsetDelta: 3, timestampDelta: 9 }];
+    const create = decodeRecordBatch(encodeRecordBatch({ baseOffset: 100n, baseTimestamp: 1000n, records }));
+    expect(create.records.map((r) => recordOffset(create.header, r))).toEqual([100n, 103n]);
+    expect(create.records.map((r) => recordTimestamp(create.header, r))).toEqual([1005n, 1009n]);
+    const logAppend = decodeRecordBatch(encodeRecordBatch({ baseTimestamp: 1000n, maxTimestamp: 7777n, timestampType: 'log-append', records }));
+    expect(logAppend.records.map((r) => recordTimestamp(logAppend.header, r))).toEqual([7777n, 7777n]);
   });
 
   it('an empty batch is valid', () => {
