@@ -1,9 +1,11 @@
 /**
- * Golden bytes from real clients: kafkajs (producer and admin) and kcat (librdkafka) talk to a raw TCP
+ * Golden bytes from real clients: kafkajs (producer and admin), kcat (librdkafka) and @platformatic/kafka
+ * (flexible versions throughout) talk to a raw TCP
  * server that records their frames and answers with our own encoders. Our decoders must read every frame
  * field by field, consume it exactly, and re-encode it to the identical bytes.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { Producer as PlatformaticProducer, stringSerializers } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKey } from '../../src/protocol/api-keys.js';
@@ -173,6 +175,56 @@ describe.skipIf(!runKcat)('kcat (librdkafka) frames decode field by field', () =
     expect(req.topicData.map((t) => t.name)).toEqual([DEFAULT_TOPIC]);
     expect(req.topicData[0]!.partitionData[0]!.index).toBe(0);
     expectRecordBatch(req.topicData[0]!.partitionData[0]!.records, 'hello-kcat');
+  });
+});
+
+describe('@platformatic/kafka frames (flexible versions) decode field by field', () => {
+  const server = new ScriptedServer();
+
+  beforeAll(async () => {
+    await server.start();
+    const producer = new PlatformaticProducer({
+      clientId: 'golden-platformatic',
+      bootstrapBrokers: [`127.0.0.1:${server.port}`],
+      serializers: stringSerializers,
+      retries: 0,
+    });
+    try {
+      await producer.send({ messages: [{ topic: DEFAULT_TOPIC, key: 'k', value: 'hello-platformatic', partition: 0 }] });
+    } finally {
+      await producer.close();
+    }
+  });
+  afterAll(() => server.close());
+
+  it('ApiVersions v3 with client software name and version', () => {
+    const [f] = server.framesFor(ApiKey.ApiVersions);
+    expect(f!.header).toMatchObject({ apiVersion: 3, clientId: 'golden-platformatic' });
+    expect(f!.headerVersion).toBe(2);
+    const req = decodeBody(f!) as ReturnType<typeof ApiVersions.readRequest>;
+    expect(req.clientSoftwareName).toBe('platformatic-kafka');
+    expect(req.clientSoftwareVersion).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('Metadata v12 (compact arrays, topic ids, tagged sections)', () => {
+    const [f] = server.framesFor(ApiKey.Metadata);
+    expect(f!.header.apiVersion).toBe(12);
+    expect(f!.headerVersion).toBe(2);
+    const req = decodeBody(f!) as ReturnType<typeof Metadata.readRequest>;
+    expect(req.topics).toEqual([{ topicId: '00000000-0000-0000-0000-000000000000', name: DEFAULT_TOPIC }]);
+    expect(req.includeClusterAuthorizedOperations).toBe(false);
+  });
+
+  it('Produce v11 with one RecordBatch v2', () => {
+    const [f] = server.framesFor(ApiKey.Produce);
+    expect(f!.header.apiVersion).toBe(11);
+    expect(f!.headerVersion).toBe(2);
+    const req = decodeBody(f!) as ReturnType<typeof Produce.readRequest>;
+    expect(req.transactionalId).toBeNull();
+    expect([-1, 1]).toContain(req.acks);
+    expect(req.topicData.map((t) => t.name)).toEqual([DEFAULT_TOPIC]);
+    expect(req.topicData[0]!.partitionData[0]!.index).toBe(0);
+    expectRecordBatch(req.topicData[0]!.partitionData[0]!.records, 'hello-platformatic');
   });
 });
 
