@@ -1,0 +1,30 @@
+/**
+ * InitProducerId (key 22), v0–5: a producer id and epoch for an idempotent producer (a fresh id every
+ * time), or for a transactional id (same id, next epoch, fencing the previous incarnation). Ids are
+ * persisted in blocks, so none is handed out twice, even after a killed broker.
+ */
+import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { InitProducerId, type InitProducerIdRequest, type InitProducerIdResponse } from '../../protocol/messages/init-producer-id.js';
+import '../producers/service.js';
+import { defineHandler } from './handler.js';
+
+export const initProducerIdHandler = defineHandler<InitProducerIdRequest, InitProducerIdResponse>({
+  codec: InitProducerId,
+  minVersion: 0,
+  maxVersion: 5,
+  handle(ctx, req, version) {
+    const ids = ctx.broker.services.producerIds;
+    if (!ids) throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'producer ids are not available on this broker');
+    const expected = version >= 3 && req.producerId >= 0n ? { producerId: req.producerId, producerEpoch: req.producerEpoch } : null;
+    const r = ids.initProducerId(req.transactionalId, req.transactionTimeoutMs, expected);
+    if ('errorCode' in r) {
+      // PRODUCER_FENCED is only known to clients from v4 (KIP-588); older ones expect INVALID_PRODUCER_EPOCH.
+      const errorCode = r.errorCode === ErrorCode.PRODUCER_FENCED && version < 4 ? ErrorCode.INVALID_PRODUCER_EPOCH : r.errorCode;
+      return { throttleTimeMs: 0, errorCode, producerId: -1n, producerEpoch: -1 };
+    }
+    return { throttleTimeMs: 0, errorCode: 0, producerId: r.producerId, producerEpoch: r.producerEpoch };
+  },
+  errorResponse(_req, _version, errorCode) {
+    return { throttleTimeMs: 0, errorCode, producerId: -1n, producerEpoch: -1 };
+  },
+});
