@@ -34,6 +34,12 @@ export interface BrokerConfig {
   partialFrameTimeoutMs: number;
   logAppendTime: boolean;
   logLevel: LogLevel;
+  /** Consumer groups (src/broker/groups). */
+  groupMinSessionTimeoutMs: number;
+  groupMaxSessionTimeoutMs: number;
+  groupInitialRebalanceDelayMs: number;
+  offsetsRetentionMs: number;
+  offsetsRetentionCheckIntervalMs: number;
 }
 
 /** A bad setting; the message names the flag and says what is allowed. */
@@ -94,6 +100,11 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   { key: 'partialFrameTimeoutMs', flag: 'partial-frame-timeout-ms', kind: 'duration', default: 30 * SECOND, min: 10, help: 'close a connection whose request frame stays half-sent this long' },
   { key: 'logAppendTime', flag: 'log-append-time', kind: 'boolean', default: false, help: 'stamp batches with the broker time (message.timestamp.type=LogAppendTime)' },
   { key: 'logLevel', flag: 'log-level', kind: 'enum', default: 'info', values: LOG_LEVELS, help: 'pino log level (logs go to stderr)' },
+  { key: 'groupMinSessionTimeoutMs', flag: 'group-min-session-timeout-ms', kind: 'duration', default: 6 * SECOND, min: 1, help: 'shortest session timeout a consumer may ask for (group.min.session.timeout.ms)' },
+  { key: 'groupMaxSessionTimeoutMs', flag: 'group-max-session-timeout-ms', kind: 'duration', default: 30 * MINUTE, min: 1, help: 'longest session timeout a consumer may ask for (group.max.session.timeout.ms)' },
+  { key: 'groupInitialRebalanceDelayMs', flag: 'group-initial-rebalance-delay-ms', kind: 'duration', default: 0, min: 0, help: 'how long the first rebalance of an empty group waits for more members (group.initial.rebalance.delay.ms; 0 as in Kafka\'s dev server.properties)' },
+  { key: 'offsetsRetentionMs', flag: 'offsets-retention', kind: 'duration', default: 7 * DAY, min: 1, help: 'committed offsets of an empty group are kept this long (offsets.retention.minutes)' },
+  { key: 'offsetsRetentionCheckIntervalMs', flag: 'offsets-retention-check-interval-ms', kind: 'duration', default: 10 * MINUTE, min: 10, help: 'how often expired offsets are removed (offsets.retention.check.interval.ms)' },
 ];
 
 export const DEFAULT_CONFIG: Readonly<BrokerConfig> = Object.freeze(

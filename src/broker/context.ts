@@ -31,6 +31,8 @@ export interface ProduceGuard {
   beforeAppend(topic: string, partition: number, records: Buffer): { errorCode: number; message?: string } | { duplicateOf: bigint } | null;
   /** After a successful append, with the offset the batch got. */
   afterAppend?(topic: string, partition: number, records: Buffer, baseOffset: bigint): void;
+  /** The append of records that `beforeAppend` let through failed (so their sequence numbers are free again). */
+  appendFailed?(topic: string, partition: number, records: Buffer): void;
 }
 
 export interface BrokerContext {

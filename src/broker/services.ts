@@ -5,8 +5,10 @@
  * function that stops it.
  */
 import type { BrokerContext } from './context.js';
+import { startGroupCoordinator } from './groups/service.js';
+import { startProducerServices } from './producers/service.js';
 
 export type ServiceStop = () => void | Promise<void>;
 export type ServiceStarter = (broker: BrokerContext) => void | ServiceStop | Promise<void | ServiceStop>;
 
-export const serviceStarters: ServiceStarter[] = [];
+export const serviceStarters: ServiceStarter[] = [startGroupCoordinator, startProducerServices];

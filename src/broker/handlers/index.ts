@@ -16,6 +16,17 @@ import { fetchHandler } from './fetch.js';
 import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
 import { produceHandler } from './produce.js';
+import { deleteGroupsHandler } from './delete-groups.js';
+import { describeGroupsHandler } from './describe-groups.js';
+import { findCoordinatorHandler } from './find-coordinator.js';
+import { heartbeatHandler } from './heartbeat.js';
+import { initProducerIdHandler } from './init-producer-id.js';
+import { joinGroupHandler } from './join-group.js';
+import { leaveGroupHandler } from './leave-group.js';
+import { listGroupsHandler } from './list-groups.js';
+import { offsetCommitHandler } from './offset-commit.js';
+import { offsetFetchHandler } from './offset-fetch.js';
+import { syncGroupHandler } from './sync-group.js';
 
 export const handlers: readonly Handler[] = [
   produceHandler,
@@ -30,6 +41,18 @@ export const handlers: readonly Handler[] = [
   createPartitionsHandler,
   describeClusterHandler,
   describeTopicPartitionsHandler,
+  // Consumer groups and producer ids (src/broker/groups, src/broker/producers).
+  offsetCommitHandler,
+  offsetFetchHandler,
+  findCoordinatorHandler,
+  joinGroupHandler,
+  heartbeatHandler,
+  leaveGroupHandler,
+  syncGroupHandler,
+  describeGroupsHandler,
+  listGroupsHandler,
+  initProducerIdHandler,
+  deleteGroupsHandler,
 ];
 
 /** Handlers by API key; throws on a key registered twice (a merge mistake worth failing loudly on). */

@@ -62,6 +62,7 @@ async function appendPartition(ctx: RequestContext, topic: string, index: number
     guard?.afterAppend?.(topic, index, records, appended.baseOffset);
     return partitionResult(index, 0, null, appended.baseOffset, appended.logAppendTime, appended.logStartOffset);
   } catch (err) {
+    guard?.appendFailed?.(topic, index, records);
     const code = (err as { code?: unknown }).code;
     const message = (err as Error).message;
     if (typeof code === 'number') {
