@@ -30,8 +30,11 @@ export class HandleCache {
     if (entry) {
       this.entries.delete(path);
     } else {
-      entry = { path, handle: fs.open(path, 'r'), borrowers: 0, retired: false };
-      entry.handle.catch(() => this.entries.delete(path) && undefined);
+      const created: Entry = { path, handle: fs.open(path, 'r'), borrowers: 0, retired: false };
+      created.handle.catch(() => {
+        if (this.entries.get(path) === created) this.entries.delete(path);
+      });
+      entry = created;
     }
     this.entries.set(path, entry);
     entry.borrowers++;
