@@ -182,6 +182,20 @@ describe('RecordBatch v2 encode/decode', () => {
     expect(logAppend.records.map((r) => recordTimestamp(logAppend.header, r))).toEqual([7777n, 7777n]);
   });
 
+  it('encodes into a caller\'s buffer when it is large enough, else allocates', () => {
+    const input = { baseTimestamp: 1n, records: [{ key: null, value: Buffer.alloc(3000, 1) }] };
+    const fresh = encodeRecordBatch(input);
+    const target = Buffer.alloc(10_000, 0xee);
+    const into = encodeRecordBatch(input, target);
+    expect(into.equals(fresh)).toBe(true);
+    expect(into.buffer).toBe(target.buffer);
+    expect(target[fresh.length]).toBe(0xee);
+    const small = Buffer.alloc(100);
+    const grown = encodeRecordBatch(input, small);
+    expect(grown.equals(fresh)).toBe(true);
+    expect(grown.buffer).not.toBe(small.buffer);
+  });
+
   it('an empty batch is valid', () => {
     const buf = encodeRecordBatch({ records: [], baseTimestamp: 0n });
     expect(buf.length).toBe(BATCH_HEADER_SIZE);
@@ -215,7 +229,7 @@ describe('decodeRecordBatches', () => {
   it('property: decodes every batch of a concatenation in order', () => {
     fc.assert(
       fc.property(batchesArb, (inputs) => {
-        const bufs = inputs.map(encodeRecordBatch);
+        const bufs = inputs.map((i) => encodeRecordBatch(i));
         const decoded = decodeRecordBatches(Buffer.concat(bufs));
         expect(decoded.length).toBe(inputs.length);
         decoded.forEach((d, i) => expect(d.records.map(plain)).toEqual(inputs[i]!.records.map(plain)));
@@ -227,7 +241,7 @@ describe('decodeRecordBatches', () => {
   it('property: a truncated concatenation yields the whole batches and skips the partial one', () => {
     fc.assert(
       fc.property(batchesArb, fc.nat(), (inputs, cutSeed) => {
-        const bufs = inputs.map(encodeRecordBatch);
+        const bufs = inputs.map((i) => encodeRecordBatch(i));
         const all = Buffer.concat(bufs);
         const cut = cutSeed % (all.length + 1);
         let whole = 0;
