@@ -394,7 +394,7 @@ class MessageEmitter {
         body.push('  switch (tag) {');
         for (const fi of tagged) {
           body.push(`    case ${fi.field.tag}:`);
-          const when = rangeCond(fi.tagged, scope);
+          const when = rangeCond(fi.tagged, intersect(scope, this.msg.flexibleVersions)!); // inside the flexible-only section
           const nullable = rangeCond(fi.field.nullableVersions, fi.tagged!);
           const read = this.readInto(fi, fi.tagged!, fi.local, true, nullable, '      ');
           if (when === true) body.push(...read);
@@ -478,12 +478,13 @@ class MessageEmitter {
     const lines = [`${indent}{`];
     if (fi.nullableType) {
       lines.push(`${indent}  const a = ${expr};`);
-      if (nullable === true) lines.push(`${indent}  if (a === null) ${nullLine}`);
-      else if (nullable === false) lines.push(`${indent}  if (a === null) ${this.nullError(fi.path)};`);
+      lines.push(`${indent}  if (a === null) {`);
+      if (nullable === false) lines.push(`${indent}    ${this.nullError(fi.path)};`);
       else {
-        lines.push(`${indent}  if (a === null) {`, `${indent}    if (!(${nullable})) ${this.nullError(fi.path)};`, `${indent}    ${nullLine}`, `${indent}  }`);
+        if (nullable !== true) lines.push(`${indent}    if (!(${nullable})) ${this.nullError(fi.path)};`);
+        lines.push(`${indent}    ${nullLine}`);
       }
-      lines.push(`${indent}  else {`, `${indent}    ${lengthLine('a.length')}`, `${indent}    for (const e of a) ${writeElement('e')}`, `${indent}  }`);
+      lines.push(`${indent}  } else {`, `${indent}    ${lengthLine('a.length')}`, `${indent}    for (const e of a) ${writeElement('e')}`, `${indent}  }`);
     } else {
       lines.push(`${indent}  const a = ${expr};`, `${indent}  ${lengthLine('a.length')}`, `${indent}  for (const e of a) ${writeElement('e')}`);
     }
@@ -516,7 +517,7 @@ class MessageEmitter {
       else {
         const flags: string[] = [];
         tagged.forEach((fi, i) => {
-          const when = rangeCond(fi.tagged, scope);
+          const when = rangeCond(fi.tagged, intersect(scope, this.msg.flexibleVersions)!); // inside the flexible-only section
           const cond = and(when, this.differsFromDefault(fi.field, `v.${fi.prop}`));
           body.push(`const tag${i} = ${cond === true ? 'true' : cond === false ? 'false' : cond};`);
           flags.push(`(tag${i} ? 1 : 0)`);

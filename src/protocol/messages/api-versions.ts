@@ -170,7 +170,7 @@ function readApiVersionsResponse(r: Reader, version: number): ApiVersionsRespons
       const end = r.taggedFieldEnd('_tagged_fields');
       switch (tag) {
         case 0:
-          if (version >= 3) {
+          {
             const n = r.compactArrayLength('supportedFeatures', 6, false);
             const a: ApiVersionsResponseSupportedFeatureKey[] = [];
             for (let i = 0; i < n; i++) a.push(readApiVersionsResponseSupportedFeatureKey(r, version));
@@ -178,10 +178,10 @@ function readApiVersionsResponse(r: Reader, version: number): ApiVersionsRespons
           }
           break;
         case 1:
-          if (version >= 3) $finalizedFeaturesEpoch = r.int64('finalizedFeaturesEpoch');
+          $finalizedFeaturesEpoch = r.int64('finalizedFeaturesEpoch');
           break;
         case 2:
-          if (version >= 3) {
+          {
             const n = r.compactArrayLength('finalizedFeatures', 6, false);
             const a: ApiVersionsResponseFinalizedFeatureKey[] = [];
             for (let i = 0; i < n; i++) a.push(readApiVersionsResponseFinalizedFeatureKey(r, version));
@@ -189,7 +189,7 @@ function readApiVersionsResponse(r: Reader, version: number): ApiVersionsRespons
           }
           break;
         case 3:
-          if (version >= 3) $zkMigrationReady = r.boolean('zkMigrationReady');
+          $zkMigrationReady = r.boolean('zkMigrationReady');
           break;
         default:
           break;
@@ -218,10 +218,10 @@ function writeApiVersionsResponse(w: Writer, version: number, v: ApiVersionsResp
   }
   if (version >= 1) w.int32(v.throttleTimeMs);
   if (flexible) {
-    const tag0 = version >= 3 && v.supportedFeatures.length !== 0;
-    const tag1 = version >= 3 && v.finalizedFeaturesEpoch !== -1n;
-    const tag2 = version >= 3 && v.finalizedFeatures.length !== 0;
-    const tag3 = version >= 3 && v.zkMigrationReady !== false;
+    const tag0 = v.supportedFeatures.length !== 0;
+    const tag1 = v.finalizedFeaturesEpoch !== -1n;
+    const tag2 = v.finalizedFeatures.length !== 0;
+    const tag3 = v.zkMigrationReady !== false;
     w.unsignedVarint((tag0 ? 1 : 0) + (tag1 ? 1 : 0) + (tag2 ? 1 : 0) + (tag3 ? 1 : 0));
     if (tag0) {
       w.taggedField(0, (t) => {

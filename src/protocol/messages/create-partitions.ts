@@ -126,8 +126,9 @@ function writeCreatePartitionsRequestTopic(w: Writer, version: number, v: Create
   w.int32(v.count);
   {
     const a = v.assignments;
-    if (a === null) if (flexible) w.unsignedVarint(0); else w.int32(-1);
-    else {
+    if (a === null) {
+      if (flexible) w.unsignedVarint(0); else w.int32(-1);
+    } else {
       if (flexible) w.compactArrayLength(a.length); else w.arrayLength(a.length);
       for (const e of a) writeCreatePartitionsRequestAssignment(w, version, e);
     }

@@ -373,7 +373,7 @@ function readCreateTopicsResponseCreatableTopicResult(r: Reader, version: number
       const end = r.taggedFieldEnd('topics._tagged_fields');
       switch (tag) {
         case 0:
-          if (version >= 5) $topicConfigErrorCode = r.int16('topics.topicConfigErrorCode');
+          $topicConfigErrorCode = r.int16('topics.topicConfigErrorCode');
           break;
         default:
           break;
@@ -407,14 +407,15 @@ function writeCreateTopicsResponseCreatableTopicResult(w: Writer, version: numbe
   if (version >= 5) w.int16(v.replicationFactor);
   if (version >= 5) {
     const a = v.configs;
-    if (a === null) if (flexible) w.unsignedVarint(0); else w.int32(-1);
-    else {
+    if (a === null) {
+      if (flexible) w.unsignedVarint(0); else w.int32(-1);
+    } else {
       if (flexible) w.compactArrayLength(a.length); else w.arrayLength(a.length);
       for (const e of a) writeCreateTopicsResponseCreatableTopicConfigs(w, version, e);
     }
   }
   if (flexible) {
-    const tag0 = version >= 5 && v.topicConfigErrorCode !== 0;
+    const tag0 = v.topicConfigErrorCode !== 0;
     w.unsignedVarint((tag0 ? 1 : 0));
     if (tag0) {
       w.taggedField(0, (t) => {

@@ -114,8 +114,9 @@ function writeDescribeConfigsRequestResource(w: Writer, version: number, v: Desc
   else w.string(v.resourceName);
   {
     const a = v.configurationKeys;
-    if (a === null) if (flexible) w.unsignedVarint(0); else w.int32(-1);
-    else {
+    if (a === null) {
+      if (flexible) w.unsignedVarint(0); else w.int32(-1);
+    } else {
       if (flexible) w.compactArrayLength(a.length); else w.arrayLength(a.length);
       for (const e of a) if (flexible) w.compactString(e); else w.string(e);
     }

@@ -373,16 +373,18 @@ function writeDescribeTopicPartitionsResponsePartition(w: Writer, version: numbe
   }
   {
     const a = v.eligibleLeaderReplicas;
-    if (a === null) w.unsignedVarint(0);
-    else {
+    if (a === null) {
+      w.unsignedVarint(0);
+    } else {
       w.compactArrayLength(a.length);
       for (const e of a) w.int32(e);
     }
   }
   {
     const a = v.lastKnownElr;
-    if (a === null) w.unsignedVarint(0);
-    else {
+    if (a === null) {
+      w.unsignedVarint(0);
+    } else {
       w.compactArrayLength(a.length);
       for (const e of a) w.int32(e);
     }

@@ -181,7 +181,7 @@ function readFetchRequest(r: Reader, version: number): FetchRequest {
       const end = r.taggedFieldEnd('_tagged_fields');
       switch (tag) {
         case 0:
-          if (version >= 12) $clusterId = r.compactNullableString('clusterId');
+          $clusterId = r.compactNullableString('clusterId');
           break;
         case 1:
           if (version >= 15) $replicaState = readFetchRequestReplicaState(r, version);
@@ -232,7 +232,7 @@ function writeFetchRequest(w: Writer, version: number, v: FetchRequest): void {
     else w.string(v.rackId);
   }
   if (flexible) {
-    const tag0 = version >= 12 && v.clusterId !== null;
+    const tag0 = v.clusterId !== null;
     const tag1 = version >= 15 && !isFetchRequestReplicaStateDefault(v.replicaState);
     w.unsignedVarint((tag0 ? 1 : 0) + (tag1 ? 1 : 0));
     if (tag0) {
@@ -731,13 +731,13 @@ function readFetchResponsePartitionData(r: Reader, version: number): FetchRespon
       const end = r.taggedFieldEnd('responses.partitions._tagged_fields');
       switch (tag) {
         case 0:
-          if (version >= 12) $divergingEpoch = readFetchResponseEpochEndOffset(r, version);
+          $divergingEpoch = readFetchResponseEpochEndOffset(r, version);
           break;
         case 1:
-          if (version >= 12) $currentLeader = readFetchResponseLeaderIdAndEpoch(r, version);
+          $currentLeader = readFetchResponseLeaderIdAndEpoch(r, version);
           break;
         case 2:
-          if (version >= 12) $snapshotId = readFetchResponseSnapshotId(r, version);
+          $snapshotId = readFetchResponseSnapshotId(r, version);
           break;
         default:
           break;
@@ -769,8 +769,9 @@ function writeFetchResponsePartitionData(w: Writer, version: number, v: FetchRes
   if (version >= 5) w.int64(v.logStartOffset);
   if (version >= 4) {
     const a = v.abortedTransactions;
-    if (a === null) if (flexible) w.unsignedVarint(0); else w.int32(-1);
-    else {
+    if (a === null) {
+      if (flexible) w.unsignedVarint(0); else w.int32(-1);
+    } else {
       if (flexible) w.compactArrayLength(a.length); else w.arrayLength(a.length);
       for (const e of a) writeFetchResponseAbortedTransaction(w, version, e);
     }
@@ -779,9 +780,9 @@ function writeFetchResponsePartitionData(w: Writer, version: number, v: FetchRes
   if (flexible) w.compactNullableBytes(v.records);
   else w.nullableBytes(v.records);
   if (flexible) {
-    const tag0 = version >= 12 && !isFetchResponseEpochEndOffsetDefault(v.divergingEpoch);
-    const tag1 = version >= 12 && !isFetchResponseLeaderIdAndEpochDefault(v.currentLeader);
-    const tag2 = version >= 12 && !isFetchResponseSnapshotIdDefault(v.snapshotId);
+    const tag0 = !isFetchResponseEpochEndOffsetDefault(v.divergingEpoch);
+    const tag1 = !isFetchResponseLeaderIdAndEpochDefault(v.currentLeader);
+    const tag2 = !isFetchResponseSnapshotIdDefault(v.snapshotId);
     w.unsignedVarint((tag0 ? 1 : 0) + (tag1 ? 1 : 0) + (tag2 ? 1 : 0));
     if (tag0) {
       w.taggedField(0, (t) => {

@@ -83,8 +83,7 @@ function writeMetadataRequest(w: Writer, version: number, v: MetadataRequest): v
     if (a === null) {
       if (!(version >= 1)) throwNullField('MetadataRequest', version, 'topics');
       if (flexible) w.unsignedVarint(0); else w.int32(-1);
-    }
-    else {
+    } else {
       if (flexible) w.compactArrayLength(a.length); else w.arrayLength(a.length);
       for (const e of a) writeMetadataRequestTopic(w, version, e);
     }

@@ -132,8 +132,7 @@ function writeOffsetFetchRequest(w: Writer, version: number, v: OffsetFetchReque
     if (a === null) {
       if (!(version >= 2)) throwNullField('OffsetFetchRequest', version, 'topics');
       if (flexible) w.unsignedVarint(0); else w.int32(-1);
-    }
-    else {
+    } else {
       if (flexible) w.compactArrayLength(a.length); else w.arrayLength(a.length);
       for (const e of a) writeOffsetFetchRequestTopic(w, version, e);
     }
@@ -213,8 +212,9 @@ function writeOffsetFetchRequestGroup(w: Writer, version: number, v: OffsetFetch
   if (version >= 9) w.int32(v.memberEpoch);
   {
     const a = v.topics;
-    if (a === null) w.unsignedVarint(0);
-    else {
+    if (a === null) {
+      w.unsignedVarint(0);
+    } else {
       w.compactArrayLength(a.length);
       for (const e of a) writeOffsetFetchRequestTopics(w, version, e);
     }
