@@ -149,7 +149,13 @@ describe('zstd', () => {
     const streamed = execFileSync('sh', ['-c', 'cat | zstd -q -c'], { input: data, maxBuffer: 64 << 20 });
     expect(zstdDeclaredSize(streamed)).toBeUndefined();
     expect(decompress(CompressionCodec.zstd, streamed).equals(data)).toBe(true);
-    expect(() => decompress(CompressionCodec.zstd, streamed, { maxDecompressedBytes: 1 << 20 })).toThrow(CompressionError);
+    expect(() => decompress(CompressionCodec.zstd, streamed, { maxDecompressedBytes: 1 << 20 })).toThrow(/limit/);
+    // Damage is reported at once, not retried with ever larger buffers.
+    const damaged = Buffer.from(streamed);
+    damaged[20] = damaged[20]! ^ 0xff;
+    damaged[30] = damaged[30]! ^ 0x55;
+    expect(() => decompress(CompressionCodec.zstd, damaged)).toThrow(expect.objectContaining({ tooLarge: false }));
+    expect(() => decompress(CompressionCodec.zstd, streamed.subarray(0, streamed.length - 3))).toThrow(CompressionError);
     const ours = compress(CompressionCodec.zstd, data);
     expect(execFileSync('zstd', ['-d', '-q', '-c'], { input: ours, maxBuffer: 64 << 20 }).equals(data)).toBe(true);
   });

@@ -82,16 +82,27 @@ export function zstdDecompress(data: Buffer, maxBytes: number): Buffer {
       throw new CompressionError('zstd', (e as Error).message, false, { cause: e });
     }
   }
-  // Unknown size: try a generous guess and double it until the frame fits.
+  // Unknown size: try a generous guess and double it while zstd says only that the output is too small.
   let capacity = Math.min(maxBytes, Math.max(1 << 20, data.length * 8));
   for (;;) {
     try {
       return asBuffer(decompress(data, { defaultHeapSize: capacity }));
     } catch (e) {
-      if (capacity >= maxBytes) {
-        throw new CompressionError('zstd', `cannot decompress within ${maxBytes} bytes: ${(e as Error).message}`, false, { cause: e });
+      const message = (e as Error).message;
+      if (zstdErrorCode(message) !== ZSTD_ERROR_DST_SIZE_TOO_SMALL) {
+        throw new CompressionError('zstd', message, false, { cause: e });
       }
+      if (capacity >= maxBytes) throw new CompressionError('zstd', `inflates beyond the ${maxBytes} byte limit`, true, { cause: e });
       capacity = Math.min(maxBytes, capacity * 2);
     }
   }
+}
+
+/** zstd's error enum value for "destination buffer is too small" (zstd_errors.h, ZSTD_error_dstSize_tooSmall). */
+const ZSTD_ERROR_DST_SIZE_TOO_SMALL = 70;
+
+/** The zstd error number in zstd-wasm's error message ("... with code -70"), if present. */
+function zstdErrorCode(message: string): number | undefined {
+  const match = /code (-?\d+)/.exec(message);
+  return match ? Math.abs(Number(match[1])) : undefined;
 }
