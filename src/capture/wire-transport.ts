@@ -1,0 +1,394 @@
+/**
+ * The wire transport: capture and replay over TCP with our own Kafka client (src/client), against the
+ * embedded broker or any Kafka cluster. Capture builds RecordBatch v2 buffers straight from the encoded
+ * events (native CRC32C, one copy of the data) and keeps several Produce requests in flight (acks=-1);
+ * replay long-polls Fetch and issues the next fetch before decoding the current response.
+ * There are no produce retries: without idempotence a retry could duplicate or reorder events, so a failed
+ * request fails the capture with the topic and offset (reference §4, "duplicates or reordering").
+ */
+import type { Event } from '../dataflow/event.js';
+import { ErrorCode, KafkaError, errorInfo } from '../protocol/errors.js';
+import { Fetch, type FetchResponse } from '../protocol/messages/fetch.js';
+import { Produce } from '../protocol/messages/produce.js';
+import { KafkaClient, type ClientOptions } from '../client/client.js';
+import type { BrokerConnection } from '../client/connection.js';
+import { EventBatchBuilder, forEachRecord, nextFetchOffset } from '../client/event-batch.js';
+import type { EventIterator } from '../replay/event-iterator.js';
+import { EventDecoder, encodeEventParts } from './event-codec.js';
+import { DeliveryError, TopicNotEmptyError, type EventPusher } from './event-pusher.js';
+import { Signal } from './signal.js';
+import type { EventTransport, PusherOptions } from './transport.js';
+
+export interface WireTransportOptions extends Partial<ClientOptions> {
+  brokers: readonly string[];
+  /** Bytes per record batch / produce request (default 1 MiB). */
+  batchBytes?: number;
+  /** Produce requests in flight per pusher (default 5). */
+  maxInFlight?: number;
+  /** -1 (all in-sync replicas, default) or 1 (leader). */
+  acks?: -1 | 1;
+  /** Bytes buffered in a pusher before push() asks the caller to wait (default 16 MiB). */
+  maxBufferedBytes?: number;
+  /** Max bytes per fetch response (default 8 MiB). */
+  fetchMaxBytes?: number;
+  /** Long-poll wait of a fetch (default 500 ms). */
+  fetchMaxWaitMs?: number;
+  /** Decoded bytes an iterator buffers ahead of replay (default 32 MiB). */
+  maxQueuedBytes?: number;
+  /** How long an iterator keeps reconnecting to an unreachable broker before failing (default 60,000 ms). */
+  reconnectTimeoutMs?: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface SealedBatch {
+  batch: Buffer;
+  firstIndex: number;
+  count: number;
+  eventBytes: number;
+}
+
+class WirePusher<T, D> implements EventPusher<T, D> {
+  private builder: EventBatchBuilder;
+  private readonly sealed: SealedBatch[] = [];
+  private inFlight = 0;
+  private pushed = 0;
+  private acked = 0;
+  private ackedBytes = 0;
+  private bufferedBytes = 0;
+  private failure: DeliveryError | undefined;
+  private flushing = false;
+  private scheduled = false;
+  private readonly progress = new Signal();
+  private readonly version: number;
+
+  constructor(
+    readonly name: string,
+    private readonly connection: BrokerConnection,
+    private readonly options: Required<Pick<WireTransportOptions, 'batchBytes' | 'maxInFlight' | 'acks' | 'maxBufferedBytes'>>,
+  ) {
+    this.builder = new EventBatchBuilder(options.batchBytes);
+    this.version = connection.version(Produce as never);
+    connection.onClose((error) => {
+      if (this.acked < this.pushed) this.fail(this.acked, error.message, undefined, error);
+    });
+  }
+
+  get bytesAcknowledged(): number {
+    return this.ackedBytes;
+  }
+
+  push(event: Event<T, D>): void | Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    const parts = encodeEventParts(event);
+    if (!this.builder.add(parts)) {
+      this.seal();
+      this.builder.add(parts);
+    }
+    this.pushed++;
+    this.bufferedBytes += parts.size;
+    this.schedule();
+    if (this.bufferedBytes > this.options.maxBufferedBytes) return this.until(() => this.bufferedBytes <= this.options.maxBufferedBytes / 2);
+    return undefined;
+  }
+
+  private until(condition: () => boolean): Promise<void> {
+    return (async () => {
+      while (!condition()) {
+        if (this.failure) throw this.failure;
+        await this.progress.wait();
+      }
+      if (this.failure) throw this.failure;
+    })();
+  }
+
+  private seal(): void {
+    if (this.builder.records === 0) return;
+    const count = this.builder.records;
+    const eventBytes = this.builder.eventBytes;
+    const batch = this.builder.finish();
+    this.sealed.push({ batch, firstIndex: this.pushed - count, count, eventBytes });
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (!this.failure && this.inFlight < this.options.maxInFlight) {
+      if (this.sealed.length === 0) {
+        // A partial batch goes out when the pipe is idle or someone waits for it; otherwise it keeps filling.
+        if (this.builder.records > 0 && (this.inFlight === 0 || this.flushing)) this.seal();
+        else break;
+      }
+      this.send(this.sealed.shift() as SealedBatch);
+    }
+  }
+
+  private send(item: SealedBatch): void {
+    this.inFlight++;
+    this.connection
+      .send(Produce, this.version, {
+        transactionalId: null,
+        acks: this.options.acks,
+        timeoutMs: 30_000,
+        topicData: [{ name: this.name, partitionData: [{ index: 0, records: item.batch }] }],
+      })
+      .then(
+        (response) => {
+          this.inFlight--;
+          const p = response.responses[0]?.partitionResponses[0];
+          if (!p) return this.fail(item.firstIndex, 'the broker answered without a partition result');
+          if (p.errorCode !== ErrorCode.NONE) {
+            const info = errorInfo(p.errorCode);
+            return this.fail(item.firstIndex, `${info.name}: ${p.errorMessage ?? info.message}`, p.errorCode);
+          }
+          if (p.baseOffset !== BigInt(item.firstIndex)) {
+            return this.fail(
+              item.firstIndex,
+              `the broker stored the batch at offset ${p.baseOffset}, not ${item.firstIndex}: another producer writes to this topic`,
+            );
+          }
+          this.acked += item.count;
+          this.ackedBytes += item.eventBytes;
+          this.bufferedBytes -= item.eventBytes;
+          this.progress.fire();
+          this.pump();
+        },
+        (error: Error) => {
+          this.inFlight--;
+          this.fail(item.firstIndex, error.message, (error as Partial<KafkaError>).code, error);
+        },
+      );
+  }
+
+  private fail(offset: number, reason: string, code?: number, cause?: unknown): void {
+    if (this.failure) return;
+    this.failure = new DeliveryError(this.name, offset, reason, code, { cause });
+    this.progress.fire();
+  }
+
+  async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      this.pump();
+      await this.until(() => this.acked === this.pushed);
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+  }
+}
+
+class WireIterator<T, D> implements EventIterator<T, D> {
+  private readonly queue: Event<T, D>[] = [];
+  private head = 0;
+  private queuedBytes = 0;
+  private failure: Error | undefined;
+  private stopped = false;
+  private exists = false;
+  private readonly ready = new Signal();
+  private readonly drained = new Signal();
+  private readonly decoder = new EventDecoder();
+  private position = 0n;
+
+  constructor(readonly name: string, private readonly client: KafkaClient, private readonly options: WireTransportOptions) {
+    void this.run();
+  }
+
+  get present(): boolean {
+    return this.exists;
+  }
+
+  get ended(): boolean {
+    return false; // a Kafka topic can always grow
+  }
+
+  next(): Event<T, D> | undefined {
+    if (this.head < this.queue.length) {
+      const event = this.queue[this.head] as Event<T, D>;
+      this.queue[this.head++] = undefined as never;
+      if (event.kind === 'messages') this.queuedBytes -= byteSize(event.data);
+      if (this.head === this.queue.length) {
+        this.queue.length = 0;
+        this.head = 0;
+      } else if (this.head > 4096) {
+        this.queue.splice(0, this.head);
+        this.head = 0;
+      }
+      if (this.queuedBytes < (this.options.maxQueuedBytes ?? 32 << 20) / 2) this.drained.fire();
+      return event;
+    }
+    if (this.failure) throw this.failure;
+    return undefined;
+  }
+
+  whenReady(): Promise<void> {
+    if (this.head < this.queue.length || this.failure) return Promise.resolve();
+    return this.ready.wait();
+  }
+
+  private fetch(connection: BrokerConnection, offset: bigint): Promise<FetchResponse> {
+    const maxBytes = this.options.fetchMaxBytes ?? 8 << 20;
+    const request = connection.request(Fetch, {
+      clusterId: null,
+      replicaId: -1,
+      replicaState: { replicaId: -1, replicaEpoch: -1n },
+      maxWaitMs: this.options.fetchMaxWaitMs ?? 500,
+      minBytes: 1,
+      maxBytes,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [
+        {
+          topic: this.name,
+          topicId: '00000000-0000-0000-0000-000000000000',
+          partitions: [
+            { partition: 0, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1, logStartOffset: -1n, partitionMaxBytes: maxBytes, replicaDirectoryId: '00000000-0000-0000-0000-000000000000' },
+          ],
+        },
+      ],
+      forgottenTopicsData: [],
+      rackId: '',
+    });
+    // Awaited by the fetch loop, unless it stopped first; then a failure is of no interest.
+    request.catch(() => {});
+    return request;
+  }
+
+  private async run(): Promise<void> {
+    let backoff = 50;
+    let unreachableSince: number | undefined;
+    const maxQueued = this.options.maxQueuedBytes ?? 32 << 20;
+    while (!this.stopped) {
+      try {
+        const connection = await this.client.leaderFor(this.name);
+        if (!connection) {
+          await sleep(backoff);
+          backoff = Math.min(backoff * 2, 1000);
+          continue;
+        }
+        unreachableSince = undefined;
+        let pending: Promise<FetchResponse> | undefined = this.fetch(connection, this.position);
+        while (!this.stopped) {
+          const response: FetchResponse = await pending;
+          pending = undefined;
+          const p = response.responses[0]?.partitions[0];
+          const code = p ? p.errorCode : response.errorCode;
+          if (code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && !this.exists) {
+            await sleep(backoff);
+            backoff = Math.min(backoff * 2, 1000);
+            break;
+          }
+          if (code === ErrorCode.OFFSET_OUT_OF_RANGE) {
+            throw new KafkaError(code, `topic "${this.name}" no longer holds offset ${this.position} (its beginning was deleted?); a replay must read a captured topic from its first event`);
+          }
+          if (code !== ErrorCode.NONE || !p) {
+            if (errorInfo(code).retriable) break; // refresh the leader and retry
+            throw new KafkaError(code, `fetching topic "${this.name}" at offset ${this.position}`);
+          }
+          if (!this.exists) {
+            this.exists = true;
+            this.ready.fire();
+          }
+          backoff = 50;
+          const records = p.records;
+          if (records && records.length > 0) {
+            const from = this.position;
+            // The next fetch's offset comes from the batch headers alone: send it before decoding this one.
+            this.position = nextFetchOffset(records, from);
+            if (this.queuedBytes < maxQueued) {
+              pending = this.fetch(connection, this.position);
+            }
+            forEachRecord(records, from, (offset, value) => {
+              const event = this.decoder.decode<T, D>(value, { topic: this.name, partition: 0, offset });
+              if (event.kind === 'messages') this.queuedBytes += byteSize(event.data);
+              this.queue.push(event);
+            });
+            this.ready.fire();
+            while (this.queuedBytes >= maxQueued && !this.stopped) await this.drained.wait();
+          }
+          pending ??= this.fetch(connection, this.position);
+        }
+      } catch (error) {
+        if (this.stopped) return;
+        const retriable = (error as Error).name === 'BrokerConnectionError' || (error as Error).name === 'RequestTimeoutError';
+        if (!retriable) {
+          this.failure = error as Error;
+          this.ready.fire();
+          return;
+        }
+        unreachableSince ??= Date.now();
+        if (Date.now() - unreachableSince > (this.options.reconnectTimeoutMs ?? 60_000)) {
+          this.failure = new Error(`replay of topic "${this.name}" gave up: ${(error as Error).message}`, { cause: error });
+          this.ready.fire();
+          return;
+        }
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 1000);
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    this.drained.fire();
+  }
+}
+
+function byteSize(data: ArrayLike<unknown>): number {
+  return ArrayBuffer.isView(data) ? data.byteLength : data.length * 8;
+}
+
+export class WireTransport implements EventTransport {
+  readonly kind = 'wire';
+  readonly client: KafkaClient;
+
+  constructor(private readonly options: WireTransportOptions) {
+    this.client = new KafkaClient({ clientId: 'kafkaesque', ...options });
+  }
+
+  async pusher<T, D>(topic: string, options: PusherOptions = {}): Promise<EventPusher<T, D>> {
+    const existing = await this.client.topic(topic);
+    if (existing) {
+      const { earliest, latest } = await this.client.offsets(topic);
+      if (latest > 0n || existing.partitions !== 1) {
+        if (!options.replace) {
+          if (existing.partitions !== 1) {
+            throw new Error(`topic "${topic}" has ${existing.partitions} partitions; a captured stream needs one (total order). Use a fresh name or { replace: true }`);
+          }
+          throw new TopicNotEmptyError(topic, latest - earliest);
+        }
+        await this.client.deleteTopic(topic);
+        await this.client.createTopic(topic, 1);
+      }
+    } else {
+      await this.client.createTopic(topic, 1);
+    }
+    const connection = await this.client.leaderFor(topic);
+    if (!connection) throw new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `topic "${topic}" has no leader after creation`);
+    return new WirePusher<T, D>(topic, connection, {
+      batchBytes: this.options.batchBytes ?? 1 << 20,
+      maxInFlight: this.options.maxInFlight ?? 5,
+      acks: this.options.acks ?? -1,
+      maxBufferedBytes: this.options.maxBufferedBytes ?? 16 << 20,
+    });
+  }
+
+  iterator<T, D>(topic: string): EventIterator<T, D> {
+    return new WireIterator<T, D>(topic, this.client, this.options);
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * One TCP connection to a Kafka broker: size-prefixed frames, correlation ids, any number of requests in
+ * flight (Kafka answers a connection's requests in order), and ApiVersions negotiation on connect so every
+ * request uses the highest version both sides speak, within the range this client was written for.
+ */
+import net from 'node:net';
+import type { ApiCodec } from '../protocol/codec.js';
+import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import { requestHeaderVersion, responseHeaderVersion, writeRequestHeader } from '../protocol/headers.js';
+import { ApiVersions } from '../protocol/messages/api-versions.js';
+import { Reader, Writer } from '../protocol/primitives.js';
+import { BrokerConnectionError, RequestTimeoutError, UnsupportedApiError } from './errors.js';
+
+/** The versions this client uses per API key: standard, non-topic-id versions every current Kafka serves. */
+export const CLIENT_VERSIONS: Readonly<Record<number, readonly [number, number]>> = {
+  0: [3, 9], // Produce
+  1: [4, 12], // Fetch (13+ address topics by id)
+  2: [1, 8], // ListOffsets
+  3: [1, 12], // Metadata
+  18: [0, 4], // ApiVersions
+  19: [2, 7], // CreateTopics
+  20: [1, 5], // DeleteTopics
+};
+
+interface Pending {
+  resolve: (body: Reader) => void;
+  reject: (error: Error) => void;
+  api: string;
+  responseHeaderVersion: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export interface ConnectionOptions {
+  clientId?: string;
+  /** Per-request timeout (default 30,000 ms); a timed-out request closes the connection. */
+  requestTimeoutMs?: number;
+  connectTimeoutMs?: number;
+}
+
+export class BrokerConnection {
+  readonly address: string;
+  private readonly socket: net.Socket;
+  private readonly pending = new Map<number, Pending>();
+  private nextCorrelationId = 1;
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private frameSize = -1;
+  private failure: Error | undefined;
+  private versions = new Map<number, [number, number]>();
+  private readonly clientId: string;
+  private readonly timeoutMs: number;
+  private closeListeners: ((error: Error) => void)[] = [];
+
+  private constructor(readonly host: string, readonly port: number, options: ConnectionOptions) {
+    this.address = `${host}:${port}`;
+    this.clientId = options.clientId ?? 'kafkaesque';
+    this.timeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.socket = net.connect({ host, port, noDelay: true });
+    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.socket.on('error', (error) => this.fail(new BrokerConnectionError(this.address, error.message, { cause: error })));
+    this.socket.on('close', () => this.fail(new BrokerConnectionError(this.address, 'the broker closed the connection')));
+  }
+
+  /** Connects and negotiates API versions. */
+  static async connect(host: string, port: number, options: ConnectionOptions = {}): Promise<BrokerConnection> {
+    const connection = new BrokerConnection(host, port, options);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        connection.socket.destroy();
+        reject(new BrokerConnectionError(connection.address, `no connection within ${options.connectTimeoutMs ?? 10_000} ms`));
+      }, options.connectTimeoutMs ?? 10_000);
+      connection.socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      connection.socket.once('error', (error) => {
+        clearTimeout(timer);
+        reject(new BrokerConnectionError(connection.address, error.message, { cause: error }));
+      });
+    });
+    await connection.negotiate();
+    return connection;
+  }
+
+  get closed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  onClose(listener: (error: Error) => void): void {
+    if (this.failure) listener(this.failure);
+    else this.closeListeners.push(listener);
+  }
+
+  private async negotiate(): Promise<void> {
+    const request = { clientSoftwareName: 'kafkaesque', clientSoftwareVersion: '0.1.0' };
+    let response = await this.send(ApiVersions, 3, request);
+    if (response.errorCode === ErrorCode.UNSUPPORTED_VERSION) response = await this.send(ApiVersions, 0, request);
+    if (response.errorCode !== ErrorCode.NONE) throw new KafkaError(response.errorCode, `ApiVersions from ${this.address}`);
+    for (const api of response.apiKeys) this.versions.set(api.apiKey, [api.minVersion, api.maxVersion]);
+  }
+
+  /** The version to use for an API: the highest both this client and the broker support. */
+  version(codec: ApiCodec<unknown, unknown>): number {
+    const ours = CLIENT_VERSIONS[codec.apiKey] ?? [codec.minVersion, codec.maxVersion];
+    const theirs = this.versions.get(codec.apiKey);
+    const low = Math.max(ours[0], codec.minVersion, theirs?.[0] ?? Infinity);
+    const high = Math.min(ours[1], codec.maxVersion, theirs?.[1] ?? -1);
+    if (theirs === undefined || high < low) {
+      throw new UnsupportedApiError(this.address, codec.name, `${ours[0]}-${ours[1]}`, theirs ? `${theirs[0]}-${theirs[1]}` : 'none');
+    }
+    return high;
+  }
+
+  /** Sends a request at the negotiated version and resolves with the decoded response. */
+  request<Req, Res>(codec: ApiCodec<Req, Res>, body: Req): Promise<Res> {
+    return this.send(codec, this.version(codec as ApiCodec<unknown, unknown>), body);
+  }
+
+  /** Sends a request at an explicit version. Requests are written in call order and answered in order. */
+  send<Req, Res>(codec: ApiCodec<Req, Res>, version: number, body: Req): Promise<Res> {
+    if (this.failure) return Promise.reject(this.failure);
+    const correlationId = this.nextCorrelationId;
+    this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff;
+    const w = new Writer(512);
+    w.int32(0);
+    writeRequestHeader(w, requestHeaderVersion(codec.apiKey, version), { apiKey: codec.apiKey, apiVersion: version, correlationId, clientId: this.clientId });
+    codec.writeRequest(w, version, body);
+    const chunks = w.toChunks();
+    const first = chunks[0] as Buffer;
+    first.writeInt32BE(w.length - 4, 0);
+    return new Promise<Res>((resolve, reject) => {
+      const pending: Pending = {
+        resolve: (reader) => {
+          try {
+            resolve(codec.readResponse(reader, version));
+          } catch (error) {
+            reject(error as Error);
+          }
+        },
+        reject,
+        api: codec.name,
+        responseHeaderVersion: responseHeaderVersion(codec.apiKey, version),
+        timer: undefined,
+      };
+      if (this.timeoutMs > 0) {
+        pending.timer = setTimeout(() => {
+          const error = new RequestTimeoutError(this.address, codec.name, this.timeoutMs);
+          this.fail(error);
+        }, this.timeoutMs);
+        pending.timer.unref();
+      }
+      this.pending.set(correlationId, pending);
+      if (chunks.length === 1) this.socket.write(first);
+      else {
+        this.socket.cork();
+        for (const chunk of chunks) this.socket.write(chunk);
+        this.socket.uncork();
+      }
+    });
+  }
+
+  /** Resolves when the socket's write buffer drained (backpressure for large produce pipelines). */
+  get writableNeedDrain(): boolean {
+    return this.socket.writableNeedDrain;
+  }
+
+  private onData(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    for (;;) {
+      if (this.frameSize < 0) {
+        if (this.buffered < 4) return;
+        this.frameSize = this.peekInt32();
+      }
+      if (this.buffered < 4 + this.frameSize) return;
+      const all = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.buffered);
+      const frame = all.subarray(4, 4 + this.frameSize);
+      const rest = all.subarray(4 + this.frameSize);
+      this.chunks = rest.length > 0 ? [rest] : [];
+      this.buffered = rest.length;
+      this.frameSize = -1;
+      this.dispatch(frame);
+    }
+  }
+
+  private peekInt32(): number {
+    const first = this.chunks[0] as Buffer;
+    if (first.length >= 4) return first.readInt32BE(0);
+    const head = Buffer.concat(this.chunks, this.buffered).subarray(0, 4);
+    return head.readInt32BE(0);
+  }
+
+  private dispatch(frame: Buffer): void {
+    const correlationId = frame.readInt32BE(0);
+    const pending = this.pending.get(correlationId);
+    if (!pending) {
+      this.fail(new BrokerConnectionError(this.address, `response with unknown correlation id ${correlationId}`));
+      return;
+    }
+    this.pending.delete(correlationId);
+    if (pending.timer) clearTimeout(pending.timer);
+    const reader = new Reader(frame);
+    reader.offset = 4;
+    if (pending.responseHeaderVersion >= 1) reader.taggedFields('_tagged_fields');
+    pending.resolve(reader);
+  }
+
+  private fail(error: Error): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.socket.destroy();
+    for (const pending of this.pending.values()) {
+      if (pending.timer) clearTimeout(pending.timer);
+      pending.reject(error);
+    }
+    this.pending.clear();
+    for (const listener of this.closeListeners.splice(0)) listener(error);
+  }
+
+  close(): void {
+    this.fail(new BrokerConnectionError(this.address, 'closed by the client'));
+  }
+}
