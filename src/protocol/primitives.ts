@@ -112,25 +112,36 @@ export class Reader {
   /** Unsigned LEB128 that must fit in 32 bits (at most 5 bytes). */
   unsignedVarint(field = 'unsignedVarint'): number {
     const b = this.buffer;
-    let o = this.offset;
-    if (o < this.end) {
-      const first = b[o]!;
-      if (first < 0x80) {
+    const o = this.offset;
+    // Fast paths: one and two bytes cover every length below 16 KiB.
+    if (this.end - o >= 2) {
+      const b0 = b[o]!;
+      if (b0 < 0x80) {
         this.offset = o + 1;
-        return first;
+        return b0;
+      }
+      const b1 = b[o + 1]!;
+      if (b1 < 0x80) {
+        this.offset = o + 2;
+        return (b0 & 0x7f) | (b1 << 7);
       }
     }
+    return this.unsignedVarintSlow(field);
+  }
+
+  private unsignedVarintSlow(field: string): number {
+    const b = this.buffer;
+    let o = this.offset;
     let value = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      if (o >= this.end) {
-        this.offset = o;
-        throw this.fail(field, 'varint runs past the end of the data');
-      }
+    for (let shift = 0; shift <= 28; shift += 7) {
+      if (o >= this.end) throw this.fail(field, 'varint runs past the end of the data');
       const byte = b[o++]!;
-      if (shift === 28 && byte > 0x0f) {
-        throw this.fail(field, 'unsigned varint does not fit in 32 bits');
+      if (shift === 28) {
+        if (byte > 0x0f) throw this.fail(field, 'unsigned varint is longer than 5 bytes or does not fit in 32 bits');
+        this.offset = o;
+        return value + byte * 0x10000000;
       }
-      value += (byte & 0x7f) * 2 ** shift;
+      value |= (byte & 0x7f) << shift;
       if (byte < 0x80) {
         this.offset = o;
         return value;
@@ -330,6 +341,11 @@ export class Reader {
 
   /** Skips a whole tagged-field section (every tag unknown to the caller). */
   taggedFields(field = '_tagged_fields'): void {
+    // Nearly always empty: a single zero byte.
+    if (this.offset < this.end && this.buffer[this.offset] === 0) {
+      this.offset++;
+      return;
+    }
     const n = this.taggedFieldCount(field);
     for (let i = 0; i < n; i++) {
       this.unsignedVarint(field);
