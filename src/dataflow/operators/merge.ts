@@ -53,11 +53,11 @@ export function merge<T = number, D = unknown>(
           }
           const updates = event.updates;
           for (let i = 0; i < updates.length; i++) {
-            const [t, d] = updates[i] as Update<T>;
-            const k = key(t);
+            const u = updates[i] as Update<T>;
+            const k = key(u[0]);
             const entry = held.get(k);
-            if (entry === undefined) held.set(k, [t, d]);
-            else if ((entry[1] += d) === 0) held.delete(k);
+            if (entry === undefined) held.set(k, [u[0], u[1]]);
+            else if ((entry[1] += u[1]) === 0) held.delete(k);
           }
           try {
             apply(updates);
