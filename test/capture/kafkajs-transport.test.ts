@@ -1,0 +1,64 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { captureFrom } from '../../src/capture/capture.js';
+import { DeliveryError, TopicNotEmptyError } from '../../src/capture/event-pusher.js';
+import { KafkaJsTransport } from '../../src/capture/kafkajs-transport.js';
+import { WireTransport } from '../../src/capture/wire-transport.js';
+import { messages, progress, type Event } from '../../src/dataflow/event.js';
+import { replay } from '../../src/replay/replay.js';
+import { checkProtocol, collect, epochStream, extract } from '../replay/helpers.js';
+import { startTestBroker, type TestBroker } from './broker-helpers.js';
+
+let broker: TestBroker;
+let transport: KafkaJsTransport;
+beforeEach(async () => {
+  broker = await startTestBroker();
+  transport = new KafkaJsTransport({ brokers: [broker.address], batchBytes: 64 * 1024 });
+});
+afterEach(async () => {
+  await transport.close();
+  await broker.cleanup();
+});
+
+const numbers = (s: number): Event<number, number>[] => [
+  ...Array.from({ length: 30 }, (_, b) => messages(0, BigUint64Array.from({ length: 1024 }, (_, i) => BigInt(s * 1e6 + b * 1024 + i)) as unknown as ArrayLike<number>)),
+  progress([[0, -1], [1, 1]]),
+  messages(1, [s]),
+  progress([[1, -1]]),
+];
+
+describe('kafkajs transport (embedded broker)', () => {
+  it('round trip of 2 streams equals the input; the wire transport reads the same topics', async () => {
+    const inputs = [0, 1].map(numbers);
+    await Promise.all(inputs.map(async (events, s) => captureFrom(events, await transport.pusher<number, number>(`kj-${s}`))));
+    const out = await collect(replay([0, 1].map((s) => transport.iterator<number, number>(`kj-${s}`))));
+    expect(out.filter((e) => e.kind === 'messages').reduce((n, e) => n + (e.kind === 'messages' ? e.data.length : 0), 0)).toBe(2 * (30 * 1024 + 1));
+    expect(checkProtocol(out)).toEqual([[1], []]);
+    const wire = new WireTransport({ brokers: [broker.address] });
+    const viaWire = await collect(replay([0, 1].map((s) => wire.iterator<number, number>(`kj-${s}`))));
+    await wire.close();
+    expect(extract(viaWire as never)).toEqual(extract(out as never));
+  });
+
+  it('refuses a non-empty topic unless replace is given', async () => {
+    await captureFrom(epochStream(1, () => [1]), await transport.pusher<number, number>('kd-0'));
+    await expect(transport.pusher('kd-0')).rejects.toThrowError(TopicNotEmptyError);
+    await captureFrom(epochStream(2, () => [5]), await transport.pusher<number, number>('kd-0', { replace: true }));
+    expect(extract(await collect(replay([transport.iterator<number, number>('kd-0')])))).toEqual([[0, [5]], [1, [5]]]);
+  });
+
+  it('broker stopped during capture is a DeliveryError, not a hang', async () => {
+    const pusher = await transport.pusher<number, number>('ks-0');
+    async function* slow() {
+      for (let i = 0; ; i++) {
+        yield messages(0, new Float64Array(1024));
+        if (i % 20 === 0) await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+    const outcome = captureFrom(slow(), pusher).then(() => undefined, (error: unknown) => error);
+    await new Promise((r) => setTimeout(r, 300));
+    await broker.stop();
+    const error = await outcome;
+    expect(error).toBeInstanceOf(DeliveryError);
+    expect((error as Error).message).toMatch(/topic "ks-0"/);
+  });
+});
