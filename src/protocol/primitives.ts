@@ -664,6 +664,11 @@ export class Writer {
   /** The written bytes as one buffer (copies once when there are several chunks). */
   toBuffer(): Buffer {
     if (this.chunks.length === 0) return this.buf.subarray(this.segStart, this.pos);
-    return Buffer.concat(this.toChunks(), this.length);
+    // One allocation and a copy per chunk (measured faster than Buffer.concat for MiB-sized output).
+    const out = Buffer.allocUnsafe(this.length);
+    let at = 0;
+    for (const chunk of this.chunks) at += chunk.copy(out, at);
+    this.buf.copy(out, at, this.segStart, this.pos);
+    return out;
   }
 }
