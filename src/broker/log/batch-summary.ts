@@ -31,13 +31,18 @@ export function summarizeHeader(buf: Buffer, pos: number, end: number, filePosit
   };
 }
 
-/** Size of the whole batches at the start of `buf` (what a reader may return without a torn tail). */
-export function wholeBatchesLength(buf: Buffer): number {
+/**
+ * The whole batches at the start of `buf` (what a reader may return without a torn tail): their length,
+ * and the offset after the last of them (-1 if there is none).
+ */
+export function wholeBatches(buf: Buffer): { length: number; nextOffset: bigint } {
   let pos = 0;
-  while (buf.length - pos >= BATCH_LENGTH_PREFIX) {
+  let nextOffset = -1n;
+  while (buf.length - pos >= BATCH_HEADER_SIZE) {
     const size = buf.readInt32BE(pos + BATCH_OFFSET.batchLength) + BATCH_LENGTH_PREFIX;
     if (size < BATCH_HEADER_SIZE || pos + size > buf.length) break;
+    nextOffset = buf.readBigInt64BE(pos + BATCH_OFFSET.baseOffset) + BigInt(buf.readInt32BE(pos + BATCH_OFFSET.lastOffsetDelta)) + 1n;
     pos += size;
   }
-  return pos;
+  return { length: pos, nextOffset };
 }

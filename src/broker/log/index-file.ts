@@ -61,14 +61,18 @@ export abstract class IndexFile {
     return true;
   }
 
-  /** Loads the file (all of it: indexes are small, ~0.2% of the log). Returns false if it fails the check. */
+  /**
+   * Loads the file (all of it: indexes are small, ~0.2% of the log). Returns false if it is missing or
+   * fails the check: the caller rebuilds it from the log.
+   */
   async load(logSize: number): Promise<boolean> {
     let data: Buffer;
     try {
       data = await fs.readFile(this.path);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-      data = Buffer.alloc(0);
+      this.reset();
+      return false;
     }
     const whole = Math.floor(data.length / this.entrySize);
     this.entries = data;

@@ -12,7 +12,8 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs/promises';
 import { fsyncDir } from './atomic-file.js';
 import { validateAppend, stampBatches } from './append-validation.js';
-import { wholeBatchesLength } from './batch-summary.js';
+import { summarizeHeader, wholeBatches } from './batch-summary.js';
+import { BATCH_HEADER_SIZE } from '../../protocol/batch-header.js';
 import { StorageError } from './errors.js';
 import { DELETED_DIR_SUFFIX } from './file-names.js';
 import type { LogConfig } from './log-config.js';
@@ -55,6 +56,13 @@ export interface TimestampAndOffset {
 }
 
 const MAX_RELATIVE_OFFSET = 0x7fffffffn;
+/** Read positions remembered per partition (one per recently active consumer). */
+const MAX_READ_HINTS = 64;
+
+interface ReadHint {
+  segment: LogSegment;
+  position: number;
+}
 
 interface Waiter {
   after: bigint;
@@ -73,6 +81,8 @@ export class PartitionLog {
   private background: Promise<unknown> = Promise.resolve();
   private backgroundError: unknown;
   private readonly waiters = new Set<Waiter>();
+  /** Keyed by the offset right after where a read ended. */
+  private readonly readHints = new Map<bigint, ReadHint>();
   private readonly events = new EventEmitter();
   private closed: 'open' | 'closed' | 'deleted' = 'open';
   /** Set when a failed write could not be undone: appends are refused until the log is reopened. */
@@ -110,11 +120,8 @@ export class PartitionLog {
     const log = new PartitionLog(args.topic, args.partition, args.dir, args.config, args.env, loaded.segments, loaded.state);
     log.loadStats = { recoveredSegments: loaded.recoveredSegments, truncatedBytes: loaded.truncatedBytes };
     for (const seg of loaded.segments) if (!seg.isActive) args.env.residency.touch(seg);
-    if (!args.clean) {
-      // Everything that survived recovery is on disk now.
-      for (const seg of loaded.segments) await seg.sync();
-      log.recoveryPoint = log.hw;
-    }
+    // The recovery point stays where it was: recovered bytes may still be only in the page cache, and the
+    // next flush (roll, interval, close) moves it.
     await log.writeState();
     return log;
   }
@@ -266,24 +273,58 @@ export class PartitionLog {
     }
     if (offset === highWatermark) return empty;
     const segments = this.segments;
-    for (let i = segmentIndexFor(segments, offset); i < segments.length; i++) {
-      const seg = segments[i]!;
-      try {
+    const hint = this.takeReadHint(offset, segments);
+    let seg: LogSegment | undefined = hint?.segment;
+    try {
+      if (hint !== undefined) {
+        // A consumer continuing where its last fetch ended: one read, no index lookup.
+        let data = await hint.segment.read(hint.position, Math.max(BATCH_HEADER_SIZE, Math.min(maxBytes, hint.segment.size - hint.position)));
+        const first = summarizeHeader(data, 0, data.length);
+        if (first !== undefined && first.baseOffset <= offset && offset <= first.lastOffset) {
+          if (first.size > data.length) {
+            if (opts.minOneBatch === false) return empty;
+            data = await hint.segment.read(hint.position, first.size);
+          }
+          return this.readResult(hint.segment, hint.position, data, highWatermark, logStartOffset);
+        }
+      }
+      for (let i = segmentIndexFor(segments, offset); i < segments.length; i++) {
+        seg = segments[i]!;
         const batch = await seg.findBatch(offset);
         if (batch === undefined) continue;
         if (batch.size > maxBytes && opts.minOneBatch === false) return empty;
         const length = Math.max(batch.size, Math.min(maxBytes, seg.size - batch.position));
         const data = await seg.read(batch.position, length);
-        const whole = wholeBatchesLength(data);
-        return { records: whole === 0 ? null : data.subarray(0, whole), highWatermark, logStartOffset };
-      } catch (e) {
-        if (seg.deleted) {
-          throw new StorageError('OFFSET_OUT_OF_RANGE', `offset ${offset} of ${this.topic}-${this.partition} was deleted by retention while being read`);
-        }
-        throw storageError(`reading ${this.topic}-${this.partition}`, e);
+        return this.readResult(seg, batch.position, data, highWatermark, logStartOffset);
       }
+    } catch (e) {
+      if (seg?.deleted) {
+        throw new StorageError('OFFSET_OUT_OF_RANGE', `offset ${offset} of ${this.topic}-${this.partition} was deleted by retention while being read`);
+      }
+      throw storageError(`reading ${this.topic}-${this.partition}`, e);
     }
     return empty;
+  }
+
+  /** Trims `data` (read at `position` of `seg`) to whole batches and remembers where the next read starts. */
+  private readResult(seg: LogSegment, position: number, data: Buffer, highWatermark: bigint, logStartOffset: bigint): ReadResult {
+    const { length, nextOffset } = wholeBatches(data);
+    if (length === 0) return { records: null, highWatermark, logStartOffset };
+    if (this.readHints.size >= MAX_READ_HINTS) this.readHints.delete(this.readHints.keys().next().value!);
+    this.readHints.set(nextOffset, { segment: seg, position: position + length });
+    return { records: data.subarray(0, length), highWatermark, logStartOffset };
+  }
+
+  /** The position a previous read ended at, if it ended exactly before `offset` and is still valid. */
+  private takeReadHint(offset: bigint, segments: readonly LogSegment[]): ReadHint | undefined {
+    const hint = this.readHints.get(offset);
+    if (hint === undefined) return undefined;
+    this.readHints.delete(offset);
+    if (hint.segment.deleted) return undefined;
+    if (hint.position < hint.segment.size) return hint;
+    // The previous read ended a segment: the next one starts at this offset if the log rolled there.
+    const next = segments[segments.indexOf(hint.segment) + 1];
+    return next !== undefined && next.baseOffset === offset && next.size > 0 ? { segment: next, position: 0 } : undefined;
   }
 
   /** Resolves once the high watermark is above `afterOffset`, or when `signal` aborts or the log closes. */

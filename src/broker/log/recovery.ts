@@ -55,18 +55,15 @@ export async function loadPartition(
     firstToRecover = 0;
     for (let i = 0; i < segments.length; i++) if (segments[i]!.baseOffset <= state.recoveryPoint) firstToRecover = i;
   }
-  for (let i = 0; i < firstToRecover; i++) {
-    if (!(await loadTrusted(segments[i]!))) {
-      firstToRecover = i;
-      break;
-    }
-  }
-  for (let i = firstToRecover; i < segments.length; i++) {
+  for (let i = 0; i < segments.length; i++) {
     const seg = segments[i]!;
+    // A flushed segment whose index fails its check is rebuilt alone (Kafka does the same).
+    if (i < firstToRecover && (await loadTrusted(seg))) continue;
     const before = seg.size;
     recoveredSegments++;
     await recoverSegment(seg, i > 0 ? segments[i - 1]!.nextOffset : seg.baseOffset);
     if (seg.size < before) {
+      // Everything after a torn or corrupt batch is unreliable: the later segments go too.
       truncatedBytes += before - seg.size;
       for (const later of segments.splice(i + 1)) {
         truncatedBytes += later.size;
@@ -76,7 +73,7 @@ export async function loadPartition(
     }
   }
 
-  for (const seg of segments) await seg.persistIndexes(firstToRecover < segments.length);
+  for (const seg of segments) await seg.persistIndexes(recoveredSegments > 0);
   await segments.at(-1)!.openForAppend();
   return { segments, state, recoveredSegments, truncatedBytes };
 }
@@ -164,6 +161,9 @@ export async function recoverSegment(seg: LogSegment, expectedFrom: bigint): Pro
  * Walks the batches in `[from, end)` of a log file in large blocks. Each whole batch (CRC-checked when
  * `validate`) is handed to `accept`; the walk stops at the first batch that is torn, malformed, fails its
  * CRC, or is refused. Returns the file position where the valid prefix ends.
+ *
+ * Two buffers overlap I/O with CRC work: the batch lengths of a block are walked first, which says where
+ * the next block starts, so its read is under way while this block's CRCs are computed.
  */
 export async function walkBatches(
   fh: FileHandle,
@@ -172,31 +172,58 @@ export async function walkBatches(
   validate: boolean,
   accept: (b: BatchSummary) => boolean,
 ): Promise<number> {
-  let buf = Buffer.allocUnsafe(Math.max(BATCH_HEADER_SIZE, Math.min(RECOVERY_BLOCK, end - from)));
-  let filePos = from;
-  while (filePos < end) {
-    const len = await readInto(fh, buf, filePos, Math.min(buf.length, end - filePos));
-    let off = 0;
-    while (len - off >= BATCH_LENGTH_PREFIX) {
-      const size = buf.readInt32BE(off + BATCH_OFFSET.batchLength) + BATCH_LENGTH_PREFIX;
-      if (size < BATCH_HEADER_SIZE || filePos + off + size > end) return filePos + off;
-      if (off + size > len) break; // continues in the next block
-      if (validate && !validateBatch(buf, off, off + size).ok) return filePos + off;
-      const b = summarizeHeader(buf, off, off + size, filePos + off);
-      if (b === undefined || !accept(b)) return filePos + off;
-      off += size;
+  const blockSize = Math.max(BATCH_HEADER_SIZE, Math.min(RECOVERY_BLOCK, end - from));
+  const buffers = [Buffer.allocUnsafe(blockSize), Buffer.allocUnsafe(blockSize)];
+  let which = 0;
+  let blockPos = from;
+  let pending: Promise<number> | undefined = from < end ? readInto(fh, buffers[0]!, from, Math.min(blockSize, end - from)) : undefined;
+  while (pending !== undefined) {
+    const block = buffers[which]!;
+    const len = await pending;
+    pending = undefined;
+    // Pass 1: batch boundaries only. `stop` marks a torn or malformed batch: nothing from it on is valid.
+    let whole = 0;
+    let stop: number | undefined;
+    while (len - whole >= BATCH_LENGTH_PREFIX) {
+      const size = block.readInt32BE(whole + BATCH_OFFSET.batchLength) + BATCH_LENGTH_PREFIX;
+      if (size < BATCH_HEADER_SIZE || blockPos + whole + size > end) {
+        stop = whole;
+        break;
+      }
+      if (whole + size > len) break; // continues in the next block
+      whole += size;
     }
-    if (off === 0) {
-      // Nothing whole fits: either a batch larger than the block (grow it) or a torn tail.
-      if (len < BATCH_LENGTH_PREFIX) return filePos;
-      const size = buf.readInt32BE(BATCH_OFFSET.batchLength) + BATCH_LENGTH_PREFIX;
-      if (size <= buf.length) return filePos;
-      buf = Buffer.allocUnsafe(size);
+    if (stop === undefined && whole === 0) {
+      // Nothing whole fits: a torn tail shorter than a length prefix, or a batch larger than the block.
+      if (len < BATCH_LENGTH_PREFIX) return blockPos;
+      const size = block.readInt32BE(BATCH_OFFSET.batchLength) + BATCH_LENGTH_PREFIX;
+      if (size <= block.length) return blockPos; // the file ended early (shrank while being read)
+      buffers[0] = Buffer.allocUnsafe(size);
+      buffers[1] = Buffer.allocUnsafe(size);
+      which = 0;
+      pending = readInto(fh, buffers[0], blockPos, Math.min(size, end - blockPos));
       continue;
     }
-    filePos += off;
+    const nextPos = blockPos + whole;
+    if (stop === undefined && nextPos < end) {
+      const next = buffers[1 - which]!;
+      pending = readInto(fh, next, nextPos, Math.min(next.length, end - nextPos));
+    }
+    // Pass 2: CRCs and offsets, while the next block is being read.
+    for (let off = 0; off < whole; ) {
+      const size = block.readInt32BE(off + BATCH_OFFSET.batchLength) + BATCH_LENGTH_PREFIX;
+      const b = summarizeHeader(block, off, off + size, blockPos + off);
+      if ((validate && !validateBatch(block, off, off + size).ok) || b === undefined || !accept(b)) {
+        await pending; // do not leave a read writing into a buffer we drop
+        return blockPos + off;
+      }
+      off += size;
+    }
+    if (stop !== undefined) return blockPos + stop;
+    blockPos = nextPos;
+    which = 1 - which;
   }
-  return filePos;
+  return blockPos;
 }
 
 /** For tests and tools: the segment files of a partition directory. */

@@ -246,16 +246,16 @@ export class LogSegment implements IndexHolder {
 
   /** The first batch whose last offset is >= `offset` (the one holding it), or undefined past the end. */
   async findBatch(offset: bigint): Promise<BatchSummary | undefined> {
-    await this.ensureIndexes();
-    const start = this.offsetIndex.lookup(offset);
+    const start = await this.withIndexes(() => this.offsetIndex.lookup(offset));
     return this.scanHeaders(start.position, (b) => b.lastOffset >= offset);
   }
 
   /** The first batch from the time-index position on whose max timestamp is >= `timestamp`. */
   async findBatchByTimestamp(timestamp: bigint): Promise<BatchSummary | undefined> {
-    await this.ensureIndexes();
-    const hint = this.timeIndex.lookupBefore(timestamp);
-    const position = hint === undefined ? 0 : this.offsetIndex.lookup(hint.offset).position;
+    const position = await this.withIndexes(() => {
+      const hint = this.timeIndex.lookupBefore(timestamp);
+      return hint === undefined ? 0 : this.offsetIndex.lookup(hint.offset).position;
+    });
     return this.scanHeaders(position, (b) => b.maxTimestamp >= timestamp);
   }
 
@@ -288,11 +288,18 @@ export class LogSegment implements IndexHolder {
     }
   }
 
-  async ensureIndexes(): Promise<void> {
-    if (!this.offsetIndex.isLoaded || !this.timeIndex.isLoaded) {
+  /**
+   * Runs `lookup` with both indexes in memory, loading them if they were unloaded. The check and the lookup
+   * run in one synchronous step: another read may unload them between an await and its continuation.
+   */
+  private async withIndexes<T>(lookup: () => T): Promise<T> {
+    for (;;) {
+      if (this.offsetIndex.isLoaded && this.timeIndex.isLoaded) {
+        if (!this.isActive) this.env.residency.touch(this);
+        return lookup();
+      }
       await Promise.all([this.offsetIndex.ensureLoaded(), this.timeIndex.ensureLoaded()]);
     }
-    if (!this.isActive) this.env.residency.touch(this);
   }
 
   /** The write handle while active (reads share it), else a cached read handle. */
