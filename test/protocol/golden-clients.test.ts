@@ -45,7 +45,7 @@ function runKcatProcess(args: string[], input: string): Promise<{ code: number; 
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     child.on('error', reject);
     child.on('exit', (code) => {
       clearTimeout(timer);
@@ -60,7 +60,15 @@ describe('kafkajs frames decode field by field', () => {
 
   beforeAll(async () => {
     await server.start();
-    const kafka = new Kafka({ clientId: 'golden-kafkajs', brokers: [`127.0.0.1:${server.port}`], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+    // Generous timeouts: the suite runs on a loaded two-core machine; retries only add frames, never hide one.
+    const kafka = new Kafka({
+      clientId: 'golden-kafkajs',
+      brokers: [`127.0.0.1:${server.port}`],
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 10_000,
+      requestTimeout: 30_000,
+      retry: { retries: 2 },
+    });
     const producer = kafka.producer();
     await producer.connect();
     await producer.send({ topic: DEFAULT_TOPIC, acks: -1, timeout: 30000, messages: [{ key: 'k', value: 'hello-kafkajs' }] });
@@ -131,10 +139,10 @@ describe.skipIf(!runKcat)('kcat (librdkafka) frames decode field by field', () =
   beforeAll(async () => {
     if (!kcatAvailable) throw new Error('kcat is required in CI (apt-get install kcat)');
     await server.start();
-    const list = await runKcatProcess(['-b', `127.0.0.1:${server.port}`, '-L', '-m', '10'], '');
+    const list = await runKcatProcess(['-b', `127.0.0.1:${server.port}`, '-L', '-m', '15'], '');
     expect(list.code, list.stderr).toBe(0);
     listing = list.stdout;
-    const produce = await runKcatProcess(['-b', `127.0.0.1:${server.port}`, '-P', '-t', DEFAULT_TOPIC, '-p', '0', '-m', '10'], 'hello-kcat\n');
+    const produce = await runKcatProcess(['-b', `127.0.0.1:${server.port}`, '-P', '-t', DEFAULT_TOPIC, '-p', '0', '-m', '15'], 'hello-kcat\n');
     expect(produce.code, produce.stderr).toBe(0);
   });
   afterAll(() => server.close());
@@ -187,7 +195,9 @@ describe('@platformatic/kafka frames (flexible versions) decode field by field',
       clientId: 'golden-platformatic',
       bootstrapBrokers: [`127.0.0.1:${server.port}`],
       serializers: stringSerializers,
-      retries: 0,
+      retries: 2,
+      connectTimeout: 10_000,
+      requestTimeout: 30_000,
     });
     try {
       await producer.send({ messages: [{ topic: DEFAULT_TOPIC, key: 'k', value: 'hello-platformatic', partition: 0 }] });
