@@ -75,7 +75,7 @@ export class ChangeBatch<T> {
       sortByTime(order, updates, (u) => u[0]);
       // compare is 0 only for equal times, so equal times are now adjacent.
       let write = 0;
-      const key = order.key;
+      const key = (t: T): TimeKey => order.key(t);
       for (let read = 0; read < n; read++) {
         const u = updates[read] as [T, number];
         const last = write > 0 ? (updates[write - 1] as [T, number]) : undefined;

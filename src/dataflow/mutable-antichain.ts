@@ -50,8 +50,8 @@ export class MutableAntichain<T> {
   /** Some frontier element is `≤ t`: data at `t` may still appear. */
   lessEqual(t: T): boolean {
     const cur = this.current;
-    const lessEqual = this.order.lessEqual;
-    for (let i = 0; i < cur.length; i++) if (lessEqual(cur[i] as T, t)) return true;
+    const order = this.order;
+    for (let i = 0; i < cur.length; i++) if (order.lessEqual(cur[i] as T, t)) return true;
     return false;
   }
 
@@ -121,7 +121,7 @@ export class MutableAntichain<T> {
       let min: T | undefined;
       let found = false;
       for (const c of this.counts.values()) {
-        if (c.count > 0 && (!found || compare(c.time, min as T) < 0)) {
+        if (c.count > 0 && (!found || compare.call(order, c.time, min as T) < 0)) {
           min = c.time;
           found = true;
         }

@@ -50,7 +50,7 @@ export function productTimestamp<A, B>(first: Timestamp<A>, second: Timestamp<B>
     minimum: [first.minimum, second.minimum] as const,
     lessEqual: (x, y) => first.lessEqual(x[0], y[0]) && second.lessEqual(x[1], y[1]),
     key: (t) => `${String(first.key(t[0]))},${String(second.key(t[1]))}`,
-    ...(cmpA && cmpB ? { compare: (x: Pair<A, B>, y: Pair<A, B>) => cmpA(x[0], y[0]) || cmpB(x[1], y[1]) } : {}),
+    ...(cmpA && cmpB ? { compare: (x: Pair<A, B>, y: Pair<A, B>) => cmpA.call(first, x[0], y[0]) || cmpB.call(second, x[1], y[1]) } : {}),
     totalOrder: false,
     name: `(${first.name ?? '?'}, ${second.name ?? '?'})`,
   };
@@ -84,7 +84,7 @@ function compareKeys(a: TimeKey, b: TimeKey): number {
  */
 export function sortByTime<T, X>(order: Timestamp<T>, items: X[], time: (x: X) => T): X[] {
   const compare = order.compare;
-  if (compare) return items.sort((a, b) => compare(time(a), time(b)));
+  if (compare) return items.sort((a, b) => compare.call(order, time(a), time(b)));
   items.sort((a, b) => compareKeys(order.key(time(a)), order.key(time(b))));
   // Repeatedly take the first item that no remaining item strictly precedes.
   const rest = items.splice(0, items.length);

@@ -238,3 +238,33 @@ describe('MutableAntichain', () => {
     });
   }
 });
+
+describe('a timestamp written as a class (methods using `this`)', () => {
+  /** Times are strings of a fixed width compared as numbers: a total order given only by methods. */
+  class PaddedOrder implements Timestamp<string> {
+    readonly width = 4;
+    readonly minimum = '0000';
+    lessEqual(a: string, b: string): boolean {
+      return this.parse(a) <= this.parse(b);
+    }
+    key(t: string): string {
+      return String(this.parse(t)).padStart(this.width, '0');
+    }
+    compare(a: string, b: string): number {
+      return this.parse(a) - this.parse(b);
+    }
+    private parse(t: string): number {
+      return Number.parseInt(t, 10);
+    }
+  }
+
+  it('works through change batches, antichains, merge, countPerTime and validate', async () => {
+    const { countPerTime, merge, messages, progress, validate, extract } = await import('../../src/dataflow/index.js');
+    const { eventsOf, fromEvents } = await import('./helpers.js');
+    const ts = { timestamp: new PaddedOrder() };
+    expect(compactUpdates(ts.timestamp, [['0002', 1], ['0001', -1]])).toEqual([['0001', -1], ['0002', 1]]);
+    const stream = fromEvents<string, string>([messages('0000', ['a']), progress([['0000', -1], ['0003', 1]]), messages('0003', ['b']), progress([['0003', -1]])]);
+    const out = eventsOf(merge([stream, stream], ts).pipe(countPerTime(ts), validate({ ...ts, strict: true })));
+    expect(extract(out, ts)).toEqual([['0000', [2]], ['0003', [2]]]);
+  });
+});

@@ -36,7 +36,7 @@ export function merge<T = number, D = unknown>(
     }
     const tracker = new ProgressTracker(order, { inputs: inputs.length });
     let open = inputs.length;
-    const key = order.key;
+    const key = (t: T): TimeKey => order.key(t);
     for (const input of inputs) {
       // Each input's own cumulative counts, to release them if it completes without doing so itself.
       const held = new Map<TimeKey, [T, number]>([[key(order.minimum), [order.minimum, 1]]]);

@@ -37,7 +37,7 @@ export function perTime<T, D, S, O>(
     const tracker = new ProgressTracker(order, { capabilities: true });
     const pending = new Map<TimeKey, Pending<T, S>>();
     const outputTime = spec.outputTime;
-    const key = order.key;
+    const key = (t: T): TimeKey => order.key(t);
 
     const emitReady = (all: boolean): void => {
       const ready: Pending<T, S>[] = [];
