@@ -35,8 +35,3 @@ export function progress<T>(updates: ReadonlyArray<readonly [T, number]>): Progr
 
 /** A progress-carrying stream: data batches and frontier changes in one Observable. */
 export type Stream<T, D> = Observable<Event<T, D>>;
-
-/** Number of records in a batch. */
-export function batchLength<D>(batch: Batch<D>): number {
-  return batch.length;
-}

@@ -1,5 +1,5 @@
 /** The dataflow layer's public API: progress-carrying RxJS streams (Timely Dataflow's model). */
-export { messages, progress, batchLength } from './event.js';
+export { messages, progress } from './event.js';
 export type { Batch, Event, MessagesEvent, ProgressEvent, Stream } from './event.js';
 export { numberTimestamp, pairTimestamp, productTimestamp, lessThan, sortByTime } from './timestamp.js';
 export type { Pair, TimeKey, Timestamp } from './timestamp.js';
