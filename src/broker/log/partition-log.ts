@@ -119,7 +119,6 @@ export class PartitionLog {
     const loaded = await loadPartition(args.dir, { clean: args.clean, indexing: args.config, env: args.env });
     const log = new PartitionLog(args.topic, args.partition, args.dir, args.config, args.env, loaded.segments, loaded.state);
     log.loadStats = { recoveredSegments: loaded.recoveredSegments, truncatedBytes: loaded.truncatedBytes };
-    for (const seg of loaded.segments) if (!seg.isActive) args.env.residency.touch(seg);
     // The recovery point stays where it was: recovered bytes may still be only in the page cache, and the
     // next flush (roll, interval, close) moves it.
     await log.writeState();
@@ -205,7 +204,7 @@ export class PartitionLog {
         if (active.damaged) this.offline = `a failed write to ${active.paths.log} could not be rolled back`;
         throw storageError(`appending to ${this.topic}-${this.partition}`, e);
       }
-      active.commit(parsed, batches.length, Date.now());
+      active.commit(parsed, batches.length, Number(now));
       this.hw = lastOffset + 1n;
       // Synced before it became visible; the checkpoint file catches up on the next state write.
       if (this.cfg.fsync === 'always') this.recoveryPoint = this.hw;

@@ -58,22 +58,25 @@ export async function loadPartition(
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i]!;
     // A flushed segment whose index fails its check is rebuilt alone (Kafka does the same).
-    if (i < firstToRecover && (await loadTrusted(seg))) continue;
-    const before = seg.size;
-    recoveredSegments++;
-    await recoverSegment(seg, i > 0 ? segments[i - 1]!.nextOffset : seg.baseOffset);
-    if (seg.size < before) {
-      // Everything after a torn or corrupt batch is unreliable: the later segments go too.
-      truncatedBytes += before - seg.size;
-      for (const later of segments.splice(i + 1)) {
-        truncatedBytes += later.size;
-        await later.delete();
+    if (i >= firstToRecover || !(await loadTrusted(seg))) {
+      const before = seg.size;
+      recoveredSegments++;
+      await recoverSegment(seg, i > 0 ? segments[i - 1]!.nextOffset : seg.baseOffset);
+      await seg.persistIndexes(true);
+      if (seg.size < before) {
+        // Everything after a torn or corrupt batch is unreliable: the later segments go too.
+        truncatedBytes += before - seg.size;
+        for (const later of segments.splice(i + 1)) {
+          truncatedBytes += later.size;
+          await later.delete();
+        }
       }
-      break;
     }
+    // Indexes of older segments may be unloaded as the budget requires (they are on disk), so memory
+    // stays bounded however many segments there are.
+    if (i < segments.length - 1) opts.env.residency.touch(seg);
   }
 
-  for (const seg of segments) await seg.persistIndexes(recoveredSegments > 0);
   await segments.at(-1)!.openForAppend();
   return { segments, state, recoveredSegments, truncatedBytes };
 }

@@ -91,6 +91,9 @@ export class LogSegment implements IndexHolder {
 
   /** Opens the file for appends at `size` (the last segment after loading). */
   async openForAppend(): Promise<void> {
+    // The active segment's indexes stay in memory (appends add to them) until it is sealed.
+    this.env.residency.forget(this);
+    await Promise.all([this.offsetIndex.ensureLoaded(), this.timeIndex.ensureLoaded()]);
     this.writer ??= await fs.open(this.paths.log, 'r+');
   }
 

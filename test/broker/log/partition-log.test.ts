@@ -153,6 +153,15 @@ describe('PartitionLog append/read', () => {
     expect(next.baseOffset).toBe(BigInt(expected.length));
   });
 
+  it('rolls when an index is full (segment.index.bytes)', async () => {
+    const log = await openTopic({ indexIntervalBytes: 0, maxIndexBytes: 24 });
+    for (let i = 0; i < 12; i++) await log.append(namedBatch(`f${i}`, 1));
+    // every batch after a segment's first is indexed; 24 bytes hold 3 offset entries → 4 batches a segment
+    expect(log.segmentCount).toBe(3);
+    expect(log.segmentBaseOffsets()).toEqual([0n, 4n, 8n]);
+    expect((await readAll(log, 0n)).map(([o]) => o)).toEqual(Array.from({ length: 12 }, (_, i) => BigInt(i)));
+  });
+
   it('rolls on segment.ms', async () => {
     const log = await openTopic({ segmentMs: 1000 });
     await log.append(namedBatch('a', 1), { now: 1n });
@@ -216,6 +225,20 @@ describe('timestamps', () => {
     }
     expect(await log.offsetForTimestamp(2791n)).toBeUndefined();
     expect(await log.maxTimestamp()).toEqual({ offset: 179n, timestamp: 2790n });
+  });
+});
+
+describe('timestamps in compressed and LogAppendTime batches', () => {
+  it('answers with the batch for compressed batches and the stamped time under LogAppendTime', async () => {
+    const log = await openTopic();
+    await log.append(batch(['p', 'q', 'r'], { baseTimestamp: 100, tsDeltas: [0, 10, 20], compression: 'gzip' }));
+    await log.append(batch(['s', 't'], { baseTimestamp: 200, tsDeltas: [0, 10], compression: 'gzip' }));
+    expect(await log.offsetForTimestamp(105n)).toEqual({ offset: 0n, timestamp: 120n });
+    expect(await log.offsetForTimestamp(150n)).toEqual({ offset: 3n, timestamp: 200n });
+    await log.append(namedBatch('lat', 2, { baseTimestamp: 1 }), { logAppendTime: true, now: 5000n });
+    expect(await log.offsetForTimestamp(4000n)).toEqual({ offset: 5n, timestamp: 5000n });
+    expect(await log.maxTimestamp()).toEqual({ offset: 5n, timestamp: 5000n });
+    expect(decodeAll((await log.read(0n, 1 << 20)).records).map(([, v]) => v)).toEqual(['p', 'q', 'r', 's', 't', 'lat-0', 'lat-1']);
   });
 });
 
