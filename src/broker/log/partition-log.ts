@@ -383,7 +383,7 @@ export class PartitionLog {
       if (seg.isEmpty || seg.maxTimestamp < timestamp || seg.nextOffset <= this.lso) continue;
       const batch = await seg.findBatchByTimestamp(timestamp);
       if (batch === undefined || batch.lastOffset < this.lso) continue;
-      const found = firstRecordAtOrAfter(await seg.read(batch.position, batch.size), timestamp);
+      const found = await firstRecordAtOrAfter(await seg.read(batch.position, batch.size), timestamp);
       return { offset: found.offset < this.lso ? this.lso : found.offset, timestamp: found.timestamp };
     }
     return undefined;

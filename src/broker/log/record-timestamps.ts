@@ -1,19 +1,29 @@
 /**
- * Finds the first record of a batch at or after a timestamp, for ListOffsets by time. Only the varint
- * prefix of each record (length, attributes, timestampDelta, offsetDelta) is read; see "Record" in
- * https://kafka.apache.org/documentation/#record. Compressed batches are not decompressed on the broker:
- * their first record answers (every record of the batch may be at or after it).
+ * Finds the first record of a batch at or after a timestamp, for ListOffsets by time. For uncompressed
+ * batches only the varint prefix of each record (length, attributes, timestampDelta, offsetDelta) is read;
+ * see "Record" in https://kafka.apache.org/documentation/#record. Compressed batches are decompressed with
+ * the protocol decoder (ListOffsets is rare; the hot paths never decompress).
  */
 import { ATTRIBUTE, BATCH_HEADER_SIZE, BATCH_OFFSET } from '../../protocol/batch-header.js';
+import { decodeRecordBatch, initCompression } from '../../protocol/records.js';
 
-export function firstRecordAtOrAfter(batch: Buffer, timestamp: bigint): { offset: bigint; timestamp: bigint } {
+export async function firstRecordAtOrAfter(batch: Buffer, timestamp: bigint): Promise<{ offset: bigint; timestamp: bigint }> {
   const baseOffset = batch.readBigInt64BE(BATCH_OFFSET.baseOffset);
   const baseTimestamp = batch.readBigInt64BE(BATCH_OFFSET.baseTimestamp);
   const maxTimestamp = batch.readBigInt64BE(BATCH_OFFSET.maxTimestamp);
   const attributes = batch.readInt16BE(BATCH_OFFSET.attributes);
   if ((attributes & ATTRIBUTE.timestampTypeLogAppend) !== 0) return { offset: baseOffset, timestamp: maxTimestamp };
   if ((attributes & ATTRIBUTE.compressionMask) !== 0) {
-    return { offset: baseOffset, timestamp: baseTimestamp >= timestamp ? baseTimestamp : maxTimestamp };
+    try {
+      await initCompression();
+      for (const r of decodeRecordBatch(batch).records) {
+        const ts = baseTimestamp + BigInt(r.timestampDelta);
+        if (ts >= timestamp) return { offset: baseOffset + BigInt(r.offsetDelta), timestamp: ts };
+      }
+    } catch {
+      // Undecodable (e.g. an unknown codec): the batch start is a safe answer, never after the record.
+    }
+    return { offset: baseOffset, timestamp: maxTimestamp };
   }
   const count = batch.readInt32BE(BATCH_OFFSET.recordCount);
   const cursor = { pos: BATCH_HEADER_SIZE };

@@ -229,11 +229,11 @@ describe('timestamps', () => {
 });
 
 describe('timestamps in compressed and LogAppendTime batches', () => {
-  it('answers with the batch for compressed batches and the stamped time under LogAppendTime', async () => {
+  it('finds records inside compressed batches and uses the stamped time under LogAppendTime', async () => {
     const log = await openTopic();
     await log.append(batch(['p', 'q', 'r'], { baseTimestamp: 100, tsDeltas: [0, 10, 20], compression: 'gzip' }));
     await log.append(batch(['s', 't'], { baseTimestamp: 200, tsDeltas: [0, 10], compression: 'gzip' }));
-    expect(await log.offsetForTimestamp(105n)).toEqual({ offset: 0n, timestamp: 120n });
+    expect(await log.offsetForTimestamp(105n)).toEqual({ offset: 1n, timestamp: 110n });
     expect(await log.offsetForTimestamp(150n)).toEqual({ offset: 3n, timestamp: 200n });
     await log.append(namedBatch('lat', 2, { baseTimestamp: 1 }), { logAppendTime: true, now: 5000n });
     expect(await log.offsetForTimestamp(4000n)).toEqual({ offset: 5n, timestamp: 5000n });
