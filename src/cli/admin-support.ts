@@ -1,0 +1,51 @@
+/**
+ * Shared by the admin subcommands (`topics`, `groups`): they talk to a running broker over the Kafka
+ * protocol (any Kafka-compatible cluster works), through kafkajs's admin client.
+ */
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { UsageError } from './command.js';
+
+export const DEFAULT_BROKERS = '127.0.0.1:9092';
+
+export const BROKERS_HELP = `  --brokers HOST:PORT[,...]  brokers to bootstrap from (default $KAFKAESQUE_BROKERS or ${DEFAULT_BROKERS})`;
+
+export function brokersFrom(flag: string | undefined): string[] {
+  const list = (flag ?? process.env.KAFKAESQUE_BROKERS ?? DEFAULT_BROKERS)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (list.length === 0) throw new UsageError('--brokers is empty; give host:port');
+  for (const b of list) if (!/^.+:\d+$/.test(b)) throw new UsageError(`--brokers: "${b}" is not host:port`);
+  return list;
+}
+
+/** Runs `fn` with a connected admin client, and always disconnects. */
+export async function withAdmin<T>(brokers: string[], fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const kafka = new Kafka({ clientId: 'kafkaesque-cli', brokers, logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 100 } });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+  } catch (err) {
+    throw new Error(`cannot reach a broker at ${brokers.join(',')}: ${(err as Error).message}`);
+  }
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Left-aligned columns separated by two spaces, headers first. */
+export function table(headers: string[], rows: (string | number)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+}
+
+export function print(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+export function printJson(value: unknown): void {
+  print(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2));
+}
