@@ -1,5 +1,7 @@
 /** The subcommand registry: add a command by listing it here (one line). */
 import type { Command } from './command.js';
 import { brokerCommand } from './broker.js';
+import { groupsCommand } from './groups.js';
+import { topicsCommand } from './topics.js';
 
-export const commands: readonly Command[] = [brokerCommand];
+export const commands: readonly Command[] = [brokerCommand, topicsCommand, groupsCommand];
