@@ -37,6 +37,8 @@ export interface WireTransportOptions extends Partial<ClientOptions> {
   maxQueuedBytes?: number;
   /** How long an iterator keeps reconnecting to an unreachable broker before failing (default 60,000 ms). */
   reconnectTimeoutMs?: number;
+  /** Verify the CRC32C of fetched batches (default false, as librdkafka's check.crcs). */
+  checkCrcs?: boolean;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -154,6 +156,7 @@ class WirePusher<T, D> implements EventPusher<T, D> {
               `the broker stored the batch at offset ${p.baseOffset}, not ${item.firstIndex}: another producer writes to this topic`,
             );
           }
+          this.builder.recycle(item.batch);
           this.acked += item.count;
           this.ackedBytes += item.eventBytes;
           this.bufferedBytes -= item.eventBytes;
@@ -313,7 +316,7 @@ class WireIterator<T, D> implements EventIterator<T, D> {
               const event = this.decoder.decode<T, D>(value, { topic: this.name, partition: 0, offset });
               if (event.kind === 'messages') this.queuedBytes += byteSize(event.data);
               this.queue.push(event);
-            });
+            }, this.options.checkCrcs ?? false);
             this.ready.fire();
             while (this.queuedBytes >= maxQueued && !this.stopped) await this.drained.wait();
           }

@@ -20,6 +20,8 @@ export interface WorkerContext<A = unknown> {
    * replays must call it with the same name. Frontiers are then global over the process's workers.
    */
   exchange<T>(name: string): ProgressExchange<T>;
+  /** Sends a progress report (structured-cloneable) to execute's `onReport`, e.g. for progress bars. */
+  report(value: unknown): void;
 }
 
 /** A job: `export async function job(ctx: WorkerContext<A>): Promise<R>` in a module. */

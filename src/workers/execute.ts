@@ -29,6 +29,8 @@ export interface ExecuteOptions {
   stopGraceMs?: number;
   /** Handle SIGINT by stopping the workers (default true). */
   handleSigint?: boolean;
+  /** Receives what workers pass to `ctx.report(value)`. */
+  onReport?: (index: number, value: unknown) => void;
 }
 
 /** A worker failed; carries its index and the original error's name, message and stack. */
@@ -119,6 +121,8 @@ export async function execute<R = unknown, A = unknown>(config: ExecuteConfig, j
       thread.on('message', (message: FromWorker) => {
         if (message.type === 'ready') {
           if (++ready === workers) for (const t of threads) t.postMessage({ type: 'start' } satisfies ToWorker);
+        } else if (message.type === 'report') {
+          options.onReport?.(start.index, message.value);
         } else if (message.type === 'result') {
           reported = true;
           results[local] = message.value as R;

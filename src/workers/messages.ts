@@ -17,5 +17,6 @@ export type ToWorker = { type: 'start' } | { type: 'stop' };
 
 export type FromWorker =
   | { type: 'ready' }
+  | { type: 'report'; value: unknown }
   | { type: 'result'; value: unknown }
   | { type: 'error'; error: { name: string; message: string; stack?: string } };

@@ -39,6 +39,7 @@ async function run(): Promise<void> {
       args: data.args,
       signal: controller.signal,
       exchange: (name) => hub.exchange(name),
+      report: (value) => send({ type: 'report', value }),
     };
     const value: unknown = await job(ctx);
     send({ type: 'result', value });

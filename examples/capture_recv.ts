@@ -1,0 +1,101 @@
+/**
+ * capture_recv <topic> <streams> [-w N] [-n P] [-p I] [--brokers host:port,...] [--data-dir dir] [--transport wire|kafkajs]
+ *
+ * Timely's kafkaesque example: replays the streams `<topic>-0 .. <topic>-<streams-1>` on the workers (stream i
+ * on worker i % peers), counts the records per time, and prints `replayed: N` for every worker with data once
+ * the global frontier has passed the time, then MB/s (8 bytes a number).
+ */
+import { isMainThread } from 'node:worker_threads';
+import { lastValueFrom, tap } from 'rxjs';
+import { openTransport, type TransportName } from '../src/capture/open-transport.js';
+import { streamTopic } from '../src/capture/transport.js';
+import { countPerTime } from '../src/dataflow/index.js';
+import { replay } from '../src/replay/replay.js';
+import { streamsOf, type WorkerContext } from '../src/workers/context.js';
+import { execute } from '../src/workers/execute.js';
+import { spanMs, mbPerSecond, parseExampleArgs, progressBars, usage, withBrokers } from './common.js';
+
+const HELP = 'usage: capture_recv <topic> <streams> [-w N] [-n P] [-p I] [--brokers host:port,...] [--data-dir dir] [--transport wire|kafkajs]';
+
+interface RecvArgs {
+  topic: string;
+  streams: number;
+  brokers: string[];
+  transport: TransportName;
+}
+
+interface RecvResult {
+  replayed: number;
+  /** Epoch ms when this worker started and finished moving data (startup excluded). */
+  startedAt: number;
+  endedAt: number;
+}
+
+/** Runs on every worker thread. */
+export async function recvWorker(ctx: WorkerContext<RecvArgs>): Promise<RecvResult> {
+  const { topic, streams, brokers, transport: name } = ctx.args;
+  const transport = openTransport({ transport: name, brokers });
+  try {
+    const iterators = streamsOf(ctx, streams).map((i) => {
+      console.log(`allocating consumer for topic "${streamTopic(topic, i)}"`);
+      return transport.iterator<number, number>(streamTopic(topic, i));
+    });
+    const startedAt = Date.now();
+    let seen = 0;
+    let replayed = 0;
+    await lastValueFrom(
+      replay(iterators, { exchange: ctx.exchange<number>('capture_recv') }).pipe(
+        tap((event) => {
+          if (event.kind !== 'messages') return;
+          seen += event.data.length;
+          if ((seen & 0x3ffff) < event.data.length) ctx.report(seen);
+        }),
+        countPerTime(),
+        tap((event) => {
+          if (event.kind === 'messages') {
+            for (let i = 0; i < event.data.length; i++) {
+              replayed += event.data[i] as number;
+              console.log(`replayed: ${event.data[i] as number}`);
+            }
+          }
+        }),
+      ),
+      { defaultValue: undefined },
+    );
+    ctx.report(seen);
+    return { replayed, startedAt, endedAt: Date.now() };
+  } finally {
+    await transport.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseExampleArgs(process.argv.slice(2), HELP);
+  const [topic, streamsText] = args.positional;
+  const streams = Number(streamsText);
+  if (!topic || !Number.isInteger(streams) || streams < 0) usage(HELP);
+  await withBrokers(args, async (brokers) => {
+    const first = args.workers.process * args.workers.workers;
+    const bars = progressBars(0, Array.from({ length: args.workers.workers }, (_, i) => `worker ${first + i}`));
+    try {
+      const results = await execute<RecvResult, RecvArgs>(
+        args.workers,
+        { module: import.meta.url, export: 'recvWorker', args: { topic, streams, brokers, transport: args.transport } },
+        { onReport: (index, seen) => bars.update(index - first, seen as number) },
+      );
+      bars.stop();
+      const ms = spanMs(results);
+      const records = results.reduce((n, r) => n + r.replayed, 0);
+      console.log(`replayed ${records} numbers (${(records * 8 / 1e6).toFixed(1)} MB) from ${streams} stream(s) on ${results.length} worker(s) in ${(ms / 1000).toFixed(2)} s: ${mbPerSecond(records * 8, ms)} MB/s (${args.transport})`);
+    } finally {
+      bars.stop();
+    }
+  });
+}
+
+if (isMainThread) {
+  main().catch((error: Error) => {
+    console.error(`capture_recv: ${error.message}`);
+    process.exit(1);
+  });
+}

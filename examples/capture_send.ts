@@ -1,0 +1,97 @@
+/**
+ * capture_send <topic> <count> [-w N] [-n P] [-p I] [--brokers host:port,...] [--data-dir dir] [--transport wire|kafkajs] [--type f64|u64] [--replace]
+ *
+ * Timely's kafkaesque example: each worker writes the numbers 0..count, in batches of 1,024 (8 bytes each), into
+ * topic `<topic>-<worker index>`, then reports MB/s. Without --brokers it starts the embedded broker over
+ * ./kafkaesque-data, so `capture_recv` can read the topics afterwards.
+ */
+import { isMainThread } from 'node:worker_threads';
+import { captureFrom } from '../src/capture/capture.js';
+import { openTransport, type TransportName } from '../src/capture/open-transport.js';
+import { streamTopic } from '../src/capture/transport.js';
+import { messages, type Event } from '../src/dataflow/event.js';
+import type { WorkerContext } from '../src/workers/context.js';
+import { execute } from '../src/workers/execute.js';
+import { spanMs, mbPerSecond, parseExampleArgs, progressBars, usage, withBrokers } from './common.js';
+
+const HELP = 'usage: capture_send <topic> <count> [-w N] [-n P] [-p I] [--brokers host:port,...] [--data-dir dir] [--transport wire|kafkajs] [--type f64|u64] [--replace]';
+const BATCH = 1024;
+
+interface SendArgs {
+  topic: string;
+  count: number;
+  brokers: string[];
+  transport: TransportName;
+  type: 'f64' | 'u64';
+  replace: boolean;
+}
+
+interface SendResult {
+  records: number;
+  /** Epoch ms when this worker started and finished moving data (startup excluded). */
+  startedAt: number;
+  endedAt: number;
+}
+
+async function* numbers(count: number, type: 'f64' | 'u64', onBatch: (done: number) => void): AsyncGenerator<Event<number, number>> {
+  for (let start = 0; start < count; start += BATCH) {
+    const n = Math.min(BATCH, count - start);
+    if (type === 'f64') {
+      const batch = new Float64Array(n);
+      for (let i = 0; i < n; i++) batch[i] = start + i;
+      yield messages(0, batch);
+    } else {
+      const batch = new BigUint64Array(n);
+      for (let i = 0; i < n; i++) batch[i] = BigInt(start + i);
+      yield messages(0, batch as unknown as ArrayLike<number>);
+    }
+    if ((start / BATCH) % 256 === 0) onBatch(start + n);
+  }
+  onBatch(count);
+}
+
+/** Runs on every worker thread. */
+export async function sendWorker(ctx: WorkerContext<SendArgs>): Promise<SendResult> {
+  const { topic, count, brokers, transport: name, type, replace } = ctx.args;
+  const stream = streamTopic(topic, ctx.index);
+  console.log(`allocating producer for topic "${stream}"`);
+  const transport = openTransport({ transport: name, brokers });
+  try {
+    const pusher = await transport.pusher<number, number>(stream, { replace });
+    const startedAt = Date.now();
+    const result = await captureFrom(numbers(count, type, (done) => ctx.report(done)), pusher);
+    return { records: result.records, startedAt, endedAt: Date.now() };
+  } finally {
+    await transport.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseExampleArgs(process.argv.slice(2), HELP);
+  const [topic, countText] = args.positional;
+  const count = Number(countText);
+  if (!topic || !Number.isInteger(count) || count < 0) usage(HELP);
+  await withBrokers(args, async (brokers) => {
+    const bars = progressBars(count, Array.from({ length: args.workers.workers }, (_, i) => `${topic}-${args.workers.process * args.workers.workers + i}`));
+    try {
+      const results = await execute<SendResult, SendArgs>(
+        args.workers,
+        { module: import.meta.url, export: 'sendWorker', args: { topic, count, brokers, transport: args.transport, type: args.type, replace: args.replace } },
+        { onReport: (index, done) => bars.update(index - args.workers.process * args.workers.workers, done as number) },
+      );
+      bars.stop();
+      const ms = spanMs(results);
+      const records = results.reduce((n, r) => n + r.records, 0);
+      console.log(`captured ${records} numbers (${(records * 8 / 1e6).toFixed(1)} MB) into ${results.length} topic(s) in ${(ms / 1000).toFixed(2)} s: ${mbPerSecond(records * 8, ms)} MB/s (${args.transport})`);
+    } finally {
+      bars.stop();
+    }
+  });
+}
+
+if (isMainThread) {
+  main().catch((error: Error) => {
+    console.error(`capture_send: ${error.message}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,84 @@
+/** Shared plumbing of the examples: flags, the embedded broker when --brokers is absent, progress bars. */
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import { startBroker } from '../src/broker/index.js';
+import { DEFAULT_TRANSPORT, TRANSPORTS, type TransportName } from '../src/capture/open-transport.js';
+import { parseWorkerArgs, type ExecuteConfig } from '../src/workers/args.js';
+
+export interface ExampleArgs {
+  positional: string[];
+  workers: Required<ExecuteConfig>;
+  brokers: string[] | undefined;
+  dataDir: string;
+  transport: TransportName;
+  replace: boolean;
+  type: 'f64' | 'u64';
+}
+
+export function usage(text: string): never {
+  process.stderr.write(`${text}\n`);
+  process.exit(2);
+}
+
+export function parseExampleArgs(argv: readonly string[], help: string): ExampleArgs {
+  const { config, rest } = parseWorkerArgs(argv);
+  const positional: string[] = [];
+  const args: ExampleArgs = { positional, workers: config, brokers: undefined, dataDir: './kafkaesque-data', transport: DEFAULT_TRANSPORT, replace: false, type: 'f64' };
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i] as string;
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = (): string => inline ?? rest[++i] ?? usage(`${flag} needs a value\n${help}`);
+    if (flag === '--brokers') args.brokers = value().split(',').filter(Boolean);
+    else if (flag === '--data-dir') args.dataDir = value();
+    else if (flag === '--transport') {
+      const t = value();
+      if (!(TRANSPORTS as readonly string[]).includes(t) || t === 'memory') usage(`--transport must be wire or kafkajs\n${help}`);
+      args.transport = t as TransportName;
+    } else if (flag === '--replace') args.replace = true;
+    else if (flag === '--type') {
+      const t = value();
+      if (t !== 'f64' && t !== 'u64') usage(`--type must be f64 or u64\n${help}`);
+      args.type = t;
+    } else if (flag === '--help') usage(help);
+    else if (flag.startsWith('-') && flag.length > 1 && Number.isNaN(Number(flag))) usage(`unknown flag ${flag}\n${help}`);
+    else positional.push(arg);
+  }
+  return args;
+}
+
+/** Runs `fn` with a broker list: the given one, or an embedded broker over the data dir for the duration. */
+export async function withBrokers<R>(args: ExampleArgs, fn: (brokers: string[]) => Promise<R>): Promise<R> {
+  if (args.brokers) return fn(args.brokers);
+  if (args.workers.processes > 1) usage('with -n > 1 every process needs the same cluster: pass --brokers host:port');
+  const broker = await startBroker({ dataDir: path.resolve(args.dataDir), port: 0, host: '127.0.0.1', logLevel: 'warn' } as never);
+  process.stderr.write(`embedded broker on 127.0.0.1:${broker.port} over ${path.resolve(args.dataDir)}\n`);
+  try {
+    return await fn([`127.0.0.1:${broker.port}`]);
+  } finally {
+    await broker.close();
+  }
+}
+
+/** A multi-bar on stderr when it is a terminal; otherwise nothing (keeps piped output clean). */
+export function progressBars(total: number, labels: readonly string[]): { update(index: number, value: number): void; stop(): void } {
+  if (!process.stderr.isTTY) return { update() {}, stop() {} };
+  const multi = new cliProgress.MultiBar(
+    { stream: process.stderr, format: '{label} [{bar}] {percentage}% {value}/{total}', hideCursor: true, clearOnComplete: false },
+    cliProgress.Presets.shades_classic,
+  );
+  const bars = labels.map((label) => multi.create(total, 0, { label }));
+  return {
+    update: (index, value) => bars[index]?.update(value),
+    stop: () => multi.stop(),
+  };
+}
+
+export function mbPerSecond(bytes: number, ms: number): string {
+  return (bytes / 1e6 / (ms / 1000)).toFixed(1);
+}
+
+/** Wall time from the first worker's start to the last worker's end (thread startup excluded). */
+export function spanMs(results: readonly { startedAt: number; endedAt: number }[]): number {
+  if (results.length === 0) return 0;
+  return Math.max(...results.map((r) => r.endedAt)) - Math.min(...results.map((r) => r.startedAt));
+}
