@@ -2,9 +2,12 @@
  * Checks a produce payload (one or more concatenated RecordBatch v2) before anything is written, and
  * stamps offsets into it. A bad batch rejects the whole append with the Kafka error a producer expects.
  */
-import { ATTRIBUTE, BATCH_OFFSET, type BatchProblem, validateBatch, writeBatchCrc } from '../../protocol/batch-header.js';
+import { ATTRIBUTE, BATCH_HEADER_SIZE, BATCH_OFFSET, type BatchProblem, validateBatch, writeBatchCrc } from '../../protocol/batch-header.js';
 import { type BatchSummary, summarizeHeader } from './batch-summary.js';
 import { StorageError } from './errors.js';
+
+/** length, attributes, timestampDelta, offsetDelta, key length, value length, header count: a varint each. */
+const MIN_RECORD_SIZE = 7;
 
 /** Validates every batch in `buf`; returns their summaries (positions relative to `buf`). */
 export function validateAppend(buf: Buffer, maxMessageBytes: number): BatchSummary[] {
@@ -28,6 +31,12 @@ export function validateAppend(buf: Buffer, maxMessageBytes: number): BatchSumma
         'INVALID_RECORD',
         `record batch ${batches.length} declares ${recordCount} records but an offset span of ${lastOffsetDelta + 1}`,
       );
+    }
+    // Records are never decoded here, so an uncompressed batch claiming more records than its bytes can
+    // hold (7 bytes is the smallest record) would burn offsets for nothing: refuse it.
+    const compressed = (buf.readInt16BE(pos + BATCH_OFFSET.attributes) & ATTRIBUTE.compressionMask) !== 0;
+    if (!compressed && recordCount > (r.size - BATCH_HEADER_SIZE) / MIN_RECORD_SIZE) {
+      throw new StorageError('INVALID_RECORD', `record batch ${batches.length} claims ${recordCount} records in ${r.size} bytes`);
     }
     batches.push(summarizeHeader(buf, pos, pos + r.size)!);
     pos += r.size;

@@ -113,6 +113,11 @@ describe('PartitionLog append/read', () => {
     writeBatchCrc(badCount, 0, badCount.length);
     await expectCode(log.append(badCount), 87);
     await expectCode(log.append(namedBatch('t', 2).subarray(0, 40)), 2);
+    const inflated = namedBatch('i', 1);
+    inflated.writeInt32BE(999_999, BATCH_OFFSET.lastOffsetDelta);
+    inflated.writeInt32BE(1_000_000, BATCH_OFFSET.recordCount);
+    writeBatchCrc(inflated, 0, inflated.length);
+    await expectCode(log.append(inflated), 87);
     await expectCode(log.append(Buffer.alloc(0)), 87);
     expect(log.highWatermark).toBe(1n);
     expect(decodeAll((await log.read(0n, 1 << 20)).records)).toEqual([[0n, 'ok-0']]);
