@@ -1,5 +1,6 @@
 import { Antichain } from './antichain.js';
 import type { Update } from './change-batch.js';
+import { TimeHeap } from './time-heap.js';
 import { lessThan as strictlyLess, numberTimestamp, sortByTime, type TimeKey, type Timestamp } from './timestamp.js';
 
 interface Count<T> {
@@ -17,13 +18,18 @@ export class MutableAntichain<T> {
   private readonly counts = new Map<TimeKey, Count<T>>();
   private current: T[] = [];
   private currentKeys: TimeKey[] = [];
-  private readonly total: boolean;
+  /**
+   * Under a total order: every time that became positive, smallest first, with stale entries (count no
+   * longer positive) dropped lazily, so finding the new frontier costs O(log n) however many times are held.
+   */
+  private readonly heap: TimeHeap<T> | undefined;
 
   constructor(
     readonly order: Timestamp<T> = numberTimestamp as unknown as Timestamp<T>,
     initial: Iterable<Update<T>> = [],
   ) {
-    this.total = order.totalOrder === true && order.compare !== undefined;
+    const compare = order.totalOrder === true ? order.compare?.bind(order) : undefined;
+    this.heap = compare === undefined ? undefined : new TimeHeap(compare);
     this.updateIter([...initial]);
   }
 
@@ -99,6 +105,7 @@ export class MutableAntichain<T> {
       const after = before + delta;
       c.count = after;
       if (after === 0) counts.delete(k);
+      if (before <= 0 && after > 0) this.heap?.push(time);
       if (rebuild) continue;
       // Compared against the frontier as it was before this batch: the frontier can only change if a
       // frontier element stops being positive, or a time the old frontier did not cover becomes positive.
@@ -116,17 +123,14 @@ export class MutableAntichain<T> {
     const oldTimes = this.current;
     const oldKeys = this.currentKeys;
     let next: T[];
-    if (this.total) {
-      const compare = order.compare as (a: T, b: T) => number;
-      let min: T | undefined;
-      let found = false;
-      for (const c of this.counts.values()) {
-        if (c.count > 0 && (!found || compare.call(order, c.time, min as T) < 0)) {
-          min = c.time;
-          found = true;
-        }
+    const heap = this.heap;
+    if (heap !== undefined) {
+      let min = heap.peek();
+      while (min !== undefined && !((this.counts.get(order.key(min))?.count ?? 0) > 0)) {
+        heap.pop();
+        min = heap.peek();
       }
-      next = found ? [min as T] : [];
+      next = min === undefined ? [] : [min];
     } else {
       const positive: T[] = [];
       for (const c of this.counts.values()) if (c.count > 0) positive.push(c.time);

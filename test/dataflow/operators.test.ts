@@ -132,3 +132,31 @@ describe('ProgressTracker', () => {
     expect(tracker.takeOutputChanges()).toEqual([[0, -1], [2, 1]]);
   });
 });
+
+describe('TimeHeap', () => {
+  it('pops times in ascending order', async () => {
+    const fc = (await import('fast-check')).default;
+    const { TimeHeap } = await import('../../src/dataflow/time-heap.js');
+    fc.assert(
+      fc.property(fc.array(fc.integer()), (xs) => {
+        const heap = new TimeHeap<number>((a, b) => a - b);
+        for (const x of xs) heap.push(x);
+        const out: number[] = [];
+        while (heap.size > 0) out.push(heap.pop() as number);
+        expect(out).toEqual([...xs].sort((a, b) => a - b));
+      }),
+    );
+  });
+
+  it('lets countPerTime complete many pending times in order without rescanning them', async () => {
+    const { countPerTime } = await import('../../src/dataflow/index.js');
+    const events: Ev[] = [];
+    const times = 20_000;
+    for (let t = times - 1; t >= 0; t--) events.push(messages(t, [t]));
+    for (let f = 0; f < times; f++) events.push(progress([[f, -1], [f + 1, 1]]));
+    events.push(progress([[times, -1]]));
+    const out = eventsOf(fromEvents(events).pipe(countPerTime()));
+    const emitted = out.filter((e) => e.kind === 'messages').map((e) => e.time);
+    expect(emitted).toEqual([...Array(times).keys()]);
+  });
+});

@@ -4,6 +4,7 @@ import { messages, progress, type Batch, type Event } from '../event.js';
 import { assertNumberTime, ProgressTracker, resolveOrder, type TimestampOptions } from '../progress-tracker.js';
 import { sortByTime, type TimeKey } from '../timestamp.js';
 import { eventOperator } from './operate.js';
+import { TimeHeap } from '../time-heap.js';
 
 /** How a per-time operator folds the batches of one time into a state and turns it into output. */
 export interface PerTimeSpec<T, D, S, O> {
@@ -39,10 +40,22 @@ export function perTime<T, D, S, O>(
     const outputTime = spec.outputTime;
     const key = (t: T): TimeKey => order.key(t);
 
+    // Under a total order, pending times wait in a heap and complete smallest first; otherwise each
+    // progress event scans them (partial orders have few incomparable pending times in practice).
+    const compare = order.totalOrder === true ? order.compare?.bind(order) : undefined;
+    const heap = compare === undefined ? undefined : new TimeHeap<T>(compare);
+
     const emitReady = (all: boolean): void => {
       const ready: Pending<T, S>[] = [];
-      for (const p of pending.values()) if (all || !tracker.input.lessEqual(p.time)) ready.push(p);
-      if (ready.length > 1) sortByTime(order, ready, (p) => p.time);
+      if (heap !== undefined && !all) {
+        while (heap.size > 0 && !tracker.input.lessEqual(heap.peek() as T)) {
+          ready.push(pending.get(key(heap.pop() as T)) as Pending<T, S>);
+        }
+      } else {
+        for (const p of pending.values()) if (all || !tracker.input.lessEqual(p.time)) ready.push(p);
+        if (ready.length > 1) sortByTime(order, ready, (p) => p.time);
+        if (all) while (heap !== undefined && heap.size > 0) heap.pop();
+      }
       for (const p of ready) {
         pending.delete(key(p.time));
         const result = spec.finish(p.state, p.time);
@@ -78,6 +91,7 @@ export function perTime<T, D, S, O>(
           if (p === undefined) {
             p = { time, state: spec.create(time) };
             pending.set(k, p);
+            heap?.push(time);
             tracker.hold(time);
           }
           p.state = spec.add(p.state, data, inputTime);
