@@ -43,15 +43,16 @@ describe('execute', () => {
   });
 
   it('replay frontiers are global over the workers (one has more streams, one none)', async () => {
-    const results = await execute<{ events: unknown[]; elapsed: number; firstAdvance: number }>(
+    const results = await execute<{ events: unknown[]; releasedAt: number; advancedAt: number }>(
       { workers: 3 },
       { module: jobs, export: 'globalFrontier', args: { streamsPerWorker: [1, 0, 2] } },
     );
+    // No worker's frontier may move before the last stream (on worker 2) released time 0.
+    const lastRelease = Math.max(...results.map((r) => r.releasedAt));
     for (const [w, r] of results.entries()) {
-      // Worker 2 releases time 0 only after ~200 ms: no worker may see the frontier move before that.
-      expect(r.elapsed).toBeGreaterThanOrEqual(190);
-      expect(checkProtocol(r.events as never)).toEqual([[1], []]);
-      const data = (r.events as { kind: string; data?: number[] }[]).filter((e) => e.kind === 'messages').length;
+      expect(r.advancedAt).toBeGreaterThanOrEqual(lastRelease);
+      expect(checkProtocol(r.events as never).at(-1)).toEqual([]); // intermediate steps may be compacted
+      const data = (r.events as { kind: string }[]).filter((e) => e.kind === 'messages').length;
       expect(data).toBe([1, 0, 2][w]);
     }
   });
