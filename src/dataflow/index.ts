@@ -1,4 +1,21 @@
-/** The dataflow layer's public API: progress-carrying RxJS streams (Timely Dataflow's model). */
+/**
+ * The dataflow layer's public API: progress-carrying RxJS streams (Timely Dataflow's model).
+ *
+ * A stream is an `Observable<Event<T, D>>` of data batches at times and progress events (frontier changes).
+ * Sources: `InputHandle`, `toStream`, `fromTimestamped`. Operators (each an RxJS operator): `mapData`,
+ * `filterData`, `flatMapData`, `mapBatch`, `inspect`, `countPerTime`, `reducePerTime`, `aggregatePerTime`,
+ * `tumblingWindow`, `delay`, `probe`, `validate`; `merge` combines streams. Timestamps are numbers unless an
+ * operator is given `{ timestamp }` (e.g. `pairTimestamp`). `extract` is the test oracle.
+ *
+ * @example
+ * ```ts
+ * const input = new InputHandle<number, string>();
+ * input.stream.pipe(mapData((w) => w.toUpperCase()), countPerTime()).subscribe(console.log);
+ * input.send(['a', 'b']);
+ * input.advanceTo(1); // messages(0, [2]), then progress [[0, -1], [1, 1]]
+ * input.close();      // progress [[1, -1]]
+ * ```
+ */
 export { messages, progress } from './event.js';
 export type { Batch, Event, MessagesEvent, ProgressEvent, Stream } from './event.js';
 export { numberTimestamp, pairTimestamp, productTimestamp, lessThan, sortByTime } from './timestamp.js';

@@ -42,7 +42,8 @@ export interface TimestampedStream<V> {
  * batches per time; a watermark advance first emits the buffered data it completes, then the progress
  * event. Late records (time before the watermark, or not a non-negative number) are never misplaced: they
  * are counted and sent to `late$`, and dropped from the stream. When the source completes, everything
- * buffered is emitted and the frontier is emptied.
+ * buffered is emitted and the frontier is emptied. The watermark moves only when newer values arrive, so an
+ * idle source holds it (and downstream per-time results) where it is until it produces or completes.
  *
  * @example
  * ```ts
