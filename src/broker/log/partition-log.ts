@@ -246,11 +246,12 @@ export class PartitionLog {
     }
     this.segments = [...this.segments, fresh];
     const newRecoveryPoint = fresh.baseOffset;
-    void this.inBackground(async () => {
+    // Not awaited: a failure is kept in backgroundError (close() reports it and skips the clean marker).
+    this.inBackground(async () => {
       await old.seal();
       if (newRecoveryPoint > this.recoveryPoint) this.recoveryPoint = newRecoveryPoint;
       await this.writeState();
-    });
+    }).catch(() => undefined);
   }
 
   // ---- read -------------------------------------------------------------------------------------------

@@ -78,6 +78,22 @@ describe('disk errors', () => {
     await logs.close();
   });
 
+  it('survives a failed background fsync of a rolled segment; close reports it and leaves no clean marker', async () => {
+    const { io, faults } = faultyIo();
+    const logs = await LogManager.open(dir, { segmentBytes: 1024 }, { io });
+    await logs.createTopic('t', 1);
+    const log = logs.partition('t', 0)!;
+    for (let i = 0; i < 10; i++) await log.append(namedBatch('a', 2, { pad: 30 }));
+    faults.sync = true;
+    for (let i = 0; i < 10; i++) await log.append(namedBatch('b', 2, { pad: 30 })); // rolls; its fsync fails
+    await expect(logs.close()).rejects.toMatchObject({ code: 56 });
+    expect(fs.existsSync(path.join(dir, '.kafkaesque-clean-shutdown'))).toBe(false);
+    const again = await LogManager.open(dir, { segmentBytes: 1024 });
+    expect(again.openedClean).toBe(false);
+    expect((await readAll(again.partition('t', 0)!, 0n)).length).toBe(40);
+    await again.close();
+  });
+
   it('takes the partition offline when a failed write cannot be undone; a restart recovers it', async () => {
     const { io, faults } = faultyIo();
     const logs = await LogManager.open(dir, {}, { io });
