@@ -25,6 +25,8 @@ async function deleteOne(ctx: RequestContext, name: string | null, topicId: stri
   }
   try {
     await topics.delete(info.name);
+    // Committed offsets of a deleted topic go with it, as in Kafka.
+    ctx.broker.services.groups?.deleteTopic(info.name);
     ctx.logger.info({ topic: info.name }, 'deleted topic');
     return { name: info.name, topicId: info.id, errorCode: 0, errorMessage: null };
   } catch (err) {
