@@ -234,4 +234,19 @@ describe('batched and static forms', () => {
     const sync = await c.request(SyncGroup, 4, { groupId: group, generationId: joined.generationId, memberId: joined.memberId, groupInstanceId: null, protocolType: null, protocolName: null, assignments: [{ memberId: joined.memberId, assignment }] });
     expect(sync.assignment.equals(assignment)).toBe(true);
   });
+
+  it('forgets committed offsets of a deleted topic', async () => {
+    const admin = kafkaClient(broker).admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: 'doomed', numPartitions: 1 }], waitForLeaders: true });
+      await admin.setOffsets({ groupId: 'doomed-g', topic: 'doomed', partitions: [{ partition: 0, offset: '3' }] });
+      expect((await admin.fetchOffsets({ groupId: 'doomed-g', topics: ['doomed'] }))[0]!.partitions[0]!.offset).toBe('3');
+      await admin.deleteTopics({ topics: ['doomed'] });
+      const all = await c.request(OffsetFetch, 7, { groupId: 'doomed-g', topics: null, groups: [], requireStable: false });
+      expect(all.topics).toEqual([]);
+    } finally {
+      await admin.disconnect();
+    }
+  });
 });
