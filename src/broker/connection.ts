@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { Reader, Writer } from '../protocol/primitives.js';
 import { readRequestHeader, requestHeaderVersion, responseHeaderVersion, writeResponseHeader } from '../protocol/headers.js';
 import type { BrokerContext, RequestContext } from './context.js';
+import type { FramePool } from './frame-pool.js';
 import { FrameReader } from './frame-reader.js';
 import type { Handler } from './handlers/handler.js';
 import { apiVersionsUnsupportedReply } from './handlers/api-versions.js';
@@ -35,6 +36,8 @@ export interface ConnectionDeps {
   broker: BrokerContext;
   handlers: ReadonlyMap<number, Handler>;
   logger: Logger;
+  /** Shared memory for large request frames (see frame-pool.ts). */
+  framePool: FramePool;
   onClosed(conn: Connection): void;
 }
 
@@ -58,7 +61,7 @@ export class Connection {
     this.peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.log = deps.logger.child({ peer: this.peer });
     const cfg = deps.broker.config;
-    this.reader = new FrameReader(cfg.maxRequestSize);
+    this.reader = new FrameReader(cfg.maxRequestSize, (n) => deps.framePool.acquire(n));
     socket.setNoDelay(true);
     socket.setTimeout(cfg.connectionsMaxIdleMs);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -241,14 +244,19 @@ export class Connection {
     } catch (err) {
       result = Promise.reject(err);
     }
+    const recycle = handler.recyclesRequest ? (): void => this.deps.framePool.release(frame) : undefined;
     if (result instanceof Promise) {
       const slot = this.pushSlot();
       result.then(
-        (res) => this.complete(slot, handler, apiVersion, correlationId, res),
+        (res) => {
+          this.complete(slot, handler, apiVersion, correlationId, res);
+          recycle?.();
+        },
         (err: unknown) => this.completeWithFailure(slot, handler, req, apiVersion, correlationId, err),
       );
     } else {
       this.enqueueValue(handler, apiVersion, correlationId, result);
+      recycle?.();
     }
   }
 

@@ -25,6 +25,7 @@ export interface BrokerServices {
  */
 export interface ProduceGuard {
   /**
+   * `records` is valid only during the call (its memory is reused after the request): copy what you keep.
    * null: append. `{ errorCode }`: reject this partition's records with that code (and message, v8+).
    * `{ duplicateOf }`: an exact retry of an appended batch; answer with that base offset, append nothing.
    */

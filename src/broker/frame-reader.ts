@@ -14,7 +14,11 @@ export class FrameReader {
   /** Size of the frame being assembled, or -1 while its 4-byte prefix is incomplete. */
   private expected = -1;
 
-  constructor(private readonly maxFrameSize: number) {}
+  constructor(
+    private readonly maxFrameSize: number,
+    /** Where multi-chunk frames get their memory (default: a fresh allocation each). */
+    private readonly allocate: (n: number) => Buffer = Buffer.allocUnsafe,
+  ) {}
 
   /** Bytes received and not yet taken as frames. */
   get pendingBytes(): number {
@@ -79,7 +83,7 @@ export class FrameReader {
       else this.chunks[0] = first.subarray(n);
       return out;
     }
-    const out = Buffer.allocUnsafe(n);
+    const out = this.allocate(n);
     let filled = 0;
     while (filled < n) {
       const c = this.chunks[0]!;

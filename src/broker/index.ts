@@ -49,7 +49,10 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   const handlerList = givenHandlers ?? registeredHandlers;
   const handlers = handlerMap(handlerList);
 
+  const openStarted = performance.now();
   const logs = await LogManager.open(config.dataDir, config);
+  // After a crash this is the recovery time (every batch past the checkpoint validated).
+  logger.info({ ms: Math.round(performance.now() - openStarted), recovered: !logs.openedClean, dataDir: config.dataDir }, 'logs opened');
   const server = new BrokerServer({ host: config.host, port: config.port, maxConnections: config.maxConnections, logger, handlers });
   let bound: { host: string; port: number };
   try {

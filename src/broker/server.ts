@@ -5,6 +5,7 @@
 import net from 'node:net';
 import type { Logger } from 'pino';
 import { Connection } from './connection.js';
+import { FramePool } from './frame-pool.js';
 import type { BrokerContext } from './context.js';
 import type { Handler } from './handlers/handler.js';
 
@@ -21,6 +22,7 @@ export class BrokerServer {
   private readonly connections = new Set<Connection>();
   private broker: BrokerContext | null = null;
   private rejectedSinceLastLog = 0;
+  private readonly framePool = new FramePool();
   private closing = false;
 
   constructor(private readonly options: ServerOptions) {
@@ -70,6 +72,7 @@ export class BrokerServer {
       broker: this.broker,
       handlers: this.options.handlers,
       logger: log,
+      framePool: this.framePool,
       onClosed: (c) => this.connections.delete(c),
     });
     this.connections.add(conn);

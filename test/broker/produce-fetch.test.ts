@@ -4,7 +4,7 @@ import { createMetadataRequest, Metadata, type MetadataResponse } from '../../sr
 import { createProduceRequest, Produce, type ProduceResponse } from '../../src/protocol/messages/produce.js';
 import { Fetch, type FetchResponse } from '../../src/protocol/messages/fetch.js';
 import { BATCH_OFFSET, encodeRecordBatch } from '../../src/protocol/records.js';
-import { fetchRequest, kafkaClient, produceRaw, RawClient, startTestBroker, type TestBroker } from './helpers.js';
+import { fetchRequest, kafkaClient, produceRaw, RawClient, readAll, startTestBroker, type TestBroker } from './helpers.js';
 
 let broker: TestBroker;
 let c: RawClient;
@@ -59,6 +59,25 @@ describe('produce errors are per partition and keep the connection', () => {
     const r = await produce('lat', one('z', { baseTimestamp: 1000 }));
     expect(r.errorCode).toBe(0);
     expect(r.logAppendTimeMs).toBeGreaterThanOrEqual(before);
+  });
+});
+
+describe('large pipelined produce (pooled frame memory)', () => {
+  it('stores every byte of distinct ~300 KB batches sent back to back', async () => {
+    const admin = kafkaClient(broker).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'big', configEntries: [{ name: 'max.message.bytes', value: '1000000' }] }] });
+    await admin.disconnect();
+    const values = Array.from({ length: 40 }, (_, i) => String.fromCharCode(65 + (i % 26)).repeat(300_000) + i);
+    const frames = values.map((v, i) =>
+      c.frame(Produce, 9, createProduceRequest({ acks: 1, timeoutMs: 1000, topicData: [{ name: 'big', partitionData: [{ index: 0, records: one(v) }] }] }), 1000 + i),
+    );
+    c.write(Buffer.concat(frames)); // pipelined: frames arrive split across many socket reads
+    for (let i = 0; i < values.length; i++) {
+      const r = RawClient.decode(Produce, 9, (await c.readFrame())!);
+      expect(r.body.responses[0]!.partitionResponses[0]!.errorCode).toBe(0);
+    }
+    expect((await readAll(broker, 'big')).map((r) => r.value)).toEqual(values);
   });
 });
 

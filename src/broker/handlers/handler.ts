@@ -17,6 +17,11 @@ export interface Handler<Req = any, Res = any> {
    * failures. Without it the server closes the connection instead (as Kafka does when it cannot answer).
    */
   errorResponse?(req: Req, version: number, errorCode: number, message: string): Res;
+  /**
+   * True when nothing keeps a reference to the request's bytes (e.g. Produce records) once `handle` has
+   * settled, so the server may reuse the frame's memory for the next request. Leave unset when in doubt.
+   */
+  readonly recyclesRequest?: boolean;
 }
 
 /** Helper so handler files get their request/response types inferred from the codec. */

@@ -78,6 +78,8 @@ export const produceHandler = defineHandler<ProduceRequest, ProduceResponse>({
   codec: Produce,
   minVersion: 3,
   maxVersion: 11,
+  // The log copies records into the page cache before append resolves, and the guard must not keep them.
+  recyclesRequest: true,
   async handle(ctx, req) {
     const acksValid = req.acks === 0 || req.acks === 1 || req.acks === -1;
     // Every append is started before the first await, so appends keep request order.

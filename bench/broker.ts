@@ -1,0 +1,124 @@
+/**
+ * `npm run bench -- broker`: the broker as a child process, loaded by a separate process (broker-load.ts)
+ * with pre-encoded record batches, beside this machine's loopback TCP and file-append limits.
+ *
+ * Sizes (MB = 10^6 bytes) come from the environment so quick runs can use less:
+ *   BENCH_BROKER_BYTES           bytes produced then fetched, and what passes through for peak RSS (4e9)
+ *   BENCH_BROKER_RECORDS         100-byte records for the records/s figure (10e6)
+ *   BENCH_BROKER_LATENCY_S       seconds at 1,000 msg/s for latency (10)
+ *   BENCH_BROKER_RECOVERY_BYTES  unflushed bytes before the kill -9 (1e9)
+ *   BENCH_BROKER_PROFILE=1       run the broker under --cpu-prof (profiles in .tmp/broker-prof/)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { measureFileAppend, measureLoopbackTcp } from './limits.js';
+import type { BenchRow } from './types.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const env = (name: string, fallback: number): number => (process.env[name] ? Number(process.env[name]) : fallback);
+
+interface BrokerChild {
+  child: ChildProcess;
+  port: number;
+  /** ms from spawn to the listening line. */
+  startMs: number;
+  stderr(): string;
+  exited: Promise<number | null>;
+}
+
+function startBrokerChild(dataDir: string, profile = false): Promise<BrokerChild> {
+  const profDir = path.join(root, '.tmp', 'broker-prof');
+  const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+  const started = performance.now();
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'broker', '--port', '0', '--data-dir', dataDir, '--log-level', 'info'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on [^\s:]+:(\d+)/.exec(out);
+      if (m) resolve({ child, port: Number(m[1]), startMs: performance.now() - started, stderr: () => err, exited });
+    });
+    void exited.then((code) => reject(new Error(`broker exited ${code}: ${err}`)));
+  });
+}
+
+function load(mode: string, port: number, topic: string, amount: number): Promise<Record<string, number>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/broker-load.ts'), mode, String(port), topic, String(amount)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Record<string, number>) : reject(new Error(`load ${mode} exited ${code}`))));
+  });
+}
+
+/** Peak resident set size of a process in MB (VmHWM), from /proc. */
+function peakRssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+  return (kb * 1024) / 1e6;
+}
+
+async function stop(b: BrokerChild): Promise<void> {
+  b.child.kill('SIGTERM');
+  await b.exited;
+}
+
+export default async function run(): Promise<BenchRow[]> {
+  const bytes = env('BENCH_BROKER_BYTES', 4e9);
+  const recordCount = env('BENCH_BROKER_RECORDS', 10e6);
+  const latencySeconds = env('BENCH_BROKER_LATENCY_S', 10);
+  const recoveryBytes = env('BENCH_BROKER_RECOVERY_BYTES', 1e9);
+  const profile = process.env.BENCH_BROKER_PROFILE === '1';
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kq-bench-broker-'));
+  const rows: BenchRow[] = [];
+  try {
+    const loopback = await measureLoopbackTcp();
+    const fileAppend = await measureFileAppend(dir);
+    rows.push({ name: 'loopback TCP (2 Node processes, 1 MiB writes)', value: loopback, unit: 'MB/s' });
+    rows.push({ name: 'file append (1 MiB writes)', value: fileAppend, unit: 'MB/s' });
+
+    const broker = await startBrokerChild(path.join(dir, 'main'), profile);
+    const produced = await load('produce', broker.port, 'bench', bytes);
+    rows.push({ name: 'produce, 1 MiB batches, acks=1', value: produced.mbps!, unit: 'MB/s', limit: loopback, note: `target ≥ 0.5× loopback; ${(produced.bytes! / 1e9).toFixed(1)} GB, 4 in flight` });
+    const fetched = await load('fetch', broker.port, 'bench', bytes);
+    rows.push({ name: 'fetch, 8 MiB per request', value: fetched.mbps!, unit: 'MB/s', limit: loopback, note: 'target ≥ 0.7× loopback' });
+    const rss = peakRssMb(broker.child.pid!);
+    rows.push({ name: `broker peak RSS while ${(bytes / 1e9).toFixed(1)} GB went in and out`, value: rss, unit: 'MB', note: 'target ≤ 256 MB (VmHWM)' });
+    const recs = await load('records', broker.port, 'bench-records', recordCount);
+    rows.push({ name: '100-byte records, batches of 1,000, acks=1', value: recs.recordsPerSecond!, unit: 'records/s', note: 'target ≥ 2,000,000' });
+    const lat = await load('latency', broker.port, 'bench-latency', latencySeconds);
+    rows.push({ name: 'produce→fetch latency p50 (1,000 msg/s, long-poll)', value: lat.p50!, unit: 'ms' });
+    rows.push({ name: 'produce→fetch latency p99 (1,000 msg/s, long-poll)', value: lat.p99!, unit: 'ms', note: `target ≤ 5 ms; max ${lat.max!.toFixed(1)} ms over ${lat.samples} messages` });
+    await stop(broker);
+
+    // Recovery: fill one segment (never rolled, never flushed: fsync never), kill -9, time the restart.
+    const recoveryDir = path.join(dir, 'recovery');
+    const victim = await startBrokerChild(recoveryDir);
+    await load('produce', victim.port, 'recover', recoveryBytes);
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    const restarted = await startBrokerChild(recoveryDir);
+    const opened = /"ms":(\d+),"recovered":true[^\n]*logs opened/.exec(restarted.stderr());
+    await stop(restarted);
+    const baseline = await startBrokerChild(path.join(dir, 'empty'));
+    await stop(baseline);
+    rows.push({
+      name: `recovery after kill -9 with ${(recoveryBytes / 1e9).toFixed(1)} GB unflushed`,
+      value: opened ? Number(opened[1]) / 1000 : NaN,
+      unit: 's',
+      note: `target ≤ 5 s; log open + validation; process start to listening ${(restarted.startMs / 1000).toFixed(2)} s vs ${(baseline.startMs / 1000).toFixed(2)} s on an empty dir`,
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
