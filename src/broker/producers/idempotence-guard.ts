@@ -30,11 +30,60 @@ export function idempotentBatch(records: Buffer): (ProducerBatch & { batchCount:
   };
 }
 
+/** Rebuilds a partition's producer state from its log the first time an idempotent batch arrives for it. */
+export interface ProducerStateLoader {
+  /** Whether the log holds anything that could matter (an empty log needs no scan). */
+  needsLoad(log: object): boolean;
+  /** Replays the log's recent batches into `guard.replay(log, ...)`. */
+  load(log: object, guard: IdempotenceGuard): Promise<void>;
+}
+
 export class IdempotenceGuard {
   private readonly states = new WeakMap<object, PartitionProducerState>();
+  private readonly loading = new WeakMap<object, Promise<void>>();
+  private readonly loaded = new WeakSet<object>();
 
-  /** `partitionOf` names the current log object of a partition (the key of its state), or undefined. */
-  constructor(private readonly partitionOf: (topic: string, partition: number) => object | undefined) {}
+  /**
+   * `partitionOf` names the current log object of a partition (the key of its state), or undefined.
+   * Without a `loader` every partition starts with empty state.
+   */
+  constructor(
+    private readonly partitionOf: (topic: string, partition: number) => object | undefined,
+    private readonly loader?: ProducerStateLoader,
+    private readonly onLoadError: (err: unknown) => void = () => {},
+  ) {}
+
+  /**
+   * Whether the partition's state is ready; if not, starts rebuilding it (once) in the background. The
+   * broker starts without scanning any log, so a restart costs nothing for partitions idempotent
+   * producers never write to.
+   */
+  private ready(log: object): boolean {
+    if (this.loaded.has(log)) return true;
+    if (!this.loader || !this.loader.needsLoad(log)) {
+      this.loaded.add(log);
+      return true;
+    }
+    if (!this.loading.has(log)) {
+      const job = this.loader.load(log, this).then(
+        () => {
+          this.loaded.add(log);
+        },
+        (err: unknown) => {
+          this.onLoadError(err);
+          this.loading.delete(log); // the next produce tries again
+        },
+      );
+      this.loading.set(log, job);
+    }
+    return false;
+  }
+
+  /** Resolves once the partition's producer state is rebuilt (tests, tools). */
+  async whenLoaded(log: object): Promise<void> {
+    if (this.ready(log)) return;
+    await this.loading.get(log);
+  }
 
   /** The producer state of a partition log, created empty on first use. */
   stateOf(log: object): PartitionProducerState {
@@ -67,6 +116,10 @@ export class IdempotenceGuard {
     }
     const log = this.partitionOf(topic, partition);
     if (!log) return null; // the handler answers UNKNOWN_TOPIC_OR_PARTITION
+    if (!this.ready(log)) {
+      // Retriable and certainly not appended: the producer retries the same sequence shortly.
+      return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, message: 'rebuilding idempotent-producer state for this partition after a restart; retry' };
+    }
     const state = this.stateOf(log);
     const verdict = state.check(batch);
     switch (verdict.kind) {

@@ -35,7 +35,14 @@ interface ProducerEntry {
   epoch: number;
   /** Oldest first, at most CACHED_BATCHES. */
   batches: CachedBatch[];
+  /** Wall-clock ms of the last batch recorded, for expiry. */
+  lastUsed: number;
 }
+
+/** producer.id.expiration.ms: a producer silent this long is forgotten (then treated as new). */
+export const PRODUCER_EXPIRATION_MS = 24 * 60 * 60 * 1000;
+/** Look for expired producers once per this many recorded batches (no timers). */
+const SWEEP_EVERY = 1024;
 
 export type SequenceVerdict =
   | { kind: 'append' }
@@ -55,6 +62,9 @@ export function followsSequence(previous: number, next: number): boolean {
 
 export class PartitionProducerState {
   private readonly producers = new Map<bigint, ProducerEntry>();
+  private sinceSweep = 0;
+
+  constructor(private readonly expirationMs = PRODUCER_EXPIRATION_MS) {}
 
   get producerCount(): number {
     return this.producers.size;
@@ -115,14 +125,24 @@ export class PartitionProducerState {
     this.record(b, baseOffset);
   }
 
-  private record(b: ProducerBatch, baseOffset: bigint | null): void {
+  private record(b: ProducerBatch, baseOffset: bigint | null, now = Date.now()): void {
+    if (++this.sinceSweep >= SWEEP_EVERY) this.expire(now);
     let entry = this.producers.get(b.producerId);
     if (!entry || b.producerEpoch > entry.epoch) {
-      entry = { epoch: b.producerEpoch, batches: [] };
+      entry = { epoch: b.producerEpoch, batches: [], lastUsed: now };
       this.producers.set(b.producerId, entry);
     }
+    entry.lastUsed = now;
     entry.batches.push({ firstSeq: b.baseSequence, lastSeq: lastSequence(b.baseSequence, b.lastOffsetDelta), baseOffset });
     if (entry.batches.length > CACHED_BATCHES) entry.batches.shift();
+  }
+
+  /** Forgets producers silent for longer than the expiration, keeping memory bounded on long runs. */
+  expire(now = Date.now()): void {
+    this.sinceSweep = 0;
+    for (const [id, entry] of this.producers) {
+      if (now - entry.lastUsed >= this.expirationMs && entry.batches.every((c) => c.baseOffset !== null)) this.producers.delete(id);
+    }
   }
 
   private find(b: ProducerBatch): CachedBatch | undefined {

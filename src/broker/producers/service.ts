@@ -1,12 +1,12 @@
 /**
  * Starts the idempotent-producer support with the broker: the persisted producer-id allocator
- * (InitProducerId) and the produce guard (sequence checks), whose state is first rebuilt from the tail of
- * every partition log.
+ * (InitProducerId) and the produce guard (sequence checks). A partition's producer state is rebuilt from the
+ * tail of its log when the first idempotent batch for it arrives, so startup scans nothing.
  */
 import type { BrokerContext } from '../context.js';
 import type { PartitionLog } from '../log/partition-log.js';
 import type { ServiceStop } from '../services.js';
-import { IdempotenceGuard } from './idempotence-guard.js';
+import { IdempotenceGuard, type ProducerStateLoader } from './idempotence-guard.js';
 import { ProducerIdManager } from './producer-ids.js';
 
 declare module '../context.js' {
@@ -19,19 +19,20 @@ declare module '../context.js' {
 /** Bytes read per step while rebuilding producer state (whole batches; at least one). */
 const SCAN_CHUNK = 4 * 1024 * 1024;
 
-export async function startProducerServices(broker: BrokerContext): Promise<ServiceStop> {
+export function startProducerServices(broker: BrokerContext): ServiceStop {
   const producerIds = ProducerIdManager.open(broker.config.dataDir, { fsync: broker.config.fsync === 'always' });
-  const guard = new IdempotenceGuard((topic, partition) => broker.topics.partition(topic, partition));
-  let batches = 0;
-  const started = Date.now();
-  for (const topic of broker.logs.topics()) {
-    for (const log of broker.logs.partitions(topic.name)) {
-      const { maxProducerId, scanned } = await rebuildProducerState(guard, log);
-      batches += scanned;
+  const loader: ProducerStateLoader = {
+    needsLoad: (log) => (log as PartitionLog).highWatermark > (log as PartitionLog).logStartOffset,
+    async load(log, guard) {
+      const started = Date.now();
+      const { maxProducerId, scanned } = await rebuildProducerState(guard, log as PartitionLog);
       if (maxProducerId >= 0n) producerIds.observe(maxProducerId);
-    }
-  }
-  broker.logger.debug({ batches, ms: Date.now() - started }, 'producer state rebuilt from the logs');
+      broker.logger.debug({ batches: scanned, ms: Date.now() - started }, 'producer state rebuilt from the log');
+    },
+  };
+  const guard = new IdempotenceGuard((topic, partition) => broker.topics.partition(topic, partition), loader, (err) =>
+    broker.logger.error({ err }, 'rebuilding producer state failed; will retry on the next produce'),
+  );
   broker.services.producerIds = producerIds;
   broker.services.idempotence = guard;
   broker.services.produceGuard = guard;

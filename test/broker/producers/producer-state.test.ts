@@ -56,6 +56,17 @@ describe('PartitionProducerState', () => {
     expect(s.check(b(42)).kind).toBe('append');
   });
 
+  it('forgets producers silent past the expiration', () => {
+    const s = new PartitionProducerState(1000);
+    s.begin(b(0));
+    s.complete(b(0), 0n);
+    s.expire(Date.now() + 500);
+    expect(s.producerCount).toBe(1);
+    s.expire(Date.now() + 1500);
+    expect(s.producerCount).toBe(0);
+    expect(s.check(b(7)).kind).toBe('append');
+  });
+
   it('wraps sequences at 2^31-1', () => {
     expect(lastSequence(0x7fffffff - 1, 3)).toBe(1);
     const s = new PartitionProducerState();
