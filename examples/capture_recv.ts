@@ -22,6 +22,8 @@ interface RecvArgs {
   streams: number;
   brokers: string[];
   transport: TransportName;
+  /** No per-worker lines (benchmarks). */
+  quiet?: boolean;
 }
 
 interface RecvResult {
@@ -37,7 +39,7 @@ export async function recvWorker(ctx: WorkerContext<RecvArgs>): Promise<RecvResu
   const transport = openTransport({ transport: name, brokers });
   try {
     const iterators = streamsOf(ctx, streams).map((i) => {
-      console.log(`allocating consumer for topic "${streamTopic(topic, i)}"`);
+      if (!ctx.args.quiet) console.log(`allocating consumer for topic "${streamTopic(topic, i)}"`);
       return transport.iterator<number, number>(streamTopic(topic, i));
     });
     const startedAt = Date.now();
@@ -55,7 +57,7 @@ export async function recvWorker(ctx: WorkerContext<RecvArgs>): Promise<RecvResu
           if (event.kind === 'messages') {
             for (let i = 0; i < event.data.length; i++) {
               replayed += event.data[i] as number;
-              console.log(`replayed: ${event.data[i] as number}`);
+              if (!ctx.args.quiet) console.log(`replayed: ${event.data[i] as number}`);
             }
           }
         }),

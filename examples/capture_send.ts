@@ -24,6 +24,8 @@ interface SendArgs {
   transport: TransportName;
   type: 'f64' | 'u64';
   replace: boolean;
+  /** No per-worker lines (benchmarks). */
+  quiet?: boolean;
 }
 
 interface SendResult {
@@ -54,7 +56,7 @@ async function* numbers(count: number, type: 'f64' | 'u64', onBatch: (done: numb
 export async function sendWorker(ctx: WorkerContext<SendArgs>): Promise<SendResult> {
   const { topic, count, brokers, transport: name, type, replace } = ctx.args;
   const stream = streamTopic(topic, ctx.index);
-  console.log(`allocating producer for topic "${stream}"`);
+  if (!ctx.args.quiet) console.log(`allocating producer for topic "${stream}"`);
   const transport = openTransport({ transport: name, brokers });
   try {
     const pusher = await transport.pusher<number, number>(stream, { replace });

@@ -1,0 +1,106 @@
+/**
+ * `npm start`: the seed's round trip on the embedded broker — 5 workers capture 5 streams of numbers
+ * (8 bytes each, batches of 1,024), then 3 workers replay them and count per time — printing MB/s both ways.
+ *
+ * roundtrip [--count N per stream] [--streams 5] [--capture-workers 5] [--replay-workers 3] [--transport wire|kafkajs] [--brokers ...] [--data-dir dir]
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { isMainThread } from 'node:worker_threads';
+import { startBroker } from '../src/broker/index.js';
+import type { TransportName } from '../src/capture/open-transport.js';
+import { execute } from '../src/workers/execute.js';
+import { mbPerSecond, parseExampleArgs, spanMs } from './common.js';
+
+export interface RoundTripOptions {
+  brokers: string[];
+  transport: TransportName;
+  topic: string;
+  streams: number;
+  /** Numbers per stream. */
+  count: number;
+  captureWorkers: number;
+  replayWorkers: number;
+  quiet?: boolean;
+}
+
+export interface RoundTripResult {
+  bytes: number;
+  captureMs: number;
+  replayMs: number;
+  captureMBps: number;
+  replayMBps: number;
+}
+
+const here = path.dirname(new URL(import.meta.url).pathname);
+const ext = path.extname(new URL(import.meta.url).pathname);
+
+/** Captures `streams` streams (one per capture worker, so streams = captureWorkers) and replays them. */
+export async function roundTrip(options: RoundTripOptions): Promise<RoundTripResult> {
+  const sent = await execute<{ records: number; startedAt: number; endedAt: number }>(
+    { workers: options.captureWorkers },
+    {
+      module: path.join(here, `capture_send${ext}`),
+      export: 'sendWorker',
+      args: { topic: options.topic, count: options.count, brokers: options.brokers, transport: options.transport, type: 'f64', replace: true, quiet: options.quiet },
+    },
+  );
+  const received = await execute<{ replayed: number; startedAt: number; endedAt: number }>(
+    { workers: options.replayWorkers },
+    {
+      module: path.join(here, `capture_recv${ext}`),
+      export: 'recvWorker',
+      args: { topic: options.topic, streams: options.streams, brokers: options.brokers, transport: options.transport, quiet: options.quiet },
+    },
+  );
+  const records = sent.reduce((n, r) => n + r.records, 0);
+  const replayed = received.reduce((n, r) => n + r.replayed, 0);
+  if (replayed !== records) throw new Error(`replayed ${replayed} numbers but captured ${records}`);
+  const bytes = records * 8;
+  const captureMs = spanMs(sent);
+  const replayMs = spanMs(received);
+  return { bytes, captureMs, replayMs, captureMBps: bytes / 1e6 / (captureMs / 1000), replayMBps: bytes / 1e6 / (replayMs / 1000) };
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const take = (flag: string, fallback: number): number => {
+    const i = argv.indexOf(flag);
+    if (i < 0) return fallback;
+    const value = Number(argv[i + 1]);
+    argv.splice(i, 2);
+    return value;
+  };
+  const count = take('--count', 10_000_000);
+  const streams = take('--streams', 5);
+  const replayWorkers = take('--replay-workers', 3);
+  const args = parseExampleArgs(argv, 'usage: roundtrip [--count N] [--streams S] [--replay-workers R] [--transport wire|kafkajs] [--brokers ...] [--data-dir dir]');
+  let brokers = args.brokers;
+  let close = async (): Promise<void> => {};
+  if (!brokers) {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kq-roundtrip-'));
+    const broker = await startBroker({ dataDir, port: 0, host: '127.0.0.1', logLevel: 'warn' } as never);
+    brokers = [`127.0.0.1:${broker.port}`];
+    close = async () => {
+      await broker.close();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    };
+    console.log(`embedded broker on ${brokers[0]} (data in ${dataDir}, removed afterwards)`);
+  }
+  try {
+    console.log(`capturing ${streams} streams × ${count.toLocaleString('en-US')} numbers with ${streams} workers, replaying with ${replayWorkers} (${args.transport})`);
+    const r = await roundTrip({ brokers, transport: args.transport, topic: 'numbat', streams, count, captureWorkers: streams, replayWorkers });
+    console.log(`capture: ${(r.bytes / 1e6).toFixed(0)} MB in ${(r.captureMs / 1000).toFixed(2)} s = ${mbPerSecond(r.bytes, r.captureMs)} MB/s`);
+    console.log(`replay:  ${(r.bytes / 1e6).toFixed(0)} MB in ${(r.replayMs / 1000).toFixed(2)} s = ${mbPerSecond(r.bytes, r.replayMs)} MB/s`);
+  } finally {
+    await close();
+  }
+}
+
+if (isMainThread && process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url).pathname) {
+  main().catch((error: Error) => {
+    console.error(`roundtrip: ${error.message}`);
+    process.exit(1);
+  });
+}
