@@ -1,0 +1,7 @@
+/** A minimal Kafka client over the generated protocol codecs (used by the wire transport). */
+export { KafkaClient, parseBroker } from './client.js';
+export type { ClientOptions, TopicInfo } from './client.js';
+export { BrokerConnection, CLIENT_VERSIONS } from './connection.js';
+export type { ConnectionOptions } from './connection.js';
+export { BrokerConnectionError, RequestTimeoutError, UnsupportedApiError } from './errors.js';
+export { EventBatchBuilder, forEachRecord, nextFetchOffset, CorruptBatchError } from './event-batch.js';

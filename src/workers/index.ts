@@ -1,0 +1,7 @@
+/** Workers: run a job on worker threads with Timely's -w / -n / -p. */
+export { execute, WorkerError, ExecutionStoppedError } from './execute.js';
+export type { JobSpec, ExecuteOptions } from './execute.js';
+export { parseWorkerArgs, validateConfig, WorkerArgsError } from './args.js';
+export type { ExecuteConfig } from './args.js';
+export { streamsOf } from './context.js';
+export type { WorkerContext, Job } from './context.js';
