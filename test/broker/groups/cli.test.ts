@@ -3,6 +3,9 @@
  * talking to a broker over TCP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UsageError, type Command } from '../../../src/cli/command.js';
+import { groupsCommand } from '../../../src/cli/groups.js';
+import { topicsCommand } from '../../../src/cli/topics.js';
 import { collect, runCli } from '../child.js';
 import { kafkaClient, startTestBroker, type TestBroker } from '../helpers.js';
 import { trackedConsumer, waitFor } from './group-helpers.js';
@@ -15,13 +18,36 @@ afterAll(async () => {
   await broker?.stop();
 });
 
-async function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** The real `kafkaesque` bin in a child process (slow to start: used for a few end-to-end checks). */
+async function bin(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return collect(runCli([...args, '--brokers', broker.address]));
+}
+
+/** The same command in-process, its stdout/stderr captured; exit code as the bin would give it. */
+async function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const [name, ...rest] = args;
+  const command: Command = name === 'topics' ? topicsCommand : groupsCommand;
+  let stdout = '';
+  let stderr = '';
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += chunk.toString()), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += chunk.toString()), true)) as typeof process.stderr.write;
+  try {
+    const code = await command.run([...rest, '--brokers', broker.address]);
+    return { code, stdout, stderr };
+  } catch (e) {
+    if (e instanceof UsageError) return { code: 2, stdout, stderr: stderr + e.message };
+    return { code: 1, stdout, stderr: stderr + String(e) };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
 }
 
 describe('kafkaesque topics', () => {
   it('creates, lists, describes and deletes topics', async () => {
-    const created = await cli('topics', 'create', 'cli-t', '--partitions', '3', '--config', 'retention.ms=3600000');
+    const created = await bin('topics', 'create', 'cli-t', '--partitions', '3', '--config', 'retention.ms=3600000');
     expect(created).toMatchObject({ code: 0 });
     expect(created.stdout).toContain('created topic cli-t');
     expect((await cli('topics', 'create', 'cli-t')).code).toBe(1);
@@ -45,7 +71,7 @@ describe('kafkaesque topics', () => {
   });
 
   it('explains bad usage with exit code 2', async () => {
-    const r = await cli('topics', 'frobnicate');
+    const r = await bin('topics', 'frobnicate');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('unknown action');
   });
@@ -90,7 +116,7 @@ describe('kafkaesque groups', () => {
       expect(r.partitions.reduce((n, p) => n + Number(p.lag ?? 0), 0)).toBe(1);
       expect(r.partitions.every((p) => p.owner !== null)).toBe(true);
 
-      const human = await cli('groups', 'describe', 'cli-group');
+      const human = await bin('groups', 'describe', 'cli-group');
       expect(human.code).toBe(0);
       expect(human.stdout).toContain('Group cli-group: Stable (consumer');
       expect(human.stdout).toMatch(/TOPIC\s+PARTITION\s+COMMITTED\s+LOG-END\s+LAG\s+OWNER/);
