@@ -8,6 +8,7 @@
  *   broker-load.ts latency <port> <topic> <seconds>      1,000 msg/s, one per request, read by a long-poll fetch
  */
 import net from 'node:net';
+import { FramePool } from '../src/broker/frame-pool.js';
 import { FrameReader } from '../src/broker/frame-reader.js';
 import { readResponseHeader, requestHeaderVersion, responseHeaderVersion, writeRequestHeader } from '../src/protocol/headers.js';
 import type { ApiCodec } from '../src/protocol/codec.js';
@@ -21,15 +22,22 @@ const ZERO = '00000000-0000-0000-0000-000000000000';
 
 /** A pipelining client: requests go out at once, responses resolve in order. */
 class Client {
-  private readonly reader = new FrameReader(1 << 30);
+  // Pooled frame memory, as the broker does: a consumer of 8 MiB responses must not be the bottleneck.
+  private readonly pool = new FramePool(256 << 20, 64 << 20);
+  private readonly reader = new FrameReader(1 << 30, (n) => this.pool.acquire(n));
   private readonly pending: Array<(frame: Buffer) => void> = [];
   private constructor(private readonly socket: net.Socket) {
     socket.setNoDelay(true);
+    let done: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => {
+      // Frames of the previous read were consumed by now (callers use them synchronously on resolve).
+      for (const f of done) this.pool.release(f);
+      done = [];
       this.reader.append(chunk);
       for (let f = this.reader.next(); f !== null; f = this.reader.next()) {
         if (!Buffer.isBuffer(f)) throw new Error('bad response frame');
         this.pending.shift()!(f);
+        done.push(f);
       }
     });
   }

@@ -7,7 +7,7 @@
  * back once the request is done. Only buffers this pool allocated are ever taken back, and only when the
  * handler promised to keep no reference to its request's bytes (`Handler.recyclesRequest`).
  */
-const MIN_POOLED = 128 * 1024;
+const MIN_POOLED = 16 * 1024;
 
 export class FramePool {
   private readonly free = new Map<number, Buffer[]>();

@@ -15,7 +15,7 @@ describe('FramePool', () => {
   it('never takes back memory it did not allocate, nor small or huge frames', () => {
     const pool = new FramePool(64 << 20, 4 << 20);
     pool.release(Buffer.alloc(1 << 20));
-    pool.release(pool.acquire(1000));
+    pool.release(pool.acquire(1000)); // below the pooled minimum
     pool.release(pool.acquire(8 << 20));
     expect(pool.bytesPooled).toBe(0);
   });
