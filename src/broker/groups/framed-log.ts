@@ -31,6 +31,8 @@ export interface FramedLogOptions {
 export class FramedLog {
   private fd: number;
   private bytes: number;
+  /** Appended since the last fsync. */
+  private dirty = false;
 
   private constructor(
     readonly file: string,
@@ -77,6 +79,7 @@ export class FramedLog {
     while (written < buf.length) written += fs.writeSync(this.fd, buf, written, buf.length - written);
     this.bytes += buf.length;
     if (this.fsync) fs.fsyncSync(this.fd);
+    else this.dirty = true;
   }
 
   /** Replaces the whole log with `payloads` (compaction): temp file, fsync, rename, fsync the directory. */
@@ -97,10 +100,14 @@ export class FramedLog {
     syncDirectory(path.dirname(this.file));
     this.fd = fs.openSync(this.file, 'a');
     this.bytes = buf.length;
+    this.dirty = false;
   }
 
+  /** fsync if anything was appended since the last one. */
   flush(): void {
+    if (!this.dirty || this.fd < 0) return;
     fs.fsyncSync(this.fd);
+    this.dirty = false;
   }
 
   close(): void {

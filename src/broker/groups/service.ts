@@ -37,7 +37,20 @@ export function startGroupCoordinator(broker: BrokerContext): ServiceStop {
     onError: (err) => broker.logger.error({ err }, 'group coordinator timer failed'),
   });
   broker.services.groups = groups;
+  // --fsync interval: commits reach the disk within flush.ms, like the data logs (always: every commit).
+  const flusher =
+    broker.config.fsync === 'interval'
+      ? setInterval(() => {
+          try {
+            store.flush();
+          } catch (err) {
+            broker.logger.error({ err }, 'flushing the committed-offsets log failed');
+          }
+        }, broker.config.flushIntervalMs)
+      : null;
+  flusher?.unref();
   return () => {
+    if (flusher) clearInterval(flusher);
     groups.close();
     store.close();
   };

@@ -52,6 +52,8 @@ export class ProducerIdManager {
     if (this.next >= this.reservedEnd) {
       const end = this.next + PRODUCER_ID_BLOCK;
       this.log.append(new PayloadWriter(16).int8(FORMAT).int8(KIND_BLOCK).int64(end).toBuffer());
+      // A reservation must outlive even a power loss before any id in it is used; it is one fsync per block.
+      this.log.flush();
       this.reservedEnd = end;
     }
     return this.next++;
