@@ -36,7 +36,7 @@ interface RecvResult {
 /** Runs on every worker thread. */
 export async function recvWorker(ctx: WorkerContext<RecvArgs>): Promise<RecvResult> {
   const { topic, streams, brokers, transport: name } = ctx.args;
-  const transport = openTransport({ transport: name, brokers });
+  const transport = await openTransport({ transport: name, brokers });
   try {
     const iterators = streamsOf(ctx, streams).map((i) => {
       if (!ctx.args.quiet) console.log(`allocating consumer for topic "${streamTopic(topic, i)}"`);

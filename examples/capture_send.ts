@@ -57,7 +57,7 @@ export async function sendWorker(ctx: WorkerContext<SendArgs>): Promise<SendResu
   const { topic, count, brokers, transport: name, type, replace } = ctx.args;
   const stream = streamTopic(topic, ctx.index);
   if (!ctx.args.quiet) console.log(`allocating producer for topic "${stream}"`);
-  const transport = openTransport({ transport: name, brokers });
+  const transport = await openTransport({ transport: name, brokers });
   try {
     const pusher = await transport.pusher<number, number>(stream, { replace });
     const startedAt = Date.now();

@@ -1,7 +1,6 @@
 /** Shared plumbing of the examples: flags, the embedded broker when --brokers is absent, progress bars. */
 import path from 'node:path';
 import cliProgress from 'cli-progress';
-import { startBroker } from '../src/broker/index.js';
 import { DEFAULT_TRANSPORT, TRANSPORTS, type TransportName } from '../src/capture/open-transport.js';
 import { parseWorkerArgs, type ExecuteConfig } from '../src/workers/args.js';
 
@@ -50,6 +49,8 @@ export function parseExampleArgs(argv: readonly string[], help: string): Example
 export async function withBrokers<R>(args: ExampleArgs, fn: (brokers: string[]) => Promise<R>): Promise<R> {
   if (args.brokers) return fn(args.brokers);
   if (args.workers.processes > 1) usage('with -n > 1 every process needs the same cluster: pass --brokers host:port');
+  // Imported here, not at the top: worker threads load this module too and never need the broker.
+  const { startBroker } = await import('../src/broker/index.js');
   const broker = await startBroker({ dataDir: path.resolve(args.dataDir), port: 0, host: '127.0.0.1', logLevel: 'warn' } as never);
   process.stderr.write(`embedded broker on 127.0.0.1:${broker.port} over ${path.resolve(args.dataDir)}\n`);
   try {

@@ -65,7 +65,7 @@ interface Args {
 }
 
 export async function captureWorker(ctx: WorkerContext<Args>): Promise<number> {
-  const transport = openTransport({ transport: ctx.args.transport, brokers: ctx.args.brokers });
+  const transport = await openTransport({ transport: ctx.args.transport, brokers: ctx.args.brokers });
   try {
     const input = new InputHandle<number, string>();
     const done = captureFrom(input.stream, await transport.pusher<number, string>(streamTopic(TOPIC, ctx.index), { replace: true }));
@@ -77,7 +77,7 @@ export async function captureWorker(ctx: WorkerContext<Args>): Promise<number> {
 }
 
 export async function replayWorker(ctx: WorkerContext<Args>): Promise<[number, string, number][]> {
-  const transport = openTransport({ transport: ctx.args.transport, brokers: ctx.args.brokers });
+  const transport = await openTransport({ transport: ctx.args.transport, brokers: ctx.args.brokers });
   try {
     const iterators = streamsOf(ctx, CAPTURE_WORKERS).map((i) => transport.iterator<number, string>(streamTopic(TOPIC, i)));
     const counts: [number, string, number][] = [];

@@ -21,14 +21,23 @@ function serializeError(error: unknown): { name: string; message: string; stack?
   return { name: 'Error', message: String(error) };
 }
 
+/** Imports the job before reporting ready, so every worker starts its job at the same moment (the barrier). */
+async function load(): Promise<(ctx: WorkerContext) => unknown> {
+  const url = data.module.startsWith('file:') ? data.module : pathToFileURL(data.module).href;
+  const mod = (await import(url)) as Record<string, unknown>;
+  const job = mod[data.exportName];
+  if (typeof job !== 'function') {
+    throw new TypeError(`module ${data.module} has no exported function "${data.exportName}" to run on workers`);
+  }
+  return job as (ctx: WorkerContext) => unknown;
+}
+
+const loading = load();
+loading.catch(() => {}); // reported when the run starts
+
 async function run(): Promise<void> {
   try {
-    const url = data.module.startsWith('file:') ? data.module : pathToFileURL(data.module).href;
-    const mod = (await import(url)) as Record<string, unknown>;
-    const job = mod[data.exportName];
-    if (typeof job !== 'function') {
-      throw new TypeError(`module ${data.module} has no exported function "${data.exportName}" to run on workers`);
-    }
+    const job = await loading;
     const ctx: WorkerContext = {
       index: data.index,
       peers: data.peers,
@@ -55,4 +64,4 @@ port.on('message', (message: ToWorker) => {
   if (message.type === 'start') void run();
   else if (message.type === 'stop') controller.abort(new Error('the run was stopped'));
 });
-send({ type: 'ready' });
+void loading.finally(() => send({ type: 'ready' }));
