@@ -8,7 +8,7 @@
  */
 import { ATTRIBUTE, BATCH_HEADER_SIZE, BATCH_LENGTH_PREFIX, BATCH_OFFSET, readBatchHeader } from '../../protocol/batch-header.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import { PartitionProducerState, type ProducerBatch } from './producer-state.js';
+import { PartitionProducerState, type ProducerBatch, type ProducerSnapshot } from './producer-state.js';
 
 export type GuardVerdict = { errorCode: number; message?: string } | { duplicateOf: bigint } | null;
 
@@ -34,6 +34,8 @@ export function idempotentBatch(records: Buffer): (ProducerBatch & { batchCount:
 export interface ProducerStateLoader {
   /** Whether the log holds anything that could matter (an empty log needs no scan). */
   needsLoad(log: object): boolean;
+  /** The state saved at a clean shutdown, if it still matches the log exactly (no scan needed). */
+  restore?(log: object): PartitionProducerState | undefined;
   /** Replays the log's recent batches into `guard.replay(log, ...)`. */
   load(log: object, guard: IdempotenceGuard): Promise<void>;
 }
@@ -42,6 +44,8 @@ export class IdempotenceGuard {
   private readonly states = new WeakMap<object, PartitionProducerState>();
   private readonly loading = new WeakMap<object, Promise<void>>();
   private readonly loaded = new WeakSet<object>();
+  /** Partitions idempotent producers wrote to, for the shutdown snapshot ("partition:topic" → log). */
+  private readonly touched = new Map<string, { topic: string; partition: number; log: object }>();
 
   /**
    * `partitionOf` names the current log object of a partition (the key of its state), or undefined.
@@ -61,6 +65,12 @@ export class IdempotenceGuard {
   private ready(log: object): boolean {
     if (this.loaded.has(log)) return true;
     if (!this.loader || !this.loader.needsLoad(log)) {
+      this.loaded.add(log);
+      return true;
+    }
+    const restored = this.loader.restore?.(log);
+    if (restored) {
+      this.states.set(log, restored);
       this.loaded.add(log);
       return true;
     }
@@ -116,6 +126,7 @@ export class IdempotenceGuard {
     }
     const log = this.partitionOf(topic, partition);
     if (!log) return null; // the handler answers UNKNOWN_TOPIC_OR_PARTITION
+    this.touched.set(`${partition}:${topic}`, { topic, partition, log });
     if (!this.ready(log)) {
       // Retriable and certainly not appended: the producer retries the same sequence shortly.
       return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, message: 'rebuilding idempotent-producer state for this partition after a restart; retry' };
@@ -145,6 +156,17 @@ export class IdempotenceGuard {
     const batch = idempotentBatch(records);
     const log = this.partitionOf(topic, partition);
     if (batch && log) this.stateOf(log).abort(batch);
+  }
+
+  /** The loaded state of every partition idempotent producers wrote to (for a clean-shutdown snapshot). */
+  snapshot(): { topic: string; partition: number; log: object; producers: ProducerSnapshot[] }[] {
+    const out = [];
+    for (const { topic, partition, log } of this.touched.values()) {
+      if (this.partitionOf(topic, partition) !== log || !this.loaded.has(log)) continue;
+      const state = this.states.get(log);
+      if (state) out.push({ topic, partition, log, producers: state.snapshot() });
+    }
+    return out;
   }
 
   /**

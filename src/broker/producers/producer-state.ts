@@ -44,6 +44,14 @@ export const PRODUCER_EXPIRATION_MS = 24 * 60 * 60 * 1000;
 /** Look for expired producers once per this many recorded batches (no timers). */
 const SWEEP_EVERY = 1024;
 
+/** One producer's state as written to a clean-shutdown snapshot. */
+export interface ProducerSnapshot {
+  producerId: bigint;
+  epoch: number;
+  lastUsed: number;
+  batches: { firstSeq: number; lastSeq: number; baseOffset: bigint }[];
+}
+
 export type SequenceVerdict =
   | { kind: 'append' }
   | { kind: 'duplicate'; baseOffset: bigint }
@@ -135,6 +143,24 @@ export class PartitionProducerState {
     entry.lastUsed = now;
     entry.batches.push({ firstSeq: b.baseSequence, lastSeq: lastSequence(b.baseSequence, b.lastOffsetDelta), baseOffset });
     if (entry.batches.length > CACHED_BATCHES) entry.batches.shift();
+  }
+
+  /** Every producer with its appended batches (in-flight ones are left out: they are not in the log). */
+  snapshot(): ProducerSnapshot[] {
+    return [...this.producers].map(([producerId, e]) => ({
+      producerId,
+      epoch: e.epoch,
+      lastUsed: e.lastUsed,
+      batches: e.batches.filter((c): c is CachedBatch & { baseOffset: bigint } => c.baseOffset !== null),
+    }));
+  }
+
+  static fromSnapshot(producers: readonly ProducerSnapshot[]): PartitionProducerState {
+    const state = new PartitionProducerState();
+    for (const p of producers) {
+      state.producers.set(p.producerId, { epoch: p.epoch, lastUsed: p.lastUsed, batches: p.batches.map((b) => ({ ...b })) });
+    }
+    return state;
   }
 
   /** Forgets producers silent for longer than the expiration, keeping memory bounded on long runs. */

@@ -1,13 +1,16 @@
 /**
  * Starts the idempotent-producer support with the broker: the persisted producer-id allocator
- * (InitProducerId) and the produce guard (sequence checks). A partition's producer state is rebuilt from the
- * tail of its log when the first idempotent batch for it arrives, so startup scans nothing.
+ * (InitProducerId) and the produce guard (sequence checks). A clean shutdown saves the producer state; after a
+ * crash a partition's state is rebuilt from the tail of its log when the first idempotent batch for it
+ * arrives, so startup scans nothing.
  */
 import type { BrokerContext } from '../context.js';
 import type { PartitionLog } from '../log/partition-log.js';
 import type { ServiceStop } from '../services.js';
 import { IdempotenceGuard, type ProducerStateLoader } from './idempotence-guard.js';
 import { ProducerIdManager } from './producer-ids.js';
+import { PartitionProducerState } from './producer-state.js';
+import { takeProducerSnapshot, writeProducerSnapshot } from './state-snapshot.js';
 
 declare module '../context.js' {
   interface BrokerServices {
@@ -21,8 +24,16 @@ const SCAN_CHUNK = 4 * 1024 * 1024;
 
 export function startProducerServices(broker: BrokerContext): ServiceStop {
   const producerIds = ProducerIdManager.open(broker.config.dataDir, { fsync: broker.config.fsync === 'always' });
+  const saved = takeProducerSnapshot(broker.config.dataDir);
   const loader: ProducerStateLoader = {
     needsLoad: (log) => (log as PartitionLog).highWatermark > (log as PartitionLog).logStartOffset,
+    restore(log) {
+      const l = log as PartitionLog;
+      const snap = saved.get(`${l.partition}:${l.topic}`);
+      saved.delete(`${l.partition}:${l.topic}`);
+      if (!snap || snap.highWatermark !== l.highWatermark) return undefined;
+      return PartitionProducerState.fromSnapshot(snap.producers);
+    },
     async load(log, guard) {
       const started = Date.now();
       const { maxProducerId, scanned } = await rebuildProducerState(guard, log as PartitionLog);
@@ -37,6 +48,18 @@ export function startProducerServices(broker: BrokerContext): ServiceStop {
   broker.services.idempotence = guard;
   broker.services.produceGuard = guard;
   return () => {
+    // Runs before the logs close, after the server stopped taking requests: the state matches the logs.
+    try {
+      const current = guard.snapshot().map((p) => ({ topic: p.topic, partition: p.partition, highWatermark: (p.log as PartitionLog).highWatermark, producers: p.producers }));
+      // Saved state of partitions nobody touched this time is still good if their logs did not move.
+      const untouched = [...saved.values()].filter((p) => {
+        const log = broker.topics.partition(p.topic, p.partition);
+        return log !== undefined && log.highWatermark === p.highWatermark && !current.some((c) => c.topic === p.topic && c.partition === p.partition);
+      });
+      writeProducerSnapshot(broker.config.dataDir, [...current, ...untouched]);
+    } catch (err) {
+      broker.logger.warn({ err }, 'could not save the producer-state snapshot; the next start rebuilds it from the logs');
+    }
     producerIds.close();
   };
 }

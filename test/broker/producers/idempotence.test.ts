@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBatchHeader } from '../../../src/protocol/batch-header.js';
 import { ErrorCode } from '../../../src/protocol/errors.js';
@@ -11,6 +12,7 @@ import { Fetch } from '../../../src/protocol/messages/fetch.js';
 import { InitProducerId } from '../../../src/protocol/messages/init-producer-id.js';
 import { Produce } from '../../../src/protocol/messages/produce.js';
 import { encodeRecordBatch } from '../../../src/protocol/records.js';
+import { SNAPSHOT_FILE } from '../../../src/broker/producers/state-snapshot.js';
 import { fetchRequest, hasKcat, kafkaClient, RawClient, readAll, startTestBroker, tempDir, type TestBroker } from '../helpers.js';
 
 const kcat = hasKcat();
@@ -107,7 +109,7 @@ describe('idempotent produce (raw protocol)', () => {
     }
   });
 
-  it('rebuilds sequence state from the log and never reuses a producer id after a restart', async () => {
+  it('keeps sequence state across a clean restart and never reuses a producer id', async () => {
     const dataDir = tempDir();
     try {
       let b = await startTestBroker({ dataDir });
@@ -121,16 +123,49 @@ describe('idempotent produce (raw protocol)', () => {
       b = await startTestBroker({ dataDir });
       c = await RawClient.connect(b);
       try {
+        // Restored from the clean-shutdown snapshot: the retry is recognised at once.
         const records = encodeRecordBatch({ baseTimestamp: Date.now(), producerId: pid.producerId, producerEpoch: 0, baseSequence: 0, records: [{ key: null, value: Buffer.from('a') }, { key: null, value: Buffer.from('b') }] });
         const first = await c.request(Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 1000, topicData: [{ name: 'idem-restart', partitionData: [{ index: 0, records }] }] });
-        // Nothing was scanned at startup: the first idempotent batch starts the rebuild and is told to retry.
-        expect(first.responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
-        expect(await produceSeq(c, 'idem-restart', pid, 0, ['a', 'b'])).toMatchObject({ errorCode: 0, baseOffset: 0n });
+        expect(first.responses[0]!.partitionResponses[0]).toMatchObject({ errorCode: 0, baseOffset: 0n });
         expect((await produceSeq(c, 'idem-restart', pid, 7, ['gap'])).errorCode).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
         expect((await produceSeq(c, 'idem-restart', pid, 2, ['c'])).baseOffset).toBe(2n);
         const next = await initProducerId(c);
         expect(next.producerId).toBeGreaterThan(pid.producerId);
         expect((await readAll(b, 'idem-restart')).map((r) => r.value)).toEqual(['a', 'b', 'c']);
+      } finally {
+        c.close();
+        await b.close();
+      }
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('rebuilds sequence state from the log when there is no snapshot (after a crash)', async () => {
+    const dataDir = tempDir();
+    try {
+      let b = await startTestBroker({ dataDir });
+      await createTopic(b, 'idem-crash');
+      let c = await RawClient.connect(b);
+      const pid = await initProducerId(c);
+      expect((await produceSeq(c, 'idem-crash', pid, 0, ['a', 'b'])).baseOffset).toBe(0n);
+      expect((await produceSeq(c, 'idem-crash', pid, 2, ['c'])).baseOffset).toBe(2n);
+      c.close();
+      await b.close();
+      // What a kill -9 leaves: no snapshot.
+      fs.rmSync(path.join(dataDir, SNAPSHOT_FILE));
+
+      b = await startTestBroker({ dataDir });
+      c = await RawClient.connect(b);
+      try {
+        const records = encodeRecordBatch({ baseTimestamp: Date.now(), producerId: pid.producerId, producerEpoch: 0, baseSequence: 2, records: [{ key: null, value: Buffer.from('c') }] });
+        const first = await c.request(Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 1000, topicData: [{ name: 'idem-crash', partitionData: [{ index: 0, records }] }] });
+        // Nothing was scanned at startup: the first idempotent batch starts the rebuild and is told to retry.
+        expect(first.responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+        expect(await produceSeq(c, 'idem-crash', pid, 2, ['c'])).toMatchObject({ errorCode: 0, baseOffset: 2n });
+        expect(await produceSeq(c, 'idem-crash', pid, 0, ['a', 'b'])).toMatchObject({ errorCode: 0, baseOffset: 0n });
+        expect((await produceSeq(c, 'idem-crash', pid, 9, ['gap'])).errorCode).toBe(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+        expect((await readAll(b, 'idem-crash')).map((r) => r.value)).toEqual(['a', 'b', 'c']);
       } finally {
         c.close();
         await b.close();
