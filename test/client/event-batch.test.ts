@@ -33,7 +33,7 @@ describe('event record batches', () => {
     expect(seen).toEqual([1n, 2n, 3n]);
     expect(nextFetchOffset(fetched, 1n)).toBe(4n);
     const corrupt = Buffer.from(first);
-    corrupt[corrupt.length - 2] ^= 0xff;
+    corrupt.writeUInt8(corrupt.readUInt8(corrupt.length - 2) ^ 0xff, corrupt.length - 2);
     expect(() => forEachRecord(corrupt, 0n, () => {}, true)).toThrowError(CorruptBatchError);
   });
 
