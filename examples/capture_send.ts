@@ -35,18 +35,26 @@ interface SendResult {
   endedAt: number;
 }
 
+/** Batches per allocation: batches are views into one larger array, so the numbers cost few allocations. */
+const BATCHES_PER_BLOCK = 64;
+
 async function* numbers(count: number, type: 'f64' | 'u64', onBatch: (done: number) => void): AsyncGenerator<Event<number, number>> {
+  let block: Float64Array | BigUint64Array | undefined;
+  let used = BATCHES_PER_BLOCK;
   for (let start = 0; start < count; start += BATCH) {
     const n = Math.min(BATCH, count - start);
-    if (type === 'f64') {
-      const batch = new Float64Array(n);
-      for (let i = 0; i < n; i++) batch[i] = start + i;
-      yield messages(0, batch);
-    } else {
-      const batch = new BigUint64Array(n);
-      for (let i = 0; i < n; i++) batch[i] = BigInt(start + i);
-      yield messages(0, batch as unknown as ArrayLike<number>);
+    if (used === BATCHES_PER_BLOCK) {
+      block = type === 'f64' ? new Float64Array(BATCH * BATCHES_PER_BLOCK) : new BigUint64Array(BATCH * BATCHES_PER_BLOCK);
+      used = 0;
     }
+    const batch = (block as Float64Array | BigUint64Array).subarray(used * BATCH, used * BATCH + n);
+    used++;
+    if (batch instanceof Float64Array) {
+      for (let i = 0; i < n; i++) batch[i] = start + i;
+    } else {
+      for (let i = 0; i < n; i++) batch[i] = BigInt(start + i);
+    }
+    yield messages(0, batch as unknown as ArrayLike<number>);
     if ((start / BATCH) % 256 === 0) onBatch(start + n);
   }
   onBatch(count);
