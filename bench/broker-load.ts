@@ -6,6 +6,7 @@
  *   broker-load.ts fetch <port> <topic> <bytes>          sequential fetches from offset 0, 8 MiB per fetch
  *   broker-load.ts records <port> <topic> <records>      100-byte records in batches of 1,000, acks=1
  *   broker-load.ts latency <port> <topic> <seconds>      1,000 msg/s, one per request, read by a long-poll fetch
+ *                                                        (after 2 s of unmeasured warm-up)
  */
 import net from 'node:net';
 import { FramePool } from '../src/broker/frame-pool.js';
@@ -196,18 +197,23 @@ async function latency(port: number, topic: string, seconds: number): Promise<ob
   // A fresh topic and one producer connection: the k-th message sent gets offset k.
   const sentAt: bigint[] = [];
   const samples: number[] = [];
-  const total = seconds * 1000;
+  const slow: number[] = [];
+  // The first two seconds warm up both sides (JIT) and are not measured.
+  const warmup = 2000;
+  const total = seconds * 1000 + warmup;
   // Consumer: long-poll from the start, as a tailing consumer does.
   const consumed = (async () => {
     let offset = 0n;
-    while (samples.length < total) {
+    while (samples.length < total - warmup) {
       const res = await consumer.request(Fetch, 11, fetchBody(topic, offset, 500, 1, 1 << 20));
       const now = process.hrtime.bigint();
       const recs = res.responses[0]!.partitions[0]!.records!;
       for (const batch of iterateRecordBatches(recs)) {
         for (const r of batch.records) {
-          const t = sentAt[Number(batch.header.baseOffset) + r.offsetDelta];
+          const o = Number(batch.header.baseOffset) + r.offsetDelta;
+          const t = o >= warmup ? sentAt[o] : undefined;
           if (t !== undefined) samples.push(Number(now - t) / 1e6);
+          if (t !== undefined && Number(now - t) / 1e6 > 20) slow.push(o);
         }
       }
       const next = nextOffsetAfter(recs);
@@ -237,7 +243,7 @@ async function latency(port: number, topic: string, seconds: number): Promise<ob
   consumer.close();
   samples.sort((a, b) => a - b);
   const pct = (p: number): number => samples[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))]!;
-  return { samples: samples.length, p50: pct(50), p99: pct(99), max: samples.at(-1) };
+  return { samples: samples.length, p50: pct(50), p99: pct(99), max: samples.at(-1), slowOffsets: slow.length, firstSlow: slow[0], lastSlow: slow.at(-1) };
 }
 
 const [mode, portArg, topic, amount] = process.argv.slice(2);

@@ -72,3 +72,58 @@ export async function measureFileAppend(dir: string, totalBytes = 2 * 1024 * MiB
     await fs.promises.rm(file, { force: true });
   }
 }
+
+/** The echo side: a separate Node process that sends every byte straight back. */
+const ECHO = `
+const net = require('node:net');
+const s = net.connect(Number(process.argv[1]), '127.0.0.1', () => s.setNoDelay(true));
+s.on('data', (d) => s.write(d));
+s.on('end', () => s.end());
+`;
+
+/**
+ * Round-trip latency between two Node processes over loopback at `rate` messages/s of 100 bytes, paced like
+ * the broker latency benchmark: the floor under any produce→fetch latency on this machine right now.
+ */
+export async function measureLoopbackLatency(seconds = 5, rate = 1000): Promise<{ p50: number; p99: number }> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+  const child = spawn(process.execPath, ['-e', ECHO, String(port)], { stdio: 'inherit' });
+  const sock = await accepted;
+  sock.setNoDelay(true);
+  const total = seconds * rate;
+  const sentAt: bigint[] = [];
+  const samples: number[] = [];
+  let received = 0;
+  const done = new Promise<void>((resolve) => {
+    sock.on('data', (d: Buffer) => {
+      const now = process.hrtime.bigint();
+      const before = Math.floor(received / 100);
+      received += d.length;
+      for (let i = before; i < Math.floor(received / 100); i++) samples.push(Number(now - sentAt[i]!) / 1e6);
+      if (samples.length >= total) resolve();
+    });
+  });
+  const msg = Buffer.alloc(100, 1);
+  const started = process.hrtime.bigint();
+  let sent = 0;
+  const tick = (): void => {
+    const due = Math.min(total, Math.floor((Number(process.hrtime.bigint() - started) / 1e9) * rate));
+    while (sent < due) {
+      sent++;
+      sentAt.push(process.hrtime.bigint());
+      sock.write(msg);
+    }
+    if (sent < total) setTimeout(tick, 1);
+  };
+  tick();
+  await done;
+  sock.end();
+  server.close();
+  await new Promise((resolve) => child.on('exit', resolve));
+  samples.sort((a, b) => a - b);
+  const pct = (p: number): number => samples[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))]!;
+  return { p50: pct(50), p99: pct(99) };
+}
