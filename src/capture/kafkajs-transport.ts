@@ -58,9 +58,13 @@ class KafkaJsPusher<T, D> implements EventPusher<T, D> {
     this.currentBytes += value.length;
     this.buffered += value.length;
     this.pushed++;
-    if (this.currentBytes >= this.options.batchBytes) this.seal();
+    if (this.currentBytes >= this.options.batchBytes) {
+      this.seal();
+      this.pump();
+    }
     this.schedule();
-    if (this.buffered > 16 * this.options.batchBytes) return this.until(() => this.buffered <= 8 * this.options.batchBytes);
+    const limit = (this.options.maxInFlight + 2) * this.options.batchBytes;
+    if (this.buffered > limit) return this.until(() => this.buffered <= limit - this.options.batchBytes);
     return undefined;
   }
 

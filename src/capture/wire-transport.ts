@@ -27,7 +27,7 @@ export interface WireTransportOptions extends Partial<ClientOptions> {
   maxInFlight?: number;
   /** -1 (all in-sync replicas, default) or 1 (leader). */
   acks?: -1 | 1;
-  /** Bytes buffered in a pusher before push() asks the caller to wait (default 16 MiB). */
+  /** Bytes buffered (in flight or waiting) in a pusher before push() asks the caller to wait (default (maxInFlight + 2) × batchBytes). */
   maxBufferedBytes?: number;
   /** Max bytes per fetch response (default 8 MiB). */
   fetchMaxBytes?: number;
@@ -89,8 +89,14 @@ class WirePusher<T, D> implements EventPusher<T, D> {
     }
     this.pushed++;
     this.bufferedBytes += parts.size;
+    // Full batches go out at once (a producer looping on microtasks would otherwise starve the send path);
+    // a partial batch waits for the next turn of the event loop to gather more events.
+    if (this.sealed.length > 0) this.pump();
     this.schedule();
-    if (this.bufferedBytes > this.options.maxBufferedBytes) return this.until(() => this.bufferedBytes <= this.options.maxBufferedBytes / 2);
+    // Backpressure as soon as the window is full and a batch waits: the caller yields, acks get processed,
+    // and producing overlaps with sending instead of alternating with it.
+    const limit = this.options.maxBufferedBytes;
+    if (this.bufferedBytes > limit) return this.until(() => this.bufferedBytes <= limit - this.options.batchBytes);
     return undefined;
   }
 
@@ -383,7 +389,7 @@ export class WireTransport implements EventTransport {
       batchBytes: this.options.batchBytes ?? 1 << 20,
       maxInFlight: this.options.maxInFlight ?? 5,
       acks: this.options.acks ?? -1,
-      maxBufferedBytes: this.options.maxBufferedBytes ?? 16 << 20,
+      maxBufferedBytes: this.options.maxBufferedBytes ?? ((this.options.maxInFlight ?? 5) + 2) * (this.options.batchBytes ?? 1 << 20),
     });
   }
 
