@@ -35,7 +35,7 @@ export class MemoryTransport implements EventTransport {
       push(event: Event<T, D>): void {
         if (log.closed) throw new Error(`pusher for topic "${topic}" is closed`);
         log.events.push(event as Event<unknown, unknown>);
-        acknowledged++;
+        if (event.kind === 'messages' && ArrayBuffer.isView(event.data)) acknowledged += event.data.byteLength;
         log.changed.fire();
       },
       async flush(): Promise<void> {},
@@ -43,6 +43,7 @@ export class MemoryTransport implements EventTransport {
         log.closed = true;
         log.changed.fire();
       },
+      /** Bytes of typed-array batches held (events are not encoded in memory). */
       get bytesAcknowledged() {
         return acknowledged;
       },
