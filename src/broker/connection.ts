@@ -52,6 +52,7 @@ export class Connection {
   private writeBlocked = false;
   private timeoutMode: 'idle' | 'partial' = 'idle';
   private drainWaiters: Array<() => void> = [];
+  private readonly state = new Map<string, unknown>();
   private pumping = false;
 
   constructor(
@@ -115,6 +116,7 @@ export class Connection {
     this.closed = true;
     this.abort.abort();
     this.queue.length = 0;
+    this.state.clear();
     for (const w of this.drainWaiters.splice(0)) w();
     this.log.debug('connection closed');
     this.deps.onClosed(this);
@@ -237,6 +239,7 @@ export class Connection {
       peer: this.peer,
       logger: this.log,
       signal: this.abort.signal,
+      connectionState: this.state,
     };
     let result: unknown;
     try {

@@ -74,4 +74,6 @@ export interface RequestContext {
   readonly logger: Logger;
   /** Aborted when the connection closes, so parked requests can give up early. */
   readonly signal: AbortSignal;
+  /** Scratch space that lives as long as the connection (e.g. Fetch read-ahead), keyed by handler. */
+  readonly connectionState: Map<string, unknown>;
 }

@@ -11,6 +11,8 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { EMPTY_BUFFER, ZERO_UUID } from '../../protocol/primitives.js';
 import { Fetch, type FetchRequest, type FetchResponse } from '../../protocol/messages/fetch.js';
 import type { RequestContext } from '../context.js';
+import type { PartitionLog, ReadResult } from '../log/partition-log.js';
+import { BATCH_LENGTH_PREFIX, BATCH_OFFSET } from '../../protocol/batch-header.js';
 import { defineHandler } from './handler.js';
 
 type TopicOut = FetchResponse['responses'][number];
@@ -69,7 +71,63 @@ interface ReadPass {
   hasError: boolean;
 }
 
-async function readAll(ctx: RequestContext, targets: Target[], requestMaxBytes: number): Promise<ReadPass> {
+/**
+ * Read-ahead for consumers catching up: after a fetch that filled its byte budget, the next range is read
+ * while the response is being sent, so the file read and the network send overlap instead of alternating.
+ * One per partition per connection; used only if the next fetch asks for exactly that offset and budget.
+ */
+interface ReadAhead {
+  log: PartitionLog;
+  offset: bigint;
+  budget: number;
+  result: Promise<ReadResult | null>;
+}
+
+const READ_AHEAD = 'fetch.readAhead';
+/** Below this a fetch is a tailing consumer's, and reading ahead would only waste memory. */
+const READ_AHEAD_MIN_BYTES = 256 * 1024;
+
+function readAheads(ctx: RequestContext): Map<string, ReadAhead> {
+  let m = ctx.connectionState.get(READ_AHEAD) as Map<string, ReadAhead> | undefined;
+  if (!m) ctx.connectionState.set(READ_AHEAD, (m = new Map()));
+  return m;
+}
+
+/** The offset after the last whole batch in `records`. */
+function offsetAfter(records: Buffer): bigint {
+  let pos = 0;
+  let next = -1n;
+  while (pos + BATCH_OFFSET.recordCount <= records.length) {
+    const size = records.readInt32BE(pos + BATCH_OFFSET.batchLength) + BATCH_LENGTH_PREFIX;
+    if (size <= BATCH_LENGTH_PREFIX || pos + size > records.length) break;
+    next = records.readBigInt64BE(pos) + BigInt(records.readInt32BE(pos + BATCH_OFFSET.lastOffsetDelta)) + 1n;
+    pos += size;
+  }
+  return next;
+}
+
+/** A read started earlier for exactly this offset and budget on this log, else a fresh read. */
+async function readPartition(ctx: RequestContext, key: string, log: PartitionLog, offset: bigint, budget: number): Promise<ReadResult> {
+  const cache = readAheads(ctx);
+  const ahead = cache.get(key);
+  cache.delete(key);
+  if (ahead && ahead.log === log && ahead.offset === offset && ahead.budget === budget && offset >= log.logStartOffset) {
+    const r = await ahead.result;
+    // The log only grows at the end; what was read is still the log, unless retention removed it meanwhile.
+    if (r && offset >= log.logStartOffset) return { records: r.records, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset };
+  }
+  return log.read(offset, budget);
+}
+
+function startReadAhead(ctx: RequestContext, key: string, log: PartitionLog, records: Buffer, budget: number): void {
+  if (records.length < READ_AHEAD_MIN_BYTES || records.length < budget / 2) return;
+  const next = offsetAfter(records);
+  if (next < 0n || next >= log.highWatermark) return;
+  const result = log.read(next, budget).catch(() => null);
+  readAheads(ctx).set(key, { log, offset: next, budget, result });
+}
+
+async function readAll(ctx: RequestContext, targets: Target[], requestMaxBytes: number, readAhead = false): Promise<ReadPass> {
   const results: PartitionOut[] = [];
   let bytes = 0;
   let hasError = false;
@@ -91,12 +149,14 @@ async function readAll(ctx: RequestContext, targets: Target[], requestMaxBytes: 
       continue;
     }
     try {
-      const read = await log.read(t.fetchOffset, budget);
+      const key = `${t.topic}\u0000${t.partition}`;
+      const read = await readPartition(ctx, key, log, t.fetchOffset, budget);
       let records = read.records ?? EMPTY_BUFFER;
       // Only the first data in the response may exceed the limits (KIP-74); later oversize batches wait.
       if (bytes > 0 && records.length > budget) records = EMPTY_BUFFER;
       bytes += records.length;
       results.push(partitionOut(t.partition, 0, read.highWatermark, read.logStartOffset, records));
+      if (readAhead) startReadAhead(ctx, key, log, records, budget);
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       if (code !== ErrorCode.OFFSET_OUT_OF_RANGE) ctx.logger.error({ err, topic: t.topic, partition: t.partition }, 'fetch read failed');
@@ -145,7 +205,7 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>({
       // Subscribe before reading so an append that lands during the read still wakes us.
       const remaining = deadline - Date.now();
       const park = remaining > 0 && !ctx.signal.aborted ? parkUntilAppend(ctx, targets, remaining) : null;
-      pass = await readAll(ctx, targets, requestMaxBytes);
+      pass = await readAll(ctx, targets, requestMaxBytes, true);
       if (!park) break;
       if (pass.bytes >= req.minBytes || pass.hasError || pass.bytes >= requestMaxBytes) {
         park.cancel();
