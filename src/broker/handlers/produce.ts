@@ -9,6 +9,7 @@
 import { ATTRIBUTE, BATCH_OFFSET, BATCH_LENGTH_PREFIX } from '../../protocol/batch-header.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { Produce, type ProduceRequest, type ProduceResponse } from '../../protocol/messages/produce.js';
+import { coalescedAppend } from '../append-coalescer.js';
 import type { RequestContext } from '../context.js';
 import { topicNameProblem } from '../topic-name.js';
 import { defineHandler } from './handler.js';
@@ -58,7 +59,7 @@ async function appendPartition(ctx: RequestContext, topic: string, index: number
     if (verdict && 'duplicateOf' in verdict) return partitionResult(index, 0, null, verdict.duplicateOf, -1n, log.logStartOffset);
   }
   try {
-    const appended = await log.append(records);
+    const appended = await coalescedAppend(log, records);
     guard?.afterAppend?.(topic, index, records, appended.baseOffset);
     return partitionResult(index, 0, null, appended.baseOffset, appended.logAppendTime, appended.logStartOffset);
   } catch (err) {
