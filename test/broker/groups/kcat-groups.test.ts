@@ -104,4 +104,29 @@ describe.skipIf(!available)('kcat balanced consumer (librdkafka)', () => {
       await Promise.all(members.map((p) => new Promise((r) => (p.exitCode !== null ? r(null) : p.on('exit', r)))));
     }
   });
+
+  it('a static member (group.instance.id) restarted after SIGKILL takes its place back without a rebalance', async () => {
+    await setup('kcat-static', 2, 10, 's');
+    const start = () =>
+      spawn('kcat', ['-b', broker.address, '-G', 'kcat-static-grp', '-X', 'group.instance.id=inst-a', '-X', 'session.timeout.ms=30000', '-u', '-q', 'kcat-static'], {
+        stdio: ['ignore', 'ignore', 'ignore'],
+      });
+    const groups = broker.context.services.groups!;
+    const stable = () => groups.group('kcat-static-grp')?.state === 'Stable';
+    let member = start();
+    try {
+      await waitFor(stable, 30_000, 'the static member to join');
+      const before = groups.group('kcat-static-grp')!;
+      const generation = before.generationId;
+      const firstId = [...before.members.keys()][0]!;
+      member.kill('SIGKILL');
+      member = start();
+      await waitFor(() => stable() && [...groups.group('kcat-static-grp')!.members.keys()][0] !== firstId, 30_000, 'the restarted member to replace the old id');
+      const after = groups.group('kcat-static-grp')!;
+      expect(after.members.size).toBe(1);
+      expect(after.generationId).toBe(generation);
+    } finally {
+      member.kill('SIGKILL');
+    }
+  });
 });
