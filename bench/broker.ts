@@ -90,12 +90,7 @@ export default async function run(): Promise<BenchRow[]> {
     rows.push({ name: 'loopback round trip p99 (2 Node processes, 1,000 msg/s)', value: echo.p99, unit: 'ms', note: 'the noise floor under the latency rows' });
 
     const broker = await startBrokerChild(path.join(dir, 'main'), profile);
-    const produced = await load('produce', broker.port, 'bench', bytes);
-    rows.push({ name: 'produce, 1 MiB batches, acks=1', value: produced.mbps!, unit: 'MB/s', limit: loopback, note: `target ≥ 0.5× loopback; ${(produced.bytes! / 1e9).toFixed(1)} GB, 4 in flight; file append ${fileAppend.toFixed(0)} MB/s` });
-    const fetched = await load('fetch', broker.port, 'bench', bytes);
-    rows.push({ name: 'fetch, 8 MiB per request', value: fetched.mbps!, unit: 'MB/s', limit: loopback, note: 'target ≥ 0.7× loopback; one consumer, one fetch at a time' });
-    const rss = peakRssMb(broker.child.pid!);
-    rows.push({ name: `broker peak RSS while ${(bytes / 1e9).toFixed(1)} GB went in and out`, value: rss, unit: 'MB', note: 'target ≤ 256 MB (VmHWM)' });
+    // Small-batch and latency phases first, before gigabytes of writeback compete with them.
     const recs = await load('records', broker.port, 'bench-records', recordCount);
     rows.push({ name: '100-byte records, batches of 1,000, acks=1', value: recs.recordsPerSecond!, unit: 'records/s', note: 'target ≥ 2,000,000' });
     const lat = await load('latency', broker.port, 'bench-latency', latencySeconds);
@@ -107,6 +102,12 @@ export default async function run(): Promise<BenchRow[]> {
       limit: echo.p99,
       note: `target ≤ 5 ms; max ${lat.max!.toFixed(1)} ms; ${lat.slowOffsets} of ${lat.samples} over 20 ms`,
     });
+    const produced = await load('produce', broker.port, 'bench', bytes);
+    rows.push({ name: 'produce, 1 MiB batches, acks=1', value: produced.mbps!, unit: 'MB/s', limit: loopback, note: `target ≥ 0.5× loopback; ${(produced.bytes! / 1e9).toFixed(1)} GB, 4 in flight; file append ${fileAppend.toFixed(0)} MB/s` });
+    const fetched = await load('fetch', broker.port, 'bench', bytes);
+    rows.push({ name: 'fetch, 8 MiB per request', value: fetched.mbps!, unit: 'MB/s', limit: loopback, note: 'target ≥ 0.7× loopback; one consumer, one fetch at a time' });
+    const rss = peakRssMb(broker.child.pid!);
+    rows.push({ name: `broker peak RSS while ${(bytes / 1e9).toFixed(1)} GB went in and out`, value: rss, unit: 'MB', note: 'target ≤ 256 MB (VmHWM)' });
     await stop(broker);
 
     // Recovery: fill one segment (never rolled, never flushed: fsync never), kill -9, time the restart.
