@@ -6,7 +6,7 @@
  * the global frontier has passed the time, then MB/s (8 bytes a number).
  */
 import { isMainThread } from 'node:worker_threads';
-import { lastValueFrom, tap } from 'rxjs';
+import { fromEvent, lastValueFrom, takeUntil, tap } from 'rxjs';
 import { openTransport, type TransportName } from '../src/capture/open-transport.js';
 import { streamTopic } from '../src/capture/transport.js';
 import { countPerTime } from '../src/dataflow/index.js';
@@ -61,6 +61,7 @@ export async function recvWorker(ctx: WorkerContext<RecvArgs>): Promise<RecvResu
             }
           }
         }),
+        takeUntil(fromEvent(ctx.signal, 'abort')), // Ctrl-C: unsubscribe, which stops the replay and its readers
       ),
       { defaultValue: undefined },
     );

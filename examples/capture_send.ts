@@ -38,7 +38,7 @@ interface SendResult {
 /** Batches per allocation: batches are views into one larger array, so the numbers cost few allocations. */
 const BATCHES_PER_BLOCK = 64;
 
-async function* numbers(count: number, type: 'f64' | 'u64', onBatch: (done: number) => void): AsyncGenerator<Event<number, number>> {
+async function* numbers(count: number, type: 'f64' | 'u64', onBatch: (done: number) => void, signal?: AbortSignal): AsyncGenerator<Event<number, number>> {
   let block: Float64Array | BigUint64Array | undefined;
   let used = BATCHES_PER_BLOCK;
   for (let start = 0; start < count; start += BATCH) {
@@ -54,6 +54,7 @@ async function* numbers(count: number, type: 'f64' | 'u64', onBatch: (done: numb
     } else {
       for (let i = 0; i < n; i++) batch[i] = BigInt(start + i);
     }
+    signal?.throwIfAborted(); // Ctrl-C: the capture fails (no final progress), the pusher closes
     yield messages(0, batch as unknown as ArrayLike<number>);
     if ((start / BATCH) % 256 === 0) onBatch(start + n);
   }
@@ -69,7 +70,7 @@ export async function sendWorker(ctx: WorkerContext<SendArgs>): Promise<SendResu
   try {
     const pusher = await transport.pusher<number, number>(stream, { replace });
     const startedAt = Date.now();
-    const result = await captureFrom(numbers(count, type, (done) => ctx.report(done)), pusher);
+    const result = await captureFrom(numbers(count, type, (done) => ctx.report(done), ctx.signal), pusher);
     return { records: result.records, startedAt, endedAt: Date.now() };
   } finally {
     await transport.close();

@@ -219,6 +219,8 @@ export function replay<T, D>(iterators: Iterable<EventIterator<T, D>>, options: 
       },
     );
     return () => {
+      // Unsubscribed: stop reading now, even if the loop is waiting for a stream that never comes.
+      if (!stopped) void closeAll();
       stopped = true;
     };
   });
