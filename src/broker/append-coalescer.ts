@@ -11,6 +11,7 @@
  * one so only the bad one fails.
  */
 import { BATCH_LENGTH_PREFIX, BATCH_OFFSET } from '../protocol/batch-header.js';
+import { FramePool } from './frame-pool.js';
 import type { AppendResult, PartitionLog } from './log/partition-log.js';
 
 /** Requests larger than this are appended alone (per-byte costs dominate; no copy for them). */
@@ -19,6 +20,9 @@ const MAX_MEMBER_BYTES = 256 * 1024;
 const MAX_GROUP_BYTES = 1024 * 1024;
 /** Errors that mean "one batch is bad", not "the log failed": retry members alone to find it. */
 const PER_BATCH_ERRORS = new Set([2, 10, 18, 43, 87]); // CORRUPT_MESSAGE, MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE, UNSUPPORTED_FOR_MESSAGE_FORMAT, INVALID_RECORD
+
+/** Memory for merged groups, reused: the log copies them into the page cache and keeps no reference. */
+const mergePool = new FramePool(16 * 1024 * 1024, 2 * MAX_GROUP_BYTES);
 
 interface Member {
   records: Buffer;
@@ -76,11 +80,16 @@ class PartitionAppender {
   }
 
   private async appendGroup(group: Member[]): Promise<void> {
-    const merged = Buffer.concat(group.map((m) => m.records));
+    let total = 0;
+    for (const m of group) total += m.records.length;
+    const merged = mergePool.acquire(total);
+    let at = 0;
+    for (const m of group) at += m.records.copy(merged, at);
     let result: AppendResult;
     try {
       result = await this.log.append(merged);
     } catch (e) {
+      mergePool.release(merged);
       const code = (e as { code?: unknown }).code;
       if (typeof code === 'number' && PER_BATCH_ERRORS.has(code)) {
         for (const m of group) await this.appendAlone(m);
@@ -102,6 +111,7 @@ class PartitionAppender {
       m.resolve({ baseOffset, lastOffset, logAppendTime: result.logAppendTime, logStartOffset: result.logStartOffset });
       pos = end;
     }
+    mergePool.release(merged);
   }
 }
 
