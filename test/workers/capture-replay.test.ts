@@ -45,11 +45,11 @@ describe('capture and replay on workers (embedded broker)', () => {
     expect((await replayOn([broker.address], 'k4', 4, 3)).map((r) => r.replayed)).toEqual([10000, 5000, 5000]);
     expect((await replayOn([broker.address], 'k4', 4, 4)).map((r) => r.replayed)).toEqual([5000, 5000, 5000, 5000]);
     expect((await replayOn([broker.address], 'k4', 4, 6)).map((r) => r.replayed)).toEqual([5000, 5000, 5000, 5000, 0, 0]);
-  });
+  }, 240_000);
 
   it('zero streams complete at once on every worker', async () => {
     expect((await replayOn([broker.address], 'none', 0, 2)).map((r) => r.replayed)).toEqual([0, 0]);
-  });
+  }, 120_000);
 });
 
 describe('capture into an external broker process', () => {
@@ -78,7 +78,7 @@ describe('capture into an external broker process', () => {
   it('round trip of 3 streams on 2 workers', async () => {
     await captureStreams([address], 'ext', 3, 3000);
     expect((await replayOn([address], 'ext', 3, 2)).map((r) => r.replayed)).toEqual([6000, 3000]);
-  });
+  }, 120_000);
 });
 
 describe('the example CLIs', () => {
@@ -107,5 +107,5 @@ describe('the example CLIs', () => {
     } finally {
       fs.rmSync(cwd, { recursive: true, force: true });
     }
-  }, 180_000);
+  }, 240_000);
 });

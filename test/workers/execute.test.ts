@@ -26,7 +26,7 @@ describe('worker args', () => {
   });
 });
 
-describe('execute', () => {
+describe('execute', { timeout: 120_000 }, () => {
   it('runs the job on W threads with global indices and returns results in order', async () => {
     const results = await execute({ workers: 3, processes: 2, process: 1 }, { module: jobs, export: 'identity', args: { tag: 'x' } });
     expect(results).toEqual([0, 1, 2].map((local) => ({ index: 3 + local, peers: 6, local, process: 1, tag: 'x' })));
