@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   if (!topic || !Number.isInteger(streams) || streams < 0) usage(HELP);
   await withBrokers(args, async (brokers) => {
     const first = args.workers.process * args.workers.workers;
-    const bars = progressBars(0, Array.from({ length: args.workers.workers }, (_, i) => `worker ${first + i}`));
+    const bars = await progressBars(0, Array.from({ length: args.workers.workers }, (_, i) => `worker ${first + i}`));
     try {
       const results = await execute<RecvResult, RecvArgs>(
         args.workers,

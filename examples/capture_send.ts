@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   const count = Number(countText);
   if (!topic || !Number.isInteger(count) || count < 0) usage(HELP);
   await withBrokers(args, async (brokers) => {
-    const bars = progressBars(count, Array.from({ length: args.workers.workers }, (_, i) => `${topic}-${args.workers.process * args.workers.workers + i}`));
+    const bars = await progressBars(count, Array.from({ length: args.workers.workers }, (_, i) => `${topic}-${args.workers.process * args.workers.workers + i}`));
     try {
       const results = await execute<SendResult, SendArgs>(
         args.workers,

@@ -1,6 +1,5 @@
 /** Shared plumbing of the examples: flags, the embedded broker when --brokers is absent, progress bars. */
 import path from 'node:path';
-import cliProgress from 'cli-progress';
 import { DEFAULT_TRANSPORT, TRANSPORTS, type TransportName } from '../src/capture/open-transport.js';
 import { parseWorkerArgs, type ExecuteConfig } from '../src/workers/args.js';
 
@@ -61,8 +60,10 @@ export async function withBrokers<R>(args: ExampleArgs, fn: (brokers: string[]) 
 }
 
 /** A multi-bar on stderr when it is a terminal; otherwise nothing (keeps piped output clean). */
-export function progressBars(total: number, labels: readonly string[]): { update(index: number, value: number): void; stop(): void } {
+export async function progressBars(total: number, labels: readonly string[]): Promise<{ update(index: number, value: number): void; stop(): void }> {
   if (!process.stderr.isTTY) return { update() {}, stop() {} };
+  // Loaded only here: worker threads import this module too and never draw bars.
+  const { default: cliProgress } = await import('cli-progress');
   const multi = new cliProgress.MultiBar(
     { stream: process.stderr, format: '{label} [{bar}] {percentage}% {value}/{total}', hideCursor: true, clearOnComplete: false },
     cliProgress.Presets.shades_classic,
