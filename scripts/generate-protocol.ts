@@ -4,7 +4,8 @@
  *   npx tsx scripts/generate-protocol.ts [schema-root] [out-dir] [schema-json]
  *
  * schema-root defaults to ../shared/kafka-protocol (relative to the repository root) and must contain
- * message/*.json. out-dir defaults to src/protocol/messages. It also writes the normalized schema model to
+ * message/*.json; protocol/message/*.json in this repository adds the APIs that set lacks (DeleteGroups).
+ * out-dir defaults to src/protocol/messages. It also writes the normalized schema model to
  * test/protocol/fixtures/kafka-schemas.json (or [schema-json]), so the schema-driven property and fuzz
  * tests run without the schema directory. Output is deterministic: the test suite regenerates into a
  * temporary directory and diffs it with the committed files.
@@ -13,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { emitApiModule, emitIndexModule, kebabCase } from './protocol/emit.js';
-import { defaultSchemaRoot, loadApiSpecs, type ApiSpec } from './protocol/schema.js';
+import { defaultSchemaRoot, loadApiSpecs, supplementSchemaRoot, type ApiSpec } from './protocol/schema.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -25,7 +26,7 @@ export function schemaModelJson(apis: ApiSpec[]): string {
 
 /** Writes every generated file into outDir (and the model to schemaJson) and returns the module names. */
 export function generateProtocol(schemaRoot: string, outDir: string, schemaJson: string): string[] {
-  const apis = loadApiSpecs(schemaRoot);
+  const apis = loadApiSpecs([schemaRoot, supplementSchemaRoot(repoRoot)]);
   fs.mkdirSync(path.dirname(schemaJson), { recursive: true });
   fs.writeFileSync(schemaJson, schemaModelJson(apis));
   fs.mkdirSync(outDir, { recursive: true });

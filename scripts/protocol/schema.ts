@@ -248,17 +248,23 @@ export function parseMessage(text: string, file: string): MessageSpec {
   };
 }
 
-/** Loads every request/response schema in `<root>/message` and pairs them by API key, sorted by key. */
-export function loadApiSpecs(root: string): ApiSpec[] {
-  const dir = path.join(root, 'message');
-  const files = fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith('.json'))
-    .sort();
+/**
+ * Loads every request/response schema in `<root>/message` of each root and pairs them by API key, sorted by
+ * key. An API described in two roots is an error, so a supplement can never shadow Kafka's own schema.
+ */
+export function loadApiSpecs(roots: string | readonly string[]): ApiSpec[] {
+  const files = (typeof roots === 'string' ? [roots] : roots).flatMap((root) => {
+    const dir = path.join(root, 'message');
+    return fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+      .map((f) => ({ file: f, full: path.join(dir, f) }));
+  });
   const requests = new Map<number, MessageSpec>();
   const responses = new Map<number, MessageSpec>();
-  for (const file of files) {
-    const message = parseMessage(fs.readFileSync(path.join(dir, file), 'utf8'), file);
+  for (const { file, full } of files) {
+    const message = parseMessage(fs.readFileSync(full, 'utf8'), file);
     if (message.type === 'header') continue;
     if (message.apiKey === null) throw new Error(`${file}: no apiKey`);
     const map = message.type === 'request' ? requests : responses;
@@ -283,4 +289,9 @@ export function loadApiSpecs(root: string): ApiSpec[] {
 /** The schema directory: a CLI/explicit path, else ../shared/kafka-protocol next to the repository. */
 export function defaultSchemaRoot(repoRoot: string): string {
   return path.resolve(repoRoot, '..', 'shared', 'kafka-protocol');
+}
+
+/** Schemas the shared set lacks (DeleteGroups), described by this project in `protocol/message/`. */
+export function supplementSchemaRoot(repoRoot: string): string {
+  return path.resolve(repoRoot, 'protocol');
 }

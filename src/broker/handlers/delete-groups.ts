@@ -2,7 +2,7 @@
  * DeleteGroups (key 42), v0–2: deletes empty groups and their committed offsets (NON_EMPTY_GROUP while
  * members remain, GROUP_ID_NOT_FOUND for unknown ones).
  */
-import { DeleteGroups, type DeleteGroupsRequest, type DeleteGroupsResponse } from '../groups/delete-groups-codec.js';
+import { DeleteGroups, type DeleteGroupsRequest, type DeleteGroupsResponse } from '../../protocol/messages/delete-groups.js';
 import { coordinatorOf } from '../groups/handler-support.js';
 import { defineHandler } from './handler.js';
 

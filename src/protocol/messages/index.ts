@@ -27,6 +27,7 @@ import { TxnOffsetCommit } from './txn-offset-commit.js';
 import { DescribeConfigs } from './describe-configs.js';
 import { SaslAuthenticate } from './sasl-authenticate.js';
 import { CreatePartitions } from './create-partitions.js';
+import { DeleteGroups } from './delete-groups.js';
 import { DescribeCluster } from './describe-cluster.js';
 import { DescribeProducers } from './describe-producers.js';
 import { DescribeTopicPartitions } from './describe-topic-partitions.js';
@@ -58,6 +59,7 @@ export * from './txn-offset-commit.js';
 export * from './describe-configs.js';
 export * from './sasl-authenticate.js';
 export * from './create-partitions.js';
+export * from './delete-groups.js';
 export * from './describe-cluster.js';
 export * from './describe-producers.js';
 export * from './describe-topic-partitions.js';
@@ -91,6 +93,7 @@ export const allCodecs: readonly ApiCodec<unknown, unknown>[] = [
   DescribeConfigs as ApiCodec<unknown, unknown>,
   SaslAuthenticate as ApiCodec<unknown, unknown>,
   CreatePartitions as ApiCodec<unknown, unknown>,
+  DeleteGroups as ApiCodec<unknown, unknown>,
   DescribeCluster as ApiCodec<unknown, unknown>,
   DescribeProducers as ApiCodec<unknown, unknown>,
   DescribeTopicPartitions as ApiCodec<unknown, unknown>,

@@ -4,7 +4,7 @@
  * plus the batched forms (FindCoordinator v4+, LeaveGroup v3+, OffsetFetch v8+) and static membership.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeleteGroups } from '../../../src/broker/groups/delete-groups-codec.js';
+import { DeleteGroups } from '../../../src/protocol/messages/delete-groups.js';
 import { ErrorCode } from '../../../src/protocol/errors.js';
 import { ApiVersions } from '../../../src/protocol/messages/api-versions.js';
 import { DescribeGroups } from '../../../src/protocol/messages/describe-groups.js';

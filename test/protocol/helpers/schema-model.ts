@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { defaultSchemaRoot, inRange, loadApiSpecs, type ApiSpec, type FieldSpec, type FieldType, type MessageSpec } from '../../../scripts/protocol/schema.js';
+import { defaultSchemaRoot, inRange, loadApiSpecs, supplementSchemaRoot, type ApiSpec, type FieldSpec, type FieldType, type MessageSpec } from '../../../scripts/protocol/schema.js';
 import { codecByApiKey } from '../../../src/protocol/messages/index.js';
 import type { ApiCodec } from '../../../src/protocol/codec.js';
 
@@ -16,7 +16,7 @@ export const schemaRoot = defaultSchemaRoot(repoRoot);
 export const schemaFixture = path.join(repoRoot, 'test', 'protocol', 'fixtures', 'kafka-schemas.json');
 
 export function loadSchemas(): ApiSpec[] {
-  if (fs.existsSync(path.join(schemaRoot, 'message'))) return loadApiSpecs(schemaRoot);
+  if (fs.existsSync(path.join(schemaRoot, 'message'))) return loadApiSpecs([schemaRoot, supplementSchemaRoot(repoRoot)]);
   return JSON.parse(fs.readFileSync(schemaFixture, 'utf8')) as ApiSpec[];
 }
 
