@@ -252,8 +252,10 @@ export class EventDecoder {
       this.arenaPos = aligned + bytes;
       return aligned;
     }
-    this.arena = new ArrayBuffer(Math.max(this.arenaSize, bytes));
-    this.arenaBytes = new Uint8Array(this.arena);
+    // Uninitialized memory (every byte handed out is overwritten first): no zero-filling a megabyte.
+    const fresh = Buffer.allocUnsafeSlow(Math.max(this.arenaSize, bytes));
+    this.arena = fresh.buffer as ArrayBuffer;
+    this.arenaBytes = new Uint8Array(this.arena, 0, fresh.length);
     this.arenaPos = bytes;
     return 0;
   }

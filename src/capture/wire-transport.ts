@@ -323,6 +323,8 @@ class WireIterator<T, D> implements EventIterator<T, D> {
               if (event.kind === 'messages') this.queuedBytes += byteSize(event.data);
               this.queue.push(event);
             }, this.options.checkCrcs ?? false);
+            // Every event was copied out of the response: its buffer can take the next response.
+            connection.releaseFrame(records);
             this.ready.fire();
             while (this.queuedBytes >= maxQueued && !this.stopped) await this.drained.wait();
           }

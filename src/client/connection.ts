@@ -37,14 +37,23 @@ export interface ConnectionOptions {
   connectTimeoutMs?: number;
 }
 
+/** Frames at least this large are assembled in pooled buffers (Fetch responses); smaller ones are allocated. */
+const POOLED_FRAME_BYTES = 256 * 1024;
+
 export class BrokerConnection {
   readonly address: string;
   private readonly socket: net.Socket;
   private readonly pending = new Map<number, Pending>();
   private nextCorrelationId = 1;
-  private chunks: Buffer[] = [];
-  private buffered = 0;
-  private frameSize = -1;
+  /** The 4-byte size prefix being read (it may span socket chunks). */
+  private readonly sizeBytes = Buffer.alloc(4);
+  private sizeFilled = 0;
+  /** The frame being assembled and how much of it has arrived. */
+  private frame: Buffer | undefined;
+  private frameFilled = 0;
+  /** Large receive buffers handed back by `releaseFrame`, reused to spare allocation, page faults and GC. */
+  private readonly pool: Buffer[] = [];
+  private readonly pooled = new WeakSet<ArrayBufferLike>();
   private failure: Error | undefined;
   private versions = new Map<number, [number, number]>();
   private readonly clientId: string;
@@ -165,29 +174,67 @@ export class BrokerConnection {
   }
 
   private onData(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.buffered += chunk.length;
-    for (;;) {
-      if (this.frameSize < 0) {
-        if (this.buffered < 4) return;
-        this.frameSize = this.peekInt32();
+    let pos = 0;
+    while (pos < chunk.length) {
+      if (this.frame === undefined) {
+        if (this.sizeFilled === 0 && chunk.length - pos >= 4) {
+          const size = chunk.readInt32BE(pos);
+          pos += 4;
+          // A frame wholly inside this chunk needs no copy.
+          if (chunk.length - pos >= size) {
+            this.dispatch(chunk.subarray(pos, pos + size));
+            pos += size;
+            continue;
+          }
+          this.startFrame(size);
+        } else {
+          while (this.sizeFilled < 4 && pos < chunk.length) this.sizeBytes[this.sizeFilled++] = chunk[pos++] as number;
+          if (this.sizeFilled < 4) return;
+          this.sizeFilled = 0;
+          this.startFrame(this.sizeBytes.readInt32BE(0));
+        }
       }
-      if (this.buffered < 4 + this.frameSize) return;
-      const all = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks, this.buffered);
-      const frame = all.subarray(4, 4 + this.frameSize);
-      const rest = all.subarray(4 + this.frameSize);
-      this.chunks = rest.length > 0 ? [rest] : [];
-      this.buffered = rest.length;
-      this.frameSize = -1;
-      this.dispatch(frame);
+      const frame = this.frame as Buffer;
+      const n = Math.min(frame.length - this.frameFilled, chunk.length - pos);
+      chunk.copy(frame, this.frameFilled, pos, pos + n);
+      this.frameFilled += n;
+      pos += n;
+      if (this.frameFilled === frame.length) {
+        this.frame = undefined;
+        this.dispatch(frame);
+      }
     }
   }
 
-  private peekInt32(): number {
-    const first = this.chunks[0] as Buffer;
-    if (first.length >= 4) return first.readInt32BE(0);
-    const head = Buffer.concat(this.chunks, this.buffered).subarray(0, 4);
-    return head.readInt32BE(0);
+  private startFrame(size: number): void {
+    if (size < 0) {
+      this.fail(new BrokerConnectionError(this.address, `invalid frame size ${size}`));
+      return;
+    }
+    this.frameFilled = 0;
+    if (size >= POOLED_FRAME_BYTES) {
+      const i = this.pool.findIndex((b) => b.length >= size);
+      const buffer = i >= 0 ? (this.pool.splice(i, 1)[0] as Buffer) : this.allocatePooled(size);
+      this.frame = buffer.subarray(0, size);
+    } else {
+      this.frame = Buffer.allocUnsafe(size);
+    }
+  }
+
+  private allocatePooled(size: number): Buffer {
+    const buffer = Buffer.allocUnsafeSlow(Math.ceil(size / (1 << 20)) * (1 << 20));
+    this.pooled.add(buffer.buffer);
+    return buffer;
+  }
+
+  /**
+   * Hands a response's bytes back for reuse (e.g. a Fetch response's records once decoded). Only call it when
+   * nothing refers to that response any more; buffers this connection did not pool are ignored.
+   */
+  releaseFrame(bytes: Buffer): void {
+    const buffer = bytes.buffer;
+    if (!this.pooled.has(buffer) || this.pool.length >= 4 || this.pool.some((b) => b.buffer === buffer)) return;
+    this.pool.push(Buffer.from(buffer, 0, buffer.byteLength));
   }
 
   private dispatch(frame: Buffer): void {
