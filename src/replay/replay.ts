@@ -16,6 +16,7 @@ import { ProgressProtocolError } from '../dataflow/errors.js';
 import type { Event } from '../dataflow/event.js';
 import { numberTimestamp, type Timestamp } from '../dataflow/timestamp.js';
 import type { EventIterator } from './event-iterator.js';
+import { MutableAntichain } from '../dataflow/mutable-antichain.js';
 import { FrontierCounts, NegativeCountError } from './frontier-counts.js';
 import type { ProgressExchange } from './progress-exchange.js';
 
@@ -70,14 +71,16 @@ export function replay<T, D>(iterators: Iterable<EventIterator<T, D>>, options: 
     const maxPerTurn = options.maxEventsPerTurn ?? 64;
     const exchange = options.exchange;
     const streams = [...iterators].map((it) => new StreamState(it, order));
-    const global = new FrontierCounts(order);
+    // The merged counts: every stream's changes are validated by its own FrontierCounts first, so the sum
+    // never goes negative and Timely's MutableAntichain (the dataflow layer's) can track it as is.
+    const global = new MutableAntichain<T>(order);
     let stopped = false;
     const startedAt = Date.now();
 
     // Initial capabilities: every worker's tracker assumes `peers` at the minimum, and each worker adds
     // `streams - 1` (reference §3.3). Without an exchange, peers = 1.
     const peers = exchange?.peers ?? 1;
-    global.update([[order.minimum, peers]]);
+    global.updateIter([[order.minimum, peers]]);
     const initial: [T, number][] = [[order.minimum, streams.length - 1]];
     exchange?.send(initial);
 
@@ -118,7 +121,7 @@ export function replay<T, D>(iterators: Iterable<EventIterator<T, D>>, options: 
     };
 
     const emitFrontier = (changes: readonly (readonly [T, number])[]): void => {
-      const moved = global.update(changes);
+      const moved = global.updateIter(changes);
       if (moved.length > 0) subscriber.next({ kind: 'progress', updates: moved });
     };
 
