@@ -1,6 +1,6 @@
 /**
  * Timely's worker flags (communication/src/initialize.rs): `-w N` threads per process, `-n N` processes,
- * `-p I` this process's index. Everything else is returned untouched for the program's own parsing.
+ * `-p I` this process's index, each also written attached (`-w5`). Everything else is returned untouched for the program's own parsing.
  */
 export interface ExecuteConfig {
   /** Worker threads in this process (Timely's `-w`). */
@@ -31,7 +31,9 @@ export function parseWorkerArgs(argv: readonly string[]): { config: Required<Exe
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const eq = arg.indexOf('=');
-    const flag = eq > 0 && arg.startsWith('--') ? arg.slice(0, eq) : arg;
+    // Timely writes the value attached to short flags (`-w5`), as in `capture_send numbat 100 -w5`.
+    const attached = /^-[wnp]\d/.test(arg);
+    const flag = attached ? arg.slice(0, 2) : eq > 0 && arg.startsWith('--') ? arg.slice(0, eq) : arg;
     const key = FLAGS[flag];
     if (key === undefined) {
       if (arg === '-h' || arg === '--hostfile') {
@@ -40,7 +42,7 @@ export function parseWorkerArgs(argv: readonly string[]): { config: Required<Exe
       rest.push(arg);
       continue;
     }
-    const text = eq > 0 && arg.startsWith('--') ? arg.slice(eq + 1) : argv[++i];
+    const text = attached ? arg.slice(2) : eq > 0 && arg.startsWith('--') ? arg.slice(eq + 1) : argv[++i];
     const value = Number(text);
     if (text === undefined || !Number.isInteger(value) || value < 0) {
       throw new WorkerArgsError(`${flag} needs a non-negative integer, got ${text === undefined ? 'nothing' : JSON.stringify(text)}`);

@@ -14,6 +14,12 @@ describe('worker args', () => {
       rest: ['numbat', '100', '--brokers', 'x:1'],
     });
     expect(parseWorkerArgs(['--workers=3']).config.workers).toBe(3);
+    // Timely's attached form, as the seed's `capture_send numbat 100000000 -w5`.
+    expect(parseWorkerArgs(['numbat', '100', '-w5', '-n2', '-p1'])).toEqual({
+      config: { workers: 5, processes: 2, process: 1 },
+      rest: ['numbat', '100'],
+    });
+    expect(() => parseWorkerArgs(['-w0'])).toThrowError(/at least 1/);
     expect(parseWorkerArgs([]).config).toEqual({ workers: 1, processes: 1, process: 0 });
     expect(() => parseWorkerArgs(['-w'])).toThrowError(WorkerArgsError);
     expect(() => parseWorkerArgs(['-w', '0'])).toThrowError(/at least 1/);
