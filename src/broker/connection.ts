@@ -91,9 +91,17 @@ export class Connection {
     clearTimeout(timer);
     if (!this.closed) {
       await new Promise<void>((resolve) => {
-        this.socket.once('close', () => resolve());
+        // Not unref'd: a script awaiting broker.close() must not exit (code 13) while a peer that never
+        // hangs up is given its second.
+        const force = setTimeout(() => this.socket.destroy(), 1000);
+        this.socket.once('close', () => {
+          clearTimeout(force);
+          resolve();
+        });
+        // Read to EOF, discarding new requests: a paused socket never sees the peer's FIN, so never closes.
+        this.socket.removeAllListeners('data');
+        this.socket.resume();
         this.socket.end();
-        setTimeout(() => this.socket.destroy(), 1000).unref();
       });
     }
   }
