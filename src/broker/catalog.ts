@@ -50,9 +50,10 @@ export class Catalog {
 
   /** Loads `<dataDir>/catalog.log` (creating it), truncating a torn tail, and compacts it. */
   static async open(dataDir: string): Promise<Catalog> {
-    const { log, entries } = await FramedLog.open(path.join(dataDir, CATALOG_FILE));
+    // fsync every change: topics are created rarely, and a lost one would orphan its partition directories.
+    const { log, payloads } = FramedLog.open(path.join(dataDir, CATALOG_FILE), { fsync: true });
     const catalog = new Catalog(log);
-    for (const payload of entries) {
+    for (const payload of payloads) {
       let entry: CatalogEntry;
       try {
         entry = JSON.parse(payload.toString('utf8')) as CatalogEntry;
@@ -61,7 +62,7 @@ export class Catalog {
       }
       catalog.apply(entry);
     }
-    await log.rewrite(catalog.list().map((t) => Catalog.encode({ op: 'create', ...t, configs: { ...t.configs } })));
+    log.rewrite(catalog.list().map((t) => Catalog.encode({ op: 'create', ...t, configs: { ...t.configs } })));
     return catalog;
   }
 
@@ -85,7 +86,7 @@ export class Catalog {
       if (this.topicsByName.has(name)) throw new StorageError('TOPIC_ALREADY_EXISTS', `topic '${name}' already exists`);
       checkPartitionCount(partitions);
       const entry: CatalogEntry = { op: 'create', name, id, partitions, configs: { ...configs } };
-      await this.file.append(Catalog.encode(entry));
+      this.file.append(Catalog.encode(entry));
       this.apply(entry);
       return this.topicsByName.get(name)!;
     });
@@ -95,7 +96,7 @@ export class Catalog {
     return this.serialize(async () => {
       const topic = this.require(name);
       const entry: CatalogEntry = { op: 'delete', name };
-      await this.file.append(Catalog.encode(entry));
+      this.file.append(Catalog.encode(entry));
       this.apply(entry);
       return topic;
     });
@@ -110,7 +111,7 @@ export class Catalog {
         throw new StorageError('INVALID_PARTITIONS', `topic '${name}' has ${topic.partitions} partitions; the new count must be larger, not ${partitions}`);
       }
       const entry: CatalogEntry = { op: 'partitions', name, partitions };
-      await this.file.append(Catalog.encode(entry));
+      this.file.append(Catalog.encode(entry));
       this.apply(entry);
       return this.topicsByName.get(name)!;
     });
@@ -121,7 +122,7 @@ export class Catalog {
     return this.serialize(async () => {
       this.require(name);
       const entry: CatalogEntry = { op: 'configs', name, configs: { ...configs } };
-      await this.file.append(Catalog.encode(entry));
+      this.file.append(Catalog.encode(entry));
       this.apply(entry);
       return this.topicsByName.get(name)!;
     });
@@ -129,7 +130,7 @@ export class Catalog {
 
   async close(): Promise<void> {
     await this.chain.catch(() => undefined);
-    await this.file.close();
+    this.file.close();
   }
 
   private require(name: string): TopicRecord {

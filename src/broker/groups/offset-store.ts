@@ -5,7 +5,7 @@
  * live (group, topic, partition); while running it is compacted again when dead entries dominate.
  */
 import path from 'node:path';
-import { FramedLog } from './framed-log.js';
+import { FramedLog } from '../framed-log.js';
 import { PayloadReader, PayloadWriter } from './payload.js';
 
 export const OFFSETS_FILE = 'group-offsets.log';

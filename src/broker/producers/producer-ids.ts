@@ -9,7 +9,7 @@
  */
 import path from 'node:path';
 import { ErrorCode } from '../../protocol/errors.js';
-import { FramedLog } from '../groups/framed-log.js';
+import { FramedLog } from '../framed-log.js';
 import { PayloadReader, PayloadWriter } from '../groups/payload.js';
 
 export const PRODUCER_IDS_FILE = 'producer-ids.log';

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { FramedLog } from '../groups/framed-log.js';
+import { FramedLog } from '../framed-log.js';
 import { PayloadReader, PayloadWriter } from '../groups/payload.js';
 import type { ProducerSnapshot } from './producer-state.js';
 

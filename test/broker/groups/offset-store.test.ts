@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FramedLog } from '../../../src/broker/groups/framed-log.js';
+import { FramedLog } from '../../../src/broker/framed-log.js';
 import { OFFSETS_FILE, OffsetStore } from '../../../src/broker/groups/offset-store.js';
 
 let dir: string;
