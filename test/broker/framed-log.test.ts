@@ -35,10 +35,10 @@ describe('FramedLog', () => {
     log.append(Buffer.from('before'));
     const realWrite = fs.writeSync;
     // The disk fills halfway through the next frame: some bytes land, then ENOSPC.
-    const spy = vi.spyOn(fs, 'writeSync').mockImplementationOnce(((fd: number, buf: Buffer, offset: number, length: number) => {
+    const spy = vi.spyOn(fs, 'writeSync').mockImplementationOnce(((fd: number, buf: NodeJS.ArrayBufferView, offset: number, length: number) => {
       realWrite(fd, buf, offset, Math.floor(length / 2));
       throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
-    }) as typeof fs.writeSync);
+    }) as unknown as typeof fs.writeSync);
     expect(() => log.append(Buffer.from('lost in the full disk'))).toThrow(/ENOSPC/);
     spy.mockRestore();
     log.append(Buffer.from('after'));
