@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { Worker, type MessagePort } from 'node:worker_threads';
 import { validateConfig, type ExecuteConfig } from './args.js';
 import type { FromWorker, ToWorker, WorkerStart } from './messages.js';
 
@@ -31,6 +31,11 @@ export interface ExecuteOptions {
   handleSigint?: boolean;
   /** Receives what workers pass to `ctx.report(value)`. */
   onReport?: (index: number, value: unknown) => void;
+  /**
+   * MessagePorts handed to each worker (transferred), by name: a worker reads them with `workerPort(name)`.
+   * This is how a service living on the main thread (e.g. the embedded broker's in-process link) reaches jobs.
+   */
+  ports?: (workerIndex: number) => Record<string, MessagePort>;
 }
 
 /** A worker failed; carries its index and the original error's name, message and stack. */
@@ -112,10 +117,12 @@ export async function execute<R = unknown, A = unknown>(config: ExecuteConfig, j
         processes,
         workers,
         channel,
+        ports: options.ports?.(processIndex * workers + local) ?? {},
       };
+      const transferList = Object.values(start.ports);
       const thread = needsTsx
-        ? new Worker(tsxBootstrap(entryUrl), { eval: true, workerData: start })
-        : new Worker(fileURLToPath(entryUrl), { workerData: start });
+        ? new Worker(tsxBootstrap(entryUrl), { eval: true, workerData: start, transferList })
+        : new Worker(fileURLToPath(entryUrl), { workerData: start, transferList });
       threads.push(thread);
       let reported = false;
       thread.on('message', (message: FromWorker) => {

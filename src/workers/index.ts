@@ -5,3 +5,4 @@ export { parseWorkerArgs, validateConfig, WorkerArgsError } from './args.js';
 export type { ExecuteConfig } from './args.js';
 export { streamsOf } from './context.js';
 export type { WorkerContext, Job } from './context.js';
+export { workerPort } from './ports.js';

@@ -1,4 +1,6 @@
 /** Messages between execute() and its worker threads. */
+import type { MessagePort } from 'node:worker_threads';
+
 export interface WorkerStart {
   module: string;
   exportName: string;
@@ -11,6 +13,8 @@ export interface WorkerStart {
   workers: number;
   /** The BroadcastChannel of this run's progress exchange. */
   channel: string;
+  /** Ports from `ExecuteOptions.ports`, by name (read with `workerPort`). */
+  ports: Record<string, MessagePort>;
 }
 
 export type ToWorker = { type: 'start' } | { type: 'stop' };

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { MessageChannel } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { parseWorkerArgs, WorkerArgsError } from '../../src/workers/args.js';
 import { streamsOf } from '../../src/workers/context.js';
@@ -33,6 +34,25 @@ describe('worker args', () => {
 });
 
 describe('execute', { timeout: 120_000 }, () => {
+  it('hands each worker the ports named in options.ports, and a service on the main thread answers there', async () => {
+    const results = await execute(
+      { workers: 2 },
+      { module: jobs, export: 'askPort' },
+      {
+        ports: (index) => {
+          const { port1, port2 } = new MessageChannel();
+          port1.on('message', (n: number) => {
+            port1.postMessage(n * 2 + 100);
+            port1.close();
+          });
+          expect(index).toBeLessThan(2);
+          return { doubler: port2 };
+        },
+      },
+    );
+    expect(results).toEqual([100, 102]);
+  });
+
   it('runs the job on W threads with global indices and returns results in order', async () => {
     const results = await execute({ workers: 3, processes: 2, process: 1 }, { module: jobs, export: 'identity', args: { tag: 'x' } });
     expect(results).toEqual([0, 1, 2].map((local) => ({ index: 3 + local, peers: 6, local, process: 1, tag: 'x' })));
