@@ -2,6 +2,7 @@
  * Shared by the admin subcommands (`topics`, `groups`): they talk to a running broker over the Kafka
  * protocol (any Kafka-compatible cluster works), through kafkajs's admin client.
  */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { UsageError } from './command.js';
 
@@ -17,6 +18,47 @@ export function brokersFrom(flag: string | undefined): string[] {
   if (list.length === 0) throw new UsageError('--brokers is empty; give host:port');
   for (const b of list) if (!/^.+:\d+$/.test(b)) throw new UsageError(`--brokers: "${b}" is not host:port`);
   return list;
+}
+
+export type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+const COMMON_OPTIONS = {
+  brokers: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type AdminConfig<O extends OptionsConfig> = { args: string[]; allowPositionals: true; options: O & typeof COMMON_OPTIONS };
+
+export interface AdminArgs<O extends OptionsConfig> {
+  values: ReturnType<typeof parseArgs<AdminConfig<O>>>['values'];
+  action: string | undefined;
+  names: string[];
+  brokers: string[];
+}
+
+/**
+ * Parses `<action> [names...]` plus the admin commands' common flags (--brokers, --json, --help) and the
+ * command's own `options`. Returns undefined once `--help` has printed `help`; bad flags are UsageErrors.
+ */
+export function parseAdminArgs<O extends OptionsConfig>(argv: readonly string[], options: O, help: string): AdminArgs<O> | undefined {
+  let parsed;
+  try {
+    parsed = parseArgs<AdminConfig<O>>({
+      args: [...argv],
+      allowPositionals: true,
+      options: { ...options, ...COMMON_OPTIONS },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const common = values as { help?: boolean; brokers?: string };
+  if (common.help) {
+    print(help);
+    return undefined;
+  }
+  const [action, ...names] = positionals;
+  return { values, action, names, brokers: brokersFrom(common.brokers) };
 }
 
 /** Runs `fn` with a connected admin client, and always disconnects. */

@@ -3,9 +3,8 @@
  * (ListGroups, DescribeGroups, OffsetFetch, ListOffsets), like Kafka's kafka-consumer-groups.sh: members,
  * their assignments, committed offsets and lag per partition.
  */
-import { parseArgs } from 'node:util';
 import { AssignerProtocol, type Admin } from 'kafkajs';
-import { BROKERS_HELP, brokersFrom, print, printJson, table, withAdmin } from './admin-support.js';
+import { BROKERS_HELP, parseAdminArgs, print, printJson, table, withAdmin } from './admin-support.js';
 import { UsageError, type Command } from './command.js';
 
 const HELP = [
@@ -128,28 +127,9 @@ export const groupsCommand: Command = {
   summary: 'list consumer groups, or describe members, assignments, offsets and lag',
   help: () => HELP,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: [...argv],
-        allowPositionals: true,
-        options: {
-          brokers: { type: 'string' },
-          state: { type: 'string' },
-          json: { type: 'boolean' },
-          help: { type: 'boolean', short: 'h' },
-        },
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    const { values, positionals } = parsed;
-    if (values.help) {
-      print(HELP);
-      return 0;
-    }
-    const [action, ...names] = positionals;
-    const brokers = brokersFrom(values.brokers);
+    const parsed = parseAdminArgs(argv, { state: { type: 'string' } } as const, HELP);
+    if (!parsed) return 0;
+    const { values, action, names, brokers } = parsed;
     switch (action) {
       case 'list':
         return withAdmin(brokers, async (admin) => {

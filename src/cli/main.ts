@@ -40,7 +40,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`kafkaesque ${command.name}: ${err.message}\nRun 'kafkaesque ${command.name} --help' for usage.\n`);
       return 2;
     }
-    process.stderr.write(`kafkaesque ${command.name}: ${(err as Error).stack ?? String(err)}\n`);
+    // Users get the message; the stack is for bug reports (KAFKAESQUE_DEBUG=1).
+    const error = err as Error;
+    const text = process.env.KAFKAESQUE_DEBUG ? (error.stack ?? String(err)) : error.name && error.name !== 'Error' ? `${error.name}: ${error.message}` : (error.message ?? String(err));
+    process.stderr.write(`kafkaesque ${command.name}: ${text}\n`);
     return 1;
   }
 }

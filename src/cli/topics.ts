@@ -2,8 +2,7 @@
  * `kafkaesque topics list|describe|create|delete`: the topic catalog of a running broker, over the protocol
  * (Metadata, ListOffsets, CreateTopics, DeleteTopics), like Kafka's kafka-topics.sh.
  */
-import { parseArgs } from 'node:util';
-import { BROKERS_HELP, brokersFrom, print, printJson, table, withAdmin } from './admin-support.js';
+import { BROKERS_HELP, parseAdminArgs, print, printJson, table, withAdmin } from './admin-support.js';
 import { UsageError, type Command } from './command.js';
 
 const HELP = [
@@ -27,29 +26,9 @@ export const topicsCommand: Command = {
   summary: 'list, describe, create and delete topics on a running broker',
   help: () => HELP,
   async run(argv) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: [...argv],
-        allowPositionals: true,
-        options: {
-          brokers: { type: 'string' },
-          partitions: { type: 'string' },
-          config: { type: 'string', multiple: true },
-          json: { type: 'boolean' },
-          help: { type: 'boolean', short: 'h' },
-        },
-      });
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    const { values, positionals } = parsed;
-    if (values.help) {
-      print(HELP);
-      return 0;
-    }
-    const [action, ...names] = positionals;
-    const brokers = brokersFrom(values.brokers);
+    const parsed = parseAdminArgs(argv, { partitions: { type: 'string' }, config: { type: 'string', multiple: true } } as const, HELP);
+    if (!parsed) return 0;
+    const { values, action, names, brokers } = parsed;
     switch (action) {
       case 'list':
         return withAdmin(brokers, async (admin) => {

@@ -75,6 +75,15 @@ describe('kafkaesque topics', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('unknown action');
   });
+
+  it('says why it failed, without a stack trace, when no broker answers (exit code 1)', async () => {
+    const r = await collect(runCli(['topics', 'list', '--brokers', '127.0.0.1:1']));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('kafkaesque topics: cannot reach a broker at 127.0.0.1:1');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect((await cli('topics', 'list', '--help')).stdout).toContain('Usage: kafkaesque topics');
+    expect((await cli('groups', 'list', '--bogus')).code).toBe(2);
+  });
 });
 
 describe('kafkaesque groups', () => {
