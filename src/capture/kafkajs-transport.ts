@@ -9,7 +9,8 @@ import { Kafka, logLevel, type Admin, type Consumer, type Message, type Producer
 import type { Event } from '../dataflow/event.js';
 import type { EventIterator } from '../replay/event-iterator.js';
 import { EventDecoder, encodeEvent } from './event-codec.js';
-import { DeliveryError, TopicNotEmptyError, type EventPusher } from './event-pusher.js';
+import { BatchingPusher, type SendFailure } from './batching-pusher.js';
+import { TopicNotEmptyError, type EventPusher } from './event-pusher.js';
 import { Signal } from './signal.js';
 import type { EventTransport, PusherOptions } from './transport.js';
 
@@ -31,119 +32,42 @@ export interface KafkaJsTransportOptions {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-class KafkaJsPusher<T, D> implements EventPusher<T, D> {
+/** One send's worth of events, as kafkajs messages. */
+type MessageBatch = Message[];
+
+class KafkaJsPusher<T, D> extends BatchingPusher<T, D, MessageBatch> {
   private current: Message[] = [];
-  private currentBytes = 0;
-  private readonly queue: { messages: Message[]; first: number; bytes: number }[] = [];
-  private inFlight = 0;
-  private pushed = 0;
-  private acked = 0;
-  private ackedBytes = 0;
-  private buffered = 0;
-  private failure: DeliveryError | undefined;
-  private scheduled = false;
-  private flushing = false;
-  private readonly progress = new Signal();
 
-  constructor(readonly name: string, private readonly producer: Producer, private readonly options: Required<Pick<KafkaJsTransportOptions, 'batchBytes' | 'maxInFlight' | 'acks'>>) {}
-
-  get bytesAcknowledged(): number {
-    return this.ackedBytes;
+  constructor(name: string, private readonly producer: Producer, private readonly options: Required<Pick<KafkaJsTransportOptions, 'batchBytes' | 'maxInFlight' | 'acks'>>) {
+    super(name, { batchBytes: options.batchBytes, maxInFlight: options.maxInFlight, maxBufferedBytes: (options.maxInFlight + 2) * options.batchBytes });
   }
 
-  push(event: Event<T, D>): void | Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
+  protected append(event: Event<T, D>): number {
     const value = encodeEvent(event);
     this.current.push({ value });
-    this.currentBytes += value.length;
-    this.buffered += value.length;
-    this.pushed++;
-    if (this.currentBytes >= this.options.batchBytes) {
-      this.seal();
-      this.pump();
-    }
-    this.schedule();
-    const limit = (this.options.maxInFlight + 2) * this.options.batchBytes;
-    if (this.buffered > limit) return this.until(() => this.buffered <= limit - this.options.batchBytes);
-    return undefined;
+    return value.length;
   }
 
-  private seal(): void {
-    if (this.current.length === 0) return;
-    this.queue.push({ messages: this.current, first: this.pushed - this.current.length, bytes: this.currentBytes });
+  protected seal(): MessageBatch {
+    const batch = this.current;
     this.current = [];
-    this.currentBytes = 0;
+    return batch;
   }
 
-  private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.pump();
-    });
+  protected async send(messages: MessageBatch): Promise<string> {
+    const results = await this.producer.send({ topic: this.name, messages, acks: this.options.acks });
+    const base = results[0]?.baseOffset;
+    if (base === undefined) throw new Error('the broker did not say where it stored the batch');
+    return base;
   }
 
-  private pump(): void {
-    while (!this.failure && this.inFlight < this.options.maxInFlight) {
-      if (this.queue.length === 0) {
-        if (this.current.length > 0 && (this.inFlight === 0 || this.flushing)) this.seal();
-        else break;
-      }
-      const item = this.queue.shift() as { messages: Message[]; first: number; bytes: number };
-      this.inFlight++;
-      this.producer.send({ topic: this.name, messages: item.messages, acks: this.options.acks }).then(
-        (results) => {
-          this.inFlight--;
-          const base = results[0]?.baseOffset;
-          if (base !== undefined && base !== String(item.first)) {
-            this.fail(item.first, `the broker stored the batch at offset ${base}, not ${item.first}: another producer writes to this topic`);
-            return;
-          }
-          this.acked += item.messages.length;
-          this.ackedBytes += item.bytes;
-          this.buffered -= item.bytes;
-          this.progress.fire();
-          this.pump();
-        },
-        (error: Error & { type?: string }) => {
-          this.inFlight--;
-          this.fail(item.first, `${error.name}${error.type ? ` ${error.type}` : ''}: ${error.message}`, error);
-        },
-      );
-    }
+  protected override describeFailure(error: unknown): SendFailure {
+    const e = error as Error & { type?: string; code?: unknown };
+    return { reason: `${e.name}${e.type ? ` ${e.type}` : ''}: ${e.message}`, code: typeof e.code === 'number' ? e.code : undefined };
   }
 
-  private fail(offset: number, reason: string, cause?: unknown): void {
-    if (this.failure) return;
-    this.failure = new DeliveryError(this.name, offset, reason, undefined, { cause });
-    this.progress.fire();
-  }
-
-  private async until(condition: () => boolean): Promise<void> {
-    while (!condition()) {
-      if (this.failure) throw this.failure;
-      await this.progress.wait();
-    }
-    if (this.failure) throw this.failure;
-  }
-
-  async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      this.pump();
-      await this.until(() => this.acked === this.pushed);
-    } finally {
-      this.flushing = false;
-    }
-  }
-
-  async close(): Promise<void> {
-    try {
-      await this.flush();
-    } finally {
-      await this.producer.disconnect().catch(() => {});
-    }
+  protected override release(): Promise<void> {
+    return this.producer.disconnect();
   }
 }
 

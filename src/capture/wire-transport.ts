@@ -15,7 +15,8 @@ import type { BrokerConnection } from '../client/connection.js';
 import { EventBatchBuilder, forEachRecord, nextFetchOffset } from '../client/event-batch.js';
 import type { EventIterator } from '../replay/event-iterator.js';
 import { EventDecoder, encodeEventParts } from './event-codec.js';
-import { DeliveryError, TopicNotEmptyError, type EventPusher } from './event-pusher.js';
+import { BatchRejectedError, BatchingPusher } from './batching-pusher.js';
+import { TopicNotEmptyError, type EventPusher } from './event-pusher.js';
 import { Signal } from './signal.js';
 import type { EventTransport, PusherOptions } from './transport.js';
 
@@ -43,157 +44,49 @@ export interface WireTransportOptions extends Partial<ClientOptions> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface SealedBatch {
-  batch: Buffer;
-  firstIndex: number;
-  count: number;
-  eventBytes: number;
-}
-
-class WirePusher<T, D> implements EventPusher<T, D> {
-  private builder: EventBatchBuilder;
-  private readonly sealed: SealedBatch[] = [];
-  private inFlight = 0;
-  private pushed = 0;
-  private acked = 0;
-  private ackedBytes = 0;
-  private bufferedBytes = 0;
-  private failure: DeliveryError | undefined;
-  private flushing = false;
-  private scheduled = false;
-  private readonly progress = new Signal();
+class WirePusher<T, D> extends BatchingPusher<T, D, Buffer> {
+  private readonly builder: EventBatchBuilder;
   private readonly version: number;
 
   constructor(
-    readonly name: string,
+    name: string,
     private readonly connection: BrokerConnection,
     private readonly options: Required<Pick<WireTransportOptions, 'batchBytes' | 'maxInFlight' | 'acks' | 'maxBufferedBytes'>>,
   ) {
+    super(name, options);
     this.builder = new EventBatchBuilder(options.batchBytes);
     this.version = connection.version(Produce as never);
-    connection.onClose((error) => {
-      if (this.acked < this.pushed) this.fail(this.acked, error.message, undefined, error);
-    });
+    connection.onClose((error) => this.failUndelivered(error.message, undefined, error));
   }
 
-  get bytesAcknowledged(): number {
-    return this.ackedBytes;
-  }
-
-  push(event: Event<T, D>): void | Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
+  protected append(event: Event<T, D>): number {
     const parts = encodeEventParts(event);
     if (!this.builder.add(parts)) {
-      this.seal();
+      this.sealOpenBatch();
       this.builder.add(parts);
     }
-    this.pushed++;
-    this.bufferedBytes += parts.size;
-    // Full batches go out at once (a producer looping on microtasks would otherwise starve the send path);
-    // a partial batch waits for the next turn of the event loop to gather more events.
-    if (this.sealed.length > 0) this.pump();
-    this.schedule();
-    // Backpressure as soon as the window is full and a batch waits: the caller yields, acks get processed,
-    // and producing overlaps with sending instead of alternating with it.
-    const limit = this.options.maxBufferedBytes;
-    if (this.bufferedBytes > limit) return this.until(() => this.bufferedBytes <= limit - this.options.batchBytes);
-    return undefined;
+    return parts.size;
   }
 
-  private until(condition: () => boolean): Promise<void> {
-    return (async () => {
-      while (!condition()) {
-        if (this.failure) throw this.failure;
-        await this.progress.wait();
-      }
-      if (this.failure) throw this.failure;
-    })();
+  protected seal(): Buffer {
+    return this.builder.finish();
   }
 
-  private seal(): void {
-    if (this.builder.records === 0) return;
-    const count = this.builder.records;
-    const eventBytes = this.builder.eventBytes;
-    const batch = this.builder.finish();
-    this.sealed.push({ batch, firstIndex: this.pushed - count, count, eventBytes });
-  }
-
-  private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.pump();
+  protected async send(batch: Buffer): Promise<bigint> {
+    const response = await this.connection.send(Produce, this.version, {
+      transactionalId: null,
+      acks: this.options.acks,
+      timeoutMs: 30_000,
+      topicData: [{ name: this.name, partitionData: [{ index: 0, records: batch }] }],
     });
-  }
-
-  private pump(): void {
-    while (!this.failure && this.inFlight < this.options.maxInFlight) {
-      if (this.sealed.length === 0) {
-        // A partial batch goes out when the pipe is idle or someone waits for it; otherwise it keeps filling.
-        if (this.builder.records > 0 && (this.inFlight === 0 || this.flushing)) this.seal();
-        else break;
-      }
-      this.send(this.sealed.shift() as SealedBatch);
+    const p = response.responses[0]?.partitionResponses[0];
+    if (!p) throw new BatchRejectedError('the broker answered without a partition result');
+    if (p.errorCode !== ErrorCode.NONE) {
+      const info = errorInfo(p.errorCode);
+      throw new BatchRejectedError(`${info.name}: ${p.errorMessage ?? info.message}`, p.errorCode);
     }
-  }
-
-  private send(item: SealedBatch): void {
-    this.inFlight++;
-    this.connection
-      .send(Produce, this.version, {
-        transactionalId: null,
-        acks: this.options.acks,
-        timeoutMs: 30_000,
-        topicData: [{ name: this.name, partitionData: [{ index: 0, records: item.batch }] }],
-      })
-      .then(
-        (response) => {
-          this.inFlight--;
-          const p = response.responses[0]?.partitionResponses[0];
-          if (!p) return this.fail(item.firstIndex, 'the broker answered without a partition result');
-          if (p.errorCode !== ErrorCode.NONE) {
-            const info = errorInfo(p.errorCode);
-            return this.fail(item.firstIndex, `${info.name}: ${p.errorMessage ?? info.message}`, p.errorCode);
-          }
-          if (p.baseOffset !== BigInt(item.firstIndex)) {
-            return this.fail(
-              item.firstIndex,
-              `the broker stored the batch at offset ${p.baseOffset}, not ${item.firstIndex}: another producer writes to this topic`,
-            );
-          }
-          this.builder.recycle(item.batch);
-          this.acked += item.count;
-          this.ackedBytes += item.eventBytes;
-          this.bufferedBytes -= item.eventBytes;
-          this.progress.fire();
-          this.pump();
-        },
-        (error: Error) => {
-          this.inFlight--;
-          this.fail(item.firstIndex, error.message, (error as Partial<KafkaError>).code, error);
-        },
-      );
-  }
-
-  private fail(offset: number, reason: string, code?: number, cause?: unknown): void {
-    if (this.failure) return;
-    this.failure = new DeliveryError(this.name, offset, reason, code, { cause });
-    this.progress.fire();
-  }
-
-  async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      this.pump();
-      await this.until(() => this.acked === this.pushed);
-    } finally {
-      this.flushing = false;
-    }
-  }
-
-  async close(): Promise<void> {
-    await this.flush();
+    this.builder.recycle(batch);
+    return p.baseOffset;
   }
 }
 
