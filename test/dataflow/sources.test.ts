@@ -183,6 +183,27 @@ describe('fromTimestamped', () => {
     ]);
   });
 
+  it('with idleTimeoutMs, releases every time seen once the source is quiet that long, and not before', () => {
+    const late: LateRecord<Click>[] = [];
+    marbles().run(({ cold, expectObservable }) => {
+      // a (t=3) at 0, b (t=4) at 5 ms: quiet from 5 ms, so at 15 ms the watermark moves to 5 (max seen + 1).
+      // c (t=4) at 20 ms is then late; d (t=9) at 30 ms is within the out-of-orderness, so only going idle
+      // again (40 ms) releases it; completion at 50 ms empties the frontier.
+      const source = cold<Click>('a 4ms b 14ms c 9ms d 19ms |', { a: { t: 3, id: 'a' }, b: { t: 4, id: 'b' }, c: { t: 4, id: 'c' }, d: { t: 9, id: 'd' } });
+      const { stream, late$ } = fromTimestamped(source, { time: (c) => c.t, maxOutOfOrderness: 10, idleTimeoutMs: 10 });
+      late$.subscribe((l) => late.push(l));
+      expectObservable(stream.pipe(validate({ strict: true }))).toBe('a 4ms b 9ms p 14ms q 9ms r 9ms (s|)', {
+        a: messages(3, [{ t: 3, id: 'a' }]),
+        b: messages(4, [{ t: 4, id: 'b' }]),
+        p: progress([[0, -1], [5, 1]]),
+        q: messages(9, [{ t: 9, id: 'd' }]),
+        r: progress([[5, -1], [10, 1]]),
+        s: progress([[10, -1]]),
+      } as Record<string, Event<number, Click>>);
+    });
+    expect(late.map((l) => [l.value.id, l.watermark])).toEqual([['c', 5]]);
+  });
+
   it('rejects a negative out-of-orderness', () => {
     expect(() => fromTimestamped(new Subject<number>(), { time: (x) => x, maxOutOfOrderness: -1 })).toThrow(RangeError);
   });

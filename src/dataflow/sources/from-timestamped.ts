@@ -17,6 +17,13 @@ export interface FromTimestampedOptions<V> {
    * flush immediately.
    */
   scheduler?: SchedulerLike;
+  /**
+   * After this long without a value, the source counts as idle and the watermark moves past every time seen
+   * (`max time seen + 1`), so per-time results downstream are released instead of waiting for the next value
+   * (Flink's `withIdleness`, for one source). Values that arrive later at those times are late. Measured on
+   * `scheduler`; default: never (an idle source holds the watermark).
+   */
+  idleTimeoutMs?: number;
 }
 
 /** A record that arrived after the watermark had passed its time. */
@@ -43,7 +50,8 @@ export interface TimestampedStream<V> {
  * event. Late records (time before the watermark, or not a non-negative number) are never misplaced: they
  * are counted and sent to `late$`, and dropped from the stream. When the source completes, everything
  * buffered is emitted and the frontier is emptied. The watermark moves only when newer values arrive, so an
- * idle source holds it (and downstream per-time results) where it is until it produces or completes.
+ * idle source holds it (and downstream per-time results) where it is until it produces or completes —
+ * unless `idleTimeoutMs` is set, which releases every time seen after that long without values.
  *
  * @example
  * ```ts
@@ -56,6 +64,8 @@ export function fromTimestamped<V>(source: Observable<V>, options: FromTimestamp
   const { time: timeOf, maxOutOfOrderness } = options;
   if (!(maxOutOfOrderness >= 0)) throw new RangeError(`maxOutOfOrderness must be ≥ 0, got ${maxOutOfOrderness}`);
   const batchSize = options.batchSize ?? 1024;
+  const idleTimeoutMs = options.idleTimeoutMs;
+  if (idleTimeoutMs !== undefined && !(idleTimeoutMs > 0)) throw new RangeError(`idleTimeoutMs must be > 0, got ${idleTimeoutMs}`);
   const scheduler = options.scheduler ?? asapScheduler;
   const late$ = new Subject<LateRecord<V>>();
   let lateCount = 0;
@@ -65,6 +75,8 @@ export function fromTimestamped<V>(source: Observable<V>, options: FromTimestamp
     let maxSeen = -Infinity;
     const buffers = new Map<number, V[]>();
     let scheduled: Subscription | undefined;
+    let idleTimer: Subscription | undefined;
+    let lastValueAt = 0;
 
     const flushBefore = (limit: number): void => {
       const times = [...buffers.keys()].filter((t) => t < limit).sort((a, b) => a - b);
@@ -82,8 +94,29 @@ export function fromTimestamped<V>(source: Observable<V>, options: FromTimestamp
       out.add(scheduled);
     };
 
+    const advance = (next: number): void => {
+      flushBefore(next);
+      out.next(progress([[watermark, -1], [next, 1]]));
+      watermark = next;
+    };
+    // One timer per quiet spell, not one per value: when it fires early (values came meanwhile) it re-arms
+    // for the rest of the timeout measured from the last value.
+    const armIdleTimer = (delay: number): void => {
+      idleTimer = scheduler.schedule(() => {
+        idleTimer = undefined;
+        const quiet = scheduler.now() - lastValueAt;
+        if (quiet < (idleTimeoutMs as number)) return armIdleTimer((idleTimeoutMs as number) - quiet);
+        if (maxSeen + 1 > watermark) advance(maxSeen + 1);
+      }, delay);
+      out.add(idleTimer);
+    };
+
     const subscription = source.subscribe({
       next(value) {
+        if (idleTimeoutMs !== undefined) {
+          lastValueAt = scheduler.now();
+          if (idleTimer === undefined) armIdleTimer(idleTimeoutMs);
+        }
         const t = timeOf(value);
         if (!(t >= watermark) || !Number.isFinite(t)) {
           lateCount++;
@@ -100,11 +133,7 @@ export function fromTimestamped<V>(source: Observable<V>, options: FromTimestamp
         if (t > maxSeen) {
           maxSeen = t;
           const next = maxSeen - maxOutOfOrderness;
-          if (next > watermark) {
-            flushBefore(next);
-            out.next(progress([[watermark, -1], [next, 1]]));
-            watermark = next;
-          }
+          if (next > watermark) advance(next);
         }
         if (buffers.size > 0) scheduleFlush();
       },
@@ -113,6 +142,7 @@ export function fromTimestamped<V>(source: Observable<V>, options: FromTimestamp
       },
       complete() {
         scheduled?.unsubscribe();
+        idleTimer?.unsubscribe();
         flushBefore(Infinity);
         out.next(progress([[watermark, -1]]));
         out.complete();
