@@ -1,7 +1,13 @@
 /**
  * Timely's worker flags (communication/src/initialize.rs): `-w N` threads per process, `-n N` processes,
- * `-p I` this process's index, each also written attached (`-w5`). Everything else is returned untouched for the program's own parsing.
+ * `-p I` this process's index, each also written attached (`-w5`), and `-h/--hostfile FILE` with one
+ * `host:port` per process. Everything else is returned untouched for the program's own parsing.
  */
+import { WorkerArgsError } from './args-error.js';
+import { checkHosts, defaultHosts, readHostfile } from './hosts.js';
+
+export { WorkerArgsError };
+
 export interface ExecuteConfig {
   /** Worker threads in this process (Timely's `-w`). */
   workers: number;
@@ -9,13 +15,14 @@ export interface ExecuteConfig {
   processes?: number;
   /** This process's index, 0-based (Timely's `-p`, default 0). */
   process?: number;
+  /**
+   * `host:port` of every process, index p is process p (Timely's hostfile, `-h`). Default: 127.0.0.1:(2101 + p).
+   * Used only when processes > 1: each process listens on its own address and connects to the others.
+   */
+  hosts?: string[];
 }
 
-export class WorkerArgsError extends Error {
-  override readonly name = 'WorkerArgsError';
-}
-
-const FLAGS: Record<string, keyof ExecuteConfig> = {
+const FLAGS: Record<string, 'workers' | 'processes' | 'process'> = {
   '-w': 'workers',
   '--workers': 'workers',
   '-n': 'processes',
@@ -24,9 +31,10 @@ const FLAGS: Record<string, keyof ExecuteConfig> = {
   '--process': 'process',
 };
 
-/** Splits Timely's worker flags from the rest of the arguments and validates them. */
+/** Splits Timely's worker flags from the rest of the arguments, reads the hostfile and validates them. */
 export function parseWorkerArgs(argv: readonly string[]): { config: Required<ExecuteConfig>; rest: string[] } {
-  const config: Required<ExecuteConfig> = { workers: 1, processes: 1, process: 0 };
+  const numbers = { workers: 1, processes: 1, process: 0 };
+  let hostfile: string | undefined;
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -34,23 +42,26 @@ export function parseWorkerArgs(argv: readonly string[]): { config: Required<Exe
     // Timely writes the value attached to short flags (`-w5`), as in `capture_send numbat 100 -w5`.
     const attached = /^-[wnp]\d/.test(arg);
     const flag = attached ? arg.slice(0, 2) : eq > 0 && arg.startsWith('--') ? arg.slice(0, eq) : arg;
+    const inline = attached ? arg.slice(2) : eq > 0 && arg.startsWith('--') ? arg.slice(eq + 1) : undefined;
+    if (flag === '-h' || flag === '--hostfile') {
+      hostfile = inline ?? argv[++i];
+      if (hostfile === undefined || hostfile === '') throw new WorkerArgsError(`${flag} needs a file with one host:port per process`);
+      continue;
+    }
     const key = FLAGS[flag];
     if (key === undefined) {
-      if (arg === '-h' || arg === '--hostfile') {
-        throw new WorkerArgsError('-h/--hostfile is not supported: processes share work through the Kafka log, give -n and -p instead');
-      }
       rest.push(arg);
       continue;
     }
-    const text = attached ? arg.slice(2) : eq > 0 && arg.startsWith('--') ? arg.slice(eq + 1) : argv[++i];
+    const text = inline ?? argv[++i];
     const value = Number(text);
     if (text === undefined || !Number.isInteger(value) || value < 0) {
       throw new WorkerArgsError(`${flag} needs a non-negative integer, got ${text === undefined ? 'nothing' : JSON.stringify(text)}`);
     }
-    config[key] = value;
+    numbers[key] = value;
   }
-  validateConfig(config);
-  return { config, rest };
+  const hosts = hostfile === undefined ? undefined : checkHosts(readHostfile(hostfile), numbers.processes, `hostfile ${hostfile}`);
+  return { config: validateConfig({ ...numbers, ...(hosts ? { hosts } : {}) }), rest };
 }
 
 export function validateConfig(config: ExecuteConfig): Required<ExecuteConfig> {
@@ -60,5 +71,6 @@ export function validateConfig(config: ExecuteConfig): Required<ExecuteConfig> {
   if (!Number.isInteger(full.process) || full.process < 0 || full.process >= full.processes) {
     throw new WorkerArgsError(`-p must be between 0 and ${full.processes - 1} (-n ${full.processes}), got ${full.process}`);
   }
-  return full;
+  const hosts = checkHosts(config.hosts ?? defaultHosts(full.processes), full.processes);
+  return { ...full, hosts };
 }

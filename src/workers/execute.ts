@@ -6,6 +6,10 @@
  * the compiled .js next to this file, or the .ts source under tsx/vitest (then workers load tsx too).
  * Results come back in worker order; the first failure aborts the others and rejects. Ctrl-C (SIGINT) asks
  * every worker to stop (their `signal` aborts), terminates stragglers after a grace period, and rejects.
+ *
+ * With processes > 1 the main thread also connects to every other process (process-coordinator.ts): workers
+ * start once all processes are ready, progress exchanges span every process, and a process that fails or
+ * vanishes fails the run everywhere.
  */
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -14,6 +18,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, type MessagePort } from 'node:worker_threads';
 import { validateConfig, type ExecuteConfig } from './args.js';
 import type { FromWorker, ToWorker, WorkerStart } from './messages.js';
+import { ProcessCoordinator } from './process-coordinator.js';
 
 export interface JobSpec<A = unknown> {
   /** Path or file: URL of the module exporting the job. */
@@ -36,6 +41,13 @@ export interface ExecuteOptions {
    * This is how a service living on the main thread (e.g. the embedded broker's in-process link) reaches jobs.
    */
   ports?: (workerIndex: number) => Record<string, MessagePort>;
+  /**
+   * With processes > 1: how long to wait for every other process to be reachable and connected before failing
+   * with a MeshSetupError naming the missing ones (default 60,000 ms).
+   */
+  connectTimeoutMs?: number;
+  /** With processes > 1: the largest frame accepted from another process (default 64 MiB), checked before buffering. */
+  maxFrameBytes?: number;
 }
 
 /** A worker failed; carries its index and the original error's name, message and stack. */
@@ -71,7 +83,7 @@ function modulePath(module: string | URL): string {
 }
 
 export async function execute<R = unknown, A = unknown>(config: ExecuteConfig, job: JobSpec<A>, options: ExecuteOptions = {}): Promise<R[]> {
-  const { workers, processes, process: processIndex } = validateConfig(config);
+  const { workers, processes, process: processIndex, hosts } = validateConfig(config);
   const module = modulePath(job.module);
   const needsTsx = entryUrl.pathname.endsWith('.ts') || /\.[cm]?ts$/.test(module);
   const channel = `kafkaesque-exchange-${randomUUID()}`;
@@ -84,23 +96,52 @@ export async function execute<R = unknown, A = unknown>(config: ExecuteConfig, j
     let failure: Error | undefined;
     let stopTimer: NodeJS.Timeout | undefined;
     const exited = new Set<number>();
+    let settled = false;
+
+    const startWorkers = (): void => {
+      for (const thread of threads) thread.postMessage({ type: 'start' } satisfies ToWorker);
+    };
+    const coordinator =
+      processes > 1
+        ? new ProcessCoordinator(
+            { hosts, process: processIndex, processes, workers, channel, connectTimeoutMs: options.connectTimeoutMs ?? 60_000, ...(options.maxFrameBytes ? { maxFrameBytes: options.maxFrameBytes } : {}) },
+            { start: startWorkers, fail: (error) => stop(error) },
+          )
+        : undefined;
+    // Single process: done when the workers are. Several: also when every process said 'done'.
+    let finished = coordinator === undefined;
+    let finishing = false;
 
     const stop = (reason: Error): void => {
       failure ??= reason;
+      coordinator?.abort(failure);
       for (const [i, thread] of threads.entries()) if (!exited.has(i)) thread.postMessage({ type: 'stop' } satisfies ToWorker);
       stopTimer ??= setTimeout(() => {
         for (const [i, thread] of threads.entries()) if (!exited.has(i)) void thread.terminate();
       }, grace);
       stopTimer.unref();
+      settle(); // when waiting for the other processes' 'done' (Ctrl-C then)
     };
     const onSigint = (): void => stop(new ExecutionStoppedError('interrupted (SIGINT): stopped all workers'));
     const handleSigint = options.handleSigint !== false;
     if (handleSigint) process.on('SIGINT', onSigint);
 
     const settle = (): void => {
-      if (exited.size < workers) return;
+      if (exited.size < workers || settled) return;
+      if (!failure && !finished) {
+        if (!finishing && coordinator) {
+          finishing = true;
+          void coordinator.finish().then(() => {
+            finished = true;
+            settle();
+          });
+        }
+        return;
+      }
+      settled = true;
       if (handleSigint) process.off('SIGINT', onSigint);
       if (stopTimer) clearTimeout(stopTimer);
+      coordinator?.close();
       if (failure) reject(failure);
       else resolve(results);
     };
@@ -127,7 +168,9 @@ export async function execute<R = unknown, A = unknown>(config: ExecuteConfig, j
       let reported = false;
       thread.on('message', (message: FromWorker) => {
         if (message.type === 'ready') {
-          if (++ready === workers) for (const t of threads) t.postMessage({ type: 'start' } satisfies ToWorker);
+          if (++ready < workers) return;
+          if (coordinator) coordinator.workersReady();
+          else startWorkers();
         } else if (message.type === 'report') {
           options.onReport?.(start.index, message.value);
         } else if (message.type === 'result') {

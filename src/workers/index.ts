@@ -1,7 +1,9 @@
-/** Workers: run a job on worker threads with Timely's -w / -n / -p. */
+/** Workers: run a job on worker threads with Timely's -w / -n / -p / -h. */
 export { execute, WorkerError, ExecutionStoppedError } from './execute.js';
 export type { JobSpec, ExecuteOptions } from './execute.js';
 export { parseWorkerArgs, validateConfig, WorkerArgsError } from './args.js';
+export { parseHostfile, readHostfile, defaultHosts } from './hosts.js';
+export { MeshSetupError, PeerProcessError } from './mesh-errors.js';
 export type { ExecuteConfig } from './args.js';
 export { streamsOf } from './context.js';
 export type { WorkerContext, Job } from './context.js';

@@ -13,7 +13,8 @@ if (!parentPort) throw new Error('worker-entry runs only inside a worker thread 
 const port = parentPort;
 
 const controller = new AbortController();
-const hub = new ExchangeHub(data.channel, data.localIndex, data.workers);
+// Global index and peers: with several processes the main thread relays progress between them (exchange-relay.ts).
+const hub = new ExchangeHub(data.channel, data.index, data.peers);
 const send = (message: FromWorker): void => port.postMessage(message);
 
 function serializeError(error: unknown): { name: string; message: string; stack?: string } {
@@ -60,8 +61,18 @@ async function run(): Promise<void> {
   }
 }
 
+let started = false;
 port.on('message', (message: ToWorker) => {
-  if (message.type === 'start') void run();
-  else if (message.type === 'stop') controller.abort(new Error('the run was stopped'));
+  if (message.type === 'start') {
+    started = true;
+    void run();
+  } else if (message.type === 'stop') {
+    controller.abort(new Error('the run was stopped'));
+    // Stopped before the start (e.g. the other processes were unreachable): leave without running the job.
+    if (!started) {
+      hub.close();
+      port.close();
+    }
+  }
 });
 void loading.finally(() => send({ type: 'ready' }));

@@ -5,23 +5,25 @@ import { parseWorkerArgs, WorkerArgsError } from '../../src/workers/args.js';
 import { streamsOf } from '../../src/workers/context.js';
 import { execute, WorkerError } from '../../src/workers/execute.js';
 import { checkProtocol } from '../replay/helpers.js';
+import { freeHosts } from './free-ports.js';
 
 const jobs = new URL('./fixtures/jobs.ts', import.meta.url);
 
 describe('worker args', () => {
   it('parses -w -n -p like Timely and leaves the rest', () => {
+    const twoHosts = ['127.0.0.1:2101', '127.0.0.1:2102'];
     expect(parseWorkerArgs(['numbat', '-w', '5', '100', '-n', '2', '-p', '1', '--brokers', 'x:1'])).toEqual({
-      config: { workers: 5, processes: 2, process: 1 },
+      config: { workers: 5, processes: 2, process: 1, hosts: twoHosts },
       rest: ['numbat', '100', '--brokers', 'x:1'],
     });
     expect(parseWorkerArgs(['--workers=3']).config.workers).toBe(3);
     // Timely's attached form, as the seed's `capture_send numbat 100000000 -w5`.
     expect(parseWorkerArgs(['numbat', '100', '-w5', '-n2', '-p1'])).toEqual({
-      config: { workers: 5, processes: 2, process: 1 },
+      config: { workers: 5, processes: 2, process: 1, hosts: twoHosts },
       rest: ['numbat', '100'],
     });
     expect(() => parseWorkerArgs(['-w0'])).toThrowError(/at least 1/);
-    expect(parseWorkerArgs([]).config).toEqual({ workers: 1, processes: 1, process: 0 });
+    expect(parseWorkerArgs([]).config).toEqual({ workers: 1, processes: 1, process: 0, hosts: ['127.0.0.1:2101'] });
     expect(() => parseWorkerArgs(['-w'])).toThrowError(WorkerArgsError);
     expect(() => parseWorkerArgs(['-w', '0'])).toThrowError(/at least 1/);
     expect(() => parseWorkerArgs(['-n', '2', '-p', '2'])).toThrowError(/between 0 and 1/);
@@ -53,9 +55,12 @@ describe('execute', { timeout: 120_000 }, () => {
     expect(results).toEqual([100, 102]);
   });
 
-  it('runs the job on W threads with global indices and returns results in order', async () => {
-    const results = await execute({ workers: 3, processes: 2, process: 1 }, { module: jobs, export: 'identity', args: { tag: 'x' } });
-    expect(results).toEqual([0, 1, 2].map((local) => ({ index: 3 + local, peers: 6, local, process: 1, tag: 'x' })));
+  it('runs the job on W threads with global indices and returns results in order (both processes of -n 2)', async () => {
+    const hosts = await freeHosts(2);
+    const run = (process: number) => execute({ workers: 3, processes: 2, process, hosts }, { module: jobs, export: 'identity', args: { tag: 'x' } });
+    const [first, second] = await Promise.all([run(0), run(1)]);
+    expect(first).toEqual([0, 1, 2].map((local) => ({ index: local, peers: 6, local, process: 0, tag: 'x' })));
+    expect(second).toEqual([0, 1, 2].map((local) => ({ index: 3 + local, peers: 6, local, process: 1, tag: 'x' })));
   });
 
   it('a failing worker rejects the run, naming the worker, and stops the others', async () => {
