@@ -18,6 +18,7 @@ import { Topics } from './topics.js';
 
 export type { BrokerConfig } from './config.js';
 export { resolveConfig, DEFAULT_CONFIG, ConfigError } from './config.js';
+export { inProcessLink, InProcessLink } from './in-process-link.js';
 
 export interface StartBrokerOptions extends Partial<BrokerConfig> {
   /** Use this logger instead of a new stderr one at `logLevel`. */
@@ -35,6 +36,8 @@ export interface RunningBroker {
   readonly config: BrokerConfig;
   /** Broker state, for in-process tools and tests. */
   readonly context: BrokerContext;
+  /** Aborted as soon as close() begins, so in-process users (the in-process link) stop taking new work. */
+  readonly closing: AbortSignal;
   /** Stop accepting, finish in-flight requests, stop services, flush and close the logs (clean shutdown). */
   close(): Promise<void>;
 }
@@ -93,12 +96,15 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   logger.info({ host: bound.host, port: bound.port, dataDir: config.dataDir }, 'broker listening');
 
   let closing: Promise<void> | null = null;
+  const closingSignal = new AbortController();
   return {
     host: bound.host,
     port: bound.port,
     config,
     context,
+    closing: closingSignal.signal,
     close() {
+      closingSignal.abort();
       closing ??= (async () => {
         clearInterval(retention);
         await server.close();

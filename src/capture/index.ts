@@ -9,6 +9,8 @@ export { streamTopic } from './transport.js';
 export type { EventTransport, PusherOptions } from './transport.js';
 export { MemoryTransport } from './memory-transport.js';
 export { WireTransport } from './wire-transport.js';
+export { EmbeddedTransport } from './embedded-transport.js';
+export type { EmbeddedTransportOptions } from './embedded-transport.js';
 export type { WireTransportOptions } from './wire-transport.js';
 export { KafkaJsTransport } from './kafkajs-transport.js';
 export type { KafkaJsTransportOptions } from './kafkajs-transport.js';

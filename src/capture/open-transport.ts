@@ -1,23 +1,54 @@
 /** Picks a transport by name, as the examples' `--transport` flag does. */
+import { isMainThread, type MessagePort } from 'node:worker_threads';
+import { IN_PROCESS_PORT, type InProcessBrokerLink } from '../protocol/in-process-link.js';
+import { workerPort } from '../workers/ports.js';
+import { EmbeddedTransport, type EmbeddedTransportOptions } from './embedded-transport.js';
 import type { KafkaJsTransportOptions } from './kafkajs-transport.js';
 import { MemoryTransport } from './memory-transport.js';
 import type { EventTransport } from './transport.js';
 import { WireTransport, type WireTransportOptions } from './wire-transport.js';
 
-export const TRANSPORTS = ['wire', 'kafkajs', 'memory'] as const;
+export const TRANSPORTS = ['embedded', 'wire', 'kafkajs', 'memory'] as const;
 export type TransportName = (typeof TRANSPORTS)[number];
 
-/** The examples' default: the fastest over-the-wire transport in bench/roundtrip.ts. */
+/**
+ * The examples' default when the broker is embedded in the same process: the embedded transport, because
+ * bench/roundtrip.ts and paired runs of `examples/roundtrip.ts --transport embedded|wire` show it fastest
+ * both ways (it moves batches between threads instead of through TCP and the Kafka framing; numbers in
+ * the commit that made it the default). With --brokers (a broker elsewhere) the examples use `wire`, the
+ * fastest over-the-wire transport; openTransport without a name does the same.
+ */
 export const DEFAULT_TRANSPORT: TransportName = 'wire';
+/** The default when brokers are given: the fastest transport over TCP. */
+export const DEFAULT_REMOTE_TRANSPORT: TransportName = 'wire';
 
-export type OpenTransportOptions = { transport?: TransportName; brokers?: readonly string[] } & Partial<WireTransportOptions> &
-  Partial<KafkaJsTransportOptions>;
+export type OpenTransportOptions = {
+  transport?: TransportName;
+  brokers?: readonly string[];
+  /** For `embedded` on the broker's thread: `inProcessLink(broker)` (workers find their port themselves). */
+  link?: InProcessBrokerLink | MessagePort;
+} & Partial<WireTransportOptions> &
+  Partial<KafkaJsTransportOptions> &
+  Partial<Omit<EmbeddedTransportOptions, 'link'>>;
 
 /** kafkajs is loaded only when asked for: it is a large module, and every worker would compile it. */
 export async function openTransport(options: OpenTransportOptions): Promise<EventTransport> {
-  const name = options.transport ?? DEFAULT_TRANSPORT;
-  if (name === 'memory') return new MemoryTransport();
   const brokers = options.brokers ?? [];
+  const name = options.transport ?? (brokers.length > 0 ? DEFAULT_REMOTE_TRANSPORT : DEFAULT_TRANSPORT);
+  if (name === 'memory') return new MemoryTransport();
+  if (name === 'embedded') {
+    const link = options.link ?? workerPort(IN_PROCESS_PORT);
+    if (!link) {
+      throw new Error(
+        isMainThread
+          ? 'the embedded transport writes the log of a broker running in this process: pass { link: inProcessLink(broker) } ' +
+              '(or use --transport wire with --brokers for a broker elsewhere)'
+          : 'the embedded transport needs the broker to run in this process, and this worker has no port to it: start the job with ' +
+              'execute(config, job, { ports: inProcessLink(broker).ports }) (or use --transport wire with --brokers for a broker elsewhere)',
+      );
+    }
+    return new EmbeddedTransport({ ...options, link });
+  }
   if (brokers.length === 0) throw new Error(`the ${name} transport needs brokers (host:port)`);
   if (name === 'kafkajs') {
     const { KafkaJsTransport } = await import('./kafkajs-transport.js');

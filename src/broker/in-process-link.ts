@@ -1,0 +1,270 @@
+/**
+ * The broker's in-process link: capture and replay in the broker's own process reach its log directly,
+ * without TCP and without the Kafka framing (src/protocol/in-process-link.ts has the shapes).
+ *
+ * On the broker's thread the link is called directly. Worker threads get a MessagePort each
+ * (`execute(config, job, { ports: inProcessLink(broker).ports })`) served here: appended batches arrive as
+ * transferred ArrayBuffers and go back the same way once written, read batches leave transferred, so no
+ * byte is copied between threads. Appends take the produce path (produce guard, group commit, the log's
+ * validation, offset assignment and fsync policy), so Fetch long-polls and the link's own parked reads
+ * wake on them; reads park on the log's append wake-up, never on a timer.
+ */
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { ErrorCode } from '../protocol/errors.js';
+import {
+  IN_PROCESS_PORT,
+  moveBytes,
+  type AppendReply,
+  type InProcessBrokerLink,
+  type LinkFailure,
+  type LinkRequest,
+  type LinkResponse,
+  type MovedBytes,
+  type PrepareTopicReply,
+  type ReadOptions,
+  type ReadReply,
+} from '../protocol/in-process-link.js';
+import { coalescedAppend } from './append-coalescer.js';
+import type { BrokerContext } from './context.js';
+import type { RunningBroker } from './index.js';
+import { topicNameProblem } from './topic-name.js';
+
+/** How long a read of a missing topic waits before looking again, unless this link creates the topic first. */
+const MISSING_TOPIC_RECHECK_MS = 250;
+
+function failure(errorCode: number, message: string): LinkFailure {
+  return { kind: 'error', errorCode, message };
+}
+
+function errorCodeOf(err: unknown, fallback: number): number {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'number' ? code : fallback;
+}
+
+/** A one-shot wake-up shared by every waiter (topic creations). */
+class Wakeup {
+  private waiters: Array<() => void> = [];
+  wait(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+  fire(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const wake of w) wake();
+  }
+}
+
+export class InProcessLink implements InProcessBrokerLink {
+  private readonly created = new Wakeup();
+  private readonly served = new Set<MessagePort>();
+  /** Reads in progress: closing the link answers the parked ones at once. */
+  private readonly reading = new Set<AbortController>();
+  private closed: string | undefined;
+
+  constructor(private readonly broker: BrokerContext, closing?: AbortSignal) {
+    if (closing?.aborted) this.close();
+    else closing?.addEventListener('abort', () => this.close(), { once: true });
+  }
+
+  private closedFailure(): LinkFailure {
+    return failure(ErrorCode.BROKER_NOT_AVAILABLE, this.closed ?? 'the embedded broker is closed');
+  }
+
+  async prepareTopic(topic: string, replace: boolean): Promise<PrepareTopicReply> {
+    if (this.closed) return this.closedFailure();
+    const nameProblem = topicNameProblem(topic);
+    if (nameProblem) return failure(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
+    const topics = this.broker.topics;
+    try {
+      const existing = topics.get(topic);
+      if (existing) {
+        const log = topics.partition(topic, 0);
+        const end = log?.highWatermark ?? 0n;
+        if (end > 0n || existing.partitions !== 1) {
+          if (!replace) return { kind: 'not-empty', records: end - (log?.logStartOffset ?? 0n), partitions: existing.partitions };
+          // As DeleteTopics then CreateTopics would: committed offsets go with the old topic.
+          await topics.delete(topic);
+          this.broker.services.groups?.deleteTopic(topic);
+          this.broker.logger.info({ topic }, 'in-process link: replaced topic');
+          await topics.create(topic, 1, {});
+        }
+      } else {
+        await topics.create(topic, 1, {});
+        this.broker.logger.info({ topic, partitions: 1 }, 'in-process link: created topic');
+      }
+    } catch (err) {
+      return failure(errorCodeOf(err, ErrorCode.UNKNOWN_SERVER_ERROR), (err as Error).message);
+    }
+    this.created.fire();
+    const log = topics.partition(topic, 0);
+    if (!log) return failure(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic "${topic}" vanished right after creation`);
+    return { kind: 'ready', maxBatchBytes: log.config.maxMessageBytes };
+  }
+
+  /** As Produce appends one partition's records (handlers/produce.ts), minus the request framing. */
+  async append(topic: string, batch: Buffer): Promise<AppendReply> {
+    if (this.closed) return this.closedFailure();
+    const log = this.broker.topics.partition(topic, 0);
+    if (!log) return failure(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition 0 of topic "${topic}"`);
+    if (batch.length === 0) return failure(ErrorCode.CORRUPT_MESSAGE, 'empty record set');
+    const guard = this.broker.services.produceGuard;
+    if (guard) {
+      const verdict = guard.beforeAppend(topic, 0, batch);
+      if (verdict && 'errorCode' in verdict) return failure(verdict.errorCode, verdict.message ?? 'refused by the produce guard');
+      if (verdict && 'duplicateOf' in verdict) return { kind: 'appended', baseOffset: verdict.duplicateOf };
+    }
+    try {
+      const appended = await coalescedAppend(log, batch);
+      guard?.afterAppend?.(topic, 0, batch, appended.baseOffset);
+      return { kind: 'appended', baseOffset: appended.baseOffset };
+    } catch (err) {
+      guard?.appendFailed?.(topic, 0, batch);
+      const code = errorCodeOf(err, ErrorCode.KAFKA_STORAGE_ERROR);
+      if (code === ErrorCode.KAFKA_STORAGE_ERROR) this.broker.logger.error({ err, topic }, 'in-process append failed');
+      return failure(code, (err as Error).message);
+    }
+  }
+
+  async read(topic: string, offset: bigint, maxBytes: number, options: ReadOptions): Promise<ReadReply> {
+    const stop = new AbortController();
+    const abort = (): void => stop.abort();
+    options.signal?.addEventListener('abort', abort, { once: true });
+    if (options.signal?.aborted) stop.abort();
+    this.reading.add(stop);
+    try {
+      return await this.readUntil(topic, offset, maxBytes, options.waitForData, stop.signal);
+    } finally {
+      this.reading.delete(stop);
+      options.signal?.removeEventListener('abort', abort);
+    }
+  }
+
+  private async readUntil(topic: string, offset: bigint, maxBytes: number, waitForData: boolean, signal: AbortSignal): Promise<ReadReply> {
+    for (;;) {
+      if (this.closed) return this.closedFailure();
+      if (signal.aborted) return { kind: 'cancelled' };
+      const log = this.broker.topics.partition(topic, 0);
+      if (!log) {
+        await this.topicCreated(signal);
+        continue;
+      }
+      if (offset === log.highWatermark) {
+        if (!waitForData) return { kind: 'records', records: null, highWatermark: offset };
+        await log.waitForData(offset, signal);
+        // Woken without data and still the same log: it was closed under us (the broker is shutting down).
+        if (!this.closed && !signal.aborted && log.highWatermark === offset && this.broker.topics.partition(topic, 0) === log) {
+          await this.topicCreated(signal); // re-checks after a short while instead of spinning
+        }
+        continue;
+      }
+      try {
+        const r = await log.read(offset, maxBytes);
+        return { kind: 'records', records: r.records, highWatermark: r.highWatermark };
+      } catch (err) {
+        return failure(errorCodeOf(err, ErrorCode.KAFKA_STORAGE_ERROR), (err as Error).message);
+      }
+    }
+  }
+
+  /** Resolves when this link creates a topic, after a short recheck interval, on abort, or on close. */
+  private topicCreated(signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      timer = setTimeout(done, MISSING_TOPIC_RECHECK_MS);
+      signal?.addEventListener('abort', done, { once: true });
+      void this.created.wait().then(done);
+    });
+  }
+
+  // ---- over MessagePorts ----------------------------------------------------------------------------------
+
+  /** A new port served by this link, for a worker thread (or for a transport on this thread). */
+  port(): MessagePort {
+    const { port1, port2 } = new MessageChannel();
+    this.serve(port1);
+    return port2;
+  }
+
+  /** For `execute(config, job, { ports: link.ports })`: each worker's port, under IN_PROCESS_PORT. */
+  readonly ports = (_workerIndex: number): Record<string, MessagePort> => ({ [IN_PROCESS_PORT]: this.port() });
+
+  private serve(port: MessagePort): void {
+    this.served.add(port);
+    const reads = new Map<number, AbortController>();
+    const reply = (response: LinkResponse, transfer: ArrayBuffer[] = []): void => {
+      try {
+        port.postMessage(response, transfer);
+      } catch {
+        // the other side is gone; nothing to tell
+      }
+    };
+    port.on('message', (request: LinkRequest) => {
+      switch (request.op) {
+        case 'prepare':
+          void this.prepareTopic(request.topic, request.replace).then((r) => reply({ id: request.id, reply: r }));
+          return;
+        case 'append': {
+          const batch = bufferOf(request.bytes);
+          void this.append(request.topic, batch).then((r) => {
+            // The batch is written (or refused): its memory goes back to the pusher for the next batch.
+            reply({ id: request.id, reply: r, bytes: request.bytes }, [request.bytes.buffer]);
+          });
+          return;
+        }
+        case 'read': {
+          const controller = new AbortController();
+          reads.set(request.id, controller);
+          void this.read(request.topic, request.offset, request.maxBytes, { waitForData: request.waitForData, signal: controller.signal }).then((r) => {
+            reads.delete(request.id);
+            if (r.kind === 'records' && r.records) {
+              const moved = moveBytes(r.records);
+              reply({ id: request.id, reply: { kind: 'records', records: null, highWatermark: r.highWatermark }, bytes: moved.bytes }, moved.transfer);
+            } else reply({ id: request.id, reply: r.kind === 'records' ? { kind: 'records', records: null, highWatermark: r.highWatermark } : r });
+          });
+          return;
+        }
+        case 'cancel':
+          reads.get(request.id)?.abort();
+          return;
+      }
+    });
+    port.on('close', () => {
+      this.served.delete(port);
+      for (const c of reads.values()) c.abort();
+    });
+    // The broker and the workers keep the process alive; a served port must not.
+    port.unref();
+  }
+
+  /**
+   * Stops taking work: parked reads and every later request are answered with BROKER_NOT_AVAILABLE (appends
+   * already queued finish; the log's close waits for them). Called when the broker begins to close.
+   */
+  close(reason = 'the embedded broker closed'): void {
+    if (this.closed) return;
+    this.closed = reason;
+    this.created.fire();
+    for (const r of this.reading) r.abort();
+  }
+}
+
+function bufferOf(bytes: MovedBytes): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+const links = new WeakMap<RunningBroker, InProcessLink>();
+
+/**
+ * The in-process link of a running broker (one per broker): call it directly on this thread, hand
+ * `link.ports` to execute() for worker threads, or give a transport `link.port()`.
+ */
+export function inProcessLink(broker: RunningBroker): InProcessLink {
+  let link = links.get(broker);
+  if (!link) links.set(broker, (link = new InProcessLink(broker.context, broker.closing)));
+  return link;
+}

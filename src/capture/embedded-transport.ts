@@ -1,0 +1,315 @@
+/**
+ * The embedded transport: capture and replay straight into the log of a broker running in this process,
+ * through its in-process link (src/protocol/in-process-link.ts) instead of TCP. Topics are exactly what the
+ * wire transport writes — `<name>-<index>`, one partition, RecordBatch v2 with one msgpack record per event —
+ * so kcat, kafkajs and the wire transport read them, and a restarted broker recovers them.
+ *
+ * On the broker's thread the link is called directly (no copy at all); on a worker thread it is the
+ * MessagePort execute() handed the worker, and batches cross threads as transferred ArrayBuffers: the
+ * pusher's batch memory goes to the broker and comes back for the next batch, read batches come over once.
+ * As the wire pusher, several appends are in flight and push() applies backpressure; there are no retries.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { Event } from '../dataflow/event.js';
+import { EventBatchBuilder, forEachRecord, nextFetchOffset } from '../client/event-batch.js';
+import { ErrorCode, KafkaError, errorInfo } from '../protocol/errors.js';
+import {
+  moveBytes,
+  type AppendReply,
+  type InProcessBrokerLink,
+  type LinkFailure,
+  type LinkRequest,
+  type LinkResponse,
+  type PrepareTopicReply,
+  type ReadOptions,
+  type ReadReply,
+} from '../protocol/in-process-link.js';
+import type { EventIterator } from '../replay/event-iterator.js';
+import { BatchRejectedError, BatchingPusher } from './batching-pusher.js';
+import { EventDecoder, encodeEventParts } from './event-codec.js';
+import { TopicNotEmptyError, type EventPusher } from './event-pusher.js';
+import { Signal } from './signal.js';
+import type { EventTransport, PusherOptions } from './transport.js';
+
+export interface EmbeddedTransportOptions {
+  /**
+   * The broker's in-process link: `inProcessLink(broker)` on the broker's thread, or a MessagePort it serves
+   * (on a worker: `workerPort(IN_PROCESS_PORT)`, which openTransport looks up).
+   */
+  link: InProcessBrokerLink | MessagePort;
+  /** Bytes per record batch / append (default 1 MiB, at most the topic's max.message.bytes). */
+  batchBytes?: number;
+  /** Appends in flight per pusher (default 4). */
+  maxInFlight?: number;
+  /** Bytes buffered in a pusher before push() asks the caller to wait (default (maxInFlight + 2) × batchBytes). */
+  maxBufferedBytes?: number;
+  /** Bytes per read (default 8 MiB; at least one whole batch). */
+  readMaxBytes?: number;
+  /** Decoded bytes an iterator buffers ahead of replay (default 32 MiB). */
+  maxQueuedBytes?: number;
+}
+
+/** The link failed as a whole (the port closed): every outstanding and later request gets this. */
+function linkGone(message: string): LinkFailure {
+  return { kind: 'error', errorCode: ErrorCode.BROKER_NOT_AVAILABLE, message };
+}
+
+/**
+ * The link's client side over a MessagePort: requests carry ids, replies may arrive in any order. The port
+ * keeps the thread alive only while requests are outstanding, so a finished job's thread can exit.
+ */
+class PortLink implements InProcessBrokerLink {
+  private nextId = 1;
+  private readonly pending = new Map<number, (response: LinkResponse) => void>();
+  private gone: string | undefined;
+
+  constructor(private readonly port: MessagePort) {
+    port.on('message', (response: LinkResponse) => {
+      const settle = this.pending.get(response.id);
+      if (!settle) return;
+      this.pending.delete(response.id);
+      if (this.pending.size === 0) port.unref();
+      settle(response);
+    });
+    port.on('close', () => this.fail('the in-process link to the embedded broker closed (the broker stopped?)'));
+    port.unref();
+  }
+
+  private fail(message: string): void {
+    this.gone ??= message;
+    const waiting = [...this.pending.entries()];
+    this.pending.clear();
+    for (const [id, settle] of waiting) settle({ id, reply: linkGone(message) });
+  }
+
+  private request(message: LinkRequest, transfer: ArrayBuffer[] = []): Promise<LinkResponse> {
+    if (this.gone) return Promise.resolve({ id: message.id, reply: linkGone(this.gone) });
+    return new Promise((resolve) => {
+      this.pending.set(message.id, resolve);
+      if (this.pending.size === 1) this.port.ref();
+      try {
+        this.port.postMessage(message, transfer);
+      } catch (error) {
+        this.pending.delete(message.id);
+        resolve({ id: message.id, reply: linkGone(`posting to the embedded broker failed: ${(error as Error).message}`) });
+      }
+    });
+  }
+
+  async prepareTopic(topic: string, replace: boolean): Promise<PrepareTopicReply> {
+    return (await this.request({ op: 'prepare', id: this.nextId++, topic, replace })).reply as PrepareTopicReply;
+  }
+
+  async append(topic: string, batch: Buffer): Promise<AppendReply> {
+    const moved = moveBytes(batch);
+    const response = await this.request({ op: 'append', id: this.nextId++, topic, bytes: moved.bytes }, moved.transfer);
+    const back = response.bytes ? Buffer.from(response.bytes.buffer, response.bytes.byteOffset, response.bytes.length) : undefined;
+    return { ...(response.reply as AppendReply), ...(back ? { batch: back } : {}) };
+  }
+
+  async read(topic: string, offset: bigint, maxBytes: number, options: ReadOptions): Promise<ReadReply> {
+    const id = this.nextId++;
+    const cancel = (): void => {
+      if (this.pending.has(id)) this.port.postMessage({ op: 'cancel', id } satisfies LinkRequest);
+    };
+    options.signal?.addEventListener('abort', cancel, { once: true });
+    try {
+      const response = await this.request({ op: 'read', id, topic, offset, maxBytes, waitForData: options.waitForData });
+      const reply = response.reply as ReadReply;
+      if (reply.kind === 'records' && response.bytes) {
+        const b = response.bytes;
+        return { kind: 'records', records: Buffer.from(b.buffer, b.byteOffset, b.length), highWatermark: reply.highWatermark };
+      }
+      return reply;
+    } finally {
+      options.signal?.removeEventListener('abort', cancel);
+    }
+  }
+}
+
+/** One client per port: every transport on a worker shares the port execute() handed it. */
+const portLinks = new WeakMap<MessagePort, PortLink>();
+
+function resolveLink(link: InProcessBrokerLink | MessagePort): InProcessBrokerLink {
+  if (!isPort(link)) return link;
+  let client = portLinks.get(link);
+  if (!client) portLinks.set(link, (client = new PortLink(link)));
+  return client;
+}
+
+function isPort(link: InProcessBrokerLink | MessagePort): link is MessagePort {
+  return typeof (link as MessagePort).postMessage === 'function';
+}
+
+function linkError(reply: LinkFailure, what: string): KafkaError {
+  return new KafkaError(reply.errorCode, `${what}: ${reply.message}`);
+}
+
+class EmbeddedPusher<T, D> extends BatchingPusher<T, D, Buffer> {
+  private readonly builder: EventBatchBuilder;
+
+  constructor(name: string, private readonly link: InProcessBrokerLink, limits: { batchBytes: number; maxInFlight: number; maxBufferedBytes: number }) {
+    super(name, limits);
+    this.builder = new EventBatchBuilder(limits.batchBytes);
+  }
+
+  protected append(event: Event<T, D>): number {
+    const parts = encodeEventParts(event);
+    if (!this.builder.add(parts)) {
+      this.sealOpenBatch();
+      this.builder.add(parts);
+    }
+    return parts.size;
+  }
+
+  protected seal(): Buffer {
+    return this.builder.finish();
+  }
+
+  protected async send(batch: Buffer): Promise<bigint> {
+    const reply = await this.link.append(this.name, batch);
+    // Across threads the batch's memory was moved to the broker and comes back in the reply; on the broker's
+    // thread it never left. Either way the log no longer references it.
+    this.builder.recycle(reply.batch ?? batch);
+    if (reply.kind === 'error') throw new BatchRejectedError(`${errorInfo(reply.errorCode).name}: ${reply.message}`, reply.errorCode);
+    return reply.baseOffset;
+  }
+}
+
+class EmbeddedIterator<T, D> implements EventIterator<T, D> {
+  private readonly queue: Event<T, D>[] = [];
+  private head = 0;
+  private queuedBytes = 0;
+  private failure: Error | undefined;
+  private readonly stop = new AbortController();
+  private exists = false;
+  private readonly ready = new Signal();
+  private readonly drained = new Signal();
+  private readonly decoder = new EventDecoder();
+  private position = 0n;
+
+  constructor(readonly name: string, private readonly link: InProcessBrokerLink, private readonly options: { readMaxBytes: number; maxQueuedBytes: number }) {
+    void this.run().catch((error: unknown) => {
+      this.failure = error as Error;
+      this.ready.fire();
+    });
+  }
+
+  get present(): boolean {
+    return this.exists;
+  }
+
+  get ended(): boolean {
+    return false; // a Kafka topic can always grow
+  }
+
+  next(): Event<T, D> | undefined {
+    if (this.head < this.queue.length) {
+      const event = this.queue[this.head] as Event<T, D>;
+      this.queue[this.head++] = undefined as never;
+      if (event.kind === 'messages') this.queuedBytes -= byteSize(event.data);
+      if (this.head === this.queue.length) {
+        this.queue.length = 0;
+        this.head = 0;
+      } else if (this.head > 4096) {
+        this.queue.splice(0, this.head);
+        this.head = 0;
+      }
+      if (this.queuedBytes < this.options.maxQueuedBytes / 2) this.drained.fire();
+      return event;
+    }
+    if (this.failure) throw this.failure;
+    return undefined;
+  }
+
+  whenReady(): Promise<void> {
+    if (this.head < this.queue.length || this.failure) return Promise.resolve();
+    return this.ready.wait();
+  }
+
+  private read(): Promise<ReadReply> {
+    return this.link.read(this.name, this.position, this.options.readMaxBytes, { waitForData: this.exists, signal: this.stop.signal });
+  }
+
+  private async run(): Promise<void> {
+    const maxQueued = this.options.maxQueuedBytes;
+    let pending: Promise<ReadReply> | undefined = this.read();
+    while (!this.stop.signal.aborted) {
+      const reply: ReadReply = await pending;
+      pending = undefined;
+      if (reply.kind === 'cancelled' || this.stop.signal.aborted) return;
+      if (reply.kind === 'error') {
+        if (reply.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE) {
+          throw new KafkaError(reply.errorCode, `topic "${this.name}" no longer holds offset ${this.position} (its beginning was deleted, or the topic was replaced?); a replay must read a captured topic from its first event`);
+        }
+        throw linkError(reply, `replaying topic "${this.name}" at offset ${this.position}`);
+      }
+      if (!this.exists) {
+        this.exists = true;
+        this.ready.fire();
+      }
+      const records = reply.records;
+      if (records && records.length > 0) {
+        const from = this.position;
+        // The next read's offset comes from the batch headers alone: ask for it before decoding this one.
+        this.position = nextFetchOffset(records, from);
+        if (this.queuedBytes < maxQueued) pending = this.read();
+        forEachRecord(records, from, (offset, value) => {
+          const event = this.decoder.decode<T, D>(value, { topic: this.name, partition: 0, offset });
+          if (event.kind === 'messages') this.queuedBytes += byteSize(event.data);
+          this.queue.push(event);
+        });
+        this.ready.fire();
+        while (this.queuedBytes >= maxQueued && !this.stop.signal.aborted) await this.drained.wait();
+      }
+      pending ??= this.read();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.stop.abort();
+    this.drained.fire();
+  }
+}
+
+function byteSize(data: ArrayLike<unknown>): number {
+  return ArrayBuffer.isView(data) ? data.byteLength : data.length * 8;
+}
+
+export class EmbeddedTransport implements EventTransport {
+  readonly kind = 'embedded';
+  private readonly link: InProcessBrokerLink;
+
+  constructor(private readonly options: EmbeddedTransportOptions) {
+    this.link = resolveLink(options.link);
+  }
+
+  async pusher<T, D>(topic: string, options: PusherOptions = {}): Promise<EventPusher<T, D>> {
+    const reply = await this.link.prepareTopic(topic, options.replace === true);
+    if (reply.kind === 'error') throw linkError(reply, `preparing topic "${topic}" for capture`);
+    if (reply.kind === 'not-empty') {
+      if (reply.partitions !== 1) {
+        throw new Error(`topic "${topic}" has ${reply.partitions} partitions; a captured stream needs one (total order). Use a fresh name or { replace: true }`);
+      }
+      throw new TopicNotEmptyError(topic, reply.records);
+    }
+    const maxInFlight = this.options.maxInFlight ?? 4;
+    // A batch must fit max.message.bytes; the builder's capacity bounds the whole batch, header included.
+    const batchBytes = Math.min(this.options.batchBytes ?? 1 << 20, reply.maxBatchBytes);
+    return new EmbeddedPusher<T, D>(topic, this.link, {
+      batchBytes,
+      maxInFlight,
+      maxBufferedBytes: this.options.maxBufferedBytes ?? (maxInFlight + 2) * batchBytes,
+    });
+  }
+
+  iterator<T, D>(topic: string): EventIterator<T, D> {
+    return new EmbeddedIterator<T, D>(topic, this.link, {
+      readMaxBytes: this.options.readMaxBytes ?? 8 << 20,
+      maxQueuedBytes: this.options.maxQueuedBytes ?? 32 << 20,
+    });
+  }
+
+  /** The link belongs to the broker (and a worker's port to every transport on it): nothing to release. */
+  async close(): Promise<void> {}
+}
