@@ -5,6 +5,8 @@
  * (so it always starts from the beginning and never commits), paused while replay is behind.
  */
 import { randomUUID } from 'node:crypto';
+// Before kafkajs: its record batch encoder must find the native CRC32C in the require cache (see the module).
+import './kafkajs-native-crc.js';
 import { Kafka, logLevel, type Admin, type Consumer, type Message, type Producer } from 'kafkajs';
 import type { Event } from '../dataflow/event.js';
 import type { EventIterator } from '../replay/event-iterator.js';

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { captureFrom } from '../../src/capture/capture.js';
 import { DeliveryError, TopicNotEmptyError } from '../../src/capture/event-pusher.js';
 import { KafkaJsTransport } from '../../src/capture/kafkajs-transport.js';
+import { kafkaJsNativeCrc } from '../../src/capture/kafkajs-native-crc.js';
 import { WireTransport } from '../../src/capture/wire-transport.js';
 import { messages, progress, type Event } from '../../src/dataflow/event.js';
 import { replay } from '../../src/replay/replay.js';
@@ -33,7 +34,9 @@ describe('kafkajs transport (embedded broker)', () => {
     const out = await collect(replay([0, 1].map((s) => transport.iterator<number, number>(`kj-${s}`))));
     expect(out.filter((e) => e.kind === 'messages').reduce((n, e) => n + (e.kind === 'messages' ? e.data.length : 0), 0)).toBe(2 * (30 * 1024 + 1));
     expect(checkProtocol(out)).toEqual([[1], []]);
-    const wire = new WireTransport({ brokers: [broker.address] });
+    // Batches kafkajs checksummed with the native CRC32C, and the wire client verifies every CRC it reads.
+    expect(kafkaJsNativeCrc.calls).toBeGreaterThan(0);
+    const wire = new WireTransport({ brokers: [broker.address], checkCrcs: true });
     const viaWire = await collect(replay([0, 1].map((s) => wire.iterator<number, number>(`kj-${s}`))));
     await wire.close();
     expect(extract(viaWire as never)).toEqual(extract(out as never));
