@@ -117,8 +117,9 @@ export class ProcessMesh {
         server?.unref();
         for (const socket of pending) socket.destroy();
         if (!error) return resolve();
-        this.closing = true;
-        for (const link of this.links.values()) link.socket.socket.destroy();
+        // Processes already connected learn why, rather than seeing this one vanish.
+        this.links.forEach((link) => link.socket.send({ type: 'failed', reason: `${error.name}: ${error.message}` }));
+        this.close();
         reject(error);
       };
       const onAbort = (): void => finish(signal?.reason instanceof Error ? signal.reason : new MeshSetupError('the run was stopped while connecting to the other processes'));
