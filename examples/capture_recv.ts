@@ -1,5 +1,5 @@
 /**
- * capture_recv <topic> <streams> [-w N] [-n P] [-p I] [--brokers host:port,...] [--data-dir dir] [--transport wire|kafkajs]
+ * capture_recv <topic> <streams> [-w N] [-n P] [-p I] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs]
  *
  * Timely's kafkaesque example: replays the streams `<topic>-0 .. <topic>-<streams-1>` on the workers (stream i
  * on worker i % peers), counts the records per time, and prints `replayed: N` for every worker with data once
@@ -15,7 +15,7 @@ import { streamsOf, type WorkerContext } from '../src/workers/context.js';
 import { execute } from '../src/workers/execute.js';
 import { spanMs, mbPerSecond, parseExampleArgs, progressBars, usage, withBrokers } from './common.js';
 
-const HELP = 'usage: capture_recv <topic> <streams> [-w N] [-n P] [-p I] [--brokers host:port,...] [--data-dir dir] [--transport wire|kafkajs]';
+const HELP = 'usage: capture_recv <topic> <streams> [-w N] [-n P] [-p I] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs]';
 
 interface RecvArgs {
   topic: string;
@@ -77,14 +77,15 @@ async function main(): Promise<void> {
   const [topic, streamsText] = args.positional;
   const streams = Number(streamsText);
   if (!topic || !Number.isInteger(streams) || streams < 0) usage(HELP);
-  await withBrokers(args, async (brokers) => {
+  await withBrokers(args, async (brokers, ports) => {
     const first = args.workers.process * args.workers.workers;
     const bars = await progressBars(0, Array.from({ length: args.workers.workers }, (_, i) => `worker ${first + i}`));
     try {
       const results = await execute<RecvResult, RecvArgs>(
         args.workers,
         { module: import.meta.url, export: 'recvWorker', args: { topic, streams, brokers, transport: args.transport } },
-        { onReport: (index, seen) => bars.update(index - first, seen as number) },
+        // The ports reach the broker in this process (embedded transport); other transports ignore them.
+        { onReport: (index, seen) => bars.update(index - first, seen as number), ports },
       );
       bars.stop();
       const ms = spanMs(results);

@@ -1,5 +1,5 @@
 /**
- * capture_send <topic> <count> [-w N] [-n P] [-p I] [--brokers host:port,...] [--data-dir dir] [--transport wire|kafkajs] [--type f64|u64] [--replace]
+ * capture_send <topic> <count> [-w N] [-n P] [-p I] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs] [--type f64|u64] [--replace]
  *
  * Timely's kafkaesque example: each worker writes the numbers 0..count, in batches of 1,024 (8 bytes each), into
  * topic `<topic>-<worker index>`, then reports MB/s. Without --brokers it starts the embedded broker over
@@ -14,7 +14,7 @@ import type { WorkerContext } from '../src/workers/context.js';
 import { execute } from '../src/workers/execute.js';
 import { spanMs, mbPerSecond, parseExampleArgs, progressBars, usage, withBrokers } from './common.js';
 
-const HELP = 'usage: capture_send <topic> <count> [-w N] [-n P] [-p I] [--brokers host:port,...] [--data-dir dir] [--transport wire|kafkajs] [--type f64|u64] [--replace]';
+const HELP = 'usage: capture_send <topic> <count> [-w N] [-n P] [-p I] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs] [--type f64|u64] [--replace]';
 const BATCH = 1024;
 
 interface SendArgs {
@@ -82,13 +82,14 @@ async function main(): Promise<void> {
   const [topic, countText] = args.positional;
   const count = Number(countText);
   if (!topic || !Number.isInteger(count) || count < 0) usage(HELP);
-  await withBrokers(args, async (brokers) => {
+  await withBrokers(args, async (brokers, ports) => {
     const bars = await progressBars(count, Array.from({ length: args.workers.workers }, (_, i) => `${topic}-${args.workers.process * args.workers.workers + i}`));
     try {
       const results = await execute<SendResult, SendArgs>(
         args.workers,
         { module: import.meta.url, export: 'sendWorker', args: { topic, count, brokers, transport: args.transport, type: args.type, replace: args.replace } },
-        { onReport: (index, done) => bars.update(index - args.workers.process * args.workers.workers, done as number) },
+        // The ports reach the broker in this process (embedded transport); other transports ignore them.
+        { onReport: (index, done) => bars.update(index - args.workers.process * args.workers.workers, done as number), ports },
       );
       bars.stop();
       const ms = spanMs(results);

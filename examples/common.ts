@@ -1,6 +1,7 @@
 /** Shared plumbing of the examples: flags, the embedded broker when --brokers is absent, progress bars. */
 import path from 'node:path';
-import { DEFAULT_TRANSPORT, TRANSPORTS, type TransportName } from '../src/capture/open-transport.js';
+import type { MessagePort } from 'node:worker_threads';
+import { DEFAULT_REMOTE_TRANSPORT, DEFAULT_TRANSPORT, TRANSPORTS, type TransportName } from '../src/capture/open-transport.js';
 import { parseWorkerArgs, type ExecuteConfig } from '../src/workers/args.js';
 
 export interface ExampleArgs {
@@ -22,6 +23,7 @@ export function parseExampleArgs(argv: readonly string[], help: string): Example
   const { config, rest } = parseWorkerArgs(argv);
   const positional: string[] = [];
   const args: ExampleArgs = { positional, workers: config, brokers: undefined, dataDir: './kafkaesque-data', transport: DEFAULT_TRANSPORT, replace: false, type: 'f64' };
+  let transportGiven = false;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i] as string;
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
@@ -30,8 +32,9 @@ export function parseExampleArgs(argv: readonly string[], help: string): Example
     else if (flag === '--data-dir') args.dataDir = value();
     else if (flag === '--transport') {
       const t = value();
-      if (!(TRANSPORTS as readonly string[]).includes(t) || t === 'memory') usage(`--transport must be wire or kafkajs\n${help}`);
+      if (!(TRANSPORTS as readonly string[]).includes(t) || t === 'memory') usage(`--transport must be embedded, wire or kafkajs\n${help}`);
       args.transport = t as TransportName;
+      transportGiven = true;
     } else if (flag === '--replace') args.replace = true;
     else if (flag === '--type') {
       const t = value();
@@ -41,19 +44,30 @@ export function parseExampleArgs(argv: readonly string[], help: string): Example
     else if (flag.startsWith('-') && flag.length > 1 && Number.isNaN(Number(flag))) usage(`unknown flag ${flag}\n${help}`);
     else positional.push(arg);
   }
+  if (args.brokers) {
+    // A broker elsewhere is reached over TCP: the embedded transport needs the broker in this process.
+    if (args.transport === 'embedded' && transportGiven) usage(`--transport embedded writes the embedded broker's log in this process; it cannot be used with --brokers (use wire or kafkajs)\n${help}`);
+    if (!transportGiven) args.transport = DEFAULT_REMOTE_TRANSPORT;
+  }
   return args;
 }
 
-/** Runs `fn` with a broker list: the given one, or an embedded broker over the data dir for the duration. */
-export async function withBrokers<R>(args: ExampleArgs, fn: (brokers: string[]) => Promise<R>): Promise<R> {
+/** What execute() hands each worker so the embedded transport reaches the broker in this process. */
+export type WorkerPorts = (workerIndex: number) => Record<string, MessagePort>;
+
+/**
+ * Runs `fn` with a broker list: the given one, or an embedded broker over the data dir for the duration,
+ * with its in-process ports for the workers (pass them to execute; only the embedded transport uses them).
+ */
+export async function withBrokers<R>(args: ExampleArgs, fn: (brokers: string[], ports?: WorkerPorts) => Promise<R>): Promise<R> {
   if (args.brokers) return fn(args.brokers);
   if (args.workers.processes > 1) usage('with -n > 1 every process needs the same cluster: pass --brokers host:port');
   // Imported here, not at the top: worker threads load this module too and never need the broker.
-  const { startBroker } = await import('../src/broker/index.js');
+  const { startBroker, inProcessLink } = await import('../src/broker/index.js');
   const broker = await startBroker({ dataDir: path.resolve(args.dataDir), port: 0, host: '127.0.0.1', logLevel: 'warn' } as never);
   process.stderr.write(`embedded broker on 127.0.0.1:${broker.port} over ${path.resolve(args.dataDir)}\n`);
   try {
-    return await fn([`127.0.0.1:${broker.port}`]);
+    return await fn([`127.0.0.1:${broker.port}`], inProcessLink(broker).ports);
   } finally {
     await broker.close();
   }

@@ -1,5 +1,5 @@
 /**
- * pipeline [--brokers host:port,...] [--data-dir dir] [--transport wire|kafkajs]
+ * pipeline [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs]
  *
  * A real RxJS dataflow through the log: a text stream (one line a second) is split over 3 capturing workers,
  * each capturing its lines into `words-<i>`; 2 replaying workers read the 3 streams back, split lines into
@@ -18,7 +18,7 @@ import { streamsOf, type WorkerContext } from '../src/workers/context.js';
 import { execute } from '../src/workers/execute.js';
 import { parseExampleArgs, withBrokers } from './common.js';
 
-const HELP = 'usage: pipeline [--brokers host:port,...] [--data-dir dir] [--transport wire|kafkajs]';
+const HELP = 'usage: pipeline [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs]';
 const TOPIC = 'words';
 const CAPTURE_WORKERS = 3;
 const REPLAY_WORKERS = 2;
@@ -128,11 +128,12 @@ async function inMemory(): Promise<string[]> {
 
 async function main(): Promise<void> {
   const args = parseExampleArgs(process.argv.slice(2), HELP);
-  await withBrokers(args, async (brokers) => {
+  await withBrokers(args, async (brokers, ports) => {
     const job = { brokers, transport: args.transport };
-    const captured = await execute<number, Args>({ workers: CAPTURE_WORKERS }, { module: import.meta.url, export: 'captureWorker', args: job });
+    // The ports reach the broker in this process (embedded transport); other transports ignore them.
+    const captured = await execute<number, Args>({ workers: CAPTURE_WORKERS }, { module: import.meta.url, export: 'captureWorker', args: job }, { ports });
     console.log(`captured ${captured.reduce((a, b) => a + b, 0)} lines into ${CAPTURE_WORKERS} streams (${captured.join(' + ')})`);
-    const parts = await execute<[number, string, number][], Args>({ workers: REPLAY_WORKERS }, { module: import.meta.url, export: 'replayWorker', args: job });
+    const parts = await execute<[number, string, number][], Args>({ workers: REPLAY_WORKERS }, { module: import.meta.url, export: 'replayWorker', args: job }, { ports });
     console.log(`replayed on ${REPLAY_WORKERS} workers; word counts per ${WINDOW}-second window:`);
     const replayed = render(merge(parts.flat()));
     for (const row of replayed) console.log(row);

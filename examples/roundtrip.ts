@@ -2,13 +2,13 @@
  * `npm start`: the seed's round trip on the embedded broker — 5 workers capture 5 streams of numbers
  * (8 bytes each, batches of 1,024), then 3 workers replay them and count per time — printing MB/s both ways.
  *
- * roundtrip [--count N per stream] [--streams 5] [--capture-workers 5] [--replay-workers 3] [--transport wire|kafkajs] [--brokers ...] [--data-dir dir]
+ * roundtrip [--count N per stream] [--streams 5] [--capture-workers 5] [--replay-workers 3] [--transport embedded|wire|kafkajs] [--brokers ...] [--data-dir dir]
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isMainThread } from 'node:worker_threads';
-import { startBroker } from '../src/broker/index.js';
+import { isMainThread, type MessagePort } from 'node:worker_threads';
+import { inProcessLink, startBroker } from '../src/broker/index.js';
 import type { TransportName } from '../src/capture/open-transport.js';
 import { execute } from '../src/workers/execute.js';
 import { mbPerSecond, parseExampleArgs, spanMs } from './common.js';
@@ -23,6 +23,8 @@ export interface RoundTripOptions {
   captureWorkers: number;
   replayWorkers: number;
   quiet?: boolean;
+  /** For the embedded transport: the in-process broker's ports for each worker (`inProcessLink(broker).ports`). */
+  ports?: (workerIndex: number) => Record<string, MessagePort>;
 }
 
 export interface RoundTripResult {
@@ -45,6 +47,7 @@ export async function roundTrip(options: RoundTripOptions): Promise<RoundTripRes
       export: 'sendWorker',
       args: { topic: options.topic, count: options.count, brokers: options.brokers, transport: options.transport, type: 'f64', replace: true, quiet: options.quiet },
     },
+    { ports: options.ports },
   );
   const received = await execute<{ replayed: number; startedAt: number; endedAt: number }>(
     { workers: options.replayWorkers },
@@ -53,6 +56,7 @@ export async function roundTrip(options: RoundTripOptions): Promise<RoundTripRes
       export: 'recvWorker',
       args: { topic: options.topic, streams: options.streams, brokers: options.brokers, transport: options.transport, quiet: options.quiet },
     },
+    { ports: options.ports },
   );
   const records = sent.reduce((n, r) => n + r.records, 0);
   const replayed = received.reduce((n, r) => n + r.replayed, 0);
@@ -75,13 +79,15 @@ async function main(): Promise<void> {
   const count = take('--count', 10_000_000);
   const streams = take('--streams', 5);
   const replayWorkers = take('--replay-workers', 3);
-  const args = parseExampleArgs(argv, 'usage: roundtrip [--count N] [--streams S] [--replay-workers R] [--transport wire|kafkajs] [--brokers ...] [--data-dir dir]');
+  const args = parseExampleArgs(argv, 'usage: roundtrip [--count N] [--streams S] [--replay-workers R] [--transport embedded|wire|kafkajs] [--brokers ...] [--data-dir dir]');
   let brokers = args.brokers;
+  let ports: RoundTripOptions['ports'];
   let close = async (): Promise<void> => {};
   if (!brokers) {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kq-roundtrip-'));
     const broker = await startBroker({ dataDir, port: 0, host: '127.0.0.1', logLevel: 'warn' } as never);
     brokers = [`127.0.0.1:${broker.port}`];
+    ports = inProcessLink(broker).ports;
     close = async () => {
       await broker.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
@@ -90,7 +96,7 @@ async function main(): Promise<void> {
   }
   try {
     console.log(`capturing ${streams} streams × ${count.toLocaleString('en-US')} numbers with ${streams} workers, replaying with ${replayWorkers} (${args.transport})`);
-    const r = await roundTrip({ brokers, transport: args.transport, topic: 'numbat', streams, count, captureWorkers: streams, replayWorkers });
+    const r = await roundTrip({ brokers, ports, transport: args.transport, topic: 'numbat', streams, count, captureWorkers: streams, replayWorkers });
     console.log(`capture: ${(r.bytes / 1e6).toFixed(0)} MB in ${(r.captureMs / 1000).toFixed(2)} s = ${mbPerSecond(r.bytes, r.captureMs)} MB/s`);
     console.log(`replay:  ${(r.bytes / 1e6).toFixed(0)} MB in ${(r.replayMs / 1000).toFixed(2)} s = ${mbPerSecond(r.bytes, r.replayMs)} MB/s`);
   } finally {

@@ -18,7 +18,7 @@ export type TransportName = (typeof TRANSPORTS)[number];
  * the commit that made it the default). With --brokers (a broker elsewhere) the examples use `wire`, the
  * fastest over-the-wire transport; openTransport without a name does the same.
  */
-export const DEFAULT_TRANSPORT: TransportName = 'wire';
+export const DEFAULT_TRANSPORT: TransportName = 'embedded';
 /** The default when brokers are given: the fastest transport over TCP. */
 export const DEFAULT_REMOTE_TRANSPORT: TransportName = 'wire';
 
