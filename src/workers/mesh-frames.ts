@@ -38,6 +38,8 @@ export const MESH_MAGIC = 'kafkaesque-process-mesh';
 export const MESH_VERSION = 1;
 /** Progress frames are small; anything near this is a bug or not a peer of ours. */
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
+/** Before the hello a connection may be anything (a port scanner): it gets only this much. */
+export const HELLO_MAX_FRAME_BYTES = 4096;
 
 const packr = new Packr({ useRecords: false });
 
@@ -63,7 +65,8 @@ export class FrameDecoder {
   private buffered = 0;
   private bodyLength = -1;
 
-  constructor(private readonly maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {}
+  /** The largest frame accepted; may change between frames (small until the handshake is done). */
+  constructor(public maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {}
 
   /** Returns the frames completed by `chunk`; throws FrameTooLargeError before buffering an oversized one. */
   push(chunk: Buffer): MeshFrame[] {

@@ -12,7 +12,7 @@ export class PeerSocket {
   /** A frame could not be decoded or was too large; the socket is destroyed afterwards. */
   onBadData: (error: Error) => void = () => {};
 
-  constructor(readonly socket: Socket, maxFrameBytes?: number) {
+  constructor(readonly socket: Socket, maxFrameBytes: number) {
     this.decoder = new FrameDecoder(maxFrameBytes);
     socket.on('data', (chunk: Buffer) => {
       let frames: MeshFrame[];
@@ -28,6 +28,11 @@ export class PeerSocket {
         this.onFrame(frame);
       }
     });
+  }
+
+  /** Raises (or lowers) the frame size limit, e.g. once the peer said a valid hello. */
+  set maxFrameBytes(bytes: number) {
+    this.decoder.maxFrameBytes = bytes;
   }
 
   send(frame: MeshFrame): void {

@@ -7,7 +7,7 @@
 import net from 'node:net';
 import { parseAddress } from './hosts.js';
 import { MeshSetupError, PeerProcessError } from './mesh-errors.js';
-import { encodeFrame, MESH_MAGIC, MESH_VERSION, type HelloFrame, type MeshFrame } from './mesh-frames.js';
+import { DEFAULT_MAX_FRAME_BYTES, encodeFrame, HELLO_MAX_FRAME_BYTES, MESH_MAGIC, MESH_VERSION, type HelloFrame, type MeshFrame } from './mesh-frames.js';
 import { PeerSocket } from './peer-socket.js';
 
 export interface MeshOptions {
@@ -148,6 +148,7 @@ export class ProcessMesh {
         pending.delete(socket.socket);
         const entry: Link = { peer, address: hosts[peer] as string, socket, finished: false };
         this.links.set(peer, entry);
+        socket.maxFrameBytes = this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
         this.attach(entry);
         socket.socket.setNoDelay(true); // progress is latency-bound, and frames are written whole
         socket.socket.setKeepAlive(true, 10_000);
@@ -178,7 +179,7 @@ export class ProcessMesh {
         socket.on('error', (error) => retry(error.message));
         socket.on('close', () => retry('closed the connection during the handshake'));
         socket.once('connect', () => {
-          const peerSocket = new PeerSocket(socket, this.options.maxFrameBytes);
+          const peerSocket = new PeerSocket(socket, HELLO_MAX_FRAME_BYTES);
           peerSocket.onBadData = (error) => retry(`not a kafkaesque process: ${error.message}`);
           peerSocket.onFrame = (frame) => {
             answered = true;
@@ -207,7 +208,7 @@ export class ProcessMesh {
           pending.add(socket);
           socket.on('error', () => {}); // a half-made connection failing is not the run's failure
           socket.once('close', () => pending.delete(socket));
-          const peerSocket = new PeerSocket(socket, this.options.maxFrameBytes);
+          const peerSocket = new PeerSocket(socket, HELLO_MAX_FRAME_BYTES);
           peerSocket.onFrame = (frame) => {
             // Something that does not say our hello (a port scanner, another program) is dropped, not fatal.
             if (frame.type !== 'hello' || frame.magic !== MESH_MAGIC) return void socket.destroy();

@@ -88,6 +88,25 @@ describe('execute', { timeout: 120_000 }, () => {
     }
   });
 
+  it('replay frontiers are global over the workers of two processes (-n 2 over TCP, run side by side here)', async () => {
+    const hosts = await freeHosts(2);
+    const streamsPerWorker = [1, 0, 2, 1];
+    const run = (process: number) =>
+      execute<{ events: unknown[]; releasedAt: number; advancedAt: number }>(
+        { workers: 2, processes: 2, process, hosts },
+        { module: jobs, export: 'globalFrontier', args: { streamsPerWorker } },
+      );
+    const results = (await Promise.all([run(0), run(1)])).flat();
+    // Worker 3 (process 1) releases time 0 last, 300 ms in: no worker of process 0 may move before that.
+    const lastRelease = Math.max(...results.map((r) => r.releasedAt));
+    expect(lastRelease).toBe(results[3]?.releasedAt);
+    for (const [w, r] of results.entries()) {
+      expect(r.advancedAt).toBeGreaterThanOrEqual(lastRelease);
+      expect(checkProtocol(r.events as never).at(-1)).toEqual([]);
+      expect((r.events as { kind: string }[]).filter((e) => e.kind === 'messages').length).toBe(streamsPerWorker[w]);
+    }
+  });
+
   it('Ctrl-C stops every worker cleanly and rejects', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', new URL('./fixtures/sigint-main.ts', import.meta.url).pathname], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';

@@ -8,7 +8,8 @@ import { parseWorkerArgs, validateConfig, WorkerArgsError } from '../../src/work
 import { execute } from '../../src/workers/execute.js';
 import { parseHostfile } from '../../src/workers/hosts.js';
 import { MeshSetupError } from '../../src/workers/mesh-errors.js';
-import { encodeFrame, FrameDecoder, FrameTooLargeError, type MeshFrame } from '../../src/workers/mesh-frames.js';
+import { encodeFrame, FrameDecoder, FrameTooLargeError, MESH_MAGIC, MESH_VERSION, type MeshFrame } from '../../src/workers/mesh-frames.js';
+import { PeerProcessError } from '../../src/workers/mesh-errors.js';
 import { freeHosts } from './free-ports.js';
 
 const jobs = new URL('./fixtures/jobs.ts', import.meta.url);
@@ -117,4 +118,61 @@ describe('mesh setup', { timeout: 60_000 }, () => {
       blocker.close();
     }
   });
+
+  it('a foreign connection (not our hello, or a huge length) is dropped and the run still forms', async () => {
+    const hosts = await freeHosts(2);
+    const job = { module: jobs, export: 'identity', args: { tag: 'x' } };
+    const first = execute({ workers: 1, processes: 2, process: 0, hosts }, job, { connectTimeoutMs: 20_000 });
+    const [host, port] = (hosts[0] as string).split(':') as [string, string];
+    const knock = async (bytes: Buffer) => {
+      for (;;) {
+        const socket = net.connect({ host, port: Number(port) });
+        const closed = await new Promise<boolean>((resolve) => {
+          socket.once('connect', () => socket.write(bytes));
+          socket.once('close', () => resolve(true));
+          socket.once('error', () => resolve(false));
+        });
+        socket.destroy();
+        if (closed) return;
+        await new Promise((r) => setTimeout(r, 100)); // not listening yet
+      }
+    };
+    await knock(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'));
+    await knock(Buffer.from([0x7f, 0xff, 0xff, 0xff, 1, 2, 3]));
+    const second = execute({ workers: 1, processes: 2, process: 1, hosts }, job, { connectTimeoutMs: 20_000 });
+    expect((await Promise.all([first, second])).flat().map((r) => (r as { index: number }).index)).toEqual([0, 1]);
+  });
 });
+
+describe('a peer that breaks the protocol mid-run', { timeout: 60_000 }, () => {
+  it('an oversized frame is refused from its length and fails the run, naming the process', async () => {
+    const hosts = await freeHosts(2);
+    const run = execute({ workers: 1, processes: 2, process: 0, hosts }, { module: jobs, export: 'failOnOne' }, { connectTimeoutMs: 20_000 });
+    const [host, port] = (hosts[0] as string).split(':') as [string, string];
+    // A hand-made process 1: hello, ready, then a frame header claiming ~4 GB.
+    let socket: net.Socket;
+    for (;;) {
+      socket = net.connect({ host, port: Number(port) });
+      const ok = await new Promise<boolean>((resolve) => {
+        socket.once('connect', () => resolve(true));
+        socket.once('error', () => resolve(false));
+      });
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const decoder = new FrameDecoder();
+    const frames: MeshFrame[] = [];
+    socket.on('data', (chunk: Buffer) => frames.push(...decoder.push(chunk)));
+    socket.on('error', () => {});
+    const send = (frame: MeshFrame) => socket.write(Buffer.concat(encodeFrame(frame)));
+    send({ type: 'hello', magic: MESH_MAGIC, version: MESH_VERSION, process: 1, processes: 2, workers: 1 });
+    send({ type: 'ready' });
+    while (!frames.some((f) => f.type === 'ready')) await new Promise((r) => setTimeout(r, 20));
+    expect(frames[0]).toMatchObject({ type: 'hello', process: 0 });
+    socket.write(Buffer.from([0xff, 0xff, 0xff, 0xf0]));
+    await expect(run).rejects.toThrowError(PeerProcessError);
+    await expect(run).rejects.toThrowError(new RegExp(`process 1 \\(${hosts[1]}\\) sent data this process cannot read \\(a frame of 4294967280 bytes is over the limit`));
+    socket.destroy();
+  });
+});
+
