@@ -23,6 +23,8 @@ interface Child {
   lines: string[];
   /** Resolves with the exit code once the process has exited. */
   exited: Promise<number | null>;
+  /** When the `result`/`error` line arrived and when the process exited (epoch ms). */
+  times: { settled: number; exited: number };
   /** Resolves when `count` lines match. */
   waitFor(pattern: RegExp, count?: number): Promise<void>;
 }
@@ -30,6 +32,7 @@ interface Child {
 function startProcess(spec: Record<string, unknown>): Child {
   const child = spawn(process.execPath, ['--import', 'tsx', main, JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: string[] = [];
+  const times = { settled: 0, exited: 0 };
   const waiters: { pattern: RegExp; count: number; resolve: () => void }[] = [];
   const check = () => {
     for (const w of [...waiters]) {
@@ -44,12 +47,14 @@ function startProcess(spec: Record<string, unknown>): Child {
     const parts = (partial + chunk.toString()).split('\n');
     partial = parts.pop() ?? '';
     lines.push(...parts);
+    if (!times.settled && parts.some((l) => /^(result|error) /.test(l))) times.settled = Date.now();
     check();
   });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) =>
     child.on('exit', (code) => {
+      times.exited = Date.now();
       if (partial) lines.push(partial);
       if (code !== 0 && stderr) lines.push(`stderr: ${stderr}`);
       resolve(code);
@@ -58,6 +63,7 @@ function startProcess(spec: Record<string, unknown>): Child {
   return {
     process: child,
     lines,
+    times,
     exited,
     waitFor: (pattern, count = 1) =>
       new Promise<void>((resolve, reject) => {
@@ -125,6 +131,8 @@ describe('progress exchange across processes (-n 2, -w 2)', { timeout: 120_000 }
       for (const s of [2, 3]) await finishStream(pushers[s] as EventPusher<number, number>, s);
       const codes = await Promise.all(children.map((c) => c.exited));
       expect(codes, children.map((c) => c.lines.join('\n')).join('\n---\n')).toEqual([0, 0]);
+      // Nothing of the mesh (sockets, server, channel) keeps a process alive once execute has settled.
+      for (const c of children) expect(c.times.exited - c.times.settled).toBeLessThan(1500);
 
       const results = [...resultOf(children[0] as Child), ...resultOf(children[1] as Child)];
       expect(results.map((r) => [r.index, r.peers, r.streams])).toEqual([[0, 4, [0]], [1, 4, [1]], [2, 4, [2]], [3, 4, [3]]]);
