@@ -41,16 +41,18 @@ function errorCodeOf(err: unknown, fallback: number): number {
   return typeof code === 'number' ? code : fallback;
 }
 
-/** A one-shot wake-up shared by every waiter (topic creations). */
+/** Wakes every registered waiter at once (topic creations); a waiter that gave up unregisters. */
 class Wakeup {
-  private waiters: Array<() => void> = [];
-  wait(): Promise<void> {
-    return new Promise((resolve) => this.waiters.push(resolve));
+  private readonly waiters = new Set<() => void>();
+  /** Calls `wake` on the next `fire()`; returns the unregister. */
+  on(wake: () => void): () => void {
+    this.waiters.add(wake);
+    return () => this.waiters.delete(wake);
   }
   fire(): void {
-    const w = this.waiters;
-    this.waiters = [];
-    for (const wake of w) wake();
+    const woken = [...this.waiters];
+    this.waiters.clear();
+    for (const wake of woken) wake();
   }
 }
 
@@ -119,6 +121,8 @@ export class InProcessLink implements InProcessBrokerLink {
       return { kind: 'appended', baseOffset: appended.baseOffset };
     } catch (err) {
       guard?.appendFailed?.(topic, 0, batch);
+      // Queued before the broker began to close, refused by the closed log: a shutdown, not a disk error.
+      if (this.closed) return failure(ErrorCode.BROKER_NOT_AVAILABLE, `${this.closed} before the batch was written (${(err as Error).message})`);
       const code = errorCodeOf(err, ErrorCode.KAFKA_STORAGE_ERROR);
       if (code === ErrorCode.KAFKA_STORAGE_ERROR) this.broker.logger.error({ err, topic }, 'in-process append failed');
       return failure(code, (err as Error).message);
@@ -169,15 +173,15 @@ export class InProcessLink implements InProcessBrokerLink {
   /** Resolves when this link creates a topic, after a short recheck interval, on abort, or on close. */
   private topicCreated(signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
       const done = (): void => {
         clearTimeout(timer);
+        unregister();
         signal?.removeEventListener('abort', done);
         resolve();
       };
-      timer = setTimeout(done, MISSING_TOPIC_RECHECK_MS);
+      const timer = setTimeout(done, MISSING_TOPIC_RECHECK_MS);
+      const unregister = this.created.on(done);
       signal?.addEventListener('abort', done, { once: true });
-      void this.created.wait().then(done);
     });
   }
 
