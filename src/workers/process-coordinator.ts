@@ -94,8 +94,10 @@ export class ProcessCoordinator {
         return this.peerFinished(from);
       case 'failed':
         return this.onPeerGone(from, new PeerProcessError(from, this.addressOf(from), `failed: ${frame.reason}`));
+      case 'reject': // it accepted our hello, but we did not accept its answer
+        return this.onPeerGone(from, new PeerProcessError(from, this.addressOf(from), `refused this process: ${frame.reason}`));
       default:
-        return; // hello/reject belong to the handshake
+        return; // a second hello: ignored
     }
   }
 

@@ -191,7 +191,10 @@ export class ProcessMesh {
               return finish(new MeshSetupError(`${address} (process ${peer}) answered, but not as a kafkaesque process: is another program on that port?`, peer, address));
             }
             const problem = this.mismatch(frame, (p) => p === peer);
-            if (problem) return finish(new MeshSetupError(problem, peer, address));
+            if (problem) {
+              peerSocket.send({ type: 'reject', reason: problem });
+              return finish(new MeshSetupError(problem, peer, address));
+            }
             link(peer, peerSocket);
           };
           peerSocket.send(this.hello());
@@ -238,7 +241,7 @@ export class ProcessMesh {
     let badData: Error | undefined;
     link.socket.onBadData = (error) => (badData = error);
     link.socket.onFrame = (frame) => {
-      if (frame.type === 'done' || frame.type === 'failed') link.finished = true;
+      if (frame.type === 'done' || frame.type === 'failed' || frame.type === 'reject') link.finished = true;
       this.events.frame(link.peer, frame);
     };
     socket.on('error', () => {}); // 'close' follows and says what happened
