@@ -16,8 +16,9 @@ export interface WorkerContext<A = unknown> {
   /** Aborted when the run stops (Ctrl-C, or another worker failed). */
   readonly signal: AbortSignal;
   /**
-   * A progress exchange among this process's workers, for `replay({ exchange })`: every worker that
-   * replays must call it with the same name. Frontiers are then global over the process's workers.
+   * A progress exchange among all workers of the run, for `replay({ exchange })`: every worker that replays
+   * must call it with the same name. Frontiers are then global over every worker of every process (with
+   * processes > 1 the main threads relay the exchange over TCP).
    */
   exchange<T>(name: string): ProgressExchange<T>;
   /** Sends a progress report (structured-cloneable) to execute's `onReport`, e.g. for progress bars. */

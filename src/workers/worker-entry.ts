@@ -1,5 +1,5 @@
 /**
- * The script every worker thread runs: open the progress exchange, wait until all workers are ready, import
+ * The script every worker thread runs: open the progress exchange, wait until all workers (of every process) are ready, import
  * the job module and call the named export with the worker's context, then report the result or the error.
  */
 import { parentPort, workerData } from 'node:worker_threads';
