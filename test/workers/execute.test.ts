@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseWorkerArgs, WorkerArgsError } from '../../src/workers/args.js';
 import { streamsOf } from '../../src/workers/context.js';
 import { execute, WorkerError } from '../../src/workers/execute.js';
+import { PeerProcessError } from '../../src/workers/mesh-errors.js';
 import { checkProtocol } from '../replay/helpers.js';
 import { freeHosts } from './free-ports.js';
 
@@ -67,6 +68,17 @@ describe('execute', { timeout: 120_000 }, () => {
     const run = execute({ workers: 3 }, { module: jobs, export: 'failOnOne' });
     await expect(run).rejects.toThrowError(WorkerError);
     await expect(run).rejects.toThrowError(/worker 1 failed: RangeError: worker one refuses/);
+  });
+
+  it('a failing worker in one process fails the other process too, with the reason', async () => {
+    const hosts = await freeHosts(2);
+    const run = (process: number) => execute({ workers: 1, processes: 2, process, hosts }, { module: jobs, export: 'failOnOne' });
+    const [first, second] = await Promise.allSettled([run(0), run(1)]);
+    expect(String((second as PromiseRejectedResult).reason)).toMatch(/^WorkerError: worker 1 failed: RangeError: worker one refuses/);
+    expect((first as PromiseRejectedResult).reason).toBeInstanceOf(PeerProcessError);
+    expect(String((first as PromiseRejectedResult).reason)).toMatch(
+      new RegExp(`process 1 \\(${hosts[1]}\\) failed: WorkerError: worker 1 failed: RangeError: worker one refuses`),
+    );
   });
 
   it('a missing export is an error', async () => {
