@@ -5,6 +5,9 @@
  * see the frontier pass 0 before that. A process killed with SIGKILL or interrupted fails the other one.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTransport } from '../../src/capture/open-transport.js';
 import { streamTopic, type EventTransport } from '../../src/capture/transport.js';
@@ -194,4 +197,32 @@ describe('progress exchange across processes (-n 2, -w 2)', { timeout: 120_000 }
       for (const c of children) c.process.kill('SIGKILL');
     }
   });
+
+  it('the example CLI: capture_recv -n 2 -p 0/1 -h hostfile replays every stream once over both processes', async () => {
+    const root = path.resolve(new URL('../..', import.meta.url).pathname);
+    const tsx = path.join(root, 'node_modules/.bin/tsx');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kq-cli-'));
+    const run = (script: string, args: string[]) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const p = spawn(tsx, [path.join(root, 'examples', script), ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        p.stdout.on('data', (c: Buffer) => (out += c.toString()));
+        p.stderr.on('data', (c: Buffer) => (out += c.toString()));
+        p.on('exit', (code) => resolve({ code, out }));
+      });
+    try {
+      const send = await run('capture_send.ts', ['cli', '1000', '-w4', '--brokers', broker.address]);
+      expect(send.code, send.out).toBe(0);
+      const hostfile = path.join(dir, 'hosts');
+      fs.writeFileSync(hostfile, `# two processes\n${(await freeHosts(2)).join('\n')}\n`);
+      const recv = await Promise.all([0, 1].map((p) => run('capture_recv.ts', ['cli', '4', '-w2', '-n2', `-p${p}`, '-h', hostfile, '--brokers', broker.address])));
+      for (const r of recv) {
+        expect(r.code, r.out).toBe(0);
+        expect(r.out.match(/^replayed: \d+$/gm)).toEqual(['replayed: 1000', 'replayed: 1000']);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
+
