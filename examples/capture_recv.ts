@@ -15,7 +15,7 @@ import { streamsOf, type WorkerContext } from '../src/workers/context.js';
 import { execute } from '../src/workers/execute.js';
 import { spanMs, mbPerSecond, parseExampleArgs, progressBars, usage, withBrokers } from './common.js';
 
-const HELP = 'usage: capture_recv <topic> <streams> [-w N] [-n P] [-p I] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs]';
+const HELP = 'usage: capture_recv <topic> <streams> [-w N] [-n P] [-p I] [-h hostfile] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs]';
 
 interface RecvArgs {
   topic: string;

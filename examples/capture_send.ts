@@ -14,7 +14,7 @@ import type { WorkerContext } from '../src/workers/context.js';
 import { execute } from '../src/workers/execute.js';
 import { spanMs, mbPerSecond, parseExampleArgs, progressBars, usage, withBrokers } from './common.js';
 
-const HELP = 'usage: capture_send <topic> <count> [-w N] [-n P] [-p I] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs] [--type f64|u64] [--replace]';
+const HELP = 'usage: capture_send <topic> <count> [-w N] [-n P] [-p I] [-h hostfile] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs] [--type f64|u64] [--replace]';
 const BATCH = 1024;
 
 interface SendArgs {
