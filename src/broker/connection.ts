@@ -12,7 +12,8 @@ import { Reader, Writer } from '../protocol/primitives.js';
 import { readRequestHeader, requestHeaderVersion, responseHeaderVersion, writeResponseHeader } from '../protocol/headers.js';
 import type { BrokerContext, RequestContext } from './context.js';
 import type { FramePool } from './frame-pool.js';
-import { FrameReader } from './frame-reader.js';
+import { adoptWithOnread } from './onread-socket.js';
+import { SocketFramer } from './socket-framer.js';
 import type { Handler } from './handlers/handler.js';
 import { apiVersionsUnsupportedReply } from './handlers/api-versions.js';
 
@@ -43,7 +44,10 @@ export interface ConnectionDeps {
 
 export class Connection {
   readonly peer: string;
-  private readonly reader: FrameReader;
+  private readonly socket: Socket;
+  private readonly reader: SocketFramer;
+  /** Shutting down: bytes still arriving are read (to see the peer's FIN) and dropped. */
+  private discarding = false;
   private readonly queue: Slot[] = [];
   private readonly abort = new AbortController();
   private readonly log: Logger;
@@ -55,17 +59,28 @@ export class Connection {
   private readonly state = new Map<string, unknown>();
   private pumping = false;
 
+  /** `accepted` comes from a server with `pauseOnConnect`; it is replaced by a socket reading into our buffers. */
   constructor(
-    private readonly socket: Socket,
+    accepted: Socket,
     private readonly deps: ConnectionDeps,
   ) {
+    const cfg = deps.broker.config;
+    this.reader = new SocketFramer(cfg.maxRequestSize, (n) => deps.framePool.acquire(n));
+    // Reads land in the frame being assembled (or a reused staging buffer), not a fresh 64 KiB chunk each.
+    const adopted = adoptWithOnread(accepted, {
+      buffer: () => this.reader.readTarget(),
+      callback: (n, target) => this.onRead(n, target),
+    });
+    const socket = adopted ?? accepted;
+    this.socket = socket;
     this.peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.log = deps.logger.child({ peer: this.peer });
-    const cfg = deps.broker.config;
-    this.reader = new FrameReader(cfg.maxRequestSize, (n) => deps.framePool.acquire(n));
     socket.setNoDelay(true);
     socket.setTimeout(cfg.connectionsMaxIdleMs);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    if (!adopted) {
+      socket.on('data', (chunk: Buffer) => this.onData(chunk));
+      socket.resume();
+    }
     socket.on('timeout', () => this.onTimeout());
     socket.on('drain', () => {
       this.writeBlocked = false;
@@ -99,7 +114,8 @@ export class Connection {
           resolve();
         });
         // Read to EOF, discarding new requests: a paused socket never sees the peer's FIN, so never closes.
-        this.socket.removeAllListeners('data');
+        this.discarding = true;
+        this.reader.discard();
         this.socket.resume();
         this.socket.end();
       });
@@ -130,9 +146,19 @@ export class Connection {
     this.deps.onClosed(this);
   }
 
+  /** A read landed in a buffer the framer chose. Always keeps reading: `pump` pauses the socket when needed. */
+  private onRead(n: number, target: Uint8Array): boolean {
+    if (this.closed) return true;
+    this.reader.landed(n, target);
+    if (this.discarding) this.reader.discard();
+    else this.pump();
+    return true;
+  }
+
+  /** Fallback for a socket that could not read into our buffers: its chunks are copied in. */
   private onData(chunk: Buffer): void {
-    if (this.closed) return;
-    this.reader.append(chunk);
+    if (this.closed || this.discarding) return;
+    this.reader.push(chunk);
     this.pump();
   }
 
@@ -330,7 +356,9 @@ export class Connection {
           corked = true;
         }
         for (const c of chunks) {
-          if (!this.socket.write(c)) this.writeBlocked = true;
+          // Pooled fetch memory goes back once the socket has written it (the kernel holds its own copy).
+          const ok = this.socket.write(c);
+          if (!ok) this.writeBlocked = true;
         }
       }
       i++;

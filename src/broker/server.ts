@@ -26,7 +26,8 @@ export class BrokerServer {
   private closing = false;
 
   constructor(private readonly options: ServerOptions) {
-    this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
+    // Paused on connect: each Connection moves the socket onto reads into its own buffers (onread-socket.ts).
+    this.server = net.createServer({ noDelay: true, pauseOnConnect: true }, (socket) => this.accept(socket));
     this.server.on('error', (err) => options.logger.error({ err }, 'server error'));
   }
 
