@@ -12,6 +12,7 @@ import { Reader, Writer } from '../protocol/primitives.js';
 import { readRequestHeader, requestHeaderVersion, responseHeaderVersion, writeResponseHeader } from '../protocol/headers.js';
 import type { BrokerContext, RequestContext } from './context.js';
 import type { FramePool } from './frame-pool.js';
+import { fetchReadBuffers } from './log/read-buffers.js';
 import { adoptWithOnread } from './onread-socket.js';
 import { SocketFramer } from './socket-framer.js';
 import type { Handler } from './handlers/handler.js';
@@ -357,7 +358,7 @@ export class Connection {
         }
         for (const c of chunks) {
           // Pooled fetch memory goes back once the socket has written it (the kernel holds its own copy).
-          const ok = this.socket.write(c);
+          const ok = fetchReadBuffers.isLent(c) ? this.socket.write(c, () => fetchReadBuffers.release(c)) : this.socket.write(c);
           if (!ok) this.writeBlocked = true;
         }
       }

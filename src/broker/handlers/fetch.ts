@@ -12,6 +12,7 @@ import { EMPTY_BUFFER, ZERO_UUID } from '../../protocol/primitives.js';
 import { Fetch, type FetchRequest, type FetchResponse } from '../../protocol/messages/fetch.js';
 import type { RequestContext } from '../context.js';
 import type { PartitionLog, ReadResult } from '../log/partition-log.js';
+import { fetchReadBuffers } from '../log/read-buffers.js';
 import { BATCH_LENGTH_PREFIX, BATCH_OFFSET } from '../../protocol/batch-header.js';
 import { defineHandler } from './handler.js';
 
@@ -115,16 +116,27 @@ async function readPartition(ctx: RequestContext, key: string, log: PartitionLog
     const r = await ahead.result;
     // The log only grows at the end; what was read is still the log, unless retention removed it meanwhile.
     if (r && offset >= log.logStartOffset) return { records: r.records, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset };
+    releaseRecords(r);
+  } else if (ahead) {
+    void ahead.result.then(releaseRecords);
   }
-  return log.read(offset, budget);
+  return log.read(offset, budget, { buffers: fetchReadBuffers });
+}
+
+/** Read results that will not be sent give their pooled memory back (sent ones: after the socket write). */
+function releaseRecords(r: { records: Buffer | null } | null): void {
+  if (r?.records) fetchReadBuffers.release(r.records);
 }
 
 function startReadAhead(ctx: RequestContext, key: string, log: PartitionLog, records: Buffer, budget: number): void {
   if (records.length < READ_AHEAD_MIN_BYTES || records.length < budget / 2) return;
   const next = offsetAfter(records);
   if (next < 0n || next >= log.highWatermark) return;
-  const result = log.read(next, budget).catch(() => null);
-  readAheads(ctx).set(key, { log, offset: next, budget, result });
+  const result = log.read(next, budget, { buffers: fetchReadBuffers }).catch(() => null);
+  const cache = readAheads(ctx);
+  const replaced = cache.get(key);
+  if (replaced) void replaced.result.then(releaseRecords);
+  cache.set(key, { log, offset: next, budget, result });
 }
 
 async function readAll(ctx: RequestContext, targets: Target[], requestMaxBytes: number, readAhead = false): Promise<ReadPass> {
@@ -153,7 +165,10 @@ async function readAll(ctx: RequestContext, targets: Target[], requestMaxBytes: 
       const read = await readPartition(ctx, key, log, t.fetchOffset, budget);
       let records = read.records ?? EMPTY_BUFFER;
       // Only the first data in the response may exceed the limits (KIP-74); later oversize batches wait.
-      if (bytes > 0 && records.length > budget) records = EMPTY_BUFFER;
+      if (bytes > 0 && records.length > budget) {
+        releaseRecords(read);
+        records = EMPTY_BUFFER;
+      }
       bytes += records.length;
       results.push(partitionOut(t.partition, 0, read.highWatermark, read.logStartOffset, records));
       if (readAhead) startReadAhead(ctx, key, log, records, budget);
@@ -211,6 +226,7 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>({
         park.cancel();
         break;
       }
+      for (const r of pass.results) releaseRecords(r); // short of min_bytes: this pass is read again
       await park.woken; // then read again: after an append, at the deadline, or on shutdown (no new park)
     }
     // Group partition results back under their topics, in request order.

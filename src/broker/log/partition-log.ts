@@ -21,6 +21,7 @@ import { type PartitionState, writePartitionState } from './partition-state.js';
 import { firstRecordAtOrAfter } from './record-timestamps.js';
 import { loadPartition } from './recovery.js';
 import { retentionPrefix } from './retention.js';
+import type { ReadBuffers } from './read-buffers.js';
 import { LogSegment, type SegmentEnv } from './segment.js';
 
 export interface AppendOptions {
@@ -41,6 +42,8 @@ export interface AppendResult {
 export interface ReadOptions {
   /** Return the first batch even if it exceeds maxBytes (Kafka does for the first partition of a fetch). Default true. */
   minOneBatch?: boolean;
+  /** Where the bytes are read to (default: a fresh buffer); the caller returns `records` to it when done. */
+  buffers?: ReadBuffers;
 }
 
 export interface ReadResult {
@@ -274,19 +277,22 @@ export class PartitionLog {
     if (offset === highWatermark) return empty;
     const segments = this.segments;
     const hint = this.takeReadHint(offset, segments);
+    const buffers = opts.buffers;
     let seg: LogSegment | undefined = hint?.segment;
     try {
       if (hint !== undefined) {
         // A consumer continuing where its last fetch ended: one read, no index lookup.
-        let data = await hint.segment.read(hint.position, Math.max(BATCH_HEADER_SIZE, Math.min(maxBytes, hint.segment.size - hint.position)));
+        let data = await hint.segment.read(hint.position, Math.max(BATCH_HEADER_SIZE, Math.min(maxBytes, hint.segment.size - hint.position)), buffers);
         const first = summarizeHeader(data, 0, data.length);
         if (first !== undefined && first.baseOffset <= offset && offset <= first.lastOffset) {
           if (first.size > data.length) {
+            buffers?.release(data);
             if (opts.minOneBatch === false) return empty;
-            data = await hint.segment.read(hint.position, first.size);
+            data = await hint.segment.read(hint.position, first.size, buffers);
           }
-          return this.readResult(hint.segment, hint.position, data, highWatermark, logStartOffset);
+          return this.readResult(hint.segment, hint.position, data, highWatermark, logStartOffset, buffers);
         }
+        buffers?.release(data);
       }
       for (let i = segmentIndexFor(segments, offset); i < segments.length; i++) {
         seg = segments[i]!;
@@ -294,8 +300,8 @@ export class PartitionLog {
         if (batch === undefined) continue;
         if (batch.size > maxBytes && opts.minOneBatch === false) return empty;
         const length = Math.max(batch.size, Math.min(maxBytes, seg.size - batch.position));
-        const data = await seg.read(batch.position, length);
-        return this.readResult(seg, batch.position, data, highWatermark, logStartOffset);
+        const data = await seg.read(batch.position, length, buffers);
+        return this.readResult(seg, batch.position, data, highWatermark, logStartOffset, buffers);
       }
     } catch (e) {
       if (seg?.deleted) {
@@ -307,9 +313,12 @@ export class PartitionLog {
   }
 
   /** Trims `data` (read at `position` of `seg`) to whole batches and remembers where the next read starts. */
-  private readResult(seg: LogSegment, position: number, data: Buffer, highWatermark: bigint, logStartOffset: bigint): ReadResult {
+  private readResult(seg: LogSegment, position: number, data: Buffer, highWatermark: bigint, logStartOffset: bigint, buffers?: ReadBuffers): ReadResult {
     const { length, nextOffset } = wholeBatches(data);
-    if (length === 0) return { records: null, highWatermark, logStartOffset };
+    if (length === 0) {
+      buffers?.release(data);
+      return { records: null, highWatermark, logStartOffset };
+    }
     if (this.readHints.size >= MAX_READ_HINTS) this.readHints.delete(this.readHints.keys().next().value!);
     this.readHints.set(nextOffset, { segment: seg, position: position + length });
     return { records: data.subarray(0, length), highWatermark, logStartOffset };

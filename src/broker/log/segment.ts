@@ -14,6 +14,7 @@ import { segmentPaths } from './file-names.js';
 import type { BorrowedHandle, HandleCache } from './handle-cache.js';
 import type { IndexHolder, IndexResidency } from './index-residency.js';
 import { OffsetIndex } from './offset-index.js';
+import type { ReadBuffers } from './read-buffers.js';
 import { readExactly, readInto, type StorageIo } from './storage-io.js';
 import { TimeIndex } from './time-index.js';
 
@@ -237,11 +238,14 @@ export class LogSegment implements IndexHolder {
 
   // ---- read path --------------------------------------------------------------------------------------
 
-  /** Reads `length` committed bytes at `position` with one positional read into an exact-size buffer. */
-  async read(position: number, length: number): Promise<Buffer> {
+  /**
+   * Reads `length` committed bytes at `position` with one positional read into an exact-size buffer, from
+   * `buffers` if given (the caller then owns returning it).
+   */
+  async read(position: number, length: number, buffers?: ReadBuffers): Promise<Buffer> {
     const h = await this.borrow();
     try {
-      return await readExactly(h.fh, position, length);
+      return await readExactly(h.fh, position, length, buffers ? (n) => buffers.acquire(n) : undefined);
     } finally {
       h.release();
     }

@@ -23,9 +23,12 @@ export const nodeStorageIo: StorageIo = {
   sync: (fh) => fh.datasync(),
 };
 
-/** Reads exactly `length` bytes at `position` into a new buffer, or fewer if the file ends first. */
-export async function readExactly(fh: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(length);
+/**
+ * Reads exactly `length` bytes at `position` into a buffer from `allocate` (a new one by default), or fewer if
+ * the file ends first.
+ */
+export async function readExactly(fh: FileHandle, position: number, length: number, allocate: (n: number) => Buffer = Buffer.allocUnsafe): Promise<Buffer> {
+  const buf = allocate(length);
   let done = 0;
   while (done < length) {
     const { bytesRead } = await fh.read(buf, done, length - done, position + done);
