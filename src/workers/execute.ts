@@ -48,6 +48,11 @@ export interface ExecuteOptions {
   connectTimeoutMs?: number;
   /** With processes > 1: the largest frame accepted from another process (default 64 MiB), checked before buffering. */
   maxFrameBytes?: number;
+  /**
+   * With processes > 1: another process that sends nothing, not even its heartbeat, for this long fails the run
+   * with a PeerProcessError (a frozen machine or a partition closes no socket). Default 30,000 ms.
+   */
+  peerTimeoutMs?: number;
 }
 
 /** A worker failed; carries its index and the original error's name, message and stack. */
@@ -104,7 +109,16 @@ export async function execute<R = unknown, A = unknown>(config: ExecuteConfig, j
     const coordinator =
       processes > 1
         ? new ProcessCoordinator(
-            { hosts, process: processIndex, processes, workers, channel, connectTimeoutMs: options.connectTimeoutMs ?? 60_000, ...(options.maxFrameBytes ? { maxFrameBytes: options.maxFrameBytes } : {}) },
+            {
+              hosts,
+              process: processIndex,
+              processes,
+              workers,
+              channel,
+              connectTimeoutMs: options.connectTimeoutMs ?? 60_000,
+              peerTimeoutMs: options.peerTimeoutMs,
+              maxFrameBytes: options.maxFrameBytes,
+            },
             { start: startWorkers, fail: (error) => stop(error) },
           )
         : undefined;

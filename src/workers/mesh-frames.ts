@@ -29,6 +29,8 @@ export type MeshFrame =
   /** Every worker of the sender is ready and it is connected to every process. */
   | { type: 'ready' }
   | { type: 'progress'; message: ExchangeMessage }
+  /** Heartbeat: the sender is alive (sent a few times per peer timeout). */
+  | { type: 'ping' }
   /** The sender's workers all finished; no more progress follows. */
   | { type: 'done' }
   /** The sender's run failed or was stopped; the receiver should stop too. */

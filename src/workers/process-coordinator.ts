@@ -20,6 +20,7 @@ export interface CoordinatorOptions {
   /** The run's BroadcastChannel. */
   channel: string;
   connectTimeoutMs: number;
+  peerTimeoutMs?: number;
   maxFrameBytes?: number;
 }
 

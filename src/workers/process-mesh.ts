@@ -18,6 +18,11 @@ export interface MeshOptions {
   workers: number;
   /** How long to wait for every process to be reachable and connected. */
   connectTimeoutMs: number;
+  /**
+   * A connected process that sends nothing (not even its heartbeat) for this long is lost: a frozen machine or a
+   * network partition never closes the socket, and TCP keepalive alone takes many minutes. Default 30,000 ms.
+   */
+  peerTimeoutMs?: number;
   maxFrameBytes?: number;
   /** Aborts the setup (e.g. Ctrl-C while waiting for the others). */
   signal?: AbortSignal;
@@ -36,6 +41,10 @@ interface Link {
   socket: PeerSocket;
   /** The peer said 'done' or 'failed': its closing the connection is expected. */
   finished: boolean;
+  /** When its last frame arrived (epoch ms). */
+  heardAt: number;
+  /** Closed here because it went silent. */
+  silent: boolean;
 }
 
 /** Pause between attempts to reach a process that is not listening yet. */
@@ -46,6 +55,7 @@ const CLOSE_GRACE_MS = 2000;
 export class ProcessMesh {
   private readonly links = new Map<number, Link>();
   private closing = false;
+  private heartbeat: NodeJS.Timeout | undefined;
 
   private constructor(private readonly options: MeshOptions, private readonly events: MeshEvents) {}
 
@@ -53,6 +63,7 @@ export class ProcessMesh {
   static async connect(options: MeshOptions, events: MeshEvents): Promise<ProcessMesh> {
     const mesh = new ProcessMesh(options, events);
     await mesh.establish();
+    mesh.startHeartbeat();
     return mesh;
   }
 
@@ -69,6 +80,7 @@ export class ProcessMesh {
   /** Ends every connection after what was written; nothing here keeps the process alive afterwards. */
   close(): void {
     this.closing = true;
+    clearInterval(this.heartbeat);
     for (const link of this.links.values()) {
       const socket = link.socket.socket;
       socket.end();
@@ -146,7 +158,7 @@ export class ProcessMesh {
 
       const link = (peer: number, socket: PeerSocket): void => {
         pending.delete(socket.socket);
-        const entry: Link = { peer, address: hosts[peer] as string, socket, finished: false };
+        const entry: Link = { peer, address: hosts[peer] as string, socket, finished: false, heardAt: Date.now(), silent: false };
         this.links.set(peer, entry);
         socket.maxFrameBytes = this.options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
         this.attach(entry);
@@ -241,14 +253,39 @@ export class ProcessMesh {
     let badData: Error | undefined;
     link.socket.onBadData = (error) => (badData = error);
     link.socket.onFrame = (frame) => {
+      link.heardAt = Date.now();
+      if (frame.type === 'ping') return;
       if (frame.type === 'done' || frame.type === 'failed' || frame.type === 'reject') link.finished = true;
       this.events.frame(link.peer, frame);
     };
     socket.on('error', () => {}); // 'close' follows and says what happened
     socket.once('close', () => {
       if (link.finished || this.closing) return;
-      const reason = badData ? `sent data this process cannot read (${badData.message})` : 'disconnected before its workers finished (crashed or killed?)';
+      const reason = badData
+        ? `sent data this process cannot read (${badData.message})`
+        : link.silent
+          ? `sent nothing for ${this.peerTimeoutMs} ms (frozen, or the network between us is down?)`
+          : 'disconnected before its workers finished (crashed or killed?)';
       this.events.lost(new PeerProcessError(link.peer, link.address, reason));
     });
+  }
+
+  private get peerTimeoutMs(): number {
+    return this.options.peerTimeoutMs ?? 30_000;
+  }
+
+  /** Pings every connection a few times per timeout, and drops the ones that have been silent for a whole one. */
+  private startHeartbeat(): void {
+    const timeout = this.peerTimeoutMs;
+    this.heartbeat = setInterval(() => {
+      this.broadcast({ type: 'ping' });
+      const now = Date.now();
+      for (const link of this.links.values()) {
+        if (link.finished || now - link.heardAt <= timeout) continue;
+        link.silent = true;
+        link.socket.socket.destroy();
+      }
+    }, Math.max(10, Math.floor(timeout / 4)));
+    this.heartbeat.unref();
   }
 }

@@ -145,11 +145,9 @@ describe('mesh setup', { timeout: 60_000 }, () => {
 });
 
 describe('a peer that breaks the protocol mid-run', { timeout: 60_000 }, () => {
-  it('an oversized frame is refused from its length and fails the run, naming the process', async () => {
-    const hosts = await freeHosts(2);
-    const run = execute({ workers: 1, processes: 2, process: 0, hosts }, { module: jobs, export: 'failOnOne' }, { connectTimeoutMs: 20_000 });
-    const [host, port] = (hosts[0] as string).split(':') as [string, string];
-    // A hand-made process 1: hello, ready, then a frame header claiming ~4 GB.
+  /** A hand-made process 1 of 2 (one worker each): connects, says hello and ready, waits for process 0's ready. */
+  async function fakePeer(address: string): Promise<{ socket: net.Socket; frames: MeshFrame[]; goSilent(): void }> {
+    const [host, port] = address.split(':') as [string, string];
     let socket: net.Socket;
     for (;;) {
       socket = net.connect({ host, port: Number(port) });
@@ -158,21 +156,44 @@ describe('a peer that breaks the protocol mid-run', { timeout: 60_000 }, () => {
         socket.once('error', () => resolve(false));
       });
       if (ok) break;
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 100)); // not listening yet
     }
     const decoder = new FrameDecoder();
     const frames: MeshFrame[] = [];
-    socket.on('data', (chunk: Buffer) => frames.push(...decoder.push(chunk)));
-    socket.on('error', () => {});
+    let answering = true;
     const send = (frame: MeshFrame) => socket.write(Buffer.concat(encodeFrame(frame)));
+    socket.on('data', (chunk: Buffer) => {
+      const got = decoder.push(chunk);
+      frames.push(...got);
+      if (answering && got.some((f) => f.type === 'ping')) send({ type: 'ping' }); // alive while process 0 starts
+    });
+    socket.on('error', () => {});
     send({ type: 'hello', magic: MESH_MAGIC, version: MESH_VERSION, process: 1, processes: 2, workers: 1 });
     send({ type: 'ready' });
     while (!frames.some((f) => f.type === 'ready')) await new Promise((r) => setTimeout(r, 20));
     expect(frames[0]).toMatchObject({ type: 'hello', process: 0 });
+    return { socket, frames, goSilent: () => (answering = false) };
+  }
+
+  it('an oversized frame is refused from its length and fails the run, naming the process', async () => {
+    const hosts = await freeHosts(2);
+    const run = execute({ workers: 1, processes: 2, process: 0, hosts }, { module: jobs, export: 'failOnOne' }, { connectTimeoutMs: 20_000 });
+    const { socket } = await fakePeer(hosts[0] as string);
     socket.write(Buffer.from([0xff, 0xff, 0xff, 0xf0]));
     await expect(run).rejects.toThrowError(PeerProcessError);
     await expect(run).rejects.toThrowError(new RegExp(`process 1 \\(${hosts[1]}\\) sent data this process cannot read \\(a frame of 4294967280 bytes is over the limit`));
     socket.destroy();
   });
-});
 
+  it('a peer that goes silent (no heartbeat, socket still open) fails the run after peerTimeoutMs', async () => {
+    const hosts = await freeHosts(2);
+    const run = execute({ workers: 1, processes: 2, process: 0, hosts }, { module: jobs, export: 'failOnOne' }, { connectTimeoutMs: 20_000, peerTimeoutMs: 800 });
+    const { socket, frames, goSilent } = await fakePeer(hosts[0] as string);
+    goSilent();
+    const started = Date.now();
+    await expect(run).rejects.toThrowError(new RegExp(`process 1 \\(${hosts[1]}\\) sent nothing for 800 ms`));
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(frames.some((f) => f.type === 'ping')).toBe(true); // process 0 kept saying it is alive
+    socket.destroy();
+  });
+});
