@@ -73,8 +73,19 @@ class KafkaJsPusher<T, D> extends BatchingPusher<T, D, MessageBatch> {
   }
 }
 
+/** A fetched record not decoded yet: its value and offset. */
+interface FetchedRecord {
+  value: Buffer | null;
+  offset: string;
+}
+
+/**
+ * Replays a topic through a kafkajs consumer. `eachBatch` only queues the fetched records and returns, so
+ * kafkajs sends the next Fetch at once and the broker reads and sends it while replay decodes this one (events
+ * are decoded in `next`, one at a time); kafkajs itself fetches only after `eachBatch` resolved.
+ */
 class KafkaJsIterator<T, D> implements EventIterator<T, D> {
-  private readonly queue: Event<T, D>[] = [];
+  private readonly queue: FetchedRecord[] = [];
   private head = 0;
   private queuedBytes = 0;
   private failure: Error | undefined;
@@ -131,15 +142,10 @@ class KafkaJsIterator<T, D> implements EventIterator<T, D> {
       autoCommit: false,
       eachBatchAutoResolve: true,
       eachBatch: async ({ batch, heartbeat }) => {
-        try {
-          for (const message of batch.messages) {
-            const event = this.decoder.decode<T, D>(message.value, { topic: this.name, partition: batch.partition, offset: BigInt(message.offset) });
-            if (event.kind === 'messages') this.queuedBytes += byteSize(event.data);
-            this.queue.push(event);
-          }
-        } catch (error) {
-          this.failure ??= error as Error;
-          this.stopped = true;
+        if (this.stopped) return;
+        for (const message of batch.messages) {
+          this.queuedBytes += message.value?.length ?? 0;
+          this.queue.push(message);
         }
         this.ready.fire();
         while (this.queuedBytes >= this.maxQueued && !this.stopped) {
@@ -152,9 +158,21 @@ class KafkaJsIterator<T, D> implements EventIterator<T, D> {
 
   next(): Event<T, D> | undefined {
     if (this.head < this.queue.length) {
-      const event = this.queue[this.head] as Event<T, D>;
+      const record = this.queue[this.head] as FetchedRecord;
       this.queue[this.head++] = undefined as never;
-      if (event.kind === 'messages') this.queuedBytes -= byteSize(event.data);
+      this.queuedBytes -= record.value?.length ?? 0;
+      let event: Event<T, D>;
+      try {
+        event = this.decoder.decode<T, D>(record.value, { topic: this.name, partition: 0, offset: BigInt(record.offset) });
+      } catch (error) {
+        // Nothing after a record that is not an event is replayed: the stream ends in this error.
+        this.failure ??= error as Error;
+        this.stopped = true;
+        this.queue.length = 0;
+        this.head = 0;
+        this.drained.fire();
+        throw this.failure;
+      }
       if (this.head === this.queue.length) {
         this.queue.length = 0;
         this.head = 0;
@@ -179,10 +197,6 @@ class KafkaJsIterator<T, D> implements EventIterator<T, D> {
     this.drained.fire();
     await this.consumer?.disconnect().catch(() => {});
   }
-}
-
-function byteSize(data: ArrayLike<unknown>): number {
-  return ArrayBuffer.isView(data) ? data.byteLength : data.length * 8;
 }
 
 export class KafkaJsTransport implements EventTransport {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { captureFrom } from '../../src/capture/capture.js';
+import { EventDecodeError } from '../../src/capture/event-codec.js';
 import { DeliveryError, TopicNotEmptyError } from '../../src/capture/event-pusher.js';
 import { KafkaJsTransport } from '../../src/capture/kafkajs-transport.js';
 import { kafkaJsNativeCrc } from '../../src/capture/kafkajs-native-crc.js';
@@ -40,6 +41,35 @@ describe('kafkajs transport (embedded broker)', () => {
     const viaWire = await collect(replay([0, 1].map((s) => wire.iterator<number, number>(`kj-${s}`))));
     await wire.close();
     expect(extract(viaWire as never)).toEqual(extract(out as never));
+  });
+
+  it('replays the events before a record that is not an event, then fails naming its offset', async () => {
+    const pusher = await transport.pusher<number, number>('kx-0');
+    pusher.push(messages(0, new Float64Array([1, 2, 3])));
+    pusher.push(messages(0, [4]));
+    await pusher.close();
+    const producer = transport.kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: 'kx-0', messages: [{ value: Buffer.from('not an event') }, { value: Buffer.from('neither') }] });
+    await producer.disconnect();
+    const iterator = transport.iterator<number, number>('kx-0');
+    const seen: Event<number, number>[] = [];
+    let failure: unknown;
+    for (;;) {
+      try {
+        const event = iterator.next();
+        if (event === undefined) await iterator.whenReady();
+        else seen.push(event);
+      } catch (error) {
+        failure = error;
+        break;
+      }
+    }
+    await iterator.close();
+    expect(seen.map((e) => (e.kind === 'messages' ? Array.from(e.data) : e))).toEqual([[1, 2, 3], [4]]);
+    expect(failure).toBeInstanceOf(EventDecodeError);
+    expect((failure as EventDecodeError).offset).toBe(2n);
+    expect(() => iterator.next()).toThrow(failure as Error);
   });
 
   it('refuses a non-empty topic unless replace is given', async () => {
