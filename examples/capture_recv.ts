@@ -13,7 +13,7 @@ import { countPerTime } from '../src/dataflow/index.js';
 import { replay } from '../src/replay/replay.js';
 import { streamsOf, type WorkerContext } from '../src/workers/context.js';
 import { execute } from '../src/workers/execute.js';
-import { spanMs, mbPerSecond, parseExampleArgs, progressBars, usage, withBrokers } from './common.js';
+import { spanMs, mbPerSecond, parseExampleArgs, processCpuMicros, progressBars, usage, withBrokers } from './common.js';
 
 const HELP = 'usage: capture_recv <topic> <streams> [-w N] [-n P] [-p I] [-h hostfile] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs]';
 
@@ -31,6 +31,9 @@ interface RecvResult {
   /** Epoch ms when this worker started and finished moving data (startup excluded). */
   startedAt: number;
   endedAt: number;
+  /** CPU µs of the whole process (every thread) at start and end, for CPU per MB (see cpuSpanMicros). */
+  cpuAtStart: number;
+  cpuAtEnd: number;
 }
 
 /** Runs on every worker thread. */
@@ -43,6 +46,7 @@ export async function recvWorker(ctx: WorkerContext<RecvArgs>): Promise<RecvResu
       return transport.iterator<number, number>(streamTopic(topic, i));
     });
     const startedAt = Date.now();
+    const cpuAtStart = processCpuMicros();
     let seen = 0;
     let replayed = 0;
     await lastValueFrom(
@@ -66,7 +70,7 @@ export async function recvWorker(ctx: WorkerContext<RecvArgs>): Promise<RecvResu
       { defaultValue: undefined },
     );
     ctx.report(seen);
-    return { replayed, startedAt, endedAt: Date.now() };
+    return { replayed, startedAt, endedAt: Date.now(), cpuAtStart, cpuAtEnd: processCpuMicros() };
   } finally {
     await transport.close();
   }

@@ -12,7 +12,7 @@ import { streamTopic } from '../src/capture/transport.js';
 import { messages, type Event } from '../src/dataflow/event.js';
 import type { WorkerContext } from '../src/workers/context.js';
 import { execute } from '../src/workers/execute.js';
-import { spanMs, mbPerSecond, parseExampleArgs, progressBars, usage, withBrokers } from './common.js';
+import { spanMs, mbPerSecond, parseExampleArgs, processCpuMicros, progressBars, usage, withBrokers } from './common.js';
 
 const HELP = 'usage: capture_send <topic> <count> [-w N] [-n P] [-p I] [-h hostfile] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs] [--type f64|u64] [--replace]';
 const BATCH = 1024;
@@ -33,6 +33,9 @@ interface SendResult {
   /** Epoch ms when this worker started and finished moving data (startup excluded). */
   startedAt: number;
   endedAt: number;
+  /** CPU µs of the whole process (every thread) at start and end, for CPU per MB (see cpuSpanMicros). */
+  cpuAtStart: number;
+  cpuAtEnd: number;
 }
 
 /** Batches per allocation: batches are views into one larger array, so the numbers cost few allocations. */
@@ -72,8 +75,9 @@ export async function sendWorker(ctx: WorkerContext<SendArgs>): Promise<SendResu
   try {
     const pusher = await transport.pusher<number, number>(stream, { replace });
     const startedAt = Date.now();
+    const cpuAtStart = processCpuMicros();
     const result = await captureFrom(numbers(count, type, (done) => ctx.report(done), ctx.signal), pusher);
-    return { records: result.records, startedAt, endedAt: Date.now() };
+    return { records: result.records, startedAt, endedAt: Date.now(), cpuAtStart, cpuAtEnd: processCpuMicros() };
   } finally {
     await transport.close();
   }

@@ -98,3 +98,18 @@ export function spanMs(results: readonly { startedAt: number; endedAt: number }[
   if (results.length === 0) return 0;
   return Math.max(...results.map((r) => r.endedAt)) - Math.min(...results.map((r) => r.startedAt));
 }
+
+/** CPU time of the whole process so far (all threads: getrusage), in µs; the same clock in every worker. */
+export function processCpuMicros(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+/**
+ * Process CPU spent while the workers ran (first start to last end): on a shared machine wall time depends
+ * on the load, CPU per MB much less, so it compares transports fairly (2 idle cores: MB/s ≈ 2 × MB per CPU-s).
+ */
+export function cpuSpanMicros(results: readonly { cpuAtStart: number; cpuAtEnd: number }[]): number {
+  if (results.length === 0) return 0;
+  return Math.max(...results.map((r) => r.cpuAtEnd)) - Math.min(...results.map((r) => r.cpuAtStart));
+}

@@ -11,7 +11,7 @@ import { isMainThread, type MessagePort } from 'node:worker_threads';
 import { inProcessLink, startBroker } from '../src/broker/index.js';
 import type { TransportName } from '../src/capture/open-transport.js';
 import { execute } from '../src/workers/execute.js';
-import { mbPerSecond, parseExampleArgs, spanMs } from './common.js';
+import { cpuSpanMicros, mbPerSecond, parseExampleArgs, spanMs } from './common.js';
 
 export interface RoundTripOptions {
   brokers: string[];
@@ -33,6 +33,9 @@ export interface RoundTripResult {
   replayMs: number;
   captureMBps: number;
   replayMBps: number;
+  /** Process CPU seconds (all threads) while capturing / replaying. */
+  captureCpuSeconds: number;
+  replayCpuSeconds: number;
 }
 
 const here = path.dirname(new URL(import.meta.url).pathname);
@@ -40,7 +43,7 @@ const ext = path.extname(new URL(import.meta.url).pathname);
 
 /** Captures `streams` streams (one per capture worker, so streams = captureWorkers) and replays them. */
 export async function roundTrip(options: RoundTripOptions): Promise<RoundTripResult> {
-  const sent = await execute<{ records: number; startedAt: number; endedAt: number }>(
+  const sent = await execute<{ records: number; startedAt: number; endedAt: number; cpuAtStart: number; cpuAtEnd: number }>(
     { workers: options.captureWorkers },
     {
       module: path.join(here, `capture_send${ext}`),
@@ -49,7 +52,7 @@ export async function roundTrip(options: RoundTripOptions): Promise<RoundTripRes
     },
     { ports: options.ports },
   );
-  const received = await execute<{ replayed: number; startedAt: number; endedAt: number }>(
+  const received = await execute<{ replayed: number; startedAt: number; endedAt: number; cpuAtStart: number; cpuAtEnd: number }>(
     { workers: options.replayWorkers },
     {
       module: path.join(here, `capture_recv${ext}`),
@@ -64,7 +67,15 @@ export async function roundTrip(options: RoundTripOptions): Promise<RoundTripRes
   const bytes = records * 8;
   const captureMs = spanMs(sent);
   const replayMs = spanMs(received);
-  return { bytes, captureMs, replayMs, captureMBps: bytes / 1e6 / (captureMs / 1000), replayMBps: bytes / 1e6 / (replayMs / 1000) };
+  return {
+    bytes,
+    captureMs,
+    replayMs,
+    captureMBps: bytes / 1e6 / (captureMs / 1000),
+    replayMBps: bytes / 1e6 / (replayMs / 1000),
+    captureCpuSeconds: cpuSpanMicros(sent) / 1e6,
+    replayCpuSeconds: cpuSpanMicros(received) / 1e6,
+  };
 }
 
 async function main(): Promise<void> {
@@ -97,8 +108,9 @@ async function main(): Promise<void> {
   try {
     console.log(`capturing ${streams} streams × ${count.toLocaleString('en-US')} numbers with ${streams} workers, replaying with ${replayWorkers} (${args.transport})`);
     const r = await roundTrip({ brokers, ports, transport: args.transport, topic: 'numbat', streams, count, captureWorkers: streams, replayWorkers });
-    console.log(`capture: ${(r.bytes / 1e6).toFixed(0)} MB in ${(r.captureMs / 1000).toFixed(2)} s = ${mbPerSecond(r.bytes, r.captureMs)} MB/s`);
-    console.log(`replay:  ${(r.bytes / 1e6).toFixed(0)} MB in ${(r.replayMs / 1000).toFixed(2)} s = ${mbPerSecond(r.bytes, r.replayMs)} MB/s`);
+    const perCpu = (cpuSeconds: number): string => `${cpuSeconds.toFixed(2)} CPU-s, ${(r.bytes / 1e6 / cpuSeconds).toFixed(0)} MB per CPU-s`;
+    console.log(`capture: ${(r.bytes / 1e6).toFixed(0)} MB in ${(r.captureMs / 1000).toFixed(2)} s = ${mbPerSecond(r.bytes, r.captureMs)} MB/s (${perCpu(r.captureCpuSeconds)})`);
+    console.log(`replay:  ${(r.bytes / 1e6).toFixed(0)} MB in ${(r.replayMs / 1000).toFixed(2)} s = ${mbPerSecond(r.bytes, r.replayMs)} MB/s (${perCpu(r.replayCpuSeconds)})`);
   } finally {
     await close();
   }

