@@ -24,13 +24,14 @@ export class ExchangeRelay {
         if (this.closedWorkers.size === this.localWorkers) this.resolveAllClosed();
         return;
       }
+      if (message.kind !== 'progress') return; // 'relayed' is what this thread posts itself
       forward({ name: message.name, from: message.from, changes: message.changes });
     };
   }
 
-  /** Hands another process's progress to the local workers. */
-  deliver(message: ExchangeMessage): void {
-    this.channel.postMessage({ kind: 'progress', ...message } satisfies HubMessage);
+  /** Hands another process's progress to the local workers, in one channel message. */
+  deliver(messages: ExchangeMessage[]): void {
+    this.channel.postMessage({ kind: 'relayed', messages } satisfies HubMessage);
   }
 
   close(): void {

@@ -9,6 +9,7 @@ import { BroadcastChannel } from 'node:worker_threads';
 import { Signal } from '../capture/signal.js';
 import type { ProgressExchange } from '../replay/progress-exchange.js';
 import type { HubMessage } from './hub-messages.js';
+import type { ExchangeMessage } from './mesh-frames.js';
 
 export class ExchangeHub {
   private readonly channel: BroadcastChannel;
@@ -21,12 +22,16 @@ export class ExchangeHub {
     this.channel = new BroadcastChannel(channelName);
     this.channel.onmessage = (event) => {
       const message = (event as { data: HubMessage }).data;
-      if (message.kind !== 'progress') return;
-      const queue = this.queue(message.name);
-      for (const change of message.changes) queue.items.push(change);
-      queue.signal.fire();
+      if (message.kind === 'progress') this.take(message);
+      else if (message.kind === 'relayed') for (const m of message.messages) this.take(m);
     };
     this.channel.unref();
+  }
+
+  private take(message: ExchangeMessage): void {
+    const queue = this.queue(message.name);
+    for (const change of message.changes) queue.items.push(change);
+    queue.signal.fire();
   }
 
   private queue(name: string) {

@@ -28,7 +28,8 @@ export type MeshFrame =
   | { type: 'reject'; reason: string }
   /** Every worker of the sender is ready and it is connected to every process. */
   | { type: 'ready' }
-  | { type: 'progress'; message: ExchangeMessage }
+  /** Local workers' progress messages, batched per turn of the sender's event loop, in order. */
+  | { type: 'progress'; messages: ExchangeMessage[] }
   /** Heartbeat: the sender is alive (sent a few times per peer timeout). */
   | { type: 'ping' }
   /** The sender's workers all finished; no more progress follows. */

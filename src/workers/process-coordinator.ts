@@ -9,7 +9,7 @@
  */
 import { ExchangeRelay } from './exchange-relay.js';
 import { PeerProcessError } from './mesh-errors.js';
-import type { MeshFrame } from './mesh-frames.js';
+import type { ExchangeMessage, MeshFrame } from './mesh-frames.js';
 import { ProcessMesh } from './process-mesh.js';
 
 export interface CoordinatorOptions {
@@ -37,6 +37,7 @@ export class ProcessCoordinator {
   private readonly setup = new AbortController();
   private readonly readyPeers = new Set<number>();
   private readonly finishedPeers = new Set<number>();
+  private outgoing: ExchangeMessage[] = [];
   private localReady = false;
   private sentReady = false;
   private started = false;
@@ -49,7 +50,7 @@ export class ProcessCoordinator {
 
   constructor(private readonly options: CoordinatorOptions, private readonly callbacks: CoordinatorCallbacks) {
     // Joined before any worker can start, so the first progress message already has a relay.
-    this.relay = new ExchangeRelay(options.channel, options.workers, (message) => this.mesh?.broadcast({ type: 'progress', message }));
+    this.relay = new ExchangeRelay(options.channel, options.workers, (message) => this.queueProgress(message));
     ProcessMesh.connect(
       { ...options, signal: this.setup.signal },
       { frame: (from, frame) => this.onFrame(from, frame), lost: (error) => this.onPeerGone(error.peer, error) },
@@ -63,6 +64,21 @@ export class ProcessCoordinator {
         if (!this.failed) this.callbacks.fail(error);
       },
     );
+  }
+
+  /**
+   * Local progress leaves in one frame per turn of the event loop: a frame (and a write) per message would make
+   * the main thread the bottleneck of a fast replay. Order is kept, and 'done' flushes first.
+   */
+  private queueProgress(message: ExchangeMessage): void {
+    if (this.outgoing.push(message) === 1) setImmediate(() => this.flushProgress());
+  }
+
+  private flushProgress(): void {
+    if (this.outgoing.length === 0) return;
+    const messages = this.outgoing;
+    this.outgoing = [];
+    this.mesh?.broadcast({ type: 'progress', messages });
   }
 
   /** Every local worker loaded its job and opened its channel. */
@@ -89,7 +105,7 @@ export class ProcessCoordinator {
         this.readyPeers.add(from);
         return this.maybeStart();
       case 'progress':
-        if (!this.localDone) this.relay.deliver(frame.message);
+        if (!this.localDone) this.relay.deliver(frame.messages);
         return;
       case 'done':
         return this.peerFinished(from);
@@ -128,6 +144,7 @@ export class ProcessCoordinator {
   async finish(): Promise<void> {
     await this.relay.allClosed;
     this.localDone = true;
+    this.flushProgress();
     this.mesh?.broadcast({ type: 'done' });
     await this.allFinished;
     this.close();

@@ -54,7 +54,7 @@ describe('hostfile (-h, Timely\'s format)', () => {
 });
 
 describe('frames', () => {
-  const frame: MeshFrame = { type: 'progress', message: { name: 'x', from: 3, changes: [[0, -1], [[1, 2], 1], [5n, 1]] } };
+  const frame: MeshFrame = { type: 'progress', messages: [{ name: 'x', from: 3, changes: [[0, -1], [[1, 2], 1], [5n, 1]] }, { name: 'y', from: 0, changes: [] }] };
 
   it('round-trip whole, split at every byte, and several per chunk', () => {
     const bytes = Buffer.concat([...encodeFrame(frame), ...encodeFrame({ type: 'done' })]);
