@@ -6,7 +6,7 @@ export * from './dataflow/index.js';
 export * from './capture/index.js';
 export * from './replay/index.js';
 export * from './workers/index.js';
-export { startBroker, resolveConfig, DEFAULT_CONFIG, ConfigError } from './broker/index.js';
+export { startBroker, resolveConfig, DEFAULT_CONFIG, ConfigError, inProcessLink, InProcessLink } from './broker/index.js';
 export type { BrokerConfig, StartBrokerOptions, RunningBroker } from './broker/index.js';
 export { KafkaClient, parseBroker, BrokerConnectionError, RequestTimeoutError, UnsupportedApiError } from './client/index.js';
 export type { ClientOptions } from './client/index.js';
