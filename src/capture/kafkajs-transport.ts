@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 // Before kafkajs: its record batch encoder must find the native CRC32C in the require cache (see the module).
 import './kafkajs-native-crc.js';
+import './kafkajs-encoder-growth.js';
 import { Kafka, logLevel, type Admin, type Consumer, type Message, type Producer } from 'kafkajs';
 import type { Event } from '../dataflow/event.js';
 import type { EventIterator } from '../replay/event-iterator.js';
