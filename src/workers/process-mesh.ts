@@ -239,7 +239,14 @@ export class ProcessMesh {
           };
         });
         server.once('error', (error) =>
-          finish(new MeshSetupError(`process ${me} cannot listen on ${own}: ${error.message}; is another run using that port? Give each process a free host:port`, me, own)),
+          finish(
+            new MeshSetupError(
+              `process ${me} cannot listen on ${own}, its address in the hosts: ${error.message}; ` +
+                `the host must be this machine's and the port free (another run on it?)`,
+              me,
+              own,
+            ),
+          ),
         );
         server.listen({ host, port, exclusive: true });
       }

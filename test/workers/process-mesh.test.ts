@@ -113,7 +113,7 @@ describe('mesh setup', { timeout: 60_000 }, () => {
     try {
       const [other] = await freeHosts(1);
       const run = execute({ workers: 1, processes: 2, process: 0, hosts: [taken, other as string] }, { module: jobs, export: 'identity', args: { tag: 'x' } });
-      await expect(run).rejects.toThrowError(new RegExp(`process 0 cannot listen on ${taken}: .*EADDRINUSE`));
+      await expect(run).rejects.toThrowError(new RegExp(`process 0 cannot listen on ${taken}, its address in the hosts: .*EADDRINUSE`));
     } finally {
       blocker.close();
     }
