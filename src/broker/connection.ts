@@ -59,6 +59,7 @@ export class Connection {
   private drainWaiters: Array<() => void> = [];
   private readonly state = new Map<string, unknown>();
   private pumping = false;
+  private flushScheduled = false;
 
   /** `accepted` comes from a server with `pauseOnConnect`; it is replaced by a socket reading into our buffers. */
   constructor(
@@ -333,7 +334,20 @@ export class Connection {
         return;
       }
     }
-    this.flush();
+    this.scheduleFlush();
+  }
+
+  /**
+   * Flushes once the promise reactions now running have settled: the responses of a produce group (and of
+   * any other requests finishing together) then leave in one writev instead of one write each.
+   */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    process.nextTick(() => {
+      this.flushScheduled = false;
+      if (!this.closed) this.flush();
+    });
   }
 
   private encode(handler: Handler, version: number, correlationId: number, res: unknown, headerVersion?: number): Buffer[] {
