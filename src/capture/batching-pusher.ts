@@ -185,7 +185,7 @@ export abstract class BatchingPusher<T, D, B> implements EventPusher<T, D> {
       (base) => {
         this.inFlight--;
         if (!sameOffset(base, item.first)) {
-          return this.fail(item.first, `the broker stored the batch at offset ${String(base)}, not ${item.first}: another producer writes to this topic`);
+          return this.fail(item.first, `the broker stored the batch at offset ${String(base)}, not ${item.first}: another producer writes to this topic, or the client reordered concurrent sends`);
         }
         this.acked += item.count;
         this.ackedBytes += item.bytes;
