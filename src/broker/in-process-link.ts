@@ -13,7 +13,6 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { ErrorCode } from '../protocol/errors.js';
 import {
   IN_PROCESS_PORT,
-  moveBytes,
   type AppendReply,
   type InProcessBrokerLink,
   type LinkFailure,
@@ -27,6 +26,7 @@ import {
 import { coalescedAppend } from './append-coalescer.js';
 import type { BrokerContext } from './context.js';
 import type { RunningBroker } from './index.js';
+import type { ReadBuffers } from './log/read-buffers.js';
 import { topicNameProblem } from './topic-name.js';
 
 /** How long a read of a missing topic waits before looking again, unless this link creates the topic first. */
@@ -56,11 +56,66 @@ class Wakeup {
   }
 }
 
+/**
+ * Memory for reads that cross to a worker. A read lands in a buffer of this pool (the log's `buffers`
+ * option), the buffer's ArrayBuffer moves to the reader's thread with the reply, and comes back through
+ * `recycle` once decoded: no fresh megabytes (page faults, zeroing, garbage) per read. Only memory the
+ * pool lent is ever moved; anything else the log returns (e.g. a cached tail) is copied into pool memory
+ * first, since moving it would empty it for everyone else.
+ */
+class MovableReadBuffers implements ReadBuffers {
+  private readonly free = new Map<number, ArrayBuffer[]>();
+  private readonly lent = new WeakSet<ArrayBufferLike>();
+  private pooledBytes = 0;
+
+  constructor(private readonly maxPooledBytes = 32 << 20) {}
+
+  acquire(n: number): Buffer {
+    const size = 2 ** Math.ceil(Math.log2(Math.max(n, 64 * 1024)));
+    const reused = this.free.get(size)?.pop();
+    if (reused) this.pooledBytes -= size;
+    const memory = reused ?? (Buffer.allocUnsafeSlow(size).buffer as ArrayBuffer);
+    this.lent.add(memory);
+    return Buffer.from(memory, 0, n);
+  }
+
+  /** The log did not use a buffer it acquired. */
+  release(bytes: Uint8Array): void {
+    if (!this.lent.has(bytes.buffer)) return;
+    this.lent.delete(bytes.buffer);
+    this.adopt(bytes.buffer as ArrayBuffer);
+  }
+
+  /** `records` as bytes this pool owns and gives up, ready to move to another thread. */
+  handOver(records: Buffer): { bytes: MovedBytes; transfer: ArrayBuffer[] } {
+    let owned = records;
+    if (!this.lent.has(records.buffer)) {
+      owned = this.acquire(records.length);
+      records.copy(owned);
+    }
+    this.lent.delete(owned.buffer);
+    const buffer = owned.buffer as ArrayBuffer;
+    return { bytes: { buffer, byteOffset: owned.byteOffset, length: owned.length }, transfer: [buffer] };
+  }
+
+  /** Memory a reader handed back. */
+  adopt(memory: ArrayBuffer): void {
+    const size = memory.byteLength;
+    if (size < 64 * 1024 || (size & (size - 1)) !== 0 || this.pooledBytes + size > this.maxPooledBytes) return;
+    let list = this.free.get(size);
+    if (!list) this.free.set(size, (list = []));
+    list.push(memory);
+    this.pooledBytes += size;
+  }
+}
+
 export class InProcessLink implements InProcessBrokerLink {
   private readonly created = new Wakeup();
   private readonly served = new Set<MessagePort>();
   /** Reads in progress: closing the link answers the parked ones at once. */
   private readonly reading = new Set<AbortController>();
+  /** Memory of reads served over ports (moved to workers and back). */
+  private readonly readBuffers = new MovableReadBuffers();
   private closed: string | undefined;
 
   constructor(private readonly broker: BrokerContext, closing?: AbortSignal) {
@@ -129,21 +184,26 @@ export class InProcessLink implements InProcessBrokerLink {
     }
   }
 
-  async read(topic: string, offset: bigint, maxBytes: number, options: ReadOptions): Promise<ReadReply> {
+  read(topic: string, offset: bigint, maxBytes: number, options: ReadOptions): Promise<ReadReply> {
+    return this.readInto(topic, offset, maxBytes, options);
+  }
+
+  /** A read whose records land in `buffers` when they come from a file read. */
+  private async readInto(topic: string, offset: bigint, maxBytes: number, options: ReadOptions, buffers?: ReadBuffers): Promise<ReadReply> {
     const stop = new AbortController();
     const abort = (): void => stop.abort();
     options.signal?.addEventListener('abort', abort, { once: true });
     if (options.signal?.aborted) stop.abort();
     this.reading.add(stop);
     try {
-      return await this.readUntil(topic, offset, maxBytes, options.waitForData, stop.signal);
+      return await this.readUntil(topic, offset, maxBytes, options.waitForData, stop.signal, buffers);
     } finally {
       this.reading.delete(stop);
       options.signal?.removeEventListener('abort', abort);
     }
   }
 
-  private async readUntil(topic: string, offset: bigint, maxBytes: number, waitForData: boolean, signal: AbortSignal): Promise<ReadReply> {
+  private async readUntil(topic: string, offset: bigint, maxBytes: number, waitForData: boolean, signal: AbortSignal, buffers?: ReadBuffers): Promise<ReadReply> {
     for (;;) {
       if (this.closed) return this.closedFailure();
       if (signal.aborted) return { kind: 'cancelled' };
@@ -162,7 +222,7 @@ export class InProcessLink implements InProcessBrokerLink {
         continue;
       }
       try {
-        const r = await log.read(offset, maxBytes);
+        const r = await log.read(offset, maxBytes, buffers ? { buffers } : {});
         return { kind: 'records', records: r.records, highWatermark: r.highWatermark };
       } catch (err) {
         return failure(errorCodeOf(err, ErrorCode.KAFKA_STORAGE_ERROR), (err as Error).message);
@@ -223,10 +283,11 @@ export class InProcessLink implements InProcessBrokerLink {
         case 'read': {
           const controller = new AbortController();
           reads.set(request.id, controller);
-          void this.read(request.topic, request.offset, request.maxBytes, { waitForData: request.waitForData, signal: controller.signal }).then((r) => {
+          const options = { waitForData: request.waitForData, signal: controller.signal };
+          void this.readInto(request.topic, request.offset, request.maxBytes, options, this.readBuffers).then((r) => {
             reads.delete(request.id);
             if (r.kind === 'records' && r.records) {
-              const moved = moveBytes(r.records);
+              const moved = this.readBuffers.handOver(r.records);
               reply({ id: request.id, reply: { kind: 'records', records: null, highWatermark: r.highWatermark }, bytes: moved.bytes }, moved.transfer);
             } else reply({ id: request.id, reply: r.kind === 'records' ? { kind: 'records', records: null, highWatermark: r.highWatermark } : r });
           });
@@ -234,6 +295,9 @@ export class InProcessLink implements InProcessBrokerLink {
         }
         case 'cancel':
           reads.get(request.id)?.abort();
+          return;
+        case 'recycle':
+          this.readBuffers.adopt(request.buffer);
           return;
       }
     });

@@ -66,6 +66,8 @@ class PortLink implements InProcessBrokerLink {
   private nextId = 1;
   private readonly pending = new Map<number, (response: LinkResponse) => void>();
   private gone: string | undefined;
+  /** Memory of read replies, owned by the broker's read pool: handed back by `recycle`. */
+  private readonly fromReads = new WeakSet<ArrayBufferLike>();
 
   constructor(private readonly port: MessagePort) {
     port.on('message', (response: LinkResponse) => {
@@ -86,7 +88,7 @@ class PortLink implements InProcessBrokerLink {
     for (const [id, settle] of waiting) settle({ id, reply: linkGone(message) });
   }
 
-  private request(message: LinkRequest, transfer: ArrayBuffer[] = []): Promise<LinkResponse> {
+  private request(message: Exclude<LinkRequest, { op: 'recycle' }>, transfer: ArrayBuffer[] = []): Promise<LinkResponse> {
     if (this.gone) return Promise.resolve({ id: message.id, reply: linkGone(this.gone) });
     return new Promise((resolve) => {
       this.pending.set(message.id, resolve);
@@ -122,11 +124,23 @@ class PortLink implements InProcessBrokerLink {
       const reply = response.reply as ReadReply;
       if (reply.kind === 'records' && response.bytes) {
         const b = response.bytes;
+        this.fromReads.add(b.buffer);
         return { kind: 'records', records: Buffer.from(b.buffer, b.byteOffset, b.length), highWatermark: reply.highWatermark };
       }
       return reply;
     } finally {
       options.signal?.removeEventListener('abort', cancel);
+    }
+  }
+
+  recycle(records: Buffer): void {
+    const memory = records.buffer;
+    if (this.gone || !this.fromReads.has(memory)) return;
+    this.fromReads.delete(memory);
+    try {
+      this.port.postMessage({ op: 'recycle', buffer: memory as ArrayBuffer } satisfies LinkRequest, [memory as ArrayBuffer]);
+    } catch {
+      // the broker is gone: the memory is simply collected
     }
   }
 }
@@ -258,11 +272,15 @@ class EmbeddedIterator<T, D> implements EventIterator<T, D> {
         // The next read's offset comes from the batch headers alone: ask for it before decoding this one.
         this.position = nextFetchOffset(records, from);
         if (this.queuedBytes < maxQueued) pending = this.read();
+        let copiedOut = true;
         forEachRecord(records, from, (offset, value) => {
           const event = this.decoder.decode<T, D>(value, { topic: this.name, partition: 0, offset });
           if (event.kind === 'messages') this.queuedBytes += byteSize(event.data);
+          if (copiedOut && mayReference(event, records)) copiedOut = false;
           this.queue.push(event);
         });
+        // Typed-array batches were copied out by the decoder: the read's memory can take the next read.
+        if (copiedOut) this.link.recycle?.(records);
         this.ready.fire();
         while (this.queuedBytes >= maxQueued && !this.stop.signal.aborted) await this.drained.wait();
       }
@@ -274,6 +292,19 @@ class EmbeddedIterator<T, D> implements EventIterator<T, D> {
     this.stop.abort();
     this.drained.fire();
   }
+}
+
+/**
+ * Whether a decoded event may still point into `records`: msgpack binary values decode as views of their
+ * input, so only typed-array batches the decoder copied out, and progress with plain times, are known free.
+ */
+function mayReference(event: Event<unknown, unknown>, records: Buffer): boolean {
+  if (event.kind === 'messages') return !ArrayBuffer.isView(event.data) || event.data.buffer === records.buffer;
+  return !event.updates.every(([time]) => plainTime(time));
+}
+
+function plainTime(time: unknown): boolean {
+  return typeof time !== 'object' || time === null || (Array.isArray(time) && time.every(plainTime));
 }
 
 function byteSize(data: ArrayLike<unknown>): number {

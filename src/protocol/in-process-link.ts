@@ -58,6 +58,11 @@ export interface InProcessBrokerLink {
   append(topic: string, batch: Buffer): Promise<AppendReply>;
   /** Reads partition 0 from `offset`, up to `maxBytes` of whole batches (at least one). */
   read(topic: string, offset: bigint, maxBytes: number, options: ReadOptions): Promise<ReadReply>;
+  /**
+   * The reader is done with a read's records (every event was copied out of them): their memory may take
+   * a later read. Optional; without it the records are left to the garbage collector.
+   */
+  recycle?(records: Buffer): void;
 }
 
 // ---- the same link over a MessagePort (worker threads) ---------------------------------------------------
@@ -73,7 +78,9 @@ export type LinkRequest =
   | { op: 'prepare'; id: number; topic: string; replace: boolean }
   | { op: 'append'; id: number; topic: string; bytes: MovedBytes }
   | { op: 'read'; id: number; topic: string; offset: bigint; maxBytes: number; waitForData: boolean }
-  | { op: 'cancel'; id: number };
+  | { op: 'cancel'; id: number }
+  /** A read's memory handed back for later reads (no reply). */
+  | { op: 'recycle'; buffer: ArrayBuffer };
 
 export interface LinkResponse {
   id: number;

@@ -100,6 +100,31 @@ describe('embedded transport on the broker thread', () => {
     }
   });
 
+  it('readers over ports and over the wire, tailing one topic while it is written in small batches, all see the same events', async () => {
+    const link = inProcessLink(broker.broker);
+    const writer = new EmbeddedTransport({ link: link.port(), batchBytes: 16 * 1024 });
+    const readers = [new EmbeddedTransport({ link: link.port() }), new EmbeddedTransport({ link: link.port(), readMaxBytes: 20_000 })];
+    const wire = new WireTransport({ brokers: [broker.address] });
+    try {
+      const runs = [...readers.map((r) => collect(replay([r.iterator<number, number>('tail-0')]))), collect(replay([wire.iterator<number, number>('tail-0')]))];
+      const events = numbers(7, 60, 4);
+      const pusher = await writer.pusher<number, number>('tail-0');
+      async function* slowly() {
+        for (const [i, e] of events.entries()) {
+          yield e;
+          if (i % 7 === 0) await new Promise((r) => setTimeout(r, 1));
+        }
+      }
+      await captureFrom(slowly(), pusher);
+      const expected = extract(events);
+      for (const out of await Promise.all(runs)) expect(extract(out)).toEqual(expected);
+      // Read again from the start, now from the files, with recycled read memory.
+      expect(extract(await collect(replay([readers[0]!.iterator<number, number>('tail-0')])))).toEqual(expected);
+    } finally {
+      await wire.close();
+    }
+  });
+
   it.skipIf(!hasKcat())('kcat reads the captured records (one record per event)', async () => {
     const transport = new EmbeddedTransport({ link: inProcessLink(broker.broker) });
     const events = numbers(0, 10, 2);
