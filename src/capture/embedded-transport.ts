@@ -116,7 +116,12 @@ class PortLink implements InProcessBrokerLink {
   async read(topic: string, offset: bigint, maxBytes: number, options: ReadOptions): Promise<ReadReply> {
     const id = this.nextId++;
     const cancel = (): void => {
-      if (this.pending.has(id)) this.port.postMessage({ op: 'cancel', id } satisfies LinkRequest);
+      if (!this.pending.has(id)) return;
+      try {
+        this.port.postMessage({ op: 'cancel', id } satisfies LinkRequest);
+      } catch {
+        // the broker is gone; the read is answered by the port's close
+      }
     };
     options.signal?.addEventListener('abort', cancel, { once: true });
     try {
