@@ -4,10 +4,12 @@
  *
  * On the broker's thread the link is called directly. Worker threads get a MessagePort each
  * (`execute(config, job, { ports: inProcessLink(broker).ports })`) served here: appended batches arrive as
- * transferred ArrayBuffers and go back the same way once written, read batches leave transferred, so no
- * byte is copied between threads. Appends take the produce path (produce guard, group commit, the log's
- * validation, offset assignment and fsync policy), so Fetch long-polls and the link's own parked reads
- * wake on them; reads park on the log's append wake-up, never on a timer.
+ * transferred ArrayBuffers and go back the same way once written; reads land in the link's pooled memory,
+ * leave transferred and come back once decoded. No byte is copied between threads. Appends take the
+ * produce path (produce guard, group commit, the log's validation, offset assignment and fsync policy), so
+ * Fetch long-polls and the link's own parked reads wake on them; a read waiting for data parks on the log's
+ * append wake-up, never on a timer (only a read of a topic that does not exist yet rechecks every 250 ms,
+ * unless the link creates the topic first).
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { ErrorCode } from '../protocol/errors.js';
