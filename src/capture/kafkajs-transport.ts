@@ -8,12 +8,13 @@ import { randomUUID } from 'node:crypto';
 // Before kafkajs: its record batch encoder must find the native CRC32C in the require cache (see the module).
 import './kafkajs-native-crc.js';
 import './kafkajs-encoder-growth.js';
-import { Kafka, logLevel, type Admin, type Consumer, type Message, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Consumer, type KafkaConfig, type Message, type Producer } from 'kafkajs';
 import type { Event } from '../dataflow/event.js';
 import type { EventIterator } from '../replay/event-iterator.js';
 import { EventDecoder, encodeEvent } from './event-codec.js';
 import { BatchingPusher, type SendFailure } from './batching-pusher.js';
 import { TopicNotEmptyError, type EventPusher } from './event-pusher.js';
+import { ProduceOrder } from './kafkajs-produce-order.js';
 import { Signal } from './signal.js';
 import type { EventTransport, PusherOptions } from './transport.js';
 
@@ -23,19 +24,22 @@ export interface KafkaJsTransportOptions {
   /** Bytes of events per send (default 512 KiB: with record overhead a send stays under the usual 1 MB message.max.bytes). */
   batchBytes?: number;
   /**
-   * Sends in flight per pusher (default 1). kafkajs does not keep concurrent `send()` calls in order: before a
-   * request reaches the leader's connection it passes kafkajs's target-topics lock and, on the first sends, the
-   * connection set-up, and concurrent calls overtake each other there (measured: with 3 in flight the 2nd and
-   * 3rd batches swap, also after the first send was acknowledged). The pusher detects that from the returned
-   * offsets and fails, so more than 1 only trades speed for failed captures. `idempotent` would not help:
-   * kafkajs then holds a per-broker lock until each Produce response, i.e. one in flight. With 1, each send
-   * still carries `batchBytes` of events, and the 5 streams of a capture overlap each other.
+   * Sends in flight per pusher (default 1). kafkajs alone does not keep concurrent `send()` calls in order:
+   * before a request reaches the leader's connection it passes kafkajs's target-topics lock and, on the first
+   * sends, the connection set-up, and concurrent calls overtake each other there (measured: with 3 in flight
+   * the 2nd and 3rd batches swapped). So with more than 1 the producer gets a socket factory of its own and each
+   * send starts only once the previous Produce request is on the wire (kafkajs-produce-order.ts). `idempotent`
+   * would not help: kafkajs then holds a per-broker lock until each Produce response, i.e. one in flight.
+   * The default stays 1: paired runs of the 5-stream roundtrip on 2 cores showed no gain from 3 (the streams
+   * already overlap each other), and each send carries `batchBytes` of events anyway.
    */
   maxInFlight?: number;
   acks?: -1 | 1;
   /** Bytes a consumer buffers ahead of replay before it waits (default 32 MiB). */
   maxQueuedBytes?: number;
 }
+
+const DEFAULT_MAX_IN_FLIGHT = 1;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -45,7 +49,13 @@ type MessageBatch = Message[];
 class KafkaJsPusher<T, D> extends BatchingPusher<T, D, MessageBatch> {
   private current: Message[] = [];
 
-  constructor(name: string, private readonly producer: Producer, private readonly options: Required<Pick<KafkaJsTransportOptions, 'batchBytes' | 'maxInFlight' | 'acks'>>) {
+  constructor(
+    name: string,
+    private readonly producer: Producer,
+    /** Keeps concurrent sends in order on the wire; only needed (and given) with more than one in flight. */
+    private readonly order: ProduceOrder | undefined,
+    private readonly options: Required<Pick<KafkaJsTransportOptions, 'batchBytes' | 'maxInFlight' | 'acks'>>,
+  ) {
     super(name, { batchBytes: options.batchBytes, maxInFlight: options.maxInFlight, maxBufferedBytes: (options.maxInFlight + 2) * options.batchBytes });
   }
 
@@ -62,7 +72,8 @@ class KafkaJsPusher<T, D> extends BatchingPusher<T, D, MessageBatch> {
   }
 
   protected async send(messages: MessageBatch): Promise<string> {
-    const results = await this.producer.send({ topic: this.name, messages, acks: this.options.acks });
+    const send = () => this.producer.send({ topic: this.name, messages, acks: this.options.acks });
+    const results = await (this.order ? this.order.run(send) : send());
     const base = results[0]?.baseOffset;
     if (base === undefined) throw new Error('the broker did not say where it stored the batch');
     return base;
@@ -210,7 +221,11 @@ export class KafkaJsTransport implements EventTransport {
   private adminClient: Promise<Admin> | undefined;
 
   constructor(private readonly options: KafkaJsTransportOptions) {
-    this.kafka = new Kafka({ clientId: options.clientId ?? 'kafkaesque', brokers: [...options.brokers], logLevel: logLevel.NOTHING });
+    this.kafka = this.client();
+  }
+
+  private client(extra: Partial<KafkaConfig> = {}): Kafka {
+    return new Kafka({ clientId: this.options.clientId ?? 'kafkaesque', brokers: [...this.options.brokers], logLevel: logLevel.NOTHING, ...extra });
   }
 
   admin(): Promise<Admin> {
@@ -245,11 +260,15 @@ export class KafkaJsTransport implements EventTransport {
         }
       }
     }
-    const producer = this.kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: this.options.maxInFlight ?? 1, retry: { retries: 0 } });
+    const maxInFlight = this.options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+    // Several sends in flight need a Kafka instance of the producer's own, whose sockets keep them in order.
+    const order = maxInFlight > 1 ? new ProduceOrder() : undefined;
+    const kafka = order ? this.client({ socketFactory: order.socketFactory }) : this.kafka;
+    const producer = kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: maxInFlight, retry: { retries: 0 } });
     await producer.connect();
-    return new KafkaJsPusher<T, D>(topic, producer, {
+    return new KafkaJsPusher<T, D>(topic, producer, order, {
       batchBytes: this.options.batchBytes ?? 512 << 10,
-      maxInFlight: this.options.maxInFlight ?? 1,
+      maxInFlight,
       acks: this.options.acks ?? -1,
     });
   }

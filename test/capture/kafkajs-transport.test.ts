@@ -72,6 +72,29 @@ describe('kafkajs transport (embedded broker)', () => {
     expect(() => iterator.next()).toThrow(failure as Error);
   });
 
+  it('several sends in flight keep the events in order (kafkajs alone reorders them)', async () => {
+    const inFlight = new KafkaJsTransport({ brokers: [broker.address], batchBytes: 16 * 1024, maxInFlight: 4 });
+    try {
+      const events = Array.from({ length: 300 }, (_, i) => messages(0, Float64Array.from({ length: 512 }, (_, j) => i * 512 + j)));
+      const pusher = await inFlight.pusher<number, number>('ko-0');
+      for (const event of events) await pusher.push(event); // 4 KiB each: 4 per send, about 75 sends
+      pusher.push(progress([[0, -1]]));
+      await pusher.close();
+      const iterator = inFlight.iterator<number, number>('ko-0');
+      const out: number[] = [];
+      for (;;) {
+        const event = iterator.next();
+        if (event === undefined) await iterator.whenReady();
+        else if (event.kind === 'messages') out.push(...Array.from(event.data));
+        else break;
+      }
+      await iterator.close();
+      expect(out).toEqual(Array.from({ length: 300 * 512 }, (_, i) => i));
+    } finally {
+      await inFlight.close();
+    }
+  });
+
   it('refuses a non-empty topic unless replace is given', async () => {
     await captureFrom(epochStream(1, () => [1]), await transport.pusher<number, number>('kd-0'));
     await expect(transport.pusher('kd-0')).rejects.toThrowError(TopicNotEmptyError);
