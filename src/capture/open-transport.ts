@@ -14,8 +14,8 @@ export type TransportName = (typeof TRANSPORTS)[number];
 /**
  * The examples' default when the broker runs in the same process: `embedded`, the fastest in paired runs of
  * `examples/roundtrip.ts --count 10000000` (5 capture workers, 3 replay workers), alternating with `wire`
- * (2026-11-22, shared 2-core machine at load 7–20, medians of 3 pairs): capture 109 vs 50 MB/s and
- * 2.5 vs 3.1 process CPU-seconds; replay 203 vs 113 MB/s and 1.2 vs 1.9 CPU-seconds. It moves batches
+ * (2026-11-22, shared 2-core machine at load 3–11, medians of 6 pairs): capture 145 vs 128 MB/s and
+ * 2.7 vs 3.1 process CPU-seconds; replay 417 vs 147 MB/s and 1.2 vs 1.9 CPU-seconds. It moves batches
  * between threads instead of through TCP and the Kafka framing, and reads land in memory that is reused.
  * With --brokers (a broker elsewhere) the examples use `wire`, the fastest over-the-wire transport, and so
  * does openTransport when given brokers and no transport name.
