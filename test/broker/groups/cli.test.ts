@@ -99,9 +99,9 @@ describe('kafkaesque groups', () => {
     const consumer = await trackedConsumer(kafka, 'cli-group', 'cli-g', 'c');
     try {
       await waitFor(() => consumer.values.length === 20, 30_000, 'the consumer to read everything');
-      // More data the group has not read yet: lag.
-      await producer.send({ topic: 'cli-g', messages: [{ key: 'x', value: 'x' }] });
+      // More data the group has not read yet: lag. Paused first, so a fast fetch cannot read it.
       await consumer.consumer.pause([{ topic: 'cli-g' }]);
+      await producer.send({ topic: 'cli-g', messages: [{ key: 'x', value: 'x' }] });
 
       const list = JSON.parse((await cli('groups', 'list', '--json')).stdout) as { groupId: string; state: string }[];
       expect(list).toContainEqual({ groupId: 'cli-group', state: 'Stable', protocolType: 'consumer', members: 1 });
