@@ -100,12 +100,12 @@ describe('SocketFramer', () => {
     };
     const big = new SocketFramer(1000, alloc);
     const t = big.readTarget();
-    t.writeInt32BE(1001, 0);
+    new DataView(t.buffer, t.byteOffset, t.byteLength).setInt32(0, 1001);
     big.landed(4, t);
     expect(big.next()).toEqual({ kind: 'too-large', size: 1001, limit: 1000 });
     const neg = new SocketFramer(1000, alloc);
     const t2 = neg.readTarget();
-    t2.writeInt32BE(-5, 0);
+    new DataView(t2.buffer, t2.byteOffset, t2.byteLength).setInt32(0, -5);
     neg.landed(4, t2);
     expect(neg.next()).toEqual({ kind: 'negative-size', size: -5 });
     expect(allocations).toBe(0);
