@@ -1,11 +1,12 @@
 /**
  * `npm run bench -- roundtrip`: the seed's workload — 5 streams × N numbers (8 bytes each, batches of 1,024)
  * captured by 5 workers and replayed by 3 (countPerTime) through the embedded broker, per transport, in MB/s
- * beside the loopback TCP limit measured in the same run (the embedded transport does not use TCP: it moves
- * batches between threads through the broker's in-process link, so the loopback limit does not bind it). Also the in-process transport (no log, one thread)
- * as the ceiling of capture/replay itself.
+ * beside this machine's limit measured in the same run: loopback TCP for the wire and kafkajs transports, and
+ * sequential file append for the embedded one (it moves batches between threads through the broker's
+ * in-process link, so no socket bounds it; appending the log does). Also the in-process transport (no log,
+ * one thread) as the ceiling of capture/replay itself.
  *
- * KQ_ROUNDTRIP_NUMBERS sets N per stream (default 4,000,000 → 160 MB per direction).
+ * KQ_ROUNDTRIP_NUMBERS sets N per stream (default 10,000,000 → 400 MB per direction; shorter runs mostly time worker start-up).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,7 +19,7 @@ import type { TransportName } from '../src/capture/open-transport.js';
 import { messages, type Event } from '../src/dataflow/event.js';
 import { replay } from '../src/replay/replay.js';
 import { roundTrip } from '../examples/roundtrip.js';
-import { measureLoopbackTcp } from './limits.js';
+import { measureFileAppend, measureLoopbackTcp } from './limits.js';
 import type { BenchRow } from './types.js';
 
 const STREAMS = 5;
@@ -51,8 +52,11 @@ async function inProcess(count: number): Promise<{ capture: number; replay: numb
 }
 
 export default async function run(): Promise<BenchRow[]> {
-  const count = Number(process.env.KQ_ROUNDTRIP_NUMBERS ?? 4_000_000);
+  const count = Number(process.env.KQ_ROUNDTRIP_NUMBERS ?? 10_000_000);
   const loopback = await measureLoopbackTcp(1024 * 1024 * 1024, 1);
+  // The embedded transport crosses no socket; what bounds its capture is appending to the log's files.
+  const appendDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kq-bench-append-'));
+  const fileAppend = await measureFileAppend(appendDir, 1024 * 1024 * 1024).finally(() => fs.rmSync(appendDir, { recursive: true, force: true }));
   const rows: BenchRow[] = [];
   const workload = `${STREAMS} streams × ${count.toLocaleString('en-US')} numbers, capture on ${STREAMS} workers, replay on ${REPLAY_WORKERS}`;
   // The fastest transport carries the issue's targets: embedded, when the broker runs in this process.
@@ -73,7 +77,7 @@ export default async function run(): Promise<BenchRow[]> {
         quiet: true,
       });
       const [captureTarget, replayTarget] = targets[transport] ?? [0, 0];
-      const limit = transport === 'embedded' ? {} : { limit: loopback };
+      const limit = { limit: transport === 'embedded' ? fileAppend : loopback };
       rows.push({ name: `capture (${transport})`, value: r.captureMBps, unit: 'MB/s', ...limit, note: `target ≥ ${captureTarget}; ${workload}` });
       rows.push({ name: `replay (${transport})`, value: r.replayMBps, unit: 'MB/s', ...limit, note: `target ≥ ${replayTarget}; countPerTime on every worker` });
     } finally {
