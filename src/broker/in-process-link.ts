@@ -25,8 +25,8 @@ import {
   type ReadOptions,
   type ReadReply,
 } from '../protocol/in-process-link.js';
-import { coalescedAppend } from './append-coalescer.js';
 import type { BrokerContext } from './context.js';
+import { appendToPartition } from './partition-append.js';
 import type { RunningBroker } from './index.js';
 import type { ReadBuffers } from './log/read-buffers.js';
 import { topicNameProblem } from './topic-name.js';
@@ -160,30 +160,12 @@ export class InProcessLink implements InProcessBrokerLink {
     return { kind: 'ready', maxBatchBytes: log.config.maxMessageBytes };
   }
 
-  /** As Produce appends one partition's records (handlers/produce.ts), minus the request framing. */
+  /** Appends one batch exactly as Produce appends a partition's records (partition-append.ts). */
   async append(topic: string, batch: Buffer): Promise<AppendReply> {
     if (this.closed) return this.closedFailure();
-    const log = this.broker.topics.partition(topic, 0);
-    if (!log) return failure(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition 0 of topic "${topic}"`);
-    if (batch.length === 0) return failure(ErrorCode.CORRUPT_MESSAGE, 'empty record set');
-    const guard = this.broker.services.produceGuard;
-    if (guard) {
-      const verdict = guard.beforeAppend(topic, 0, batch);
-      if (verdict && 'errorCode' in verdict) return failure(verdict.errorCode, verdict.message ?? 'refused by the produce guard');
-      if (verdict && 'duplicateOf' in verdict) return { kind: 'appended', baseOffset: verdict.duplicateOf };
-    }
-    try {
-      const appended = await coalescedAppend(log, batch);
-      guard?.afterAppend?.(topic, 0, batch, appended.baseOffset);
-      return { kind: 'appended', baseOffset: appended.baseOffset };
-    } catch (err) {
-      guard?.appendFailed?.(topic, 0, batch);
-      // Queued before the broker began to close, refused by the closed log: a shutdown, not a disk error.
-      if (this.closed) return failure(ErrorCode.BROKER_NOT_AVAILABLE, `${this.closed} before the batch was written (${(err as Error).message})`);
-      const code = errorCodeOf(err, ErrorCode.KAFKA_STORAGE_ERROR);
-      if (code === ErrorCode.KAFKA_STORAGE_ERROR) this.broker.logger.error({ err, topic }, 'in-process append failed');
-      return failure(code, (err as Error).message);
-    }
+    const r = await appendToPartition(this.broker, this.broker.logger, topic, 0, batch, { closing: () => this.closed });
+    if (!r.ok) return failure(r.errorCode, r.message);
+    return { kind: 'appended', baseOffset: r.baseOffset };
   }
 
   read(topic: string, offset: bigint, maxBytes: number, options: ReadOptions): Promise<ReadReply> {

@@ -6,11 +6,10 @@
  * appends. Failures are per-partition error codes; the connection stays up. acks=0 sends no response.
  * Appends are queued synchronously in request order, so pipelined requests land in the order they were sent.
  */
-import { ATTRIBUTE, BATCH_OFFSET, BATCH_LENGTH_PREFIX } from '../../protocol/batch-header.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { Produce, type ProduceRequest, type ProduceResponse } from '../../protocol/messages/produce.js';
-import { coalescedAppend } from '../append-coalescer.js';
 import type { RequestContext } from '../context.js';
+import { appendToPartition } from '../partition-append.js';
 import { topicNameProblem } from '../topic-name.js';
 import { defineHandler } from './handler.js';
 
@@ -30,49 +29,10 @@ function partitionResult(index: number, errorCode: number, errorMessage: string 
   };
 }
 
-/** Whether any v2 batch in `records` is transactional (walks headers only; the log validates the rest). */
-function hasTransactionalBatch(records: Buffer): boolean {
-  let pos = 0;
-  while (pos + BATCH_OFFSET.attributes + 2 <= records.length) {
-    if (records.readInt8(pos + BATCH_OFFSET.magic) !== 2) return false;
-    if (records.readInt16BE(pos + BATCH_OFFSET.attributes) & ATTRIBUTE.transactional) return true;
-    const size = records.readInt32BE(pos + BATCH_OFFSET.batchLength) + BATCH_LENGTH_PREFIX;
-    if (size <= BATCH_LENGTH_PREFIX) return false;
-    pos += size;
-  }
-  return false;
-}
-
 async function appendPartition(ctx: RequestContext, topic: string, index: number, records: Buffer | null): Promise<PartitionOut> {
-  const log = ctx.broker.topics.partition(topic, index);
-  if (!log) return partitionResult(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${index} of topic "${topic}"`);
-  if (!records || records.length === 0) return partitionResult(index, ErrorCode.CORRUPT_MESSAGE, 'empty record set');
-  const guard = ctx.broker.services.produceGuard;
-  if (!guard && hasTransactionalBatch(records)) {
-    const message = 'transactional batches are not supported by this broker yet; produce without a transactional id';
-    ctx.logger.info({ topic, partition: index }, `produce rejected: ${message}`);
-    return partitionResult(index, ErrorCode.INVALID_RECORD, message);
-  }
-  if (guard) {
-    const verdict = guard.beforeAppend(topic, index, records);
-    if (verdict && 'errorCode' in verdict) return partitionResult(index, verdict.errorCode, verdict.message ?? null);
-    if (verdict && 'duplicateOf' in verdict) return partitionResult(index, 0, null, verdict.duplicateOf, -1n, log.logStartOffset);
-  }
-  try {
-    const appended = await coalescedAppend(log, records);
-    guard?.afterAppend?.(topic, index, records, appended.baseOffset);
-    return partitionResult(index, 0, null, appended.baseOffset, appended.logAppendTime, appended.logStartOffset);
-  } catch (err) {
-    guard?.appendFailed?.(topic, index, records);
-    const code = (err as { code?: unknown }).code;
-    const message = (err as Error).message;
-    if (typeof code === 'number') {
-      ctx.logger.info({ topic, partition: index, errorCode: code }, `produce rejected: ${message}`);
-      return partitionResult(index, code, message);
-    }
-    ctx.logger.error({ err, topic, partition: index }, 'append failed');
-    return partitionResult(index, ErrorCode.KAFKA_STORAGE_ERROR, message);
-  }
+  const r = await appendToPartition(ctx.broker, ctx.logger, topic, index, records);
+  if (!r.ok) return partitionResult(index, r.errorCode, r.message);
+  return partitionResult(index, 0, null, r.baseOffset, r.logAppendTime, r.logStartOffset);
 }
 
 export const produceHandler = defineHandler<ProduceRequest, ProduceResponse>({
