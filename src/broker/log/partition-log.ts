@@ -12,7 +12,7 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs/promises';
 import { fsyncDir } from './atomic-file.js';
 import { validateAppend, stampBatches } from './append-validation.js';
-import { summarizeHeader, wholeBatches } from './batch-summary.js';
+import { type BatchSummary, summarizeHeader, wholeBatches } from './batch-summary.js';
 import { BATCH_HEADER_SIZE } from '../../protocol/batch-header.js';
 import { StorageError } from './errors.js';
 import { DELETED_DIR_SUFFIX } from './file-names.js';
@@ -67,6 +67,18 @@ interface ReadHint {
   position: number;
 }
 
+/** Appends up to this size are kept in memory as the log's tail (a copy: the request's memory is reused). */
+const TAIL_MAX_BYTES = 64 * 1024;
+
+interface TailAppend {
+  segment: LogSegment;
+  /** Where the append starts in the segment file. */
+  position: number;
+  bytes: Buffer;
+  /** The append's batches, positions relative to `bytes`, offsets as stamped. */
+  batches: readonly BatchSummary[];
+}
+
 interface Waiter {
   after: bigint;
   resolve: () => void;
@@ -86,6 +98,8 @@ export class PartitionLog {
   private readonly waiters = new Set<Waiter>();
   /** Keyed by the offset right after where a read ended. */
   private readonly readHints = new Map<bigint, ReadHint>();
+  /** A copy of the latest append when it was small, for tailing consumers (see `readTail`). */
+  private tail: TailAppend | undefined;
   private readonly events = new EventEmitter();
   private closed: 'open' | 'closed' | 'deleted' = 'open';
   /** Set when a failed write could not be undone: appends are refused until the log is reopened. */
@@ -208,6 +222,7 @@ export class PartitionLog {
         throw storageError(`appending to ${this.topic}-${this.partition}`, e);
       }
       active.commit(parsed, batches.length, Number(now));
+      this.tail = batches.length <= TAIL_MAX_BYTES ? { segment: active, position: active.size - batches.length, bytes: Buffer.from(batches), batches: parsed } : undefined;
       this.hw = lastOffset + 1n;
       // Synced before it became visible; the checkpoint file catches up on the next state write.
       if (this.cfg.fsync === 'always') this.recoveryPoint = this.hw;
@@ -275,6 +290,8 @@ export class PartitionLog {
       );
     }
     if (offset === highWatermark) return empty;
+    const fromTail = this.readTail(offset, maxBytes, opts, highWatermark, logStartOffset);
+    if (fromTail !== undefined) return fromTail;
     const segments = this.segments;
     const hint = this.takeReadHint(offset, segments);
     const buffers = opts.buffers;
@@ -310,6 +327,34 @@ export class PartitionLog {
       throw storageError(`reading ${this.topic}-${this.partition}`, e);
     }
     return empty;
+  }
+
+  /**
+   * Serves a read from the copy of the latest append when that append ends the log and holds `offset`: a
+   * consumer woken by the append it waited for gets it without a file read (one thread-pool round trip
+   * less on the long-poll path). The same whole batches, limits and read hint as a read from the file.
+   */
+  private readTail(offset: bigint, maxBytes: number, opts: ReadOptions, highWatermark: bigint, logStartOffset: bigint): ReadResult | undefined {
+    const tail = this.tail;
+    if (tail === undefined || tail.segment.deleted) return undefined;
+    const batches = tail.batches;
+    const last = batches[batches.length - 1]!;
+    if (last.lastOffset + 1n !== highWatermark || offset < batches[0]!.baseOffset) return undefined;
+    let i = 0;
+    while (batches[i]!.lastOffset < offset) i++;
+    const first = batches[i]!;
+    if (first.size > maxBytes && opts.minOneBatch === false) return { records: null, highWatermark, logStartOffset };
+    let end = first.position + first.size;
+    let next = first.lastOffset + 1n;
+    for (let j = i + 1; j < batches.length; j++) {
+      const b = batches[j]!;
+      if (b.position + b.size - first.position > maxBytes) break;
+      end = b.position + b.size;
+      next = b.lastOffset + 1n;
+    }
+    if (this.readHints.size >= MAX_READ_HINTS) this.readHints.delete(this.readHints.keys().next().value!);
+    this.readHints.set(next, { segment: tail.segment, position: tail.position + end });
+    return { records: tail.bytes.subarray(first.position, end), highWatermark, logStartOffset };
   }
 
   /** Trims `data` (read at `position` of `seg`) to whole batches and remembers where the next read starts. */
