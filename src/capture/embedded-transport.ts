@@ -28,6 +28,7 @@ import type { EventIterator } from '../replay/event-iterator.js';
 import { BatchRejectedError, BatchingPusher } from './batching-pusher.js';
 import { EventDecoder, encodeEventParts } from './event-codec.js';
 import { TopicNotEmptyError, type EventPusher } from './event-pusher.js';
+import { EventQueue } from './event-queue.js';
 import { Signal } from './signal.js';
 import type { EventTransport, PusherOptions } from './transport.js';
 
@@ -200,19 +201,17 @@ class EmbeddedPusher<T, D> extends BatchingPusher<T, D, Buffer> {
 }
 
 class EmbeddedIterator<T, D> implements EventIterator<T, D> {
-  private readonly queue: Event<T, D>[] = [];
-  private head = 0;
-  private queuedBytes = 0;
+  private readonly queue: EventQueue<T, D>;
   private failure: Error | undefined;
   private readonly stop = new AbortController();
   private exists = false;
   private readonly ready = new Signal();
-  private readonly drained = new Signal();
   // 128 KiB arenas come from malloc's reused memory, 1 MiB ones from fresh pages (half the page faults of decoding).
   private readonly decoder = new EventDecoder(128 * 1024);
   private position = 0n;
 
   constructor(readonly name: string, private readonly link: InProcessBrokerLink, private readonly options: { readMaxBytes: number; maxQueuedBytes: number }) {
+    this.queue = new EventQueue(options.maxQueuedBytes);
     void this.run().catch((error: unknown) => {
       this.failure = error as Error;
       this.ready.fire();
@@ -228,26 +227,14 @@ class EmbeddedIterator<T, D> implements EventIterator<T, D> {
   }
 
   next(): Event<T, D> | undefined {
-    if (this.head < this.queue.length) {
-      const event = this.queue[this.head] as Event<T, D>;
-      this.queue[this.head++] = undefined as never;
-      if (event.kind === 'messages') this.queuedBytes -= byteSize(event.data);
-      if (this.head === this.queue.length) {
-        this.queue.length = 0;
-        this.head = 0;
-      } else if (this.head > 4096) {
-        this.queue.splice(0, this.head);
-        this.head = 0;
-      }
-      if (this.queuedBytes < this.options.maxQueuedBytes / 2) this.drained.fire();
-      return event;
-    }
+    const event = this.queue.take();
+    if (event !== undefined) return event;
     if (this.failure) throw this.failure;
     return undefined;
   }
 
   whenReady(): Promise<void> {
-    if (this.head < this.queue.length || this.failure) return Promise.resolve();
+    if (!this.queue.isEmpty || this.failure) return Promise.resolve();
     return this.ready.wait();
   }
 
@@ -256,7 +243,6 @@ class EmbeddedIterator<T, D> implements EventIterator<T, D> {
   }
 
   private async run(): Promise<void> {
-    const maxQueued = this.options.maxQueuedBytes;
     let pending: Promise<ReadReply> | undefined = this.read();
     while (!this.stop.signal.aborted) {
       const reply: ReadReply = await pending;
@@ -277,18 +263,17 @@ class EmbeddedIterator<T, D> implements EventIterator<T, D> {
         const from = this.position;
         // The next read's offset comes from the batch headers alone: ask for it before decoding this one.
         this.position = nextFetchOffset(records, from);
-        if (this.queuedBytes < maxQueued) pending = this.read();
+        if (!this.queue.isFull) pending = this.read();
         let copiedOut = true;
         forEachRecord(records, from, (offset, value) => {
           const event = this.decoder.decode<T, D>(value, { topic: this.name, partition: 0, offset });
-          if (event.kind === 'messages') this.queuedBytes += byteSize(event.data);
           if (copiedOut && mayReference(event, records)) copiedOut = false;
           this.queue.push(event);
         });
         // Typed-array batches were copied out by the decoder: the read's memory can take the next read.
         if (copiedOut) this.link.recycle?.(records);
         this.ready.fire();
-        while (this.queuedBytes >= maxQueued && !this.stop.signal.aborted) await this.drained.wait();
+        while (this.queue.isFull && !this.stop.signal.aborted) await this.queue.drained.wait();
       }
       pending ??= this.read();
     }
@@ -296,7 +281,7 @@ class EmbeddedIterator<T, D> implements EventIterator<T, D> {
 
   async close(): Promise<void> {
     this.stop.abort();
-    this.drained.fire();
+    this.queue.drained.fire();
   }
 }
 
@@ -313,9 +298,6 @@ function plainTime(time: unknown): boolean {
   return typeof time !== 'object' || time === null || (Array.isArray(time) && time.every(plainTime));
 }
 
-function byteSize(data: ArrayLike<unknown>): number {
-  return ArrayBuffer.isView(data) ? data.byteLength : data.length * 8;
-}
 
 export class EmbeddedTransport implements EventTransport {
   readonly kind = 'embedded';

@@ -17,6 +17,7 @@ import type { EventIterator } from '../replay/event-iterator.js';
 import { EventDecoder, encodeEventParts } from './event-codec.js';
 import { BatchRejectedError, BatchingPusher } from './batching-pusher.js';
 import { TopicNotEmptyError, type EventPusher } from './event-pusher.js';
+import { EventQueue } from './event-queue.js';
 import { Signal } from './signal.js';
 import type { EventTransport, PusherOptions } from './transport.js';
 
@@ -91,18 +92,16 @@ class WirePusher<T, D> extends BatchingPusher<T, D, Buffer> {
 }
 
 class WireIterator<T, D> implements EventIterator<T, D> {
-  private readonly queue: Event<T, D>[] = [];
-  private head = 0;
-  private queuedBytes = 0;
+  private readonly queue: EventQueue<T, D>;
   private failure: Error | undefined;
   private stopped = false;
   private exists = false;
   private readonly ready = new Signal();
-  private readonly drained = new Signal();
   private readonly decoder = new EventDecoder();
   private position = 0n;
 
   constructor(readonly name: string, private readonly client: KafkaClient, private readonly options: WireTransportOptions) {
+    this.queue = new EventQueue(options.maxQueuedBytes ?? 32 << 20);
     void this.run();
   }
 
@@ -115,26 +114,14 @@ class WireIterator<T, D> implements EventIterator<T, D> {
   }
 
   next(): Event<T, D> | undefined {
-    if (this.head < this.queue.length) {
-      const event = this.queue[this.head] as Event<T, D>;
-      this.queue[this.head++] = undefined as never;
-      if (event.kind === 'messages') this.queuedBytes -= byteSize(event.data);
-      if (this.head === this.queue.length) {
-        this.queue.length = 0;
-        this.head = 0;
-      } else if (this.head > 4096) {
-        this.queue.splice(0, this.head);
-        this.head = 0;
-      }
-      if (this.queuedBytes < (this.options.maxQueuedBytes ?? 32 << 20) / 2) this.drained.fire();
-      return event;
-    }
+    const event = this.queue.take();
+    if (event !== undefined) return event;
     if (this.failure) throw this.failure;
     return undefined;
   }
 
   whenReady(): Promise<void> {
-    if (this.head < this.queue.length || this.failure) return Promise.resolve();
+    if (!this.queue.isEmpty || this.failure) return Promise.resolve();
     return this.ready.wait();
   }
 
@@ -170,7 +157,6 @@ class WireIterator<T, D> implements EventIterator<T, D> {
   private async run(): Promise<void> {
     let backoff = 50;
     let unreachableSince: number | undefined;
-    const maxQueued = this.options.maxQueuedBytes ?? 32 << 20;
     while (!this.stopped) {
       try {
         const connection = await this.client.leaderFor(this.name);
@@ -208,18 +194,17 @@ class WireIterator<T, D> implements EventIterator<T, D> {
             const from = this.position;
             // The next fetch's offset comes from the batch headers alone: send it before decoding this one.
             this.position = nextFetchOffset(records, from);
-            if (this.queuedBytes < maxQueued) {
+            if (!this.queue.isFull) {
               pending = this.fetch(connection, this.position);
             }
             forEachRecord(records, from, (offset, value) => {
               const event = this.decoder.decode<T, D>(value, { topic: this.name, partition: 0, offset });
-              if (event.kind === 'messages') this.queuedBytes += byteSize(event.data);
-              this.queue.push(event);
+                  this.queue.push(event);
             }, this.options.checkCrcs ?? false);
             // Every event was copied out of the response: its buffer can take the next response.
             connection.releaseFrame(records);
             this.ready.fire();
-            while (this.queuedBytes >= maxQueued && !this.stopped) await this.drained.wait();
+            while (this.queue.isFull && !this.stopped) await this.queue.drained.wait();
           }
           pending ??= this.fetch(connection, this.position);
         }
@@ -245,13 +230,10 @@ class WireIterator<T, D> implements EventIterator<T, D> {
 
   async close(): Promise<void> {
     this.stopped = true;
-    this.drained.fire();
+    this.queue.drained.fire();
   }
 }
 
-function byteSize(data: ArrayLike<unknown>): number {
-  return ArrayBuffer.isView(data) ? data.byteLength : data.length * 8;
-}
 
 export class WireTransport implements EventTransport {
   readonly kind = 'wire';
