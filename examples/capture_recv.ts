@@ -7,8 +7,8 @@
  */
 import { isMainThread } from 'node:worker_threads';
 import { fromEvent, lastValueFrom, takeUntil, tap } from 'rxjs';
-import { openTransport, type TransportName } from '../src/capture/open-transport.js';
-import { streamTopic } from '../src/capture/transport.js';
+import { openTransport, type TransportName } from '../src/transport/open-transport.js';
+import { streamTopic } from '../src/transport/transport.js';
 import { countPerTime } from '../src/dataflow/index.js';
 import { replay } from '../src/replay/replay.js';
 import { streamsOf, type WorkerContext } from '../src/workers/context.js';

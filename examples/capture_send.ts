@@ -7,8 +7,8 @@
  */
 import { isMainThread } from 'node:worker_threads';
 import { captureFrom } from '../src/capture/capture.js';
-import { openTransport, type TransportName } from '../src/capture/open-transport.js';
-import { streamTopic } from '../src/capture/transport.js';
+import { openTransport, type TransportName } from '../src/transport/open-transport.js';
+import { streamTopic } from '../src/transport/transport.js';
 import { messages, type Event } from '../src/dataflow/event.js';
 import type { WorkerContext } from '../src/workers/context.js';
 import { execute } from '../src/workers/execute.js';

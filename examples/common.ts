@@ -1,7 +1,7 @@
 /** Shared plumbing of the examples: flags, the embedded broker when --brokers is absent, progress bars. */
 import path from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
-import { DEFAULT_REMOTE_TRANSPORT, DEFAULT_TRANSPORT, TRANSPORTS, type TransportName } from '../src/capture/open-transport.js';
+import { DEFAULT_REMOTE_TRANSPORT, DEFAULT_TRANSPORT, TRANSPORTS, type TransportName } from '../src/transport/open-transport.js';
 import { parseWorkerArgs, type ExecuteConfig } from '../src/workers/args.js';
 
 export interface ExampleArgs {

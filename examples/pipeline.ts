@@ -10,8 +10,8 @@
 import { isMainThread } from 'node:worker_threads';
 import { lastValueFrom, tap, type Observable } from 'rxjs';
 import { captureFrom } from '../src/capture/capture.js';
-import { openTransport, type TransportName } from '../src/capture/open-transport.js';
-import { streamTopic } from '../src/capture/transport.js';
+import { openTransport, type TransportName } from '../src/transport/open-transport.js';
+import { streamTopic } from '../src/transport/transport.js';
 import { aggregatePerTime, flatMapData, InputHandle, tumblingWindow, type Event } from '../src/dataflow/index.js';
 import { replay } from '../src/replay/replay.js';
 import { streamsOf, type WorkerContext } from '../src/workers/context.js';

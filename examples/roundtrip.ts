@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { isMainThread, type MessagePort } from 'node:worker_threads';
 import { inProcessLink, startBroker } from '../src/broker/index.js';
-import type { TransportName } from '../src/capture/open-transport.js';
+import type { TransportName } from '../src/transport/open-transport.js';
 import { execute } from '../src/workers/execute.js';
 import { cpuSpanMicros, mbPerSecond, parseExampleArgs, spanMs } from './common.js';
 

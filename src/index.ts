@@ -3,6 +3,7 @@
  * Kafka-protocol broker. Everything a user imports comes from here; the folders' own index files group it.
  */
 export * from './dataflow/index.js';
+export * from './transport/index.js';
 export * from './capture/index.js';
 export * from './replay/index.js';
 export * from './workers/index.js';

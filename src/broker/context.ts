@@ -53,6 +53,14 @@ export interface BrokerContext {
   readonly apis: ReadonlyArray<ApiRange>;
 }
 
+/**
+ * Starts a broker service (registered in `services.ts`) once the logs are open. Its contract lives here, beside
+ * `BrokerContext`, so a service imports only this file, as a handler imports only `handlers/handler.ts`.
+ */
+export type ServiceStarter = (broker: BrokerContext) => void | ServiceStop | Promise<void | ServiceStop>;
+/** Stops a service, before the logs close. */
+export type ServiceStop = () => void | Promise<void>;
+
 export interface ApiRange {
   readonly apiKey: number;
   readonly minVersion: number;

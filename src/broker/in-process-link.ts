@@ -1,6 +1,6 @@
 /**
  * The broker's in-process link: capture and replay in the broker's own process reach its log directly,
- * without TCP and without the Kafka framing (src/protocol/in-process-link.ts has the shapes).
+ * without TCP and without the Kafka framing (src/link/in-process-link.ts has the shapes).
  *
  * On the broker's thread the link is called directly. Worker threads get a MessagePort each
  * (`execute(config, job, { ports: inProcessLink(broker).ports })`) served here: appended batches arrive as
@@ -24,10 +24,10 @@ import {
   type PrepareTopicReply,
   type ReadOptions,
   type ReadReply,
-} from '../protocol/in-process-link.js';
+} from '../link/in-process-link.js';
 import type { BrokerContext } from './context.js';
 import { appendToPartition } from './partition-append.js';
-import type { RunningBroker } from './index.js';
+import type { RunningBroker } from './running-broker.js';
 import type { ReadBuffers } from './log/read-buffers.js';
 import { topicNameProblem } from './topic-name.js';
 

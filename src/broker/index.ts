@@ -7,18 +7,20 @@
  */
 import type { Logger } from 'pino';
 import { resolveConfig, type BrokerConfig } from './config.js';
-import type { BrokerContext, BrokerServices } from './context.js';
+import type { BrokerContext, BrokerServices, ServiceStarter, ServiceStop } from './context.js';
 import { handlerMap, handlers as registeredHandlers } from './handlers/index.js';
 import type { Handler } from './handlers/handler.js';
 import { LogManager } from './log/log-manager.js';
 import { createLogger } from './logger.js';
 import { BrokerServer } from './server.js';
-import { serviceStarters, type ServiceStarter, type ServiceStop } from './services.js';
+import type { RunningBroker } from './running-broker.js';
+import { serviceStarters } from './services.js';
 import { Topics } from './topics.js';
 
 export type { BrokerConfig } from './config.js';
 export { resolveConfig, DEFAULT_CONFIG, ConfigError } from './config.js';
 export { inProcessLink, InProcessLink } from './in-process-link.js';
+export type { RunningBroker } from './running-broker.js';
 
 export interface StartBrokerOptions extends Partial<BrokerConfig> {
   /** Use this logger instead of a new stderr one at `logLevel`. */
@@ -27,19 +29,6 @@ export interface StartBrokerOptions extends Partial<BrokerConfig> {
   handlers?: readonly Handler[];
   /** Extra services to start, after the registered ones. */
   services?: readonly ServiceStarter[];
-}
-
-export interface RunningBroker {
-  /** The address actually bound. */
-  readonly host: string;
-  readonly port: number;
-  readonly config: BrokerConfig;
-  /** Broker state, for in-process tools and tests. */
-  readonly context: BrokerContext;
-  /** Aborted as soon as close() begins, so in-process users (the in-process link) stop taking new work. */
-  readonly closing: AbortSignal;
-  /** Stop accepting, finish in-flight requests, stop services, flush and close the logs (clean shutdown). */
-  close(): Promise<void>;
 }
 
 const CLUSTER_ID = 'kafkaesque-local-cluster';

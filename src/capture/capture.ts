@@ -12,8 +12,8 @@ import { Observable, isObservable, type OperatorFunction } from 'rxjs';
 import { ProgressProtocolError } from '../dataflow/errors.js';
 import type { Event } from '../dataflow/event.js';
 import { numberTimestamp, type Timestamp } from '../dataflow/timestamp.js';
-import { FrontierCounts, NegativeCountError } from '../replay/frontier-counts.js';
-import type { EventPusher } from './event-pusher.js';
+import { FrontierCounts, NegativeCountError } from '../dataflow/frontier-counts.js';
+import type { EventPusher } from '../transport/event-pusher.js';
 
 export interface CaptureOptions<T> {
   /** How times are ordered (default: numbers). */

@@ -4,4 +4,3 @@ export type { ClientOptions, TopicInfo } from './client.js';
 export { BrokerConnection, CLIENT_VERSIONS } from './connection.js';
 export type { ConnectionOptions } from './connection.js';
 export { BrokerConnectionError, RequestTimeoutError, UnsupportedApiError } from './errors.js';
-export { EventBatchBuilder, forEachRecord, nextFetchOffset, CorruptBatchError } from './event-batch.js';

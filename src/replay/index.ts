@@ -1,5 +1,4 @@
 /** Replay: merge captured streams back into one progress-carrying stream. */
 export { replay, MissingStreamError } from './replay.js';
 export type { ReplayOptions } from './replay.js';
-export type { EventIterator, EventTransportReader } from './event-iterator.js';
 export type { ProgressExchange } from './progress-exchange.js';

@@ -15,9 +15,9 @@ import { Observable } from 'rxjs';
 import { ProgressProtocolError } from '../dataflow/errors.js';
 import type { Event } from '../dataflow/event.js';
 import { numberTimestamp, type Timestamp } from '../dataflow/timestamp.js';
-import type { EventIterator } from './event-iterator.js';
+import type { EventIterator } from '../transport/event-iterator.js';
 import { MutableAntichain } from '../dataflow/mutable-antichain.js';
-import { FrontierCounts, NegativeCountError } from './frontier-counts.js';
+import { FrontierCounts, NegativeCountError } from '../dataflow/frontier-counts.js';
 import type { ProgressExchange } from './progress-exchange.js';
 
 export interface ReplayOptions<T> {

@@ -6,7 +6,7 @@
  * (exchange-relay.ts), so `index` and `peers` are global over every process's workers.
  */
 import { BroadcastChannel } from 'node:worker_threads';
-import { Signal } from '../capture/signal.js';
+import { Signal } from '../util/signal.js';
 import type { ProgressExchange } from '../replay/progress-exchange.js';
 import type { HubMessage } from './hub-messages.js';
 import type { ExchangeMessage } from './mesh-frames.js';

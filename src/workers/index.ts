@@ -7,4 +7,4 @@ export { MeshSetupError, PeerProcessError } from './mesh-errors.js';
 export type { ExecuteConfig } from './args.js';
 export { streamsOf } from './context.js';
 export type { WorkerContext, Job } from './context.js';
-export { workerPort } from './ports.js';
+export { workerPort } from '../util/worker-port.js';

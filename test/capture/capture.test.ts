@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { from, Subject, throwError, concat, of } from 'rxjs';
 import { capture, captureFrom } from '../../src/capture/capture.js';
-import { DeliveryError, type EventPusher } from '../../src/capture/event-pusher.js';
-import { MemoryTransport } from '../../src/capture/memory-transport.js';
+import { DeliveryError, type EventPusher } from '../../src/transport/event-pusher.js';
+import { MemoryTransport } from '../../src/transport/memory/memory-transport.js';
 import { ProgressProtocolError } from '../../src/dataflow/errors.js';
 import { messages, progress, type Event } from '../../src/dataflow/event.js';
 import { pairTimestamp, type Pair } from '../../src/dataflow/timestamp.js';

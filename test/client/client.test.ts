@@ -9,7 +9,7 @@ import { BrokerConnection } from '../../src/client/connection.js';
 import { UnsupportedApiError, BrokerConnectionError } from '../../src/client/errors.js';
 import { Produce } from '../../src/protocol/messages/produce.js';
 import { Fetch } from '../../src/protocol/messages/fetch.js';
-import { WireTransport } from '../../src/capture/wire-transport.js';
+import { WireTransport } from '../../src/transport/wire/wire-transport.js';
 import { captureFrom } from '../../src/capture/capture.js';
 import { replay } from '../../src/replay/replay.js';
 import { collect, epochStream, extract } from '../replay/helpers.js';

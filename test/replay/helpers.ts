@@ -2,7 +2,7 @@
 import { firstValueFrom, toArray, type Observable } from 'rxjs';
 import type { Event } from '../../src/dataflow/event.js';
 import { numberTimestamp, type Timestamp } from '../../src/dataflow/timestamp.js';
-import { FrontierCounts } from '../../src/replay/frontier-counts.js';
+import { FrontierCounts } from '../../src/dataflow/frontier-counts.js';
 
 /** Timely's extract: per time (ascending), the sorted concatenation of all data; empty groups dropped. */
 export function extract<D>(events: readonly Event<number, D>[]): [number, D[]][] {

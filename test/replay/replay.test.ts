@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { from } from 'rxjs';
 import { captureFrom } from '../../src/capture/capture.js';
-import { MemoryTransport } from '../../src/capture/memory-transport.js';
+import { MemoryTransport } from '../../src/transport/memory/memory-transport.js';
 import { ProgressProtocolError } from '../../src/dataflow/errors.js';
 import { messages, progress, type Event } from '../../src/dataflow/event.js';
 import { pairTimestamp, type Pair } from '../../src/dataflow/timestamp.js';

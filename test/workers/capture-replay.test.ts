@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execute } from '../../src/workers/execute.js';
-import { startTestBroker, type TestBroker } from '../capture/broker-helpers.js';
+import { startTestBroker, type TestBroker } from '../transport/broker-helpers.js';
 
 const root = path.resolve(new URL('../..', import.meta.url).pathname);
 const sendModule = path.join(root, 'examples/capture_send.ts');

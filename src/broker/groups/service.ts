@@ -2,8 +2,7 @@
  * Starts the group coordinator with the broker: opens the committed-offsets store in the data dir and
  * exposes the coordinator to the group handlers as `ctx.broker.services.groups`.
  */
-import type { BrokerContext } from '../context.js';
-import type { ServiceStop } from '../services.js';
+import type { BrokerContext, ServiceStop } from '../context.js';
 import { GroupCoordinator } from './coordinator.js';
 import type { GroupConfig } from './group-config.js';
 import { OffsetStore } from './offset-store.js';

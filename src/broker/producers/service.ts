@@ -4,9 +4,8 @@
  * crash a partition's state is rebuilt from the tail of its log when the first idempotent batch for it
  * arrives, so startup scans nothing.
  */
-import type { BrokerContext } from '../context.js';
+import type { BrokerContext, ServiceStop } from '../context.js';
 import type { PartitionLog } from '../log/partition-log.js';
-import type { ServiceStop } from '../services.js';
 import { IdempotenceGuard, type ProducerStateLoader } from './idempotence-guard.js';
 import { ProducerIdManager } from './producer-ids.js';
 import { PartitionProducerState } from './producer-state.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BatchRejectedError, BatchingPusher, type BatchingPusherOptions } from '../../src/capture/batching-pusher.js';
-import { DeliveryError } from '../../src/capture/event-pusher.js';
+import { BatchRejectedError, BatchingPusher, type BatchingPusherOptions } from '../../src/transport/batching-pusher.js';
+import { DeliveryError } from '../../src/transport/event-pusher.js';
 import { messages, type Event } from '../../src/dataflow/event.js';
 
 interface Send {

@@ -4,7 +4,7 @@
  * `MutableAntichain::update_iter` does: -1 for each time that left it, +1 for each time that entered it.
  * Used by capture (to turn input progress into compacted frontier changes) and by replay (to merge streams).
  */
-import { sortByTime, type TimeKey, type Timestamp } from '../dataflow/timestamp.js';
+import { sortByTime, type TimeKey, type Timestamp } from './timestamp.js';
 
 /** A count went below zero: more capabilities were released than were held. */
 export class NegativeCountError extends Error {

@@ -1,6 +1,6 @@
 /**
  * The embedded transport: capture and replay straight into the log of a broker running in this process,
- * through its in-process link (src/protocol/in-process-link.ts) instead of TCP. Topics are exactly what the
+ * through its in-process link (src/link/in-process-link.ts) instead of TCP. Topics are exactly what the
  * wire transport writes — `<name>-<index>`, one partition, RecordBatch v2 with one msgpack record per event —
  * so kcat, kafkajs and the wire transport read them, and a restarted broker recovers them.
  *
@@ -10,9 +10,9 @@
  * As the wire pusher, several appends are in flight and push() applies backpressure; there are no retries.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { Event } from '../dataflow/event.js';
-import { EventBatchBuilder, forEachRecord, nextFetchOffset } from '../client/event-batch.js';
-import { ErrorCode, KafkaError, errorInfo } from '../protocol/errors.js';
+import type { Event } from '../../dataflow/event.js';
+import { EventBatchBuilder, forEachRecord, nextFetchOffset } from '../event-batch.js';
+import { ErrorCode, KafkaError, errorInfo } from '../../protocol/errors.js';
 import {
   moveBytes,
   type AppendReply,
@@ -23,14 +23,14 @@ import {
   type PrepareTopicReply,
   type ReadOptions,
   type ReadReply,
-} from '../protocol/in-process-link.js';
-import type { EventIterator } from '../replay/event-iterator.js';
-import { BatchRejectedError, BatchingPusher } from './batching-pusher.js';
-import { EventDecoder, encodeEventParts } from './event-codec.js';
-import { TopicNotEmptyError, type EventPusher } from './event-pusher.js';
-import { EventQueue } from './event-queue.js';
-import { Signal } from './signal.js';
-import type { EventTransport, PusherOptions } from './transport.js';
+} from '../../link/in-process-link.js';
+import type { EventIterator } from '../event-iterator.js';
+import { BatchRejectedError, BatchingPusher } from '../batching-pusher.js';
+import { EventDecoder, encodeEventParts } from '../event-codec.js';
+import { TopicNotEmptyError, type EventPusher } from '../event-pusher.js';
+import { EventQueue } from '../event-queue.js';
+import { Signal } from '../../util/signal.js';
+import type { EventTransport, PusherOptions } from '../transport.js';
 
 export interface EmbeddedTransportOptions {
   /**

@@ -4,11 +4,11 @@
  * also the speed limit of capture/replay without a log. Readers start at the beginning, so a replay can be
  * rerun. Closing a pusher ends the stream, which lets replay report a stream that ended early.
  */
-import type { Event } from '../dataflow/event.js';
-import type { EventIterator } from '../replay/event-iterator.js';
-import { TopicNotEmptyError, type EventPusher } from './event-pusher.js';
-import { Signal } from './signal.js';
-import type { EventTransport, PusherOptions } from './transport.js';
+import type { Event } from '../../dataflow/event.js';
+import type { EventIterator } from '../event-iterator.js';
+import { TopicNotEmptyError, type EventPusher } from '../event-pusher.js';
+import { Signal } from '../../util/signal.js';
+import type { EventTransport, PusherOptions } from '../transport.js';
 
 class MemoryTopic {
   readonly events: Event<unknown, unknown>[] = [];

@@ -8,7 +8,7 @@ import { crc32c } from '@node-rs/crc32';
 import { BATCH_HEADER_SIZE, BATCH_LENGTH_PREFIX, BATCH_OFFSET, CRC_START, ATTRIBUTE } from '../protocol/batch-header.js';
 import { decodeRecordBatch } from '../protocol/records.js';
 import { varintSize, writeVarint } from '../protocol/varint.js';
-import { writeEncodedEvent, type EncodedEvent } from '../capture/event-codec.js';
+import { writeEncodedEvent, type EncodedEvent } from './event-codec.js';
 
 /** Accumulates events into one uncompressed RecordBatch. */
 export class EventBatchBuilder {

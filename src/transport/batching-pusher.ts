@@ -15,7 +15,7 @@
  */
 import type { Event } from '../dataflow/event.js';
 import { DeliveryError, type EventPusher } from './event-pusher.js';
-import { Signal } from './signal.js';
+import { Signal } from '../util/signal.js';
 
 export interface BatchingPusherOptions {
   /** Bytes of events (as `append` counts them) after which the open batch is sealed and sent. */

@@ -1,12 +1,12 @@
 /** Picks a transport by name, as the examples' `--transport` flag does. */
 import { isMainThread, type MessagePort } from 'node:worker_threads';
-import { IN_PROCESS_PORT, type InProcessBrokerLink } from '../protocol/in-process-link.js';
-import { workerPort } from '../workers/ports.js';
-import { EmbeddedTransport, type EmbeddedTransportOptions } from './embedded-transport.js';
-import type { KafkaJsTransportOptions } from './kafkajs-transport.js';
-import { MemoryTransport } from './memory-transport.js';
+import { IN_PROCESS_PORT, type InProcessBrokerLink } from '../link/in-process-link.js';
+import { workerPort } from '../util/worker-port.js';
+import { EmbeddedTransport, type EmbeddedTransportOptions } from './embedded/embedded-transport.js';
+import type { KafkaJsTransportOptions } from './kafkajs/kafkajs-transport.js';
+import { MemoryTransport } from './memory/memory-transport.js';
 import type { EventTransport } from './transport.js';
-import { WireTransport, type WireTransportOptions } from './wire-transport.js';
+import { WireTransport, type WireTransportOptions } from './wire/wire-transport.js';
 
 export const TRANSPORTS = ['embedded', 'wire', 'kafkajs', 'memory'] as const;
 export type TransportName = (typeof TRANSPORTS)[number];
@@ -53,7 +53,7 @@ export async function openTransport(options: OpenTransportOptions): Promise<Even
   }
   if (brokers.length === 0) throw new Error(`the ${name} transport needs brokers (host:port)`);
   if (name === 'kafkajs') {
-    const { KafkaJsTransport } = await import('./kafkajs-transport.js');
+    const { KafkaJsTransport } = await import('./kafkajs/kafkajs-transport.js');
     return new KafkaJsTransport({ ...options, brokers });
   }
   if (name === 'wire') return new WireTransport({ ...options, brokers });

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { kafkaJsEncoderGrowth, originalEnsureAvailable } from '../../src/capture/kafkajs-encoder-growth.js';
+import { kafkaJsEncoderGrowth, originalEnsureAvailable } from '../../../src/transport/kafkajs/kafkajs-encoder-growth.js';
 
 const require = createRequire(import.meta.url);
 type EncoderProto = { ensureAvailable: (length: number) => void };

@@ -1,14 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { captureFrom } from '../../src/capture/capture.js';
-import { EventDecodeError } from '../../src/capture/event-codec.js';
-import { DeliveryError, TopicNotEmptyError } from '../../src/capture/event-pusher.js';
-import { KafkaJsTransport } from '../../src/capture/kafkajs-transport.js';
-import { kafkaJsNativeCrc } from '../../src/capture/kafkajs-native-crc.js';
-import { WireTransport } from '../../src/capture/wire-transport.js';
-import { messages, progress, type Event } from '../../src/dataflow/event.js';
-import { replay } from '../../src/replay/replay.js';
-import { checkProtocol, collect, epochStream, extract } from '../replay/helpers.js';
-import { startTestBroker, type TestBroker } from './broker-helpers.js';
+import { captureFrom } from '../../../src/capture/capture.js';
+import { EventDecodeError } from '../../../src/transport/event-codec.js';
+import { DeliveryError, TopicNotEmptyError } from '../../../src/transport/event-pusher.js';
+import { KafkaJsTransport } from '../../../src/transport/kafkajs/kafkajs-transport.js';
+import { kafkaJsNativeCrc } from '../../../src/transport/kafkajs/kafkajs-native-crc.js';
+import { WireTransport } from '../../../src/transport/wire/wire-transport.js';
+import { messages, progress, type Event } from '../../../src/dataflow/event.js';
+import { replay } from '../../../src/replay/replay.js';
+import { checkProtocol, collect, epochStream, extract } from '../../replay/helpers.js';
+import { startTestBroker, type TestBroker } from '../broker-helpers.js';
 
 let broker: TestBroker;
 let transport: KafkaJsTransport;

@@ -6,21 +6,21 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { inProcessLink } from '../../src/broker/in-process-link.js';
-import { captureFrom } from '../../src/capture/capture.js';
-import { EmbeddedTransport } from '../../src/capture/embedded-transport.js';
-import { DeliveryError, TopicNotEmptyError } from '../../src/capture/event-pusher.js';
-import { MemoryTransport } from '../../src/capture/memory-transport.js';
-import { openTransport } from '../../src/capture/open-transport.js';
-import { WireTransport } from '../../src/capture/wire-transport.js';
-import { messages, progress, type Event } from '../../src/dataflow/event.js';
-import { replay } from '../../src/replay/replay.js';
-import { execute } from '../../src/workers/execute.js';
-import { hasKcat } from '../broker/helpers.js';
-import { checkProtocol, collect, epochStream, extract } from '../replay/helpers.js';
-import { startTestBroker, type TestBroker } from './broker-helpers.js';
+import { inProcessLink } from '../../../src/broker/in-process-link.js';
+import { captureFrom } from '../../../src/capture/capture.js';
+import { EmbeddedTransport } from '../../../src/transport/embedded/embedded-transport.js';
+import { DeliveryError, TopicNotEmptyError } from '../../../src/transport/event-pusher.js';
+import { MemoryTransport } from '../../../src/transport/memory/memory-transport.js';
+import { openTransport } from '../../../src/transport/open-transport.js';
+import { WireTransport } from '../../../src/transport/wire/wire-transport.js';
+import { messages, progress, type Event } from '../../../src/dataflow/event.js';
+import { replay } from '../../../src/replay/replay.js';
+import { execute } from '../../../src/workers/execute.js';
+import { hasKcat } from '../../broker/helpers.js';
+import { checkProtocol, collect, epochStream, extract } from '../../replay/helpers.js';
+import { startTestBroker, type TestBroker } from '../broker-helpers.js';
 
-const root = path.resolve(new URL('../..', import.meta.url).pathname);
+const root = path.resolve(new URL('../../..', import.meta.url).pathname);
 
 let broker: TestBroker;
 beforeEach(async () => {

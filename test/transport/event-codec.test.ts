@@ -7,7 +7,7 @@ import {
   decodeEvent,
   encodeEvent,
   encodeEventParts,
-} from '../../src/capture/event-codec.js';
+} from '../../src/transport/event-codec.js';
 
 const where = { topic: 'numbat-0', partition: 0, offset: 42n };
 

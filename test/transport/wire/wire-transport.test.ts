@@ -1,14 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { captureFrom } from '../../src/capture/capture.js';
-import { TopicNotEmptyError, DeliveryError } from '../../src/capture/event-pusher.js';
-import { WireTransport } from '../../src/capture/wire-transport.js';
-import { messages, progress, type Event } from '../../src/dataflow/event.js';
-import { replay } from '../../src/replay/replay.js';
-import { KafkaClient } from '../../src/client/client.js';
-import { Produce } from '../../src/protocol/messages/produce.js';
-import { encodeRecordBatch } from '../../src/protocol/records.js';
-import { checkProtocol, collect, epochStream, extract } from '../replay/helpers.js';
-import { startTestBroker, type TestBroker } from './broker-helpers.js';
+import { captureFrom } from '../../../src/capture/capture.js';
+import { TopicNotEmptyError, DeliveryError } from '../../../src/transport/event-pusher.js';
+import { WireTransport } from '../../../src/transport/wire/wire-transport.js';
+import { messages, progress, type Event } from '../../../src/dataflow/event.js';
+import { replay } from '../../../src/replay/replay.js';
+import { KafkaClient } from '../../../src/client/client.js';
+import { Produce } from '../../../src/protocol/messages/produce.js';
+import { encodeRecordBatch } from '../../../src/protocol/records.js';
+import { checkProtocol, collect, epochStream, extract } from '../../replay/helpers.js';
+import { startTestBroker, type TestBroker } from '../broker-helpers.js';
 
 let broker: TestBroker;
 let transport: WireTransport;

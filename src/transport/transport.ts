@@ -1,5 +1,5 @@
 /** A transport: where captured streams are written and read back from. */
-import type { EventTransportReader } from '../replay/event-iterator.js';
+import type { EventTransportReader } from './event-iterator.js';
 import type { EventPusher } from './event-pusher.js';
 
 export interface PusherOptions {

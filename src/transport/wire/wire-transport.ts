@@ -6,20 +6,20 @@
  * There are no produce retries: without idempotence a retry could duplicate or reorder events, so a failed
  * request fails the capture with the topic and offset (reference §4, "duplicates or reordering").
  */
-import type { Event } from '../dataflow/event.js';
-import { ErrorCode, KafkaError, errorInfo } from '../protocol/errors.js';
-import { Fetch, type FetchResponse } from '../protocol/messages/fetch.js';
-import { Produce } from '../protocol/messages/produce.js';
-import { KafkaClient, type ClientOptions } from '../client/client.js';
-import type { BrokerConnection } from '../client/connection.js';
-import { EventBatchBuilder, forEachRecord, nextFetchOffset } from '../client/event-batch.js';
-import type { EventIterator } from '../replay/event-iterator.js';
-import { EventDecoder, encodeEventParts } from './event-codec.js';
-import { BatchRejectedError, BatchingPusher } from './batching-pusher.js';
-import { TopicNotEmptyError, type EventPusher } from './event-pusher.js';
-import { EventQueue } from './event-queue.js';
-import { Signal } from './signal.js';
-import type { EventTransport, PusherOptions } from './transport.js';
+import type { Event } from '../../dataflow/event.js';
+import { ErrorCode, KafkaError, errorInfo } from '../../protocol/errors.js';
+import { Fetch, type FetchResponse } from '../../protocol/messages/fetch.js';
+import { Produce } from '../../protocol/messages/produce.js';
+import { KafkaClient, type ClientOptions } from '../../client/client.js';
+import type { BrokerConnection } from '../../client/connection.js';
+import { EventBatchBuilder, forEachRecord, nextFetchOffset } from '../event-batch.js';
+import type { EventIterator } from '../event-iterator.js';
+import { EventDecoder, encodeEventParts } from '../event-codec.js';
+import { BatchRejectedError, BatchingPusher } from '../batching-pusher.js';
+import { TopicNotEmptyError, type EventPusher } from '../event-pusher.js';
+import { EventQueue } from '../event-queue.js';
+import { Signal } from '../../util/signal.js';
+import type { EventTransport, PusherOptions } from '../transport.js';
 
 export interface WireTransportOptions extends Partial<ClientOptions> {
   brokers: readonly string[];

@@ -4,7 +4,7 @@
  *
  * Only shapes live here (no I/O), so both sides depend on this file and not on each other: the broker
  * implements the link (src/broker/in-process-link.ts), the embedded transport uses it
- * (src/capture/embedded-transport.ts). What travels is still Kafka data: RecordBatch v2 bytes, offsets and
+ * (src/transport/embedded/embedded-transport.ts). What travels is still Kafka data: RecordBatch v2 bytes, offsets and
  * Kafka error codes, so a topic written this way is an ordinary topic for every Kafka client.
  */
 

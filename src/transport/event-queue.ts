@@ -5,7 +5,7 @@
  * and then.
  */
 import type { Event } from '../dataflow/event.js';
-import { Signal } from './signal.js';
+import { Signal } from '../util/signal.js';
 
 /** Bytes a batch holds in memory: a typed array's own size, 8 per element of a plain array. */
 export function batchBytes(data: ArrayLike<unknown>): number {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { encodeEventParts, decodeEvent } from '../../src/capture/event-codec.js';
-import { EventBatchBuilder, forEachRecord, nextFetchOffset, CorruptBatchError } from '../../src/client/event-batch.js';
+import { encodeEventParts, decodeEvent } from '../../src/transport/event-codec.js';
+import { EventBatchBuilder, forEachRecord, nextFetchOffset, CorruptBatchError } from '../../src/transport/event-batch.js';
 import { messages, progress } from '../../src/dataflow/event.js';
 import { decodeRecordBatch, encodeRecordBatch } from '../../src/protocol/records.js';
 

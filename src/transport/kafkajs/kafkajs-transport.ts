@@ -9,14 +9,14 @@ import { randomUUID } from 'node:crypto';
 import './kafkajs-native-crc.js';
 import './kafkajs-encoder-growth.js';
 import { Kafka, logLevel, type Admin, type Consumer, type KafkaConfig, type Message, type Producer } from 'kafkajs';
-import type { Event } from '../dataflow/event.js';
-import type { EventIterator } from '../replay/event-iterator.js';
-import { EventDecoder, encodeEvent } from './event-codec.js';
-import { BatchingPusher, type SendFailure } from './batching-pusher.js';
-import { TopicNotEmptyError, type EventPusher } from './event-pusher.js';
+import type { Event } from '../../dataflow/event.js';
+import type { EventIterator } from '../event-iterator.js';
+import { EventDecoder, encodeEvent } from '../event-codec.js';
+import { BatchingPusher, type SendFailure } from '../batching-pusher.js';
+import { TopicNotEmptyError, type EventPusher } from '../event-pusher.js';
 import { ProduceOrder } from './kafkajs-produce-order.js';
-import { Signal } from './signal.js';
-import type { EventTransport, PusherOptions } from './transport.js';
+import { Signal } from '../../util/signal.js';
+import type { EventTransport, PusherOptions } from '../transport.js';
 
 export interface KafkaJsTransportOptions {
   brokers: readonly string[];

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { ProduceOrder } from '../../src/capture/kafkajs-produce-order.js';
+import { ProduceOrder } from '../../../src/transport/kafkajs/kafkajs-produce-order.js';
 
 /** A request frame as kafkajs writes it: int32 size, int16 API key, int16 version, then anything. */
 function request(apiKey: number, tag: number): Buffer {

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { crc32c } from '@node-rs/crc32';
 import { describe, expect, it, vi } from 'vitest';
-import { kafkaJsNativeCrc, nativeCrc32C } from '../../src/capture/kafkajs-native-crc.js';
+import { kafkaJsNativeCrc, nativeCrc32C } from '../../../src/transport/kafkajs/kafkajs-native-crc.js';
 
 const require = createRequire(import.meta.url);
 /** kafkajs's own JavaScript CRC32C (the file the hook leaves alone; the hook replaces the index that wraps it). */
@@ -41,7 +41,7 @@ describe('native CRC32C for kafkajs', () => {
   it('leaves kafkajs alone when its encoder was loaded before the hook', async () => {
     // The encoder is in the require cache now (previous test); a fresh copy of the hook must notice.
     vi.resetModules();
-    const fresh = (await import('../../src/capture/kafkajs-native-crc.js')) as typeof import('../../src/capture/kafkajs-native-crc.js');
+    const fresh = (await import('../../../src/transport/kafkajs/kafkajs-native-crc.js')) as typeof import('../../../src/transport/kafkajs/kafkajs-native-crc.js');
     expect(fresh.kafkaJsNativeCrc).not.toBe(kafkaJsNativeCrc);
     expect(fresh.kafkaJsNativeCrc.installed).toBe(false);
     expect(fresh.kafkaJsNativeCrc.reason).toMatch(/before the hook/);
