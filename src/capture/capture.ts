@@ -2,17 +2,17 @@
  * capture: writes a progress-carrying stream into an EventPusher, following Timely's `capture_into`
  * (reference §2):
  * - a reader assumes an implicit `(minimum, +1)`; it is retired by the first progress event as `(minimum, -1)`;
- * - progress is re-expressed as compacted frontier changes (negatives first) and only written when the
+ * - progress is re-expressed as compacted frontier changes (sorted by time) and only written when the
  *   frontier moved — never while it is unchanged;
  * - messages are written as they come, so a progress that releases `t` always follows the data at `t`;
  * - when the source completes, a final progress empties the frontier (only negative deltas).
  * Unlike Timely, completion waits until every event is acknowledged, and a delivery failure is an error.
  */
 import { Observable, isObservable, type OperatorFunction } from 'rxjs';
-import { ProgressProtocolError } from '../dataflow/errors.js';
+import { NegativeCountError, ProgressProtocolError } from '../dataflow/errors.js';
 import type { Event } from '../dataflow/event.js';
+import { MutableAntichain } from '../dataflow/mutable-antichain.js';
 import { numberTimestamp, type Timestamp } from '../dataflow/timestamp.js';
-import { FrontierCounts, NegativeCountError } from '../dataflow/frontier-counts.js';
 import type { EventPusher } from '../transport/event-pusher.js';
 
 export interface CaptureOptions<T> {
@@ -37,7 +37,8 @@ export interface CaptureResult {
 
 /** The capture state machine, shared by the operator and the iterable form. */
 export class CaptureWriter<T, D> {
-  private readonly frontier: FrontierCounts<T>;
+  /** The capabilities the input holds; its frontier is what the captured stream says. */
+  private readonly counts: MutableAntichain<T>;
   private readonly order: Timestamp<T>;
   private index = 0;
   private messageEvents = 0;
@@ -46,19 +47,18 @@ export class CaptureWriter<T, D> {
 
   constructor(private readonly pusher: EventPusher<T, D>, options: CaptureOptions<T> = {}) {
     this.order = options.timestamp ?? (numberTimestamp as unknown as Timestamp<T>);
-    this.frontier = new FrontierCounts(this.order);
-    this.frontier.update([[this.order.minimum, 1]]);
+    this.counts = MutableAntichain.withMinimum(this.order);
   }
 
   /** Writes one input event; a returned promise is the pusher's backpressure. Throws on protocol violations. */
   write(event: Event<T, D>): void | Promise<void> {
     const at = this.index++;
     if (event.kind === 'messages') {
-      if (!this.frontier.covers(event.time)) {
+      if (!this.counts.lessEqual(event.time)) {
         throw new ProgressProtocolError(
           'uncovered-data',
           `capture into "${this.pusher.name}": event ${at} has data at time ${JSON.stringify(event.time)}, which the ` +
-            `stream's frontier [${this.frontier.frontier().map((t) => JSON.stringify(t)).join(', ')}] no longer covers`,
+            `stream's frontier [${this.counts.frontier.map((t) => JSON.stringify(t)).join(', ')}] no longer covers`,
           at,
           event.time,
         );
@@ -69,7 +69,7 @@ export class CaptureWriter<T, D> {
     }
     let changes: [T, number][];
     try {
-      changes = this.frontier.update(event.updates);
+      changes = this.counts.updateNonNegative(event.updates);
     } catch (error) {
       if (!(error instanceof NegativeCountError)) throw error;
       throw new ProgressProtocolError(
@@ -87,9 +87,9 @@ export class CaptureWriter<T, D> {
 
   /** Empties the frontier if the source did not, then waits for every acknowledgement. */
   async finish(closePusher = true): Promise<CaptureResult> {
-    const remaining = this.frontier.frontier();
+    const remaining = this.counts.frontier;
     if (remaining.length > 0) {
-      const changes = this.frontier.update(remaining.map((t) => [t, -this.frontier.count(t)] as const));
+      const changes = this.counts.updateIter(remaining.map((t) => [t, -this.counts.count(t)] as const));
       this.progressEvents++;
       await this.pusher.push({ kind: 'progress', updates: changes });
     }

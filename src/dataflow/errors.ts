@@ -27,6 +27,17 @@ export class ProgressProtocolError extends Error {
   }
 }
 
+/**
+ * A batch of count changes would drive a time's count below zero: more capabilities released than held
+ * (`MutableAntichain.updateNonNegative`, used per stream by capture and replay, which name the stream).
+ */
+export class NegativeCountError extends Error {
+  override readonly name = 'NegativeCountError';
+  constructor(readonly time: unknown, readonly count: number) {
+    super(`the count at time ${JSON.stringify(time)} would drop to ${count}`);
+  }
+}
+
 /** A time of the wrong shape reached an operator (e.g. a pair while the operator assumed numbers). */
 export class TimestampMismatchError extends Error {
   override readonly name = 'TimestampMismatchError';

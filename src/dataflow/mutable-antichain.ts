@@ -1,5 +1,6 @@
 import { Antichain } from './antichain.js';
 import type { Update } from './change-batch.js';
+import { NegativeCountError } from './errors.js';
 import { TimeHeap } from './time-heap.js';
 import { lessThan as strictlyLess, numberTimestamp, sortByTime, type TimeKey, type Timestamp } from './timestamp.js';
 
@@ -116,6 +117,33 @@ export class MutableAntichain<T> {
       }
     }
     return rebuild ? this.rebuild() : [];
+  }
+
+  /**
+   * {@link updateIter} for counts that may never go negative, such as the capabilities one captured stream
+   * holds: if any time's count would drop below zero, throws {@link NegativeCountError} and applies nothing.
+   */
+  updateNonNegative(updates: ReadonlyArray<Update<T>>): [T, number][] {
+    if (updates.length === 1) {
+      const [time, delta] = updates[0] as Update<T>;
+      const after = this.count(time) + delta;
+      if (after < 0) throw new NegativeCountError(time, after);
+    } else if (updates.length > 1) {
+      // Summed per time first: a batch may release a time and re-add it, and only the net change counts.
+      const order = this.order;
+      const net = new Map<TimeKey, { time: T; delta: number }>();
+      for (const [time, delta] of updates) {
+        const k = order.key(time);
+        const entry = net.get(k);
+        if (entry) entry.delta += delta;
+        else net.set(k, { time, delta });
+      }
+      for (const [k, { time, delta }] of net) {
+        const after = (this.counts.get(k)?.count ?? 0) + delta;
+        if (after < 0) throw new NegativeCountError(time, after);
+      }
+    }
+    return this.updateIter(updates);
   }
 
   private rebuild(): [T, number][] {

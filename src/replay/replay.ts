@@ -12,12 +12,11 @@
  * warning after a while, and draining is bounded per stream per turn so one backlog cannot starve the rest.
  */
 import { Observable } from 'rxjs';
-import { ProgressProtocolError } from '../dataflow/errors.js';
+import { NegativeCountError, ProgressProtocolError } from '../dataflow/errors.js';
 import type { Event } from '../dataflow/event.js';
 import { numberTimestamp, type Timestamp } from '../dataflow/timestamp.js';
 import type { EventIterator } from '../transport/event-iterator.js';
 import { MutableAntichain } from '../dataflow/mutable-antichain.js';
-import { FrontierCounts, NegativeCountError } from '../dataflow/frontier-counts.js';
 import type { ProgressExchange } from './progress-exchange.js';
 
 export interface ReplayOptions<T> {
@@ -48,12 +47,12 @@ export class MissingStreamError extends Error {
 }
 
 class StreamState<T, D> {
-  readonly counts: FrontierCounts<T>;
+  /** The capabilities this stream holds (never negative: a negative count is the stream's own violation). */
+  readonly counts: MutableAntichain<T>;
   events = 0;
   finished = false;
   constructor(readonly iterator: EventIterator<T, D>, order: Timestamp<T>) {
-    this.counts = new FrontierCounts(order);
-    this.counts.update([[order.minimum, 1]]);
+    this.counts = MutableAntichain.withMinimum(order);
   }
 }
 
@@ -71,8 +70,8 @@ export function replay<T, D>(iterators: Iterable<EventIterator<T, D>>, options: 
     const maxPerTurn = options.maxEventsPerTurn ?? 64;
     const exchange = options.exchange;
     const streams = [...iterators].map((it) => new StreamState(it, order));
-    // The merged counts: every stream's changes are validated by its own FrontierCounts first, so the sum
-    // never goes negative and Timely's MutableAntichain (the dataflow layer's) can track it as is.
+    // The merged counts: every stream's changes are checked against its own counts first, so the sum
+    // never goes negative and needs no check of its own.
     const global = new MutableAntichain<T>(order);
     let stopped = false;
     const startedAt = Date.now();
@@ -94,19 +93,19 @@ export function replay<T, D>(iterators: Iterable<EventIterator<T, D>>, options: 
         throw violation(state, 'frontier-regression', 'arrived after the stream had released every time (a reused topic?)');
       }
       if (event.kind === 'messages') {
-        if (!state.counts.covers(event.time)) {
+        if (!state.counts.lessEqual(event.time)) {
           throw violation(state, 'uncovered-data', `has data at time ${show(event.time)}, which the stream no longer holds`, event.time);
         }
         subscriber.next(event);
         return;
       }
       for (const [time, delta] of event.updates) {
-        if (delta > 0 && !state.counts.covers(time)) {
+        if (delta > 0 && !state.counts.lessEqual(time)) {
           throw violation(state, 'frontier-regression', `adds a count at time ${show(time)}, before every time the stream holds`, time);
         }
       }
       try {
-        state.counts.update(event.updates);
+        state.counts.updateNonNegative(event.updates);
       } catch (error) {
         if (error instanceof NegativeCountError) {
           throw violation(state, 'negative-count', `drives the count at time ${show(error.time)} to ${error.count}`, error.time);
@@ -147,7 +146,7 @@ export function replay<T, D>(iterators: Iterable<EventIterator<T, D>>, options: 
         }
         if (local.length > 0) exchange?.send(local);
         if (!state.finished && state.iterator.ended) {
-          throw violation(state, 'incomplete', `was the last: the stream ended while still holding ${state.counts.frontier().map(show).join(', ')}`);
+          throw violation(state, 'incomplete', `was the last: the stream ended while still holding ${state.counts.frontier.map(show).join(', ')}`);
         }
       }
       if (exchange) {

@@ -2,7 +2,7 @@
 import { firstValueFrom, toArray, type Observable } from 'rxjs';
 import type { Event } from '../../src/dataflow/event.js';
 import { numberTimestamp, type Timestamp } from '../../src/dataflow/timestamp.js';
-import { FrontierCounts } from '../../src/dataflow/frontier-counts.js';
+import { MutableAntichain } from '../../src/dataflow/mutable-antichain.js';
 
 /** Timely's extract: per time (ascending), the sorted concatenation of all data; empty groups dropped. */
 export function extract<D>(events: readonly Event<number, D>[]): [number, D[]][] {
@@ -24,18 +24,17 @@ export function extract<D>(events: readonly Event<number, D>[]): [number, D[]][]
  * the end) and returns the frontier after every progress event.
  */
 export function checkProtocol<T, D>(events: readonly Event<T, D>[], order: Timestamp<T> = numberTimestamp as unknown as Timestamp<T>): T[][] {
-  const counts = new FrontierCounts(order);
-  counts.update([[order.minimum, 1]]);
+  const counts = MutableAntichain.withMinimum(order);
   const frontiers: T[][] = [];
   for (const e of events) {
     if (e.kind === 'messages') {
-      if (!counts.covers(e.time)) throw new Error(`data at ${JSON.stringify(e.time)} after the frontier passed it`);
+      if (!counts.lessEqual(e.time)) throw new Error(`data at ${JSON.stringify(e.time)} after the frontier passed it`);
     } else {
-      counts.update(e.updates);
-      frontiers.push([...counts.frontier()]);
+      counts.updateNonNegative(e.updates);
+      frontiers.push([...counts.frontier]);
     }
   }
-  if (!counts.isEmpty()) throw new Error(`stream ended with frontier ${JSON.stringify(counts.frontier())}`);
+  if (!counts.isEmpty()) throw new Error(`stream ended with frontier ${JSON.stringify(counts.frontier)}`);
   return frontiers;
 }
 
