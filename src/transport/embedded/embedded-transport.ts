@@ -25,11 +25,11 @@ import {
   type ReadReply,
 } from '../../link/in-process-link.js';
 import type { EventIterator } from '../event-iterator.js';
+import { TopicIterator } from '../topic-iterator.js';
 import { BatchRejectedError, BatchingPusher } from '../batching-pusher.js';
 import { EventDecoder, encodeEventParts } from '../event-codec.js';
 import { TopicNotEmptyError, type EventPusher } from '../event-pusher.js';
-import { EventQueue } from '../event-queue.js';
-import { Signal } from '../../util/signal.js';
+import { eventBytes } from '../event-queue.js';
 import type { EventTransport, PusherOptions } from '../transport.js';
 
 export interface EmbeddedTransportOptions {
@@ -200,46 +200,18 @@ class EmbeddedPusher<T, D> extends BatchingPusher<T, D, Buffer> {
   }
 }
 
-class EmbeddedIterator<T, D> implements EventIterator<T, D> {
-  private readonly queue: EventQueue<T, D>;
-  private failure: Error | undefined;
-  private readonly stop = new AbortController();
-  private exists = false;
-  private readonly ready = new Signal();
+class EmbeddedIterator<T, D> extends TopicIterator<T, D> {
   // 128 KiB arenas come from malloc's reused memory, 1 MiB ones from fresh pages (half the page faults of decoding).
   private readonly decoder = new EventDecoder(128 * 1024);
   private position = 0n;
 
-  constructor(readonly name: string, private readonly link: InProcessBrokerLink, private readonly options: { readMaxBytes: number; maxQueuedBytes: number }) {
-    this.queue = new EventQueue(options.maxQueuedBytes);
-    void this.run().catch((error: unknown) => {
-      this.failure = error as Error;
-      this.ready.fire();
-    });
-  }
-
-  get present(): boolean {
-    return this.exists;
-  }
-
-  get ended(): boolean {
-    return false; // a Kafka topic can always grow
-  }
-
-  next(): Event<T, D> | undefined {
-    const event = this.queue.take();
-    if (event !== undefined) return event;
-    if (this.failure) throw this.failure;
-    return undefined;
-  }
-
-  whenReady(): Promise<void> {
-    if (!this.queue.isEmpty || this.failure) return Promise.resolve();
-    return this.ready.wait();
+  constructor(name: string, private readonly link: InProcessBrokerLink, private readonly options: { readMaxBytes: number; maxQueuedBytes: number }) {
+    super(name, options.maxQueuedBytes, eventBytes);
+    void this.run().catch((error: unknown) => this.fail(error as Error));
   }
 
   private read(): Promise<ReadReply> {
-    return this.link.read(this.name, this.position, this.options.readMaxBytes, { waitForData: this.exists, signal: this.stop.signal });
+    return this.link.read(this.name, this.position, this.options.readMaxBytes, { waitForData: this.present, signal: this.stop.signal });
   }
 
   private async run(): Promise<void> {
@@ -254,10 +226,7 @@ class EmbeddedIterator<T, D> implements EventIterator<T, D> {
         }
         throw linkError(reply, `replaying topic "${this.name}" at offset ${this.position}`);
       }
-      if (!this.exists) {
-        this.exists = true;
-        this.ready.fire();
-      }
+      this.found();
       const records = reply.records;
       if (records && records.length > 0) {
         const from = this.position;
@@ -268,20 +237,15 @@ class EmbeddedIterator<T, D> implements EventIterator<T, D> {
         forEachRecord(records, from, (offset, value) => {
           const event = this.decoder.decode<T, D>(value, { topic: this.name, partition: 0, offset });
           if (copiedOut && mayReference(event, records)) copiedOut = false;
-          this.queue.push(event);
+          this.enqueue(event);
         });
         // Typed-array batches were copied out by the decoder: the read's memory can take the next read.
         if (copiedOut) this.link.recycle?.(records);
-        this.ready.fire();
-        while (this.queue.isFull && !this.stop.signal.aborted) await this.queue.drained.wait();
+        this.delivered();
+        await this.waitForRoom();
       }
       pending ??= this.read();
     }
-  }
-
-  async close(): Promise<void> {
-    this.stop.abort();
-    this.queue.drained.fire();
   }
 }
 

@@ -11,11 +11,11 @@ import './kafkajs-encoder-growth.js';
 import { Kafka, logLevel, type Admin, type Consumer, type KafkaConfig, type Message, type Producer } from 'kafkajs';
 import type { Event } from '../../dataflow/event.js';
 import type { EventIterator } from '../event-iterator.js';
+import { TopicIterator } from '../topic-iterator.js';
 import { EventDecoder, encodeEvent } from '../event-codec.js';
 import { BatchingPusher, type SendFailure } from '../batching-pusher.js';
 import { TopicNotEmptyError, type EventPusher } from '../event-pusher.js';
 import { ProduceOrder } from './kafkajs-produce-order.js';
-import { Signal } from '../../util/signal.js';
 import type { EventTransport, PusherOptions } from '../transport.js';
 
 export interface KafkaJsTransportOptions {
@@ -100,31 +100,13 @@ interface FetchedRecord {
  * kafkajs sends the next Fetch at once and the broker reads and sends it while replay decodes this one (events
  * are decoded in `next`, one at a time); kafkajs itself fetches only after `eachBatch` resolved.
  */
-class KafkaJsIterator<T, D> implements EventIterator<T, D> {
-  private readonly queue: FetchedRecord[] = [];
-  private head = 0;
-  private queuedBytes = 0;
-  private failure: Error | undefined;
-  private exists = false;
-  private stopped = false;
+class KafkaJsIterator<T, D> extends TopicIterator<T, D, FetchedRecord> {
   private consumer: Consumer | undefined;
-  private readonly ready = new Signal();
-  private readonly drained = new Signal();
   private readonly decoder = new EventDecoder();
 
-  constructor(readonly name: string, private readonly transport: KafkaJsTransport, private readonly maxQueued: number) {
-    this.start().catch((error: Error) => {
-      this.failure ??= error;
-      this.ready.fire();
-    });
-  }
-
-  get present(): boolean {
-    return this.exists;
-  }
-
-  get ended(): boolean {
-    return false;
+  constructor(name: string, private readonly transport: KafkaJsTransport, maxQueued: number) {
+    super(name, maxQueued, (record) => record.value?.length ?? 0);
+    this.start().catch((error: Error) => this.fail(error));
   }
 
   private async start(): Promise<void> {
@@ -148,72 +130,33 @@ class KafkaJsIterator<T, D> implements EventIterator<T, D> {
     if (this.stopped) return;
     await connected;
     await consumer.subscribe({ topics: [this.name], fromBeginning: true });
-    this.exists = true;
-    this.ready.fire();
+    this.found();
     consumer.on(consumer.events.CRASH, (event) => {
       const error = (event.payload as { error?: Error }).error;
-      if (!this.stopped && error) {
-        this.failure ??= new Error(`kafkajs consumer of topic "${this.name}" crashed: ${error.message}`, { cause: error });
-        this.ready.fire();
-      }
+      if (!this.stopped && error) this.fail(new Error(`kafkajs consumer of topic "${this.name}" crashed: ${error.message}`, { cause: error }));
     });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: true,
       eachBatch: async ({ batch, heartbeat }) => {
         if (this.stopped) return;
-        for (const message of batch.messages) {
-          this.queuedBytes += message.value?.length ?? 0;
-          this.queue.push(message);
-        }
-        this.ready.fire();
-        while (this.queuedBytes >= this.maxQueued && !this.stopped) {
-          await Promise.race([this.drained.wait(), sleep(1000)]);
+        for (const message of batch.messages) this.enqueue(message);
+        this.delivered();
+        // Heartbeats go on while replay catches up, so the group does not drop this consumer.
+        while (this.queue.isFull && !this.stopped) {
+          await Promise.race([this.queue.drained.wait(), sleep(1000)]);
           await heartbeat();
         }
       },
     });
   }
 
-  next(): Event<T, D> | undefined {
-    if (this.head < this.queue.length) {
-      const record = this.queue[this.head] as FetchedRecord;
-      this.queue[this.head++] = undefined as never;
-      this.queuedBytes -= record.value?.length ?? 0;
-      let event: Event<T, D>;
-      try {
-        event = this.decoder.decode<T, D>(record.value, { topic: this.name, partition: 0, offset: BigInt(record.offset) });
-      } catch (error) {
-        // Nothing after a record that is not an event is replayed: the stream ends in this error.
-        this.failure ??= error as Error;
-        this.stopped = true;
-        this.queue.length = 0;
-        this.head = 0;
-        this.drained.fire();
-        throw this.failure;
-      }
-      if (this.head === this.queue.length) {
-        this.queue.length = 0;
-        this.head = 0;
-      } else if (this.head > 4096) {
-        this.queue.splice(0, this.head);
-        this.head = 0;
-      }
-      if (this.queuedBytes < this.maxQueued / 2) this.drained.fire();
-      return event;
-    }
-    if (this.failure) throw this.failure;
-    return undefined;
+  /** Records are decoded here, one at a time, while kafkajs fetches the next batch. */
+  protected override decode(record: FetchedRecord): Event<T, D> {
+    return this.decoder.decode<T, D>(record.value, { topic: this.name, partition: 0, offset: BigInt(record.offset) });
   }
 
-  whenReady(): Promise<void> {
-    if (this.head < this.queue.length || this.failure) return Promise.resolve();
-    return this.ready.wait();
-  }
-
-  async close(): Promise<void> {
-    this.stopped = true;
-    this.drained.fire();
+  protected override async release(): Promise<void> {
     await this.consumer?.disconnect().catch(() => {});
   }
 }

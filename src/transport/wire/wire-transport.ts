@@ -14,11 +14,11 @@ import { KafkaClient, type ClientOptions } from '../../client/client.js';
 import type { BrokerConnection } from '../../client/connection.js';
 import { EventBatchBuilder, forEachRecord, nextFetchOffset } from '../event-batch.js';
 import type { EventIterator } from '../event-iterator.js';
+import { TopicIterator } from '../topic-iterator.js';
 import { EventDecoder, encodeEventParts } from '../event-codec.js';
 import { BatchRejectedError, BatchingPusher } from '../batching-pusher.js';
 import { TopicNotEmptyError, type EventPusher } from '../event-pusher.js';
-import { EventQueue } from '../event-queue.js';
-import { Signal } from '../../util/signal.js';
+import { eventBytes } from '../event-queue.js';
 import type { EventTransport, PusherOptions } from '../transport.js';
 
 export interface WireTransportOptions extends Partial<ClientOptions> {
@@ -91,38 +91,13 @@ class WirePusher<T, D> extends BatchingPusher<T, D, Buffer> {
   }
 }
 
-class WireIterator<T, D> implements EventIterator<T, D> {
-  private readonly queue: EventQueue<T, D>;
-  private failure: Error | undefined;
-  private stopped = false;
-  private exists = false;
-  private readonly ready = new Signal();
+class WireIterator<T, D> extends TopicIterator<T, D> {
   private readonly decoder = new EventDecoder();
   private position = 0n;
 
-  constructor(readonly name: string, private readonly client: KafkaClient, private readonly options: WireTransportOptions) {
-    this.queue = new EventQueue(options.maxQueuedBytes ?? 32 << 20);
+  constructor(name: string, private readonly client: KafkaClient, private readonly options: WireTransportOptions) {
+    super(name, options.maxQueuedBytes ?? 32 << 20, eventBytes);
     void this.run();
-  }
-
-  get present(): boolean {
-    return this.exists;
-  }
-
-  get ended(): boolean {
-    return false; // a Kafka topic can always grow
-  }
-
-  next(): Event<T, D> | undefined {
-    const event = this.queue.take();
-    if (event !== undefined) return event;
-    if (this.failure) throw this.failure;
-    return undefined;
-  }
-
-  whenReady(): Promise<void> {
-    if (!this.queue.isEmpty || this.failure) return Promise.resolve();
-    return this.ready.wait();
   }
 
   private fetch(connection: BrokerConnection, offset: bigint): Promise<FetchResponse> {
@@ -172,7 +147,7 @@ class WireIterator<T, D> implements EventIterator<T, D> {
           pending = undefined;
           const p = response.responses[0]?.partitions[0];
           const code = p ? p.errorCode : response.errorCode;
-          if (code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && !this.exists) {
+          if (code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && !this.present) {
             await sleep(backoff);
             backoff = Math.min(backoff * 2, 1000);
             break;
@@ -184,10 +159,7 @@ class WireIterator<T, D> implements EventIterator<T, D> {
             if (errorInfo(code).retriable) break; // refresh the leader and retry
             throw new KafkaError(code, `fetching topic "${this.name}" at offset ${this.position}`);
           }
-          if (!this.exists) {
-            this.exists = true;
-            this.ready.fire();
-          }
+          this.found();
           backoff = 50;
           const records = p.records;
           if (records && records.length > 0) {
@@ -199,12 +171,12 @@ class WireIterator<T, D> implements EventIterator<T, D> {
             }
             forEachRecord(records, from, (offset, value) => {
               const event = this.decoder.decode<T, D>(value, { topic: this.name, partition: 0, offset });
-                  this.queue.push(event);
+              this.enqueue(event);
             }, this.options.checkCrcs ?? false);
             // Every event was copied out of the response: its buffer can take the next response.
             connection.releaseFrame(records);
-            this.ready.fire();
-            while (this.queue.isFull && !this.stopped) await this.queue.drained.wait();
+            this.delivered();
+            await this.waitForRoom();
           }
           pending ??= this.fetch(connection, this.position);
         }
@@ -212,25 +184,18 @@ class WireIterator<T, D> implements EventIterator<T, D> {
         if (this.stopped) return;
         const retriable = (error as Error).name === 'BrokerConnectionError' || (error as Error).name === 'RequestTimeoutError';
         if (!retriable) {
-          this.failure = error as Error;
-          this.ready.fire();
+          this.fail(error as Error);
           return;
         }
         unreachableSince ??= Date.now();
         if (Date.now() - unreachableSince > (this.options.reconnectTimeoutMs ?? 60_000)) {
-          this.failure = new Error(`replay of topic "${this.name}" gave up: ${(error as Error).message}`, { cause: error });
-          this.ready.fire();
+          this.fail(new Error(`replay of topic "${this.name}" gave up: ${(error as Error).message}`, { cause: error }));
           return;
         }
         await sleep(backoff);
         backoff = Math.min(backoff * 2, 1000);
       }
     }
-  }
-
-  async close(): Promise<void> {
-    this.stopped = true;
-    this.queue.drained.fire();
   }
 }
 

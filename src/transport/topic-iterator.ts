@@ -1,0 +1,103 @@
+/**
+ * The part every topic-backed iterator (wire, embedded, kafkajs) shares: a background reader fills a
+ * byte-counted queue; `present` turns true once the topic exists; `ended` stays false (a Kafka topic can
+ * always grow); `next()` hands out what is queued and then throws the reader's failure, if any; `whenReady()`
+ * waits on one signal that the reader fires. A subclass starts its reader and calls `found()`, `enqueue()`,
+ * `delivered()`,
+ * `waitForRoom()` and `fail()`; `close()` stops it.
+ *
+ * Items are decoded in `next()` by `decode` (identity when the reader queues decoded events). A record that
+ * is not an event ends the stream in that error: nothing after it is replayed.
+ */
+import type { Event } from '../dataflow/event.js';
+import { Signal } from '../util/signal.js';
+import type { EventIterator } from './event-iterator.js';
+import { EventQueue } from './event-queue.js';
+
+export abstract class TopicIterator<T, D, Item = Event<T, D>> implements EventIterator<T, D> {
+  protected readonly queue: EventQueue<Item>;
+  /** Aborted by close() (or by a record that is not an event): the reader stops at its next step. */
+  protected readonly stop = new AbortController();
+  private failure: Error | undefined;
+  private exists = false;
+  private readonly ready = new Signal();
+
+  constructor(readonly name: string, maxQueuedBytes: number, sizeOf: (item: Item) => number) {
+    this.queue = new EventQueue(maxQueuedBytes, sizeOf);
+  }
+
+  get present(): boolean {
+    return this.exists;
+  }
+
+  get ended(): boolean {
+    return false;
+  }
+
+  protected get stopped(): boolean {
+    return this.stop.signal.aborted;
+  }
+
+  next(): Event<T, D> | undefined {
+    const item = this.queue.take();
+    if (item !== undefined) {
+      try {
+        return this.decode(item);
+      } catch (error) {
+        this.failure ??= error as Error;
+        this.stop.abort();
+        this.queue.clear();
+        throw this.failure;
+      }
+    }
+    if (this.failure) throw this.failure;
+    return undefined;
+  }
+
+  whenReady(): Promise<void> {
+    if (!this.queue.isEmpty || this.failure) return Promise.resolve();
+    return this.ready.wait();
+  }
+
+  async close(): Promise<void> {
+    this.stop.abort();
+    this.queue.drained.fire();
+    await this.release();
+  }
+
+  /** Turns a queued item into an event; the default passes decoded events through. */
+  protected decode(item: Item): Event<T, D> {
+    return item as unknown as Event<T, D>;
+  }
+
+  /** Releases the reader's connections on close (after the stop was signalled). */
+  protected async release(): Promise<void> {}
+
+  /** The topic exists: replay counts this stream as present from now on. */
+  protected found(): void {
+    if (this.exists) return;
+    this.exists = true;
+    this.ready.fire();
+  }
+
+  /** Queues one item for next() without waking anyone; call `delivered()` after a batch of them. */
+  protected enqueue(item: Item): void {
+    this.queue.push(item);
+  }
+
+  /** Wakes a replay waiting in whenReady() for what was just enqueued. */
+  protected delivered(): void {
+    this.ready.fire();
+  }
+
+  /** Resolves once replay has taken half of a full queue, or the iterator stopped. */
+  protected async waitForRoom(): Promise<void> {
+    while (this.queue.isFull && !this.stopped) await this.queue.drained.wait();
+  }
+
+  /** The reader failed: next() throws this after the queued events (the first failure wins). */
+  protected fail(error: Error): void {
+    this.failure ??= error;
+    this.ready.fire();
+  }
+}
