@@ -13,5 +13,6 @@ export { EmbeddedTransport } from './embedded/embedded-transport.js';
 export type { EmbeddedTransportOptions } from './embedded/embedded-transport.js';
 export { KafkaJsTransport } from './kafkajs/kafkajs-transport.js';
 export type { KafkaJsTransportOptions } from './kafkajs/kafkajs-transport.js';
+export type { KafkaJsPatches } from './kafkajs/kafkajs-patches.js';
 export { openTransport, DEFAULT_TRANSPORT, TRANSPORTS } from './open-transport.js';
 export type { OpenTransportOptions, TransportName } from './open-transport.js';

@@ -5,9 +5,6 @@
  * (so it always starts from the beginning and never commits), paused while replay is behind.
  */
 import { randomUUID } from 'node:crypto';
-// Before kafkajs: its record batch encoder must find the native CRC32C in the require cache (see the module).
-import './kafkajs-native-crc.js';
-import './kafkajs-encoder-growth.js';
 import { Kafka, logLevel, type Admin, type Consumer, type KafkaConfig, type Message, type Producer } from 'kafkajs';
 import type { Event } from '../../dataflow/event.js';
 import type { EventIterator } from '../event-iterator.js';
@@ -15,6 +12,9 @@ import { TopicIterator } from '../topic-iterator.js';
 import { EventDecoder, encodeEvent } from '../event-codec.js';
 import { BatchingPusher, type SendFailure } from '../batching-pusher.js';
 import { TopicNotEmptyError, type EventPusher } from '../event-pusher.js';
+import type { Logger } from 'pino';
+import { createLogger } from '../../broker/logger.js';
+import { applyKafkaJsPatches, currentKafkaJsPatches, type KafkaJsPatches } from './kafkajs-patches.js';
 import { ProduceOrder } from './kafkajs-produce-order.js';
 import type { EventTransport, PusherOptions } from '../transport.js';
 
@@ -37,9 +37,21 @@ export interface KafkaJsTransportOptions {
   acks?: -1 | 1;
   /** Bytes a consumer buffers ahead of replay before it waits (default 32 MiB). */
   maxQueuedBytes?: number;
+  /**
+   * Install the kafkajs speed-ups (native CRC32C, Encoder growth without zero-fill; see kafkajs-patches.ts) when
+   * this transport is created (default true). They change no byte kafkajs sends, and each is installed only if
+   * its guard recognises the kafkajs version. With false this transport installs nothing; it still reports
+   * what an earlier transport installed into the same kafkajs.
+   */
+  patchKafkaJs?: boolean;
+  /** Where the transport logs (one debug line saying which kafkajs patches are installed). Default: stderr at info. */
+  logger?: Logger;
 }
 
 const DEFAULT_MAX_IN_FLIGHT = 1;
+
+/** Shared by the transports created without a logger. */
+let defaultLogger: Logger | undefined;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -164,9 +176,16 @@ class KafkaJsIterator<T, D> extends TopicIterator<T, D, FetchedRecord> {
 export class KafkaJsTransport implements EventTransport {
   readonly kind = 'kafkajs';
   readonly kafka: Kafka;
+  /** Which kafkajs patches are installed in the kafkajs this transport uses. */
+  readonly kafkaJsPatches: KafkaJsPatches;
   private adminClient: Promise<Admin> | undefined;
 
   constructor(private readonly options: KafkaJsTransportOptions) {
+    // Before the first Produce: kafkajs loads its record batch encoder then (see kafkajs-native-crc.ts).
+    const patches = options.patchKafkaJs === false ? currentKafkaJsPatches() : applyKafkaJsPatches();
+    this.kafkaJsPatches = { nativeCrc32c: patches.nativeCrc32c, encoderGrowth: patches.encoderGrowth };
+    const logger = options.logger ?? (defaultLogger ??= createLogger('info'));
+    logger.debug({ requested: options.patchKafkaJs !== false, ...patches }, 'kafkajs patches');
     this.kafka = this.client();
   }
 
