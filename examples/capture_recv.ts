@@ -1,9 +1,11 @@
 /**
- * capture_recv <topic> <streams> [-w N] [-n P] [-p I] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs]
+ * capture_recv <topic> <streams> [--count N] [-w N] [-n P] [-p I] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs]
  *
  * Timely's kafkaesque example: replays the streams `<topic>-0 .. <topic>-<streams-1>` on the workers (stream i
  * on worker i % peers), counts the records per time, and prints `replayed: N` for every worker with data once
- * the global frontier has passed the time, then MB/s (8 bytes a number).
+ * the global frontier has passed the time, then MB/s (8 bytes a number). It also checks what it replayed:
+ * every stream must hold exactly the numbers 0..N-1 (`--count N`; without it, the same N for every stream),
+ * else it names the stream and exits 1 (see stream-check.ts).
  */
 import { isMainThread } from 'node:worker_threads';
 import { fromEvent, lastValueFrom, takeUntil, tap } from 'rxjs';
@@ -13,21 +15,26 @@ import { countPerTime } from '../src/dataflow/index.js';
 import { replay } from '../src/replay/replay.js';
 import { streamsOf, type WorkerContext } from '../src/workers/context.js';
 import { execute } from '../src/workers/execute.js';
-import { spanMs, mbPerSecond, parseExampleArgs, processCpuMicros, progressBars, usage, withBrokers } from './common.js';
+import { spanMs, mbPerSecond, parseExampleArgs, processCpuMicros, progressBars, takeNumberFlag, usage, withBrokers } from './common.js';
+import { checkStreams, ReplayedStreams, type StreamDigest } from './stream-check.js';
 
-const HELP = 'usage: capture_recv <topic> <streams> [-w N] [-n P] [-p I] [-h hostfile] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs]';
+const HELP = 'usage: capture_recv <topic> <streams> [--count N] [-w N] [-n P] [-p I] [-h hostfile] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs]';
 
 interface RecvArgs {
   topic: string;
   streams: number;
   brokers: string[];
   transport: TransportName;
+  /** Numbers per stream, when known: each stream must hold exactly 0..count-1. */
+  count?: number;
   /** No per-worker lines (benchmarks). */
   quiet?: boolean;
 }
 
 interface RecvResult {
   replayed: number;
+  /** What each of this worker's streams held (checked here already; main compares them across workers). */
+  digests: StreamDigest[];
   /** Epoch ms when this worker started and finished moving data (startup excluded). */
   startedAt: number;
   endedAt: number;
@@ -40,10 +47,11 @@ interface RecvResult {
 export async function recvWorker(ctx: WorkerContext<RecvArgs>): Promise<RecvResult> {
   const { topic, streams, brokers, transport: name } = ctx.args;
   const transport = await openTransport({ transport: name, brokers });
+  const contents = new ReplayedStreams();
   try {
     const iterators = streamsOf(ctx, streams).map((i) => {
       if (!ctx.args.quiet) console.log(`allocating consumer for topic "${streamTopic(topic, i)}"`);
-      return transport.iterator<number, number>(streamTopic(topic, i));
+      return contents.track(transport.iterator<number, number>(streamTopic(topic, i)));
     });
     const startedAt = Date.now();
     const cpuAtStart = processCpuMicros();
@@ -53,6 +61,7 @@ export async function recvWorker(ctx: WorkerContext<RecvArgs>): Promise<RecvResu
       replay(iterators, { exchange: ctx.exchange<number>('capture_recv') }).pipe(
         tap((event) => {
           if (event.kind !== 'messages') return;
+          contents.add(event);
           seen += event.data.length;
           if ((seen & 0x3ffff) < event.data.length) ctx.report(seen);
         }),
@@ -70,14 +79,20 @@ export async function recvWorker(ctx: WorkerContext<RecvArgs>): Promise<RecvResu
       { defaultValue: undefined },
     );
     ctx.report(seen);
-    return { replayed, startedAt, endedAt: Date.now(), cpuAtStart, cpuAtEnd: processCpuMicros() };
+    const endedAt = Date.now();
+    const cpuAtEnd = processCpuMicros();
+    const digests = contents.results();
+    if (!ctx.signal.aborted) checkStreams(digests, ctx.args.count);
+    return { replayed, digests, startedAt, endedAt, cpuAtStart, cpuAtEnd };
   } finally {
     await transport.close();
   }
 }
 
 async function main(): Promise<void> {
-  const args = parseExampleArgs(process.argv.slice(2), HELP);
+  const argv = process.argv.slice(2);
+  const count = takeNumberFlag(argv, '--count', HELP);
+  const args = parseExampleArgs(argv, HELP);
   const [topic, streamsText] = args.positional;
   const streams = Number(streamsText);
   if (!topic || !Number.isInteger(streams) || streams < 0) usage(HELP);
@@ -87,14 +102,18 @@ async function main(): Promise<void> {
     try {
       const results = await execute<RecvResult, RecvArgs>(
         args.workers,
-        { module: import.meta.url, export: 'recvWorker', args: { topic, streams, brokers, transport: args.transport } },
+        { module: import.meta.url, export: 'recvWorker', args: { topic, streams, brokers, transport: args.transport, count } },
         // The ports reach the broker in this process (embedded transport); other transports ignore them.
         { onReport: (index, seen) => bars.update(index - first, seen as number), ports },
       );
       bars.stop();
+      // Each worker checked its own streams; across workers, every stream must hold the same numbers.
+      checkStreams(results.flatMap((r) => r.digests), count);
       const ms = spanMs(results);
       const records = results.reduce((n, r) => n + r.replayed, 0);
       console.log(`replayed ${records} numbers (${(records * 8 / 1e6).toFixed(1)} MB) from ${streams} stream(s) on ${results.length} worker(s) in ${(ms / 1000).toFixed(2)} s: ${mbPerSecond(records * 8, ms)} MB/s (${args.transport})`);
+      const digests = results.flatMap((r) => r.digests);
+      console.log(`content checked: ${digests.length} stream(s), each exactly the numbers 0..${(count ?? digests[0]?.count ?? 0) - 1}`);
     } finally {
       bars.stop();
     }

@@ -19,6 +19,26 @@ export function usage(text: string): never {
   process.exit(2);
 }
 
+/**
+ * Removes every `flag N` (or `flag=N`) from argv and returns the last N, a non-negative integer (so
+ * `npm start -- --count 1000000` overrides the script's own --count); undefined when absent.
+ */
+export function takeNumberFlag(argv: string[], flag: string, help: string): number | undefined {
+  let result: number | undefined;
+  for (let i = argv.findIndex(isFlag); i >= 0; i = argv.findIndex(isFlag)) {
+    const inline = argv[i]!.startsWith(`${flag}=`) ? argv[i]!.slice(flag.length + 1) : undefined;
+    const text = inline ?? argv[i + 1];
+    result = Number(text);
+    if (text === undefined || text === '' || !Number.isSafeInteger(result) || result < 0) usage(`${flag} needs a non-negative integer\n${help}`);
+    argv.splice(i, inline === undefined ? 2 : 1);
+  }
+  return result;
+
+  function isFlag(arg: string): boolean {
+    return arg === flag || arg.startsWith(`${flag}=`);
+  }
+}
+
 export function parseExampleArgs(argv: readonly string[], help: string): ExampleArgs {
   const { config, rest } = parseWorkerArgs(argv);
   const positional: string[] = [];
