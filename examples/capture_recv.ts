@@ -7,15 +7,16 @@
  * every stream must hold exactly the numbers 0..N-1 (`--count N`; without it, the same N for every stream),
  * else it names the stream and exits 1 (see stream-check.ts).
  */
-import { isMainThread } from 'node:worker_threads';
-import { fromEvent, lastValueFrom, takeUntil, tap } from 'rxjs';
+import { fromEvent, lastValueFrom, NEVER, takeUntil, tap } from 'rxjs';
 import { openTransport, type TransportName } from '../src/capture/open-transport.js';
 import { streamTopic } from '../src/capture/transport.js';
 import { countPerTime } from '../src/dataflow/index.js';
+import type { EventIterator } from '../src/replay/event-iterator.js';
+import type { ProgressExchange } from '../src/replay/progress-exchange.js';
 import { replay } from '../src/replay/replay.js';
 import { streamsOf, type WorkerContext } from '../src/workers/context.js';
 import { execute } from '../src/workers/execute.js';
-import { spanMs, mbPerSecond, parseExampleArgs, processCpuMicros, progressBars, takeNumberFlag, usage, withBrokers } from './common.js';
+import { spanMs, mbPerSecond, parseExampleArgs, processCpuMicros, progressBars, takeNumberFlag, usage, withBrokers, isEntryPoint } from './common.js';
 import { checkStreams, ReplayedStreams, type StreamDigest } from './stream-check.js';
 
 const HELP = 'usage: capture_recv <topic> <streams> [--count N] [-w N] [-n P] [-p I] [-h hostfile] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs]';
@@ -43,45 +44,74 @@ interface RecvResult {
   cpuAtEnd: number;
 }
 
+export interface ReplayCountOptions {
+  /** Shares progress with the other replaying workers. */
+  exchange?: ProgressExchange<number>;
+  /** Called after each replayed batch with the numbers seen so far (progress bars). */
+  onBatch?: (seen: number) => void;
+  /** Called with each per-time count that countPerTime emits. */
+  onCount?: (count: number) => void;
+  /** Stops the replay early (Ctrl-C). */
+  stop?: AbortSignal;
+}
+
+/**
+ * capture_recv's replay pipeline, on one worker: replay → digest of each stream's numbers → countPerTime.
+ * Returns how many numbers the counts add up to and what each stream held (see stream-check.ts).
+ */
+export async function replayAndCount(iterators: readonly EventIterator<number, number>[], options: ReplayCountOptions = {}): Promise<{ replayed: number; digests: StreamDigest[] }> {
+  const contents = new ReplayedStreams();
+  const tracked = iterators.map((it) => contents.track(it));
+  let seen = 0;
+  let replayed = 0;
+  const { onBatch, onCount, stop } = options;
+  await lastValueFrom(
+    replay(tracked, { exchange: options.exchange }).pipe(
+      tap((event) => {
+        if (event.kind !== 'messages') return;
+        contents.add(event);
+        seen += event.data.length;
+        onBatch?.(seen);
+      }),
+      countPerTime(),
+      tap((event) => {
+        if (event.kind !== 'messages') return;
+        for (let i = 0; i < event.data.length; i++) {
+          replayed += event.data[i] as number;
+          onCount?.(event.data[i] as number);
+        }
+      }),
+      takeUntil(stop ? fromEvent(stop, 'abort') : NEVER), // Ctrl-C: unsubscribe, which stops the replay and its readers
+    ),
+    { defaultValue: undefined },
+  );
+  return { replayed, digests: contents.results() };
+}
+
 /** Runs on every worker thread. */
 export async function recvWorker(ctx: WorkerContext<RecvArgs>): Promise<RecvResult> {
   const { topic, streams, brokers, transport: name } = ctx.args;
   const transport = await openTransport({ transport: name, brokers });
-  const contents = new ReplayedStreams();
   try {
     const iterators = streamsOf(ctx, streams).map((i) => {
       if (!ctx.args.quiet) console.log(`allocating consumer for topic "${streamTopic(topic, i)}"`);
-      return contents.track(transport.iterator<number, number>(streamTopic(topic, i)));
+      return transport.iterator<number, number>(streamTopic(topic, i));
     });
     const startedAt = Date.now();
     const cpuAtStart = processCpuMicros();
-    let seen = 0;
-    let replayed = 0;
-    await lastValueFrom(
-      replay(iterators, { exchange: ctx.exchange<number>('capture_recv') }).pipe(
-        tap((event) => {
-          if (event.kind !== 'messages') return;
-          contents.add(event);
-          seen += event.data.length;
-          if ((seen & 0x3ffff) < event.data.length) ctx.report(seen);
-        }),
-        countPerTime(),
-        tap((event) => {
-          if (event.kind === 'messages') {
-            for (let i = 0; i < event.data.length; i++) {
-              replayed += event.data[i] as number;
-              if (!ctx.args.quiet) console.log(`replayed: ${event.data[i] as number}`);
-            }
-          }
-        }),
-        takeUntil(fromEvent(ctx.signal, 'abort')), // Ctrl-C: unsubscribe, which stops the replay and its readers
-      ),
-      { defaultValue: undefined },
-    );
-    ctx.report(seen);
+    let reported = 0;
+    const { replayed, digests } = await replayAndCount(iterators, {
+      exchange: ctx.exchange<number>('capture_recv'),
+      // A progress report every 2^18 numbers: each is a message to the main thread.
+      onBatch: (seen) => {
+        if (seen - reported >= 0x40000) ctx.report((reported = seen));
+      },
+      onCount: ctx.args.quiet ? undefined : (count) => console.log(`replayed: ${count}`),
+      stop: ctx.signal,
+    });
+    ctx.report(digests.reduce((n, d) => n + d.count, 0));
     const endedAt = Date.now();
     const cpuAtEnd = processCpuMicros();
-    const digests = contents.results();
     if (!ctx.signal.aborted) checkStreams(digests, ctx.args.count);
     return { replayed, digests, startedAt, endedAt, cpuAtStart, cpuAtEnd };
   } finally {
@@ -120,7 +150,7 @@ async function main(): Promise<void> {
   });
 }
 
-if (isMainThread) {
+if (isEntryPoint(import.meta.url)) {
   main().catch((error: Error) => {
     console.error(`capture_recv: ${error.message}`);
     process.exit(1);

@@ -1,6 +1,8 @@
 /** Shared plumbing of the examples: flags, the embedded broker when --brokers is absent, progress bars. */
+import fs from 'node:fs';
 import path from 'node:path';
-import type { MessagePort } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { isMainThread, type MessagePort } from 'node:worker_threads';
 import { DEFAULT_REMOTE_TRANSPORT, DEFAULT_TRANSPORT, TRANSPORTS, type TransportName } from '../src/capture/open-transport.js';
 import { parseWorkerArgs, type ExecuteConfig } from '../src/workers/args.js';
 
@@ -12,6 +14,21 @@ export interface ExampleArgs {
   transport: TransportName;
   replace: boolean;
   type: 'f64' | 'u64';
+}
+
+/**
+ * Whether the module at `url` is the script node was started with (on the main thread): only then does an
+ * example run its command line. Worker threads, benchmarks and tests import the same modules.
+ */
+export function isEntryPoint(url: string): boolean {
+  const script = process.argv[1];
+  if (!isMainThread || script === undefined) return false;
+  // Node resolves symlinks in module URLs (not in argv), so compare real paths.
+  try {
+    return fs.realpathSync(script) === fs.realpathSync(fileURLToPath(url));
+  } catch {
+    return false;
+  }
 }
 
 export function usage(text: string): never {

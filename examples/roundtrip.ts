@@ -8,11 +8,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isMainThread, type MessagePort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { inProcessLink, startBroker } from '../src/broker/index.js';
 import type { TransportName } from '../src/capture/open-transport.js';
 import { execute } from '../src/workers/execute.js';
-import { cpuSpanMicros, mbPerSecond, parseExampleArgs, spanMs, takeNumberFlag } from './common.js';
+import { cpuSpanMicros, isEntryPoint, mbPerSecond, parseExampleArgs, spanMs, takeNumberFlag } from './common.js';
 import { checkStreams, StreamContentError, type StreamDigest } from './stream-check.js';
 
 export interface RoundTripOptions {
@@ -119,7 +119,7 @@ async function main(): Promise<void> {
   }
 }
 
-if (isMainThread && process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url).pathname) {
+if (isEntryPoint(import.meta.url)) {
   main().catch((error: Error) => {
     console.error(`roundtrip: ${error.message}`);
     process.exit(1);
