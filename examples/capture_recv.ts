@@ -138,11 +138,11 @@ async function main(): Promise<void> {
       );
       bars.stop();
       // Each worker checked its own streams; across workers, every stream must hold the same numbers.
-      checkStreams(results.flatMap((r) => r.digests), count);
+      const digests = results.flatMap((r) => r.digests);
+      checkStreams(digests, count);
       const ms = spanMs(results);
       const records = results.reduce((n, r) => n + r.replayed, 0);
       console.log(`replayed ${records} numbers (${(records * 8 / 1e6).toFixed(1)} MB) from ${streams} stream(s) on ${results.length} worker(s) in ${(ms / 1000).toFixed(2)} s: ${mbPerSecond(records * 8, ms)} MB/s (${args.transport})`);
-      const digests = results.flatMap((r) => r.digests);
       console.log(`content checked: ${digests.length} stream(s), each exactly the numbers 0..${(count ?? digests[0]?.count ?? 0) - 1}`);
     } finally {
       bars.stop();
