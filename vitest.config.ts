@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { NoSkipsReporter } from './test/helpers/no-skips-reporter.js';
 
 export default defineConfig({
   test: {
@@ -8,5 +9,7 @@ export default defineConfig({
     // Integration tests start real brokers on real ports and files; two cores, so keep parallelism modest.
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
+    // Under CI a skipped or todo test fails the run (see test/helpers/no-skips-reporter.ts).
+    reporters: process.env.CI ? ['default', new NoSkipsReporter()] : ['default'],
   },
 });

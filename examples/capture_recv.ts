@@ -1,39 +1,91 @@
 /**
- * capture_recv <topic> <streams> [-w N] [-n P] [-p I] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs]
+ * capture_recv <topic> <streams> [--count N] [-w N] [-n P] [-p I] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs]
  *
  * Timely's kafkaesque example: replays the streams `<topic>-0 .. <topic>-<streams-1>` on the workers (stream i
  * on worker i % peers), counts the records per time, and prints `replayed: N` for every worker with data once
- * the global frontier has passed the time, then MB/s (8 bytes a number).
+ * the global frontier has passed the time, then MB/s (8 bytes a number). It also checks what it replayed:
+ * every stream must hold exactly the numbers 0..N-1 (`--count N`; without it, the same N for every stream),
+ * else it names the stream and exits 1 (see stream-check.ts).
  */
-import { isMainThread } from 'node:worker_threads';
-import { fromEvent, lastValueFrom, takeUntil, tap } from 'rxjs';
+import { fromEvent, lastValueFrom, NEVER, takeUntil, tap } from 'rxjs';
 import { openTransport, type TransportName } from '../src/transport/open-transport.js';
 import { streamTopic } from '../src/transport/transport.js';
 import { countPerTime } from '../src/dataflow/index.js';
+import type { EventIterator } from '../src/transport/event-iterator.js';
+import type { ProgressExchange } from '../src/replay/progress-exchange.js';
 import { replay } from '../src/replay/replay.js';
 import { streamsOf, type WorkerContext } from '../src/workers/context.js';
 import { execute } from '../src/workers/execute.js';
-import { spanMs, mbPerSecond, parseExampleArgs, processCpuMicros, progressBars, usage, withBrokers } from './common.js';
+import { spanMs, mbPerSecond, parseExampleArgs, processCpuMicros, progressBars, takeNumberFlag, usage, withBrokers, isEntryPoint } from './common.js';
+import { checkStreams, ReplayedStreams, type StreamDigest } from './stream-check.js';
 
-const HELP = 'usage: capture_recv <topic> <streams> [-w N] [-n P] [-p I] [-h hostfile] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs]';
+const HELP = 'usage: capture_recv <topic> <streams> [--count N] [-w N] [-n P] [-p I] [-h hostfile] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs]';
 
 interface RecvArgs {
   topic: string;
   streams: number;
   brokers: string[];
   transport: TransportName;
+  /** Numbers per stream, when known: each stream must hold exactly 0..count-1. */
+  count?: number;
   /** No per-worker lines (benchmarks). */
   quiet?: boolean;
 }
 
 interface RecvResult {
   replayed: number;
+  /** What each of this worker's streams held (checked here already; main compares them across workers). */
+  digests: StreamDigest[];
   /** Epoch ms when this worker started and finished moving data (startup excluded). */
   startedAt: number;
   endedAt: number;
   /** CPU µs of the whole process (every thread) at start and end, for CPU per MB (see cpuSpanMicros). */
   cpuAtStart: number;
   cpuAtEnd: number;
+}
+
+export interface ReplayCountOptions {
+  /** Shares progress with the other replaying workers. */
+  exchange?: ProgressExchange<number>;
+  /** Called after each replayed batch with the numbers seen so far (progress bars). */
+  onBatch?: (seen: number) => void;
+  /** Called with each per-time count that countPerTime emits. */
+  onCount?: (count: number) => void;
+  /** Stops the replay early (Ctrl-C). */
+  stop?: AbortSignal;
+}
+
+/**
+ * capture_recv's replay pipeline, on one worker: replay → digest of each stream's numbers → countPerTime.
+ * Returns how many numbers the counts add up to and what each stream held (see stream-check.ts).
+ */
+export async function replayAndCount(iterators: readonly EventIterator<number, number>[], options: ReplayCountOptions = {}): Promise<{ replayed: number; digests: StreamDigest[] }> {
+  const contents = new ReplayedStreams();
+  const tracked = iterators.map((it) => contents.track(it));
+  let seen = 0;
+  let replayed = 0;
+  const { onBatch, onCount, stop } = options;
+  await lastValueFrom(
+    replay(tracked, { exchange: options.exchange }).pipe(
+      tap((event) => {
+        if (event.kind !== 'messages') return;
+        contents.add(event);
+        seen += event.data.length;
+        onBatch?.(seen);
+      }),
+      countPerTime(),
+      tap((event) => {
+        if (event.kind !== 'messages') return;
+        for (let i = 0; i < event.data.length; i++) {
+          replayed += event.data[i] as number;
+          onCount?.(event.data[i] as number);
+        }
+      }),
+      takeUntil(stop ? fromEvent(stop, 'abort') : NEVER), // Ctrl-C: unsubscribe, which stops the replay and its readers
+    ),
+    { defaultValue: undefined },
+  );
+  return { replayed, digests: contents.results() };
 }
 
 /** Runs on every worker thread. */
@@ -47,37 +99,30 @@ export async function recvWorker(ctx: WorkerContext<RecvArgs>): Promise<RecvResu
     });
     const startedAt = Date.now();
     const cpuAtStart = processCpuMicros();
-    let seen = 0;
-    let replayed = 0;
-    await lastValueFrom(
-      replay(iterators, { exchange: ctx.exchange<number>('capture_recv') }).pipe(
-        tap((event) => {
-          if (event.kind !== 'messages') return;
-          seen += event.data.length;
-          if ((seen & 0x3ffff) < event.data.length) ctx.report(seen);
-        }),
-        countPerTime(),
-        tap((event) => {
-          if (event.kind === 'messages') {
-            for (let i = 0; i < event.data.length; i++) {
-              replayed += event.data[i] as number;
-              if (!ctx.args.quiet) console.log(`replayed: ${event.data[i] as number}`);
-            }
-          }
-        }),
-        takeUntil(fromEvent(ctx.signal, 'abort')), // Ctrl-C: unsubscribe, which stops the replay and its readers
-      ),
-      { defaultValue: undefined },
-    );
-    ctx.report(seen);
-    return { replayed, startedAt, endedAt: Date.now(), cpuAtStart, cpuAtEnd: processCpuMicros() };
+    let reported = 0;
+    const { replayed, digests } = await replayAndCount(iterators, {
+      exchange: ctx.exchange<number>('capture_recv'),
+      // A progress report every 2^18 numbers: each is a message to the main thread.
+      onBatch: (seen) => {
+        if (seen - reported >= 0x40000) ctx.report((reported = seen));
+      },
+      onCount: ctx.args.quiet ? undefined : (count) => console.log(`replayed: ${count}`),
+      stop: ctx.signal,
+    });
+    ctx.report(digests.reduce((n, d) => n + d.count, 0));
+    const endedAt = Date.now();
+    const cpuAtEnd = processCpuMicros();
+    if (!ctx.signal.aborted) checkStreams(digests, ctx.args.count);
+    return { replayed, digests, startedAt, endedAt, cpuAtStart, cpuAtEnd };
   } finally {
     await transport.close();
   }
 }
 
 async function main(): Promise<void> {
-  const args = parseExampleArgs(process.argv.slice(2), HELP);
+  const argv = process.argv.slice(2);
+  const count = takeNumberFlag(argv, '--count', HELP);
+  const args = parseExampleArgs(argv, HELP);
   const [topic, streamsText] = args.positional;
   const streams = Number(streamsText);
   if (!topic || !Number.isInteger(streams) || streams < 0) usage(HELP);
@@ -87,21 +132,25 @@ async function main(): Promise<void> {
     try {
       const results = await execute<RecvResult, RecvArgs>(
         args.workers,
-        { module: import.meta.url, export: 'recvWorker', args: { topic, streams, brokers, transport: args.transport } },
+        { module: import.meta.url, export: 'recvWorker', args: { topic, streams, brokers, transport: args.transport, count } },
         // The ports reach the broker in this process (embedded transport); other transports ignore them.
         { onReport: (index, seen) => bars.update(index - first, seen as number), ports },
       );
       bars.stop();
+      // Each worker checked its own streams; across workers, every stream must hold the same numbers.
+      const digests = results.flatMap((r) => r.digests);
+      checkStreams(digests, count);
       const ms = spanMs(results);
       const records = results.reduce((n, r) => n + r.replayed, 0);
       console.log(`replayed ${records} numbers (${(records * 8 / 1e6).toFixed(1)} MB) from ${streams} stream(s) on ${results.length} worker(s) in ${(ms / 1000).toFixed(2)} s: ${mbPerSecond(records * 8, ms)} MB/s (${args.transport})`);
+      console.log(`content checked: ${digests.length} stream(s), each exactly the numbers 0..${(count ?? digests[0]?.count ?? 0) - 1}`);
     } finally {
       bars.stop();
     }
   });
 }
 
-if (isMainThread) {
+if (isEntryPoint(import.meta.url)) {
   main().catch((error: Error) => {
     console.error(`capture_recv: ${error.message}`);
     process.exit(1);

@@ -5,14 +5,13 @@
  * topic `<topic>-<worker index>`, then reports MB/s. Without --brokers it starts the embedded broker over
  * ./kafkaesque-data, so `capture_recv` can read the topics afterwards.
  */
-import { isMainThread } from 'node:worker_threads';
 import { captureFrom } from '../src/capture/capture.js';
 import { openTransport, type TransportName } from '../src/transport/open-transport.js';
 import { streamTopic } from '../src/transport/transport.js';
 import { messages, type Event } from '../src/dataflow/event.js';
 import type { WorkerContext } from '../src/workers/context.js';
 import { execute } from '../src/workers/execute.js';
-import { spanMs, mbPerSecond, parseExampleArgs, processCpuMicros, progressBars, usage, withBrokers } from './common.js';
+import { spanMs, mbPerSecond, parseExampleArgs, processCpuMicros, progressBars, usage, withBrokers, isEntryPoint } from './common.js';
 
 const HELP = 'usage: capture_send <topic> <count> [-w N] [-n P] [-p I] [-h hostfile] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs] [--type f64|u64] [--replace]';
 const BATCH = 1024;
@@ -112,7 +111,7 @@ async function main(): Promise<void> {
   });
 }
 
-if (isMainThread) {
+if (isEntryPoint(import.meta.url)) {
   main().catch((error: Error) => {
     console.error(`capture_send: ${error.message}`);
     process.exit(1);

@@ -1,6 +1,8 @@
 /** Shared plumbing of the examples: flags, the embedded broker when --brokers is absent, progress bars. */
+import fs from 'node:fs';
 import path from 'node:path';
-import type { MessagePort } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { isMainThread, type MessagePort } from 'node:worker_threads';
 import { DEFAULT_REMOTE_TRANSPORT, DEFAULT_TRANSPORT, TRANSPORTS, type TransportName } from '../src/transport/open-transport.js';
 import { parseWorkerArgs, type ExecuteConfig } from '../src/workers/args.js';
 
@@ -14,9 +16,44 @@ export interface ExampleArgs {
   type: 'f64' | 'u64';
 }
 
+/**
+ * Whether the module at `url` is the script node was started with (on the main thread): only then does an
+ * example run its command line. Worker threads, benchmarks and tests import the same modules.
+ */
+export function isEntryPoint(url: string): boolean {
+  const script = process.argv[1];
+  if (!isMainThread || script === undefined) return false;
+  // Node resolves symlinks in module URLs (not in argv), so compare real paths.
+  try {
+    return fs.realpathSync(script) === fs.realpathSync(fileURLToPath(url));
+  } catch {
+    return false;
+  }
+}
+
 export function usage(text: string): never {
   process.stderr.write(`${text}\n`);
   process.exit(2);
+}
+
+/**
+ * Removes every `flag N` (or `flag=N`) from argv and returns the last N, a non-negative integer (so
+ * `npm start -- --count 1000000` overrides the script's own --count); undefined when absent.
+ */
+export function takeNumberFlag(argv: string[], flag: string, help: string): number | undefined {
+  let result: number | undefined;
+  for (let i = argv.findIndex(isFlag); i >= 0; i = argv.findIndex(isFlag)) {
+    const inline = argv[i]!.startsWith(`${flag}=`) ? argv[i]!.slice(flag.length + 1) : undefined;
+    const text = inline ?? argv[i + 1];
+    result = Number(text);
+    if (text === undefined || text === '' || !Number.isSafeInteger(result) || result < 0) usage(`${flag} needs a non-negative integer\n${help}`);
+    argv.splice(i, inline === undefined ? 2 : 1);
+  }
+  return result;
+
+  function isFlag(arg: string): boolean {
+    return arg === flag || arg.startsWith(`${flag}=`);
+  }
 }
 
 export function parseExampleArgs(argv: readonly string[], help: string): ExampleArgs {

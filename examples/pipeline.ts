@@ -7,7 +7,6 @@
  * global frontier has passed it. The per-worker counts are merged and compared with the same dataflow run in
  * memory, without the log.
  */
-import { isMainThread } from 'node:worker_threads';
 import { lastValueFrom, tap, type Observable } from 'rxjs';
 import { captureFrom } from '../src/capture/capture.js';
 import { openTransport, type TransportName } from '../src/transport/open-transport.js';
@@ -16,7 +15,7 @@ import { aggregatePerTime, flatMapData, InputHandle, tumblingWindow, type Event 
 import { replay } from '../src/replay/replay.js';
 import { streamsOf, type WorkerContext } from '../src/workers/context.js';
 import { execute } from '../src/workers/execute.js';
-import { parseExampleArgs, withBrokers } from './common.js';
+import { parseExampleArgs, withBrokers, isEntryPoint } from './common.js';
 
 const HELP = 'usage: pipeline [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs]';
 const TOPIC = 'words';
@@ -144,7 +143,7 @@ async function main(): Promise<void> {
   });
 }
 
-if (isMainThread) {
+if (isEntryPoint(import.meta.url)) {
   main().catch((error: Error) => {
     console.error(`pipeline: ${error.message}`);
     process.exit(1);

@@ -1,17 +1,19 @@
 /**
  * `npm start`: the seed's round trip on the embedded broker — 5 workers capture 5 streams of numbers
  * (8 bytes each, batches of 1,024), then 3 workers replay them and count per time — printing MB/s both ways.
+ * It fails (exit 1, naming the stream) unless every replayed stream holds exactly the numbers 0..count-1.
  *
  * roundtrip [--count N per stream] [--streams 5] [--capture-workers 5] [--replay-workers 3] [--transport embedded|wire|kafkajs] [--brokers ...] [--data-dir dir]
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isMainThread, type MessagePort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import { inProcessLink, startBroker } from '../src/broker/index.js';
 import type { TransportName } from '../src/transport/open-transport.js';
 import { execute } from '../src/workers/execute.js';
-import { cpuSpanMicros, mbPerSecond, parseExampleArgs, spanMs } from './common.js';
+import { cpuSpanMicros, isEntryPoint, mbPerSecond, parseExampleArgs, spanMs, takeNumberFlag } from './common.js';
+import { checkStreams, StreamContentError, type StreamDigest } from './stream-check.js';
 
 export interface RoundTripOptions {
   brokers: string[];
@@ -52,18 +54,24 @@ export async function roundTrip(options: RoundTripOptions): Promise<RoundTripRes
     },
     { ports: options.ports },
   );
-  const received = await execute<{ replayed: number; startedAt: number; endedAt: number; cpuAtStart: number; cpuAtEnd: number }>(
+  const received = await execute<{ replayed: number; digests: StreamDigest[]; startedAt: number; endedAt: number; cpuAtStart: number; cpuAtEnd: number }>(
     { workers: options.replayWorkers },
     {
       module: path.join(here, `capture_recv${ext}`),
       export: 'recvWorker',
-      args: { topic: options.topic, streams: options.streams, brokers: options.brokers, transport: options.transport, quiet: options.quiet },
+      args: { topic: options.topic, streams: options.streams, count: options.count, brokers: options.brokers, transport: options.transport, quiet: options.quiet },
     },
     { ports: options.ports },
   );
   const records = sent.reduce((n, r) => n + r.records, 0);
   const replayed = received.reduce((n, r) => n + r.replayed, 0);
   if (replayed !== records) throw new Error(`replayed ${replayed} numbers but captured ${records}`);
+  // Content, not only counts (each worker checked its streams already; this also sees that none is missing).
+  const digests = received.flatMap((r) => r.digests);
+  checkStreams(digests, options.count);
+  if (digests.length !== options.streams) {
+    throw new StreamContentError([], `replayed ${digests.length} streams, expected ${options.streams}`);
+  }
   const bytes = records * 8;
   const captureMs = spanMs(sent);
   const replayMs = spanMs(received);
@@ -80,17 +88,11 @@ export async function roundTrip(options: RoundTripOptions): Promise<RoundTripRes
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const take = (flag: string, fallback: number): number => {
-    const i = argv.indexOf(flag);
-    if (i < 0) return fallback;
-    const value = Number(argv[i + 1]);
-    argv.splice(i, 2);
-    return value;
-  };
-  const count = take('--count', 10_000_000);
-  const streams = take('--streams', 5);
-  const replayWorkers = take('--replay-workers', 3);
-  const args = parseExampleArgs(argv, 'usage: roundtrip [--count N] [--streams S] [--replay-workers R] [--transport embedded|wire|kafkajs] [--brokers ...] [--data-dir dir]');
+  const help = 'usage: roundtrip [--count N] [--streams S] [--replay-workers R] [--transport embedded|wire|kafkajs] [--brokers ...] [--data-dir dir]';
+  const count = takeNumberFlag(argv, '--count', help) ?? 10_000_000;
+  const streams = takeNumberFlag(argv, '--streams', help) ?? 5;
+  const replayWorkers = takeNumberFlag(argv, '--replay-workers', help) ?? 3;
+  const args = parseExampleArgs(argv, help);
   let brokers = args.brokers;
   let ports: RoundTripOptions['ports'];
   let close = async (): Promise<void> => {};
@@ -111,12 +113,13 @@ async function main(): Promise<void> {
     const perCpu = (cpuSeconds: number): string => `${cpuSeconds.toFixed(2)} CPU-s, ${(r.bytes / 1e6 / cpuSeconds).toFixed(0)} MB per CPU-s`;
     console.log(`capture: ${(r.bytes / 1e6).toFixed(0)} MB in ${(r.captureMs / 1000).toFixed(2)} s = ${mbPerSecond(r.bytes, r.captureMs)} MB/s (${perCpu(r.captureCpuSeconds)})`);
     console.log(`replay:  ${(r.bytes / 1e6).toFixed(0)} MB in ${(r.replayMs / 1000).toFixed(2)} s = ${mbPerSecond(r.bytes, r.replayMs)} MB/s (${perCpu(r.replayCpuSeconds)})`);
+    console.log(`content checked: each of the ${streams} streams holds exactly the numbers 0..${count - 1}`);
   } finally {
     await close();
   }
 }
 
-if (isMainThread && process.argv[1] && path.resolve(process.argv[1]) === new URL(import.meta.url).pathname) {
+if (isEntryPoint(import.meta.url)) {
   main().catch((error: Error) => {
     console.error(`roundtrip: ${error.message}`);
     process.exit(1);

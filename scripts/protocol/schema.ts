@@ -286,12 +286,7 @@ export function loadApiSpecs(roots: string | readonly string[]): ApiSpec[] {
   return apis.sort((a, b) => a.apiKey - b.apiKey);
 }
 
-/** The schema directory: a CLI/explicit path, else ../shared/kafka-protocol next to the repository. */
+/** The vendored schemas (protocol/schemas/message/*.json, Kafka 3.9.0; see protocol/schemas/NOTICE). */
 export function defaultSchemaRoot(repoRoot: string): string {
-  return path.resolve(repoRoot, '..', 'shared', 'kafka-protocol');
-}
-
-/** Schemas the shared set lacks (DeleteGroups), described by this project in `protocol/message/`. */
-export function supplementSchemaRoot(repoRoot: string): string {
-  return path.resolve(repoRoot, 'protocol');
+  return path.resolve(repoRoot, 'protocol', 'schemas');
 }

@@ -1,8 +1,8 @@
 /**
  * The Kafka APIs kafkaesque targets and the version range for each.
  *
- * Ranges are the "Recommended" column of shared/reference/kafka-client-versions.md: Kafka 3.9's ranges (so
- * kafkajs, librdkafka, kafka-python, sarama and @platformatic/kafka all find a version they speak), except
+ * Ranges are Kafka 3.9's (the validVersions of the schemas in protocol/schemas, so kafkajs, librdkafka,
+ * kafka-python, sarama and @platformatic/kafka all find a version they speak), except
  * AddPartitionsToTxn 0-3 (v4+ is broker-to-broker) and Produce from 3 / Fetch from 4 (RecordBatch v2 only;
  * older versions carry magic 0/1 message sets). These are targets: the broker advertises in ApiVersions
  * only what its registered handlers implement.

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { compressSync as snappyRaw } from 'snappy';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { toolAvailable } from '../helpers/tools.js';
 import {
   CompressionCodec,
   CompressionError,
@@ -28,15 +29,6 @@ function sample(size: number): Buffer {
     buf[i] = i % 7 === 0 ? x >>> 24 : (i / 13) & 0xff;
   }
   return buf;
-}
-
-function hasTool(name: string): boolean {
-  try {
-    execFileSync(name, ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('compression codecs', () => {
@@ -125,7 +117,7 @@ describe('lz4 frame', () => {
     expect(flg & 0x08).toBe(0); // no content size
   });
 
-  it.skipIf(!hasTool('lz4'))('interoperates with the lz4 command-line tool (reference liblz4)', () => {
+  it.skipIf(!toolAvailable('lz4'))('interoperates with the lz4 command-line tool (reference liblz4)', () => {
     const data = sample(500_000);
     for (const flags of [['-c'], ['-c', '-BD'], ['-c', '-B4', '--content-size'], ['-c', '-BX']]) {
       const theirs = execFileSync('lz4', [...flags, '-'], { input: data, maxBuffer: 64 << 20, stdio: ['pipe', 'pipe', 'ignore'] });
@@ -143,7 +135,7 @@ describe('zstd', () => {
     expect(() => zstdDeclaredSize(Buffer.from('nope, not zstd'))).toThrow(CompressionError);
   });
 
-  it.skipIf(!hasTool('zstd'))('interoperates with the zstd tool, including streamed frames without a content size', () => {
+  it.skipIf(!toolAvailable('zstd'))('interoperates with the zstd tool, including streamed frames without a content size', () => {
     const data = sample(3 << 20);
     // From a pipe the size is unknown, so the frame has no Frame_Content_Size (as zstd-jni streams write).
     const streamed = execFileSync('sh', ['-c', 'cat | zstd -q -c'], { input: data, maxBuffer: 64 << 20 });
@@ -162,7 +154,7 @@ describe('zstd', () => {
 });
 
 describe('gzip', () => {
-  it.skipIf(!hasTool('gzip'))('reads what the gzip tool writes and the reverse', () => {
+  it.skipIf(!toolAvailable('gzip'))('reads what the gzip tool writes and the reverse', () => {
     const data = sample(200_000);
     const theirs = execFileSync('gzip', ['-c'], { input: data, maxBuffer: 64 << 20 });
     expect(decompress(CompressionCodec.gzip, theirs).equals(data)).toBe(true);

@@ -4,17 +4,17 @@
  * server that records their frames and answers with our own encoders. Our decoders must read every frame
  * field by field, consume it exactly, and re-encode it to the identical bytes.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { Producer as PlatformaticProducer, stringSerializers } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKey } from '../../src/protocol/api-keys.js';
 import { ApiVersions, CreateTopics, Metadata, Produce, codecByApiKey } from '../../src/protocol/messages/index.js';
 import { Reader, Writer } from '../../src/protocol/primitives.js';
+import { toolAvailable } from '../helpers/tools.js';
 import { DEFAULT_TOPIC, ScriptedServer, type CapturedFrame } from './helpers/scripted-server.js';
 
-const kcatAvailable = spawnSync('kcat', ['-V'], { stdio: 'ignore' }).status === 0;
-const runKcat = kcatAvailable || Boolean(process.env.CI);
+const runKcat = toolAvailable('kcat');
 
 function decodeBody(frame: CapturedFrame): unknown {
   const codec = codecByApiKey.get(frame.header.apiKey)!;
@@ -137,7 +137,6 @@ describe.skipIf(!runKcat)('kcat (librdkafka) frames decode field by field', () =
   let listing = '';
 
   beforeAll(async () => {
-    if (!kcatAvailable) throw new Error('kcat is required in CI (apt-get install kcat)');
     await server.start();
     const list = await runKcatProcess(['-b', `127.0.0.1:${server.port}`, '-L', '-m', '15'], '');
     expect(list.code, list.stderr).toBe(0);

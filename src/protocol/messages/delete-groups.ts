@@ -8,7 +8,7 @@ import { type Reader, type Writer } from '../primitives.js';
 
 /** DeleteGroupsRequest, versions 0-2 (flexible 2+). */
 export interface DeleteGroupsRequest {
-  /** The ids of the groups to delete. (versions 0+) */
+  /** The group names to delete. (versions 0+) */
   groupsNames: string[];
 }
 
@@ -53,17 +53,17 @@ function writeDeleteGroupsRequest(w: Writer, version: number, v: DeleteGroupsReq
 
 /** DeleteGroupsResponse, versions 0-2 (flexible 2+). */
 export interface DeleteGroupsResponse {
-  /** How long the request was throttled, in milliseconds (always 0 here). (versions 0+) */
+  /** The duration in milliseconds for which the request was throttled due to a quota violation, or zero if the request did not violate any quota. (versions 0+) */
   throttleTimeMs: number;
-  /** One result per group named in the request. (versions 0+) */
+  /** The deletion results (versions 0+) */
   results: DeleteGroupsResponseDeletableGroupResult[];
 }
 
 /** DeleteGroupsResponse struct DeletableGroupResult. */
 export interface DeleteGroupsResponseDeletableGroupResult {
-  /** The group id. (versions 0+, map key) */
+  /** The group id (versions 0+, map key) */
   groupId: string;
-  /** The deletion error, or 0 if the group was deleted. (versions 0+) */
+  /** The deletion error, or 0 if the deletion succeeded. (versions 0+) */
   errorCode: number;
 }
 

@@ -1,23 +1,20 @@
 /**
- * Schema-driven test helpers: the normalized Kafka schema model (loaded with the generator's own loader
- * when ../shared/kafka-protocol exists, else from the fixture the generator writes), fast-check arbitraries
+ * Schema-driven test helpers: the normalized Kafka schema model (loaded from the vendored schemas in
+ * protocol/schemas with the generator's own loader), fast-check arbitraries
  * for any message/version, and the value a decoder must return for a generated value.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { defaultSchemaRoot, inRange, loadApiSpecs, supplementSchemaRoot, type ApiSpec, type FieldSpec, type FieldType, type MessageSpec } from '../../../scripts/protocol/schema.js';
+import { defaultSchemaRoot, inRange, loadApiSpecs, type ApiSpec, type FieldSpec, type FieldType, type MessageSpec } from '../../../scripts/protocol/schema.js';
 import { codecByApiKey } from '../../../src/protocol/messages/index.js';
 import type { ApiCodec } from '../../../src/protocol/codec.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const schemaRoot = defaultSchemaRoot(repoRoot);
-export const schemaFixture = path.join(repoRoot, 'test', 'protocol', 'fixtures', 'kafka-schemas.json');
 
 export function loadSchemas(): ApiSpec[] {
-  if (fs.existsSync(path.join(schemaRoot, 'message'))) return loadApiSpecs([schemaRoot, supplementSchemaRoot(repoRoot)]);
-  return JSON.parse(fs.readFileSync(schemaFixture, 'utf8')) as ApiSpec[];
+  return loadApiSpecs(schemaRoot);
 }
 
 export function camel(name: string): string {
