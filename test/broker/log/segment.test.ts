@@ -65,6 +65,7 @@ describe('LogSegment', () => {
     // Written but not committed: readers never see it.
     expect(seg.size).toBe(0);
     expect(await seg.findBatch(100n)).toBeUndefined();
+    expect(await seg.scanHeaders(0, () => true)).toBeUndefined();
     seg.commit([summary], buf.length, 5);
     expect(seg.size).toBe(buf.length);
     expect(seg.nextOffset).toBe(103n);
@@ -142,6 +143,7 @@ describe('LogSegment', () => {
     let syncs = 0;
     const seg = await segment({}, { ...nodeStorageIo, sync: async (fh) => (syncs++, nodeStorageIo.sync(fh)) });
     await append(seg, stampedBatch(seg, 1, 0));
+    await append(seg, stampedBatch(seg, 1, 0));
     expect(seg.unflushed).toBe(true);
     await seg.sync();
     expect(seg.unflushed).toBe(false);
@@ -155,8 +157,10 @@ describe('LogSegment', () => {
   it('bytes past the committed size (a torn append, garbage) are never returned', async () => {
     const seg = await segment();
     const a = await append(seg, stampedBatch(seg, 2, 0));
-    // A crash left half a batch and some noise after the committed bytes.
-    fs.appendFileSync(seg.paths.log, Buffer.concat([stampedBatch(seg, 3, 0).subarray(0, 40), Buffer.from('garbage')]));
+    // A crash left a whole batch that was never committed, half of another, and some noise.
+    const whole = stampedBatch(seg, 3, 0);
+    await seg.write(whole, false);
+    fs.appendFileSync(seg.paths.log, Buffer.concat([whole.subarray(0, 80), Buffer.from('garbage')]));
     expect(await seg.findBatch(a.lastOffset + 1n)).toBeUndefined();
     expect(await seg.findBatchByTimestamp(0n)).toEqual(a);
     expect(await seg.scanHeaders(0, () => false)).toBeUndefined();
@@ -177,6 +181,22 @@ describe('LogSegment', () => {
     expect(await seg.findBatch(batches[1]!.baseOffset)).toEqual(batches[1]);
     expect(await seg.findBatch(third.baseOffset)).toBeUndefined();
     expect(await seg.findBatch(batches[3]!.baseOffset)).toBeUndefined();
+  });
+
+  it('a batch whose length runs past the committed bytes is not returned', async () => {
+    const seg = await segment({ indexIntervalBytes: 1 << 20 });
+    const batches: BatchSummary[] = [];
+    for (let i = 0; i < 3; i++) batches.push(await append(seg, stampedBatch(seg, 2, i * 10)));
+    await seg.seal();
+    const last = batches[2] as BatchSummary;
+    const fd = fs.openSync(seg.paths.log, 'r+');
+    const huge = Buffer.alloc(4);
+    huge.writeInt32BE(1 << 30, 0);
+    fs.writeSync(fd, huge, 0, 4, last.position + BATCH_OFFSET.batchLength);
+    fs.closeSync(fd);
+    expect(await seg.findBatch(batches[1]!.lastOffset)).toEqual(batches[1]);
+    expect(await seg.findBatch(last.baseOffset)).toBeUndefined();
+    expect(await seg.findBatchByTimestamp(20n)).toBeUndefined();
   });
 
   it('seal persists both indexes, closes for appends and keeps serving reads; delete removes the files', async () => {
