@@ -9,6 +9,7 @@ import { writeRequestHeader } from '../../src/protocol/headers.js';
 import { ApiVersions } from '../../src/protocol/messages/api-versions.js';
 import { createMetadataRequest, Metadata } from '../../src/protocol/messages/metadata.js';
 import { Fetch } from '../../src/protocol/messages/fetch.js';
+import { within } from '../until.js';
 import { assertServes, fetchRequest, produceRaw, RawClient, startTestBroker, type TestBroker } from './helpers.js';
 
 let broker: TestBroker;
@@ -27,18 +28,8 @@ function frameWith(body: (w: Writer) => void): Buffer {
   return w.toBuffer();
 }
 
-/** `promise`, or a failure saying `what` once `ms` have passed: a bound on a wait, never a proof by waiting. */
-async function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(what)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 async function expectClosed(c: RawClient, ms = 10_000): Promise<void> {
-  await within(ms, c.closedPromise, `connection was not closed within ${ms} ms`);
+  await within(c.closedPromise, 'the broker to close the connection', ms);
 }
 
 describe('hostile input', () => {
@@ -133,7 +124,7 @@ describe('hostile input', () => {
         return new Promise<{ answered: boolean; closedAfter: number }>((resolve) => s.on('close', () => resolve({ answered, closedAfter: Date.now() - started })));
       }),
     );
-    const closed = await within(30_000, outcomes, 'the broker did not close every connection within 30 s (connectionsMaxIdleMs is 500)');
+    const closed = await within(outcomes, 'the broker to close every connection (connectionsMaxIdleMs is 500)', 30_000);
     const refused = closed.filter((o) => !o.answered);
     const idle = closed.filter((o) => o.answered);
     expect(refused).toHaveLength(10); // beyond max connections: closed at accept
@@ -158,7 +149,7 @@ describe('hostile input', () => {
       c.socket.write(Buffer.concat(Array.from({ length: 100_000 }, () => req)));
       // The broker stops reading once its writes back up, and with nothing in flight the connection is idle:
       // it closes it after connectionsMaxIdleMs. A broker that kept reading would stay busy (and grow) instead.
-      await within(30_000, c.closedPromise, 'the broker did not close a connection that never reads within 30 s: is it still reading requests?');
+      await within(c.closedPromise, 'the broker to close a connection that never reads (is it still reading requests?)', 30_000);
     } finally {
       clearInterval(sampler);
     }

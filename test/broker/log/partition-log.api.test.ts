@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LogManager } from '../../../src/broker/log/log-manager.js';
+import { within } from '../../until.js';
 import { namedBatch, readAll, removeDir, tempDir } from './helpers.js';
 
 let dir: string;
@@ -30,17 +31,6 @@ async function openTopic(config: Parameters<typeof LogManager.open>[1] = {}) {
   const logs = await open(config);
   await logs.createTopic('t', 1);
   return { logs, log: logs.partition('t', 0)! };
-}
-
-/** A parked waitForData must be released by `what`; fails with a message rather than at the test timeout. */
-async function released(waiting: Promise<void>, what: string): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const bound = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not release a parked waitForData within 10 s`)), 10_000)));
-  try {
-    await Promise.race([waiting, bound]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 const recoveryPoint = (): string => (JSON.parse(fs.readFileSync(path.join(dir, 't-0', 'partition-state.json'), 'utf8')) as { recoveryPoint: string }).recoveryPoint;
@@ -85,7 +75,7 @@ describe('PartitionLog bounds and lifecycle', () => {
     for (let i = 0; i < 5; i++) await log.append(namedBatch(`c${i}`, 2));
     const waiting = log.waitForData(10n); // nothing will come: abandoning must release it
     await log.abandon();
-    await released(waiting, 'abandon');
+    await within(waiting, 'abandon to release a parked waitForData');
     expect(recoveryPoint()).toBe('0');
     await logs.abandon();
     const again = (await open()).partition('t', 0)!;
@@ -98,7 +88,7 @@ describe('PartitionLog bounds and lifecycle', () => {
     await log.append(namedBatch('x', 3));
     const waiting = log.waitForData(3n);
     await log.close();
-    await released(waiting, 'close');
+    await within(waiting, 'close to release a parked waitForData');
     await log.close();
     expect(recoveryPoint()).toBe('3');
   });
@@ -108,7 +98,7 @@ describe('PartitionLog bounds and lifecycle', () => {
     await log.append(namedBatch('d', 3));
     const waiting = log.waitForData(3n);
     await log.deleteFiles();
-    await released(waiting, 'deleteFiles');
+    await within(waiting, 'deleteFiles to release a parked waitForData');
     expect(fs.readdirSync(dir).filter((name) => name.startsWith('t-0'))).toEqual([]);
   });
 });
