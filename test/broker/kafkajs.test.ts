@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CompressionTypes } from 'kafkajs';
 import { kafkaClient, readAll, startTestBroker, type TestBroker } from './helpers.js';
+import { until } from '../until.js';
 
 let broker: TestBroker;
 beforeAll(async () => {
@@ -52,10 +53,7 @@ describe('kafkajs against the broker', () => {
         await producer.disconnect();
         // acks=0 has no response: wait until everything is visible.
         let got = await readAll(broker, topic);
-        for (let i = 0; i < 50 && got.length < sent.length; i++) {
-          await new Promise((r) => setTimeout(r, 20));
-          got = await readAll(broker, topic);
-        }
+        await until(async () => (got = await readAll(broker, topic)).length >= sent.length, `all ${sent.length} records of an acks=${acks} producer to be readable`);
         expect(got.map((r) => r.value)).toEqual(sent);
         expect(got.map((r) => r.offset)).toEqual(sent.map((_, i) => BigInt(i)));
         expect(got[1]!.key).toBe('k0-1');

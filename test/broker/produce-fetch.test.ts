@@ -142,13 +142,13 @@ describe('fetch', () => {
     const f = await RawClient.connect(broker);
     const hw = (await f.request(Fetch, 11, fetchRequest('lp', 0, 0n))).responses[0]!.partitions[0]!.highWatermark;
     const started = Date.now();
-    const pending = f.request(Fetch, 11, fetchRequest('lp', 0, hw, { maxWaitMs: 5000, minBytes: 1 }));
+    const pending = f.request(Fetch, 11, fetchRequest('lp', 0, hw, { maxWaitMs: 30_000, minBytes: 1 }));
     await new Promise((r) => setTimeout(r, 100));
     await produceRaw(c, 'lp', 0, ['wake up']);
     const res: FetchResponse = await pending;
     const elapsed = Date.now() - started;
     expect(res.responses[0]!.partitions[0]!.records!.length).toBeGreaterThan(0);
-    expect(elapsed).toBeLessThan(1000);
+    expect(elapsed).toBeLessThan(10_000); // woken by the produce, not by max_wait_ms (a loaded machine is slow, not 3x)
     f.close();
   });
 
@@ -159,13 +159,13 @@ describe('fetch', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
     expect(res.responses[0]!.partitions[0]!.records!.length).toBe(0);
     started = Date.now();
-    const pending = f.request(Fetch, 11, fetchRequest('lp2', 0, 0n, { maxWaitMs: 3000, minBytes: 2000 }));
+    const pending = f.request(Fetch, 11, fetchRequest('lp2', 0, 0n, { maxWaitMs: 30_000, minBytes: 2000 }));
     await produceRaw(c, 'lp2', 0, ['small']); // below min_bytes: keeps waiting
     await new Promise((r) => setTimeout(r, 200));
     await produceRaw(c, 'lp2', 0, ['big'.padEnd(3000, '!')]);
     const res2: FetchResponse = await pending;
     expect(res2.responses[0]!.partitions[0]!.records!.length).toBeGreaterThan(2000);
-    expect(Date.now() - started).toBeLessThan(2500);
+    expect(Date.now() - started).toBeLessThan(10_000); // answered at min_bytes, not at max_wait_ms
     f.close();
   });
 

@@ -10,6 +10,7 @@ import { createProduceRequest, Produce } from '../../src/protocol/messages/produ
 import { encodeRecordBatch } from '../../src/protocol/records.js';
 import { startChildBroker } from './child.js';
 import { kafkaClient, produceRaw, RawClient, readAll, startTestBroker, tempDir } from './helpers.js';
+import { until } from '../until.js';
 
 describe('restart', () => {
   it('a clean stop and start on the same dir keeps topics, ids and data', async () => {
@@ -63,7 +64,8 @@ describe('restart', () => {
         }
       }
     })();
-    await new Promise((r) => setTimeout(r, 800));
+    // Kill once a good number of records is acknowledged (and more are in flight), however slow the machine.
+    await until(() => acked.length > 1000, 'more than 1000 acknowledged records before the kill', 30_000);
     first.child.kill('SIGKILL');
     killed = true;
     await first.exited;

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Fetch, type FetchResponse } from '../../src/protocol/messages/fetch.js';
 import { createCreateTopicsRequest, CreateTopics } from '../../src/protocol/messages/create-topics.js';
 import { fetchRequest, produceRaw, RawClient, readAll, startTestBroker } from './helpers.js';
+import { until } from '../until.js';
 
 const segments = (dir: string, topic: string) => fs.readdirSync(path.join(dir, `${topic}-0`)).filter((f) => f.endsWith('.log')).sort();
 
@@ -19,8 +20,7 @@ describe('segments and retention', () => {
     expect(names.length).toBeGreaterThanOrEqual(2);
     expect(Number(names.at(-1)!.slice(0, 20))).toBeGreaterThanOrEqual(88);
     // Retention runs on its timer (also while we were producing): wait until it has caught up.
-    for (let i = 0; i < 50 && segments(b.dataDir, 'roll').length > 4; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(segments(b.dataDir, 'roll').length).toBeLessThanOrEqual(4);
+    await until(() => segments(b.dataDir, 'roll').length <= 4, 'retention.bytes to leave at most 4 segments');
     await new Promise((r) => setTimeout(r, 300)); // one more run: nothing left to delete
     const res: FetchResponse = await c.request(Fetch, 11, fetchRequest('roll', 0, 99n));
     const logStart = res.responses[0]!.partitions[0]!.logStartOffset;
@@ -40,11 +40,11 @@ describe('segments and retention', () => {
     // Records stamped two minutes ago: every closed segment is past retention at once.
     for (let i = 0; i < 40; i++) await produceRaw(c, 'old', 0, [`o${i}`.padEnd(400, '.')], { timestamp: Date.now() - 120_000 });
     let logStart = 0n;
-    for (let i = 0; i < 50 && logStart === 0n; i++) {
-      await new Promise((r) => setTimeout(r, 100));
+    await until(async () => {
       const res: FetchResponse = await c.request(Fetch, 11, fetchRequest('old', 0, 39n));
       logStart = res.responses[0]!.partitions[0]!.logStartOffset;
-    }
+      return logStart > 0n;
+    }, 'retention.ms to delete the old segments (log start offset above 0)');
     expect(logStart).toBeGreaterThan(0n);
     c.close();
     await b.stop();

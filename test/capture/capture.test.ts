@@ -7,6 +7,7 @@ import { ProgressProtocolError } from '../../src/dataflow/errors.js';
 import { messages, progress, type Event } from '../../src/dataflow/event.js';
 import { pairTimestamp, type Pair } from '../../src/dataflow/timestamp.js';
 import { collect } from '../replay/helpers.js';
+import { within } from '../until.js';
 
 async function captured<T, D>(events: Event<T, D>[], options = {}): Promise<Event<T, D>[]> {
   const transport = new MemoryTransport();
@@ -65,18 +66,28 @@ describe('capture', () => {
 
   it('does not complete before every event is acknowledged', async () => {
     const acks: (() => void)[] = [];
+    const order: string[] = [];
     let flushed = false;
+    let flushAsked!: () => void;
+    const asked = new Promise<void>((resolve) => (flushAsked = resolve));
     const pusher: EventPusher<number, number> = {
       name: 'slow-0',
       push: () => {},
-      flush: () => new Promise<void>((resolve) => acks.push(() => { flushed = true; resolve(); })),
+      flush: () => new Promise<void>((resolve) => {
+        acks.push(() => { flushed = true; resolve(); });
+        flushAsked();
+      }),
       close() { return this.flush(); },
     };
-    const done = collect(from([messages(0, [1])]).pipe(capture(pusher)));
-    await new Promise((r) => setTimeout(r, 20));
-    expect(flushed).toBe(false);
+    const done = collect(from([messages(0, [1])]).pipe(capture(pusher))).then((r) => (order.push('complete'), r));
+    // Once capture waits for the acknowledgement, let every pending promise settle, then acknowledge: a capture
+    // that did not wait would have completed first.
+    await within(asked, 'capture to ask the pusher for its acknowledgements');
+    await new Promise((r) => setImmediate(r));
+    order.push('ack');
     acks.forEach((ack) => ack());
     const [result] = await done;
+    expect(order).toEqual(['ack', 'complete']);
     expect(flushed).toBe(true);
     expect(result).toMatchObject({ name: 'slow-0', events: 2, messageEvents: 1, progressEvents: 1, records: 1 });
   });

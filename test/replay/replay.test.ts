@@ -8,6 +8,7 @@ import { messages, progress, type Event } from '../../src/dataflow/event.js';
 import { pairTimestamp, type Pair } from '../../src/dataflow/timestamp.js';
 import { MissingStreamError, replay } from '../../src/replay/replay.js';
 import { checkProtocol, collect, epochStream, extract } from './helpers.js';
+import { within } from '../until.js';
 
 async function memoryStreams(streams: Event<number, number>[][]): Promise<MemoryTransport> {
   const transport = new MemoryTransport();
@@ -69,13 +70,15 @@ describe('replay', () => {
   it('a late stream holds the frontier, is named in a warning, and its data still arrives', async () => {
     const transport = await memoryStreams([epochStream(2, () => [1])]);
     const warnings: string[][] = [];
+    let warned!: () => void;
+    const firstWarning = new Promise<void>((resolve) => (warned = resolve));
     const done = collect(
       replay([transport.iterator<number, number>('s-0'), transport.iterator<number, number>('s-1')], {
         missingStreamWarningMs: 30,
-        onWarning: (_, streams) => warnings.push([...streams]),
+        onWarning: (_, streams) => (warnings.push([...streams]), warned()),
       }),
     );
-    await new Promise((r) => setTimeout(r, 80));
+    await within(firstWarning, 'the warning naming the missing stream s-1');
     expect(warnings).toEqual([['s-1']]);
     await captureFrom(epochStream(3, () => [2]), await transport.pusher<number, number>('s-1'));
     const out = await done;

@@ -125,9 +125,12 @@ describe('progress exchange across processes (-n 2, -w 2)', { timeout: 120_000 }
     const spec = (p: number) => ({ process: p, processes: 2, workers: 2, hosts, job: 'replayTopic', args: { brokers: [broker.address], topic, streams: 4 } });
     const children = [startProcess(spec(0)), startProcess(spec(1))];
     try {
-      // Every worker replays (it saw time 0's data); give process 0 ample time to (wrongly) move on.
+      // Every worker replays (it saw time 0's data). Process 0's workers (0 and 1) then report 'local-released'
+      // once each has released 0 and heard the other do so: a frontier that ignored process 1 would have passed 0
+      // in that same turn, and its 'advanced' report would come first (reports keep their order per worker).
       await Promise.all(children.map((c) => c.waitFor(/^report \d data$/, 2)));
-      await new Promise((r) => setTimeout(r, 1500));
+      const process0 = children[0] as Child;
+      await process0.waitFor(/^report [01] (local-released|advanced)$/, 2);
       for (const c of children) expect(c.lines.filter((l) => l.endsWith(' advanced'))).toEqual([]);
 
       const releasedAt = Date.now();

@@ -1,10 +1,10 @@
 import type { OperatorFunction } from 'rxjs';
-import { messages, type Event } from '../event.js';
-import { eventOperator } from './operate.js';
+import type { Event } from '../event.js';
+import { mapMessages } from './internal/map-messages.js';
 
 /**
- * Keeps the records for which `predicate(record, time)` holds. A batch left empty is not emitted; progress
- * passes through unchanged.
+ * Keeps the records for which `predicate(record, time)` holds. A batch that keeps every record is forwarded
+ * as is; a batch left empty is not emitted; progress passes through unchanged.
  *
  * @example
  * ```ts
@@ -14,21 +14,12 @@ import { eventOperator } from './operate.js';
 export function filterData<D, T = number>(
   predicate: (record: D, time: T) => boolean,
 ): OperatorFunction<Event<T, D>, Event<T, D>> {
-  return eventOperator<T, D, T, D>((out) => ({
-    next(event) {
-      if (event.kind === 'progress') {
-        out.next(event);
-        return;
-      }
-      const data = event.data;
-      const time = event.time;
-      const kept: D[] = [];
-      for (let i = 0; i < data.length; i++) {
-        const record = data[i] as D;
-        if (predicate(record, time)) kept.push(record);
-      }
-      if (kept.length === data.length) out.next(event);
-      else if (kept.length > 0) out.next(messages(time, kept));
-    },
-  }));
+  return mapMessages<T, D, D>((data, time) => {
+    const kept: D[] = [];
+    for (let i = 0; i < data.length; i++) {
+      const record = data[i] as D;
+      if (predicate(record, time)) kept.push(record);
+    }
+    return kept.length === data.length ? data : kept;
+  });
 }

@@ -1,6 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
-import { messages, type Event } from '../event.js';
-import { eventOperator } from './operate.js';
+import type { Event } from '../event.js';
+import { mapMessages } from './internal/map-messages.js';
 
 /**
  * Replaces each record by the records of `project(record, time)` (any iterable), all at the record's time.
@@ -14,19 +14,11 @@ import { eventOperator } from './operate.js';
 export function flatMapData<D, E, T = number>(
   project: (record: D, time: T) => Iterable<E>,
 ): OperatorFunction<Event<T, D>, Event<T, E>> {
-  return eventOperator<T, D, T, E>((out) => ({
-    next(event) {
-      if (event.kind === 'progress') {
-        out.next(event);
-        return;
-      }
-      const data = event.data;
-      const time = event.time;
-      const result: E[] = [];
-      for (let i = 0; i < data.length; i++) {
-        for (const e of project(data[i] as D, time)) result.push(e);
-      }
-      if (result.length > 0) out.next(messages(time, result));
-    },
-  }));
+  return mapMessages<T, D, E>((data, time) => {
+    const result: E[] = [];
+    for (let i = 0; i < data.length; i++) {
+      for (const e of project(data[i] as D, time)) result.push(e);
+    }
+    return result;
+  });
 }

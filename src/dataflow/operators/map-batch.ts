@@ -1,6 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
-import { messages, type Batch, type Event } from '../event.js';
-import { eventOperator } from './operate.js';
+import type { Batch, Event } from '../event.js';
+import { mapMessages } from './internal/map-messages.js';
 
 /**
  * Replaces each whole batch by `project(batch, time)`, at the same time: the cheapest way to transform data
@@ -16,14 +16,5 @@ import { eventOperator } from './operate.js';
 export function mapBatch<D, E, T = number>(
   project: (batch: Batch<D>, time: T) => Batch<E>,
 ): OperatorFunction<Event<T, D>, Event<T, E>> {
-  return eventOperator<T, D, T, E>((out) => ({
-    next(event) {
-      if (event.kind === 'progress') {
-        out.next(event);
-        return;
-      }
-      const result = project(event.data, event.time);
-      if (result.length > 0) out.next(messages(event.time, result));
-    },
-  }));
+  return mapMessages<T, D, E>(project);
 }

@@ -1,6 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
-import { messages, type Batch, type Event } from '../event.js';
-import { eventOperator } from './operate.js';
+import type { Batch, Event } from '../event.js';
+import { mapMessages } from './internal/map-messages.js';
 
 export interface MapDataOptions {
   /**
@@ -12,7 +12,8 @@ export interface MapDataOptions {
 
 /**
  * Like `Array.prototype.map` for every record of every batch: each batch at `t` becomes a batch at `t` of
- * `project(record, time)`. Progress passes through unchanged (times are not touched).
+ * `project(record, time)`. Progress passes through unchanged (times are not touched); an empty batch is not
+ * emitted.
  *
  * @example
  * ```ts
@@ -24,26 +25,15 @@ export function mapData<D, E, T = number>(
   options: MapDataOptions = {},
 ): OperatorFunction<Event<T, D>, Event<T, E>> {
   const typed = options.output === 'float64';
-  return eventOperator<T, D, T, E>((out) => ({
-    next(event) {
-      if (event.kind === 'progress') {
-        out.next(event);
-        return;
-      }
-      const data = event.data;
-      const n = data.length;
-      const time = event.time;
-      let result: Batch<E>;
-      if (typed) {
-        const f = new Float64Array(n);
-        for (let i = 0; i < n; i++) f[i] = project(data[i] as D, time) as unknown as number;
-        result = f as unknown as Batch<E>;
-      } else {
-        const a = new Array<E>(n);
-        for (let i = 0; i < n; i++) a[i] = project(data[i] as D, time);
-        result = a;
-      }
-      out.next(messages(time, result));
-    },
-  }));
+  return mapMessages<T, D, E>((data, time) => {
+    const n = data.length;
+    if (typed) {
+      const f = new Float64Array(n);
+      for (let i = 0; i < n; i++) f[i] = project(data[i] as D, time) as unknown as number;
+      return f as unknown as Batch<E>;
+    }
+    const a = new Array<E>(n);
+    for (let i = 0; i < n; i++) a[i] = project(data[i] as D, time);
+    return a;
+  });
 }

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LogManager } from '../../../src/broker/log/log-manager.js';
 import { nodeStorageIo, type StorageIo } from '../../../src/broker/log/storage-io.js';
 import { namedBatch, readAll, removeDir, tempDir } from './helpers.js';
+import { until } from '../../until.js';
 
 let dir: string;
 beforeEach(() => {
@@ -58,8 +59,7 @@ describe('fsync policy', () => {
     await logs.createTopic('t', 1);
     await logs.partition('t', 0)!.append(namedBatch('i', 4));
     expect(state().recoveryPoint).toBe('0');
-    await new Promise((r) => setTimeout(r, 150));
-    expect(state().recoveryPoint).toBe('4');
+    await until(() => state().recoveryPoint === '4', 'the housekeeping timer to move the recovery point to 4');
     await logs.close();
   });
 });

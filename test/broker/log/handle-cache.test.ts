@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HandleCache } from '../../../src/broker/log/handle-cache.js';
 import { removeDir, tempDir } from './helpers.js';
+import { until } from '../../until.js';
 
 let dir: string;
 beforeEach(() => {
@@ -26,8 +27,8 @@ describe('HandleCache', () => {
     await held.fh.read(buf, 0, 6, 0);
     expect(buf.toString()).toBe('file 0');
     held.release();
-    await new Promise((r) => setTimeout(r, 10));
-    await expect(held.fh.read(buf, 0, 6, 0)).rejects.toThrow();
+    // Closing is asynchronous: wait for the handle to refuse reads.
+    await until(() => held.fh.read(buf, 0, 6, 0).then(() => false, () => true), 'the released, evicted handle to be closed');
     // reuse: the same handle comes back for a cached path
     const a = await cache.acquire(files[4]!);
     const b = await cache.acquire(files[4]!);

@@ -172,10 +172,14 @@ describe('PartitionLog append/read', () => {
     await log.append(namedBatch('a', 1), { now: 1n });
     await log.append(namedBatch('b', 1), { now: 2n });
     expect(log.segmentCount).toBe(1);
-    await new Promise((r) => setTimeout(r, 1100));
-    await log.append(namedBatch('c', 1));
+    await log.append(namedBatch('c', 1), { now: 1000n }); // 999 ms after the segment's first append: no roll
+    expect(log.segmentCount).toBe(1);
+    await log.append(namedBatch('d', 1), { now: 1001n }); // segment.ms after it: rolls
     expect(log.segmentCount).toBe(2);
-    expect(log.segmentBaseOffsets()).toEqual([0n, 2n]);
+    expect(log.segmentBaseOffsets()).toEqual([0n, 3n]);
+    await log.append(namedBatch('e', 1)); // the real clock (epoch ms) is far later still: rolls again
+    expect(log.segmentCount).toBe(3);
+    expect(log.segmentBaseOffsets()).toEqual([0n, 3n, 4n]);
   });
 
   it('serializes concurrent appends into distinct, contiguous offsets', async () => {

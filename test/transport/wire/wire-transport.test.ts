@@ -9,6 +9,7 @@ import { Produce } from '../../../src/protocol/messages/produce.js';
 import { encodeRecordBatch } from '../../../src/protocol/records.js';
 import { checkProtocol, collect, epochStream, extract } from '../../replay/helpers.js';
 import { startTestBroker, type TestBroker } from '../broker-helpers.js';
+import { within } from '../../until.js';
 
 let broker: TestBroker;
 let transport: WireTransport;
@@ -66,8 +67,10 @@ describe('wire transport (embedded broker over TCP)', () => {
   it('a late topic holds the frontier until it is captured', async () => {
     await captureFrom(epochStream(1, () => [1]), await transport.pusher<number, number>('late-0'));
     const warnings: string[] = [];
-    const run = collect(replay([0, 1].map((s) => transport.iterator<number, number>(`late-${s}`)), { missingStreamWarningMs: 100, onWarning: (m) => warnings.push(m) }));
-    await new Promise((r) => setTimeout(r, 400));
+    let warned!: () => void;
+    const firstWarning = new Promise<void>((resolve) => (warned = resolve));
+    const run = collect(replay([0, 1].map((s) => transport.iterator<number, number>(`late-${s}`)), { missingStreamWarningMs: 100, onWarning: (m) => (warnings.push(m), warned()) }));
+    await within(firstWarning, 'the warning naming the missing topic late-1');
     expect(warnings.join()).toContain('"late-1"');
     await captureFrom(epochStream(1, () => [2]), await transport.pusher<number, number>('late-1'));
     expect(extract(await run)).toEqual([[0, [1, 2]]]);
