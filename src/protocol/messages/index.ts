@@ -30,6 +30,8 @@ import { CreatePartitions } from './create-partitions.js';
 import { DeleteGroups } from './delete-groups.js';
 import { DescribeCluster } from './describe-cluster.js';
 import { DescribeProducers } from './describe-producers.js';
+import { DescribeTransactions } from './describe-transactions.js';
+import { ListTransactions } from './list-transactions.js';
 import { DescribeTopicPartitions } from './describe-topic-partitions.js';
 
 export * from './produce.js';
@@ -62,6 +64,8 @@ export * from './create-partitions.js';
 export * from './delete-groups.js';
 export * from './describe-cluster.js';
 export * from './describe-producers.js';
+export * from './describe-transactions.js';
+export * from './list-transactions.js';
 export * from './describe-topic-partitions.js';
 
 /** Every generated codec, by API key. */
@@ -96,6 +100,8 @@ export const allCodecs: readonly ApiCodec<unknown, unknown>[] = [
   DeleteGroups as ApiCodec<unknown, unknown>,
   DescribeCluster as ApiCodec<unknown, unknown>,
   DescribeProducers as ApiCodec<unknown, unknown>,
+  DescribeTransactions as ApiCodec<unknown, unknown>,
+  ListTransactions as ApiCodec<unknown, unknown>,
   DescribeTopicPartitions as ApiCodec<unknown, unknown>,
 ];
 
