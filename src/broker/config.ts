@@ -40,6 +40,8 @@ export interface BrokerConfig {
   groupInitialRebalanceDelayMs: number;
   offsetsRetentionMs: number;
   offsetsRetentionCheckIntervalMs: number;
+  /** Transactions (issue 12). */
+  transactionMaxTimeoutMs: number;
 }
 
 /** A bad setting; the message names the flag and says what is allowed. */
@@ -105,6 +107,8 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   { key: 'groupInitialRebalanceDelayMs', flag: 'group-initial-rebalance-delay-ms', kind: 'duration', default: 0, min: 0, help: 'how long the first rebalance of an empty group waits for more members (group.initial.rebalance.delay.ms; 0 as in Kafka\'s dev server.properties)' },
   { key: 'offsetsRetentionMs', flag: 'offsets-retention', kind: 'duration', default: 7 * DAY, min: 1, help: 'committed offsets of an empty group are kept this long (offsets.retention.minutes)' },
   { key: 'offsetsRetentionCheckIntervalMs', flag: 'offsets-retention-check-interval-ms', kind: 'duration', default: 10 * MINUTE, min: 10, help: 'how often expired offsets are removed (offsets.retention.check.interval.ms)' },
+  // Transactions (issue 12)
+  { key: 'transactionMaxTimeoutMs', flag: 'transaction-max-timeout-ms', kind: 'duration', default: 15 * MINUTE, min: 1, max: INT32_MAX, help: 'longest transaction.timeout.ms a producer may ask for; InitProducerId beyond it gets INVALID_TRANSACTION_TIMEOUT (transaction.max.timeout.ms)' },
 ];
 
 export const DEFAULT_CONFIG: Readonly<BrokerConfig> = Object.freeze(

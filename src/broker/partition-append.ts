@@ -8,6 +8,7 @@ import { ATTRIBUTE, BATCH_LENGTH_PREFIX, BATCH_OFFSET } from '../protocol/batch-
 import { ErrorCode } from '../protocol/errors.js';
 import { coalescedAppend } from './append-coalescer.js';
 import type { BrokerContext } from './context.js';
+import './txn/service.js';
 import type { Logger } from 'pino';
 
 export type PartitionAppendResult =
@@ -47,10 +48,14 @@ export async function appendToPartition(
   if (!log) return refused(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${index} of topic "${topic}"`);
   if (!records || records.length === 0) return refused(ErrorCode.CORRUPT_MESSAGE, 'empty record set');
   const guard = broker.services.produceGuard;
-  if (!guard && hasTransactionalBatch(records)) {
-    const message = 'transactional batches are not supported by this broker yet; produce without a transactional id';
-    logger.info({ topic, partition: index }, `produce rejected: ${message}`);
-    return refused(ErrorCode.INVALID_RECORD, message);
+  if (hasTransactionalBatch(records)) {
+    // Accepted only from a producer whose ongoing transaction includes the partition (src/broker/txn).
+    const txns = broker.services.transactions;
+    const refusal = txns ? txns.checkProduce(topic, index, records) : { errorCode: ErrorCode.INVALID_RECORD, message: 'this broker runs no transaction coordinator; produce without a transactional id' };
+    if (refusal) {
+      logger.info({ topic, partition: index, errorCode: refusal.errorCode }, `produce rejected: ${refusal.message}`);
+      return refused(refusal.errorCode, refusal.message);
+    }
   }
   if (guard) {
     const verdict = guard.beforeAppend(topic, index, records);

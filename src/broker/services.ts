@@ -6,5 +6,6 @@
 import type { ServiceStarter } from './context.js';
 import { startGroupCoordinator } from './groups/service.js';
 import { startProducerServices } from './producers/service.js';
+import { startTransactionCoordinator } from './txn/service.js';
 
-export const serviceStarters: ServiceStarter[] = [startGroupCoordinator, startProducerServices];
+export const serviceStarters: ServiceStarter[] = [startGroupCoordinator, startProducerServices, startTransactionCoordinator];

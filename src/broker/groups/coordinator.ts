@@ -618,6 +618,29 @@ export class GroupCoordinator {
     return ErrorCode.NONE;
   }
 
+  /**
+   * TxnOffsetCommit's check of the committing member (v3+ send their generation and member id; older
+   * versions send none, and nothing is checked, as Kafka). 0 when the caller may commit for the group.
+   */
+  checkTransactionalCommit(groupId: string, generationId: number, memberId: string, groupInstanceId: string | null): number {
+    if (this.closed) return ErrorCode.NOT_COORDINATOR;
+    if (groupId === '') return ErrorCode.INVALID_GROUP_ID;
+    if (generationId < 0 && memberId === '' && groupInstanceId === null) return ErrorCode.NONE;
+    const group = this.groups.get(groupId);
+    if (!group) return ErrorCode.ILLEGAL_GENERATION;
+    const m = this.validateMember(group, memberId, groupInstanceId);
+    if (typeof m === 'number') return m;
+    return generationId === group.generationId ? ErrorCode.NONE : ErrorCode.ILLEGAL_GENERATION;
+  }
+
+  /** Stores the offsets of a committed transaction (checked when they were sent, see src/broker/txn). */
+  async commitTransactionalOffsets(groupId: string, offsets: readonly OffsetToCommit[]): Promise<void> {
+    let group = this.groups.get(groupId);
+    if (!group) this.groups.set(groupId, (group = new Group(groupId, Date.now())));
+    await this.store.commit(groupId, offsets);
+    this.dropIfUseless(group);
+  }
+
   // ------------------------------------------------------------- OffsetFetch
 
   /**

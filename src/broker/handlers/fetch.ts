@@ -5,7 +5,8 @@
  * with data returns at least one batch even when it is larger (KIP-74). Short of min_bytes, the fetch parks
  * until an append to one of its partitions wakes it, max_wait_ms passes, or the connection closes. Fetch
  * sessions are not kept: session id 0 and a full response every time, which every client accepts.
- * Last stable offset = high watermark (no transactions yet).
+ * read_committed (isolation level 1) stops at the last stable offset and lists the aborted transactions
+ * of what it returns (src/broker/txn/read-committed.ts).
  */
 import { ErrorCode } from '../../protocol/errors.js';
 import { EMPTY_BUFFER, ZERO_UUID } from '../../protocol/primitives.js';
@@ -14,6 +15,9 @@ import type { RequestContext } from '../context.js';
 import type { PartitionLog, ReadResult } from '../log/partition-log.js';
 import { fetchReadBuffers } from '../log/read-buffers.js';
 import { BATCH_LENGTH_PREFIX, BATCH_OFFSET } from '../../protocol/batch-header.js';
+import type { TransactionCoordinator } from '../txn/coordinator.js';
+import { abortedTransactionsFor, READ_COMMITTED, trimToStable } from '../txn/read-committed.js';
+import '../txn/service.js';
 import { defineHandler } from './handler.js';
 
 type TopicOut = FetchResponse['responses'][number];
@@ -43,6 +47,11 @@ function partitionOut(partitionIndex: number, errorCode: number, highWatermark =
     preferredReadReplica: -1,
     records,
   };
+}
+
+function withStable(out: PartitionOut, stable: bigint | undefined): PartitionOut {
+  if (stable !== undefined) out.lastStableOffset = stable;
+  return out;
 }
 
 function resolveTargets(ctx: RequestContext, req: FetchRequest, version: number): Target[] {
@@ -139,7 +148,10 @@ function startReadAhead(ctx: RequestContext, key: string, log: PartitionLog, rec
   cache.set(key, { log, offset: next, budget, result });
 }
 
-async function readAll(ctx: RequestContext, targets: Target[], requestMaxBytes: number, readAhead = false): Promise<ReadPass> {
+/** read_committed fetches get the transaction coordinator's view of each partition (src/broker/txn). */
+type Committed = TransactionCoordinator['partitions'] | undefined;
+
+async function readAll(ctx: RequestContext, targets: Target[], requestMaxBytes: number, readAhead = false, committed: Committed = undefined): Promise<ReadPass> {
   const results: PartitionOut[] = [];
   let bytes = 0;
   let hasError = false;
@@ -156,21 +168,29 @@ async function readAll(ctx: RequestContext, targets: Target[], requestMaxBytes: 
       continue;
     }
     const budget = Math.min(t.maxBytes, requestMaxBytes - bytes);
-    if (budget <= 0 || t.fetchOffset === log.highWatermark) {
-      results.push(partitionOut(t.partition, 0, log.highWatermark, log.logStartOffset));
+    const stable = committed === undefined ? undefined : committed.lastStableOffset(log);
+    if (budget <= 0 || t.fetchOffset === log.highWatermark || (stable !== undefined && t.fetchOffset >= stable && t.fetchOffset <= log.highWatermark)) {
+      results.push(withStable(partitionOut(t.partition, 0, log.highWatermark, log.logStartOffset), stable));
       continue;
     }
     try {
       const key = `${t.topic}\u0000${t.partition}`;
       const read = await readPartition(ctx, key, log, t.fetchOffset, budget);
       let records = read.records ?? EMPTY_BUFFER;
+      if (stable !== undefined) records = trimToStable(records, stable);
       // Only the first data in the response may exceed the limits (KIP-74); later oversize batches wait.
       if (bytes > 0 && records.length > budget) {
         releaseRecords(read);
         records = EMPTY_BUFFER;
       }
       bytes += records.length;
-      results.push(partitionOut(t.partition, 0, read.highWatermark, read.logStartOffset, records));
+      const out = partitionOut(t.partition, 0, read.highWatermark, read.logStartOffset, records);
+      if (committed !== undefined && stable !== undefined) {
+        await committed.ready(log);
+        out.lastStableOffset = stable;
+        out.abortedTransactions = abortedTransactionsFor(committed, log, t.fetchOffset, records);
+      }
+      results.push(out);
       if (readAhead) startReadAhead(ctx, key, log, records, budget);
     } catch (err) {
       const code = (err as { code?: unknown }).code;
@@ -215,12 +235,14 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>({
     const targets = resolveTargets(ctx, req, version);
     const requestMaxBytes = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff;
     const deadline = Date.now() + Math.max(0, req.maxWaitMs);
+    // One branch for read_uncommitted; read_committed stops at the last stable offset.
+    const committed = req.isolationLevel === READ_COMMITTED ? ctx.broker.services.transactions?.partitions : undefined;
     let pass: ReadPass;
     for (;;) {
       // Subscribe before reading so an append that lands during the read still wakes us.
       const remaining = deadline - Date.now();
       const park = remaining > 0 && !ctx.signal.aborted ? parkUntilAppend(ctx, targets, remaining) : null;
-      pass = await readAll(ctx, targets, requestMaxBytes, true);
+      pass = await readAll(ctx, targets, requestMaxBytes, true, committed);
       if (!park) break;
       if (pass.bytes >= req.minBytes || pass.hasError || pass.bytes >= requestMaxBytes) {
         park.cancel();

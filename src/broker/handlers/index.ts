@@ -27,6 +27,12 @@ import { listGroupsHandler } from './list-groups.js';
 import { offsetCommitHandler } from './offset-commit.js';
 import { offsetFetchHandler } from './offset-fetch.js';
 import { syncGroupHandler } from './sync-group.js';
+import { addOffsetsToTxnHandler } from './add-offsets-to-txn.js';
+import { addPartitionsToTxnHandler } from './add-partitions-to-txn.js';
+import { describeTransactionsHandler } from './describe-transactions.js';
+import { endTxnHandler } from './end-txn.js';
+import { listTransactionsHandler } from './list-transactions.js';
+import { txnOffsetCommitHandler } from './txn-offset-commit.js';
 
 export const handlers: readonly Handler[] = [
   produceHandler,
@@ -53,6 +59,13 @@ export const handlers: readonly Handler[] = [
   listGroupsHandler,
   initProducerIdHandler,
   deleteGroupsHandler,
+  // Transactions (src/broker/txn).
+  addPartitionsToTxnHandler,
+  addOffsetsToTxnHandler,
+  endTxnHandler,
+  txnOffsetCommitHandler,
+  describeTransactionsHandler,
+  listTransactionsHandler,
 ];
 
 /** Handlers by API key; throws on a key registered twice (a merge mistake worth failing loudly on). */

@@ -6,17 +6,23 @@
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { InitProducerId, type InitProducerIdRequest, type InitProducerIdResponse } from '../../protocol/messages/init-producer-id.js';
 import '../producers/service.js';
+import '../txn/service.js';
 import { defineHandler } from './handler.js';
 
 export const initProducerIdHandler = defineHandler<InitProducerIdRequest, InitProducerIdResponse>({
   codec: InitProducerId,
   minVersion: 0,
   maxVersion: 5,
-  handle(ctx, req, version) {
+  async handle(ctx, req, version) {
     const ids = ctx.broker.services.producerIds;
     if (!ids) throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'producer ids are not available on this broker');
     const expected = version >= 3 && req.producerId >= 0n ? { producerId: req.producerId, producerEpoch: req.producerEpoch } : null;
-    const r = ids.initProducerId(req.transactionalId, req.transactionTimeoutMs, expected);
+    // A transactional id goes through its transaction coordinator, which also aborts a transaction left open.
+    const txns = ctx.broker.services.transactions;
+    const r =
+      txns && req.transactionalId !== null && req.transactionalId !== ''
+        ? await txns.initProducerId(req.transactionalId, req.transactionTimeoutMs, expected)
+        : ids.initProducerId(req.transactionalId, req.transactionTimeoutMs, expected);
     if ('errorCode' in r) {
       // PRODUCER_FENCED is only known to clients from v4 (KIP-588); older ones expect INVALID_PRODUCER_EPOCH.
       const errorCode = r.errorCode === ErrorCode.PRODUCER_FENCED && version < 4 ? ErrorCode.INVALID_PRODUCER_EPOCH : r.errorCode;

@@ -1,11 +1,14 @@
 /**
  * ListOffsets (key 2), v0–9: earliest (-2), latest (-1), max timestamp (-3, v7+), earliest local (-4,
  * same as earliest here) and by timestamp through the time index: the first offset whose batch has a
- * timestamp at or after the one asked for (-1 when there is none, as Kafka).
+ * timestamp at or after the one asked for (-1 when there is none, as Kafka). Latest under read_committed is
+ * the last stable offset.
  */
 import { ErrorCode } from '../../protocol/errors.js';
 import { ListOffsets, type ListOffsetsRequest, type ListOffsetsResponse } from '../../protocol/messages/list-offsets.js';
 import type { RequestContext } from '../context.js';
+import { READ_COMMITTED } from '../txn/read-committed.js';
+import '../txn/service.js';
 import { defineHandler } from './handler.js';
 
 type PartitionOut = ListOffsetsResponse['topics'][number]['partitions'][number];
@@ -19,11 +22,15 @@ function out(partitionIndex: number, errorCode: number, offset = -1n, timestamp 
   return { partitionIndex, errorCode, oldStyleOffsets: offset >= 0n ? [offset] : [], timestamp, offset, leaderEpoch: errorCode === 0 ? 0 : -1 };
 }
 
-async function lookup(ctx: RequestContext, topic: string, partition: number, timestamp: bigint): Promise<PartitionOut> {
+async function lookup(ctx: RequestContext, topic: string, partition: number, timestamp: bigint, readCommitted: boolean): Promise<PartitionOut> {
   const log = ctx.broker.topics.partition(topic, partition);
   if (!log) return out(partition, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   try {
-    if (timestamp === LATEST) return out(partition, 0, log.highWatermark);
+    if (timestamp === LATEST) {
+      // read_committed (v2+) sees the log up to its last stable offset (src/broker/txn).
+      const txns = readCommitted ? ctx.broker.services.transactions : undefined;
+      return out(partition, 0, txns ? txns.partitions.lastStableOffset(log) : log.highWatermark);
+    }
     if (timestamp === EARLIEST || timestamp === EARLIEST_LOCAL) return out(partition, 0, log.logStartOffset);
     if (timestamp === MAX_TIMESTAMP) {
       const found = await log.maxTimestamp();
@@ -43,11 +50,12 @@ export const listOffsetsHandler = defineHandler<ListOffsetsRequest, ListOffsetsR
   codec: ListOffsets,
   minVersion: 0,
   maxVersion: 9,
-  async handle(ctx, req) {
+  async handle(ctx, req, version) {
+    const readCommitted = version >= 2 && req.isolationLevel === READ_COMMITTED;
     const topics: ListOffsetsResponse['topics'] = [];
     for (const t of req.topics) {
       const partitions: PartitionOut[] = [];
-      for (const p of t.partitions) partitions.push(await lookup(ctx, t.name, p.partitionIndex, p.timestamp));
+      for (const p of t.partitions) partitions.push(await lookup(ctx, t.name, p.partitionIndex, p.timestamp, readCommitted));
       topics.push({ name: t.name, partitions });
     }
     return { throttleTimeMs: 0, topics };

@@ -113,12 +113,7 @@ export class IdempotenceGuard {
       }
       return null;
     }
-    if (batch.transactional) {
-      return {
-        errorCode: ErrorCode.INVALID_RECORD,
-        message: 'transactional batches are not supported by this broker yet; produce without a transactional id',
-      };
-    }
+    // Transactional batches were admitted by the transaction coordinator (partition-append.ts); their sequences are checked here.
     if (batch.control) return { errorCode: ErrorCode.INVALID_RECORD, message: 'clients may not produce control batches' };
     if (batch.batchCount === 'many') {
       // As Kafka's ProduceRequest validation: an idempotent partition payload is exactly one batch.
