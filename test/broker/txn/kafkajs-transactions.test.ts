@@ -36,7 +36,7 @@ async function transactionalProducer(transactionalId: string): Promise<Producer>
 async function latestOffset(topic: string, isolationLevel: number): Promise<bigint> {
   const c = await RawClient.connect(broker);
   try {
-    const res = await c.request(ListOffsets, 5, { replicaId: -1, isolationLevel, topics: [{ name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n, maxNumOffsets: 1 }] }], timeoutMs: 0 });
+    const res = await c.request(ListOffsets, 5, { replicaId: -1, isolationLevel, topics: [{ name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n, maxNumOffsets: 1 }] }] });
     return res.topics[0]!.partitions[0]!.offset;
   } finally {
     c.close();
