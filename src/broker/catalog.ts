@@ -2,6 +2,10 @@
  * The topic catalog: every topic's name, UUID, partition count and config overrides, persisted in the data
  * dir as a framed append-only log of changes (`catalog.log`, see framed-log.ts). Loading replays it,
  * truncating at the first bad frame, then compacts it to one entry per topic.
+ *
+ * A change becomes visible only once it is on disk (fsynced; concurrent changes share one fsync), and the
+ * caller's `onCommit` runs in the same synchronous step, so nobody ever sees a topic whose partitions are
+ * not open yet. Changes to one name must not overlap: the LogManager serializes them per topic.
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -44,7 +48,8 @@ export function validateTopicName(name: string): void {
 
 export class Catalog {
   private readonly topicsByName = new Map<string, TopicRecord>();
-  private chain: Promise<unknown> = Promise.resolve();
+  /** Names whose creation is being written. */
+  private readonly pending = new Set<string>();
 
   private constructor(private readonly file: FramedLog) {}
 
@@ -62,7 +67,7 @@ export class Catalog {
       }
       catalog.apply(entry);
     }
-    log.rewrite(catalog.list().map((t) => Catalog.encode({ op: 'create', ...t, configs: { ...t.configs } })));
+    log.rewriteSync(catalog.list().map((t) => Catalog.encode({ op: 'create', ...t, configs: { ...t.configs } })));
     return catalog;
   }
 
@@ -79,58 +84,65 @@ export class Catalog {
     return undefined;
   }
 
-  /** Records a new topic. TOPIC_ALREADY_EXISTS (36), INVALID_TOPIC_EXCEPTION (17), INVALID_PARTITIONS (37). */
-  create(name: string, partitions: number, configs: Record<string, string> = {}, id: string = randomUUID()): Promise<TopicRecord> {
-    return this.serialize(async () => {
-      validateTopicName(name);
-      if (this.topicsByName.has(name)) throw new StorageError('TOPIC_ALREADY_EXISTS', `topic '${name}' already exists`);
-      checkPartitionCount(partitions);
-      const entry: CatalogEntry = { op: 'create', name, id, partitions, configs: { ...configs } };
-      this.file.append(Catalog.encode(entry));
-      this.apply(entry);
-      return this.topicsByName.get(name)!;
-    });
+  /**
+   * Records a new topic; `onCommit` runs in the same step as it becomes visible. TOPIC_ALREADY_EXISTS (36),
+   * INVALID_TOPIC_EXCEPTION (17), INVALID_PARTITIONS (37).
+   */
+  async create(name: string, partitions: number, configs: Record<string, string> = {}, id: string = randomUUID(), onCommit?: () => void): Promise<TopicRecord> {
+    validateTopicName(name);
+    if (this.topicsByName.has(name) || this.pending.has(name)) throw new StorageError('TOPIC_ALREADY_EXISTS', `topic '${name}' already exists`);
+    checkPartitionCount(partitions);
+    this.pending.add(name);
+    try {
+      return await this.commit({ op: 'create', name, id, partitions, configs: { ...configs } }, onCommit);
+    } finally {
+      this.pending.delete(name);
+    }
   }
 
-  delete(name: string): Promise<TopicRecord> {
-    return this.serialize(async () => {
-      const topic = this.require(name);
-      const entry: CatalogEntry = { op: 'delete', name };
-      this.file.append(Catalog.encode(entry));
-      this.apply(entry);
-      return topic;
-    });
+  delete(name: string, onCommit?: () => void): Promise<TopicRecord> {
+    const topic = this.require(name);
+    return this.commit({ op: 'delete', name }, onCommit).then(() => topic);
   }
 
   /** Raises the partition count (Kafka never lowers it): INVALID_PARTITIONS otherwise. */
-  setPartitions(name: string, partitions: number): Promise<TopicRecord> {
-    return this.serialize(async () => {
-      const topic = this.require(name);
-      checkPartitionCount(partitions);
-      if (partitions <= topic.partitions) {
-        throw new StorageError('INVALID_PARTITIONS', `topic '${name}' has ${topic.partitions} partitions; the new count must be larger, not ${partitions}`);
-      }
-      const entry: CatalogEntry = { op: 'partitions', name, partitions };
-      this.file.append(Catalog.encode(entry));
-      this.apply(entry);
-      return this.topicsByName.get(name)!;
-    });
+  setPartitions(name: string, partitions: number, onCommit?: () => void): Promise<TopicRecord> {
+    const topic = this.require(name);
+    checkPartitionCount(partitions);
+    if (partitions <= topic.partitions) {
+      throw new StorageError('INVALID_PARTITIONS', `topic '${name}' has ${topic.partitions} partitions; the new count must be larger, not ${partitions}`);
+    }
+    return this.commit({ op: 'partitions', name, partitions }, onCommit);
   }
 
   /** Replaces the topic's config overrides. */
-  setConfigs(name: string, configs: Record<string, string>): Promise<TopicRecord> {
-    return this.serialize(async () => {
-      this.require(name);
-      const entry: CatalogEntry = { op: 'configs', name, configs: { ...configs } };
-      this.file.append(Catalog.encode(entry));
-      this.apply(entry);
-      return this.topicsByName.get(name)!;
-    });
+  async setConfigs(name: string, configs: Record<string, string>): Promise<TopicRecord> {
+    this.require(name);
+    return this.commit({ op: 'configs', name, configs: { ...configs } });
+  }
+
+  /** Partitions of every topic. */
+  get totalPartitions(): number {
+    let n = 0;
+    for (const t of this.topicsByName.values()) n += t.partitions;
+    return n;
+  }
+
+  /** The file's write and fsync counts (tests check that bursts share fsyncs). */
+  get fileStats(): { writes: number; syncs: number } {
+    return this.file.stats;
   }
 
   async close(): Promise<void> {
-    await this.chain.catch(() => undefined);
-    this.file.close();
+    await this.file.close();
+  }
+
+  /** Writes `entry` durably, then applies it and runs `onCommit` in one synchronous step. */
+  private async commit(entry: CatalogEntry, onCommit?: () => void): Promise<TopicRecord> {
+    await this.file.append(Catalog.encode(entry), true);
+    this.apply(entry);
+    onCommit?.();
+    return this.topicsByName.get(entry.name) ?? { name: entry.name, id: '', partitions: 0, configs: {} };
   }
 
   private require(name: string): TopicRecord {
@@ -159,12 +171,6 @@ export class Catalog {
 
   private static encode(e: CatalogEntry): Buffer {
     return Buffer.from(JSON.stringify(e), 'utf8');
-  }
-
-  private serialize<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(fn);
-    this.chain = run.catch(() => undefined);
-    return run;
   }
 }
 
