@@ -100,13 +100,14 @@ export class Catalog {
     }
   }
 
-  delete(name: string, onCommit?: () => void): Promise<TopicRecord> {
+  async delete(name: string, onCommit?: () => void): Promise<TopicRecord> {
     const topic = this.require(name);
-    return this.commit({ op: 'delete', name }, onCommit).then(() => topic);
+    await this.commit({ op: 'delete', name }, onCommit);
+    return topic;
   }
 
   /** Raises the partition count (Kafka never lowers it): INVALID_PARTITIONS otherwise. */
-  setPartitions(name: string, partitions: number, onCommit?: () => void): Promise<TopicRecord> {
+  async setPartitions(name: string, partitions: number, onCommit?: () => void): Promise<TopicRecord> {
     const topic = this.require(name);
     checkPartitionCount(partitions);
     if (partitions <= topic.partitions) {

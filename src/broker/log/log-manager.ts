@@ -10,8 +10,8 @@
  * Topic changes are all-or-nothing: a creation opens every partition first and records the topic in the
  * catalog last, in the same step as its logs become reachable; any failure closes and removes what it
  * opened. A deletion records it in the catalog, then renames every directory away (a failed rename is an
- * error, and a later creation of the name must move the old directory first or fail), then removes them in
- * the background. Changes to one name run one at a time; different names proceed concurrently, so their
+ * error, and a later creation of the name must move the old directory first or fail), then removes them.
+ * Changes to one name run one at a time; different names proceed concurrently, so their
  * catalog writes share fsyncs.
  */
 import fs from 'node:fs/promises';
@@ -199,7 +199,7 @@ export class LogManager {
 
   /**
    * Deletes the topic: recorded in the catalog (it is gone from then on), then every partition is closed and
-   * its directory renamed away, then removed in the background. A failed rename is a KAFKA_STORAGE_ERROR;
+   * its directory renamed away, then removed. A failed rename is a KAFKA_STORAGE_ERROR;
    * the directory is left where it is and a later creation of the name must move it first.
    * UNKNOWN_TOPIC_OR_PARTITION if absent.
    */
@@ -218,7 +218,7 @@ export class LogManager {
           failures.push(`${path.basename(log.dir)} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
         }
       }
-      void removeInBackground(doomed);
+      await removeDirs(doomed);
       if (failures.length > 0) {
         throw new StorageError(
           'KAFKA_STORAGE_ERROR',
@@ -332,7 +332,7 @@ export class LogManager {
               if (e.code === 'ENOENT') return undefined;
               throw e;
             });
-            if (old !== undefined) void removeInBackground([old]);
+            if (old !== undefined) void removeDirs([old]);
             opened[p - from] = await this.openPartition(topic, p, cfg, true);
           } catch (e) {
             failure ??= e;
@@ -402,8 +402,8 @@ async function renameAway(dir: string): Promise<string> {
   return doomed;
 }
 
-function removeInBackground(dirs: readonly string[]): Promise<void> {
-  // A crash mid-removal leaves `-delete` directories, which the next open removes.
+/** Removes renamed-away directories; never fails (a crash or error leaves `-delete` ones the next open removes). */
+function removeDirs(dirs: readonly string[]): Promise<void> {
   return Promise.all(dirs.map((d) => fs.rm(d, { recursive: true, force: true }))).then(
     () => undefined,
     () => undefined,
