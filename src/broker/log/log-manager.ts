@@ -320,14 +320,16 @@ export class LogManager {
    */
   private async openNewPartitions(topic: string, from: number, to: number, cfg: LogConfig): Promise<PartitionLog[]> {
     const opened: PartitionLog[] = [];
+    /** Directories of partitions whose open failed partway. */
+    const unfinished: string[] = [];
     let failure: unknown;
     const jobs: (() => Promise<void>)[] = [];
     for (let p = from; p < to; p++) {
       jobs.push(() =>
         this.slots.run(async () => {
           if (failure !== undefined) return;
+          const dir = path.join(this.dataDir, partitionDirName(topic, p));
           try {
-            const dir = path.join(this.dataDir, partitionDirName(topic, p));
             const old = await renameAway(dir).catch((e: NodeJS.ErrnoException) => {
               if (e.code === 'ENOENT') return undefined;
               throw e;
@@ -336,6 +338,7 @@ export class LogManager {
             opened[p - from] = await this.openPartition(topic, p, cfg, true);
           } catch (e) {
             failure ??= e;
+            unfinished.push(dir);
           }
         }),
       );
@@ -343,6 +346,7 @@ export class LogManager {
     await Promise.all(jobs.map((j) => j()));
     if (failure !== undefined) {
       await this.discard(opened.filter((l) => l !== undefined));
+      for (const dir of unfinished) await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
       throw creationError(topic, failure, this.descriptors);
     }
     return opened;
