@@ -44,6 +44,17 @@ export interface TopicLimits {
 const DEFAULT_LIMITS: TopicLimits = { maxOpenFiles: 0, maxConnections: 1000, maxPartitions: 100_000 };
 /** Partitions created or opened at once (each briefly holds a few descriptors of its own). */
 const CREATE_CONCURRENCY = 8;
+/**
+ * Catalog group commit: a creation whose partitions are open waits for the other creations of at most this
+ * many partitions still opening (never for a big one), and at most this many creations commit together.
+ */
+const COMMIT_GROUP_MAX = 64;
+
+/** A creation in its partition-opening phase. */
+interface Opening {
+  partitions: number;
+  done: Promise<void>;
+}
 
 export interface LogManagerOptions {
   /** File-operation seam (tests inject failures). */
@@ -71,6 +82,8 @@ export class LogManager {
   private readonly nameLocks = new Map<string, Promise<unknown>>();
   /** Partitions of creations in progress, counted against maxPartitions before they exist. */
   private reservedPartitions = 0;
+  private readonly opening = new Set<Opening>();
+  private commitGroup: { size: number; released: Promise<void>; release: () => void } | undefined;
   /** Partition opens in progress across all creations. */
   private readonly slots = new Semaphore(CREATE_CONCURRENCY);
 
@@ -183,7 +196,8 @@ export class LogManager {
       if (!Number.isInteger(partitions) || partitions < 1) throw new StorageError('INVALID_PARTITIONS', `partition count ${partitions} must be at least 1`);
       this.reserve(name, partitions);
       try {
-        const logs = await this.openNewPartitions(name, 0, partitions, cfg);
+        const logs = await this.whileOpening(partitions, () => this.openNewPartitions(name, 0, partitions, cfg));
+        await this.commitTurn();
         try {
           const topic = await this.catalog.create(name, partitions, configs, undefined, () => this.logs.set(name, logs));
           return this.info(topic);
@@ -359,6 +373,42 @@ export class LogManager {
       const doomed = await renameAway(log.dir).catch(() => log.dir);
       await fs.rm(doomed, { recursive: true, force: true }).catch(() => undefined);
     }
+  }
+
+  /** Runs a creation's opening phase, visible to `commitTurn` of the others. */
+  private async whileOpening<T>(partitions: number, fn: () => Promise<T>): Promise<T> {
+    let finish!: () => void;
+    const entry: Opening = { partitions, done: new Promise<void>((resolve) => (finish = resolve)) };
+    this.opening.add(entry);
+    try {
+      return await fn();
+    } finally {
+      this.opening.delete(entry);
+      finish();
+    }
+  }
+
+  /**
+   * Waits until the small creations still opening have finished opening too (or COMMIT_GROUP_MAX creations
+   * wait), so that a burst of creations writes its catalog records together: one write and one fsync for
+   * the lot instead of one each. The wait is bounded: only creations already opening count, and only small
+   * ones.
+   */
+  private async commitTurn(): Promise<void> {
+    const others = [...this.opening].filter((o) => o.partitions <= COMMIT_GROUP_MAX);
+    if (others.length === 0) return;
+    let group = this.commitGroup;
+    if (group === undefined) {
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      group = this.commitGroup = { size: 0, released, release };
+    }
+    if (++group.size >= COMMIT_GROUP_MAX) {
+      this.commitGroup = undefined;
+      group.release();
+    }
+    await Promise.race([Promise.all(others.map((o) => o.done)), group.released]);
+    if (this.commitGroup === group && --group.size === 0) this.commitGroup = undefined;
   }
 
   /** Counts `partitions` more against maxPartitions, or throws POLICY_VIOLATION. */

@@ -135,7 +135,9 @@ export class PartitionLog {
     const log = new PartitionLog(args.topic, args.partition, args.dir, args.config, args.env, loaded.segments, loaded.state);
     log.loadStats = { recoveredSegments: loaded.recoveredSegments, truncatedBytes: loaded.truncatedBytes };
     // The recovery point stays where it was: recovered bytes may still be only in the page cache, and the
-    // next flush (roll, interval, close) moves it.
+    // next flush (roll, interval, close) moves it. What was read is what a reopen would read again (a missing
+    // file reads as zeros), so it is rewritten only if it changed: a new partition costs no checkpoint write.
+    log.persistedState = loaded.state;
     await log.writeState();
     return log;
   }
