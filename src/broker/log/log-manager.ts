@@ -128,6 +128,10 @@ export class LogManager {
       handles: new HandleCache(descriptors.segmentFiles),
       residency: new IndexResidency(options.indexCacheBytes ?? 64 * 1024 * 1024),
     };
+    options.logger?.info(
+      { openFileLimit: descriptors.limit, segmentFiles: descriptors.segmentFiles, roomForConnections: descriptors.sockets, maxConnections: limits.maxConnections },
+      'descriptor budget: segment files kept open, the rest left for connections',
+    );
     const catalog = await Catalog.open(dataDir);
     const moved = await quarantineStrayDirs(dataDir, catalog.list());
     for (const m of moved) {
