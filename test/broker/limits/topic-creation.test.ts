@@ -11,6 +11,7 @@ import { ErrorCode } from '../../../src/protocol/errors.js';
 import { createMetadataRequest, Metadata } from '../../../src/protocol/messages/metadata.js';
 import { CreatePartitions } from '../../../src/protocol/messages/create-partitions.js';
 import { HandleCache } from '../../../src/broker/log/handle-cache.js';
+import { LogManager } from '../../../src/broker/log/log-manager.js';
 import { IndexResidency } from '../../../src/broker/log/index-residency.js';
 import { LogSegment } from '../../../src/broker/log/segment.js';
 import { nodeStorageIo } from '../../../src/broker/log/storage-io.js';
@@ -102,6 +103,23 @@ describe('partition limits', () => {
     }
     expect((await assertServes(b)).sort()).toEqual(['a', 'auto-1', 'c', 'd']);
   }, 60_000);
+});
+
+describe('partition limits in the log manager', () => {
+  it('counts creations in progress against --max-partitions, so concurrent ones (e.g. auto-creations) cannot overshoot', async () => {
+    const logs = await LogManager.open(dataDir(), { maxPartitions: 5 });
+    try {
+      const results = await Promise.allSettled(['a', 'b', 'c', 'd', 'e'].map((t) => logs.createTopic(t, 2)));
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
+      const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(refused.map((r) => (r.reason as { code: number }).code)).toEqual([ErrorCode.POLICY_VIOLATION, ErrorCode.POLICY_VIOLATION, ErrorCode.POLICY_VIOLATION]);
+      expect(logs.partitionCount).toBe(4);
+      await logs.createTopic('f', 1);
+      await expect(logs.addPartitions('f', 2)).rejects.toMatchObject({ code: ErrorCode.POLICY_VIOLATION });
+    } finally {
+      await logs.close();
+    }
+  });
 });
 
 describe('restart', () => {
