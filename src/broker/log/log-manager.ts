@@ -42,8 +42,15 @@ export interface TopicLimits {
 }
 
 const DEFAULT_LIMITS: TopicLimits = { maxOpenFiles: 0, maxConnections: 1000, maxPartitions: 100_000 };
-/** Partitions created or opened at once (each briefly holds a few descriptors of its own). */
-const CREATE_CONCURRENCY = 8;
+/**
+ * Partitions created at once, across all creations. Each holds a few descriptors for a moment, and each
+ * keeps one of libuv's four thread-pool threads busy (file creation, a directory fsync): two leave the other
+ * threads to the appends and reads of existing topics, which is what keeps their latency low while a client
+ * creates topics in a loop.
+ */
+const CREATE_CONCURRENCY = 2;
+/** Partitions closed at once at shutdown (each a few fsyncs; one by one, thousands take minutes). */
+const CLOSE_CONCURRENCY = 8;
 /**
  * Catalog group commit: a creation whose partitions are open waits for the other creations of at most this
  * many partitions still opening (never for a big one), and at most this many creations commit together.
@@ -303,9 +310,8 @@ export class LogManager {
     if (this.flushTimer) clearInterval(this.flushTimer);
     await Promise.all([...this.nameLocks.values()].map((p) => p.catch(() => undefined)));
     const errors: unknown[] = [];
-    // A few at a time: each close is a handful of fsyncs, and thousands of partitions one by one take minutes.
     const jobs = [...this.logs.values()].flat().map((log) => () => log.close().catch((e: unknown) => void errors.push(e)));
-    await runPool(jobs, CREATE_CONCURRENCY);
+    await runPool(jobs, CLOSE_CONCURRENCY);
     await this.catalog.close();
     await this.env.handles.close();
     if (errors.length > 0) throw errors[0]; // no marker: the next open recovers

@@ -5,7 +5,9 @@
  * times the limit).
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { descriptorBudget, FALLBACK_OPEN_FILE_LIMIT, readOpenFileLimit } from '../../../src/broker/log/descriptor-budget.js';
 import type { ChildBroker } from '../child.js';
 import { RawClient, kafkaClient, tempDir } from '../helpers.js';
 import { chunks, createTopics, fetchFirstEach, openDescriptors, produceOneEach, startLimitedBroker, stopChild } from './limited-child.js';
@@ -73,4 +75,21 @@ describe(`descriptors under a ${LIMIT}-descriptor limit`, () => {
     expect(offsets[0]!.high).toBe('2');
     expect(openDescriptors(pid)).toBeLessThan(LIMIT);
   }, 240_000);
+});
+
+describe('descriptor budget', () => {
+  it('reads the soft limit from /proc/<pid>/limits and splits it between segment files and connections', () => {
+    const file = path.join(dir, 'limits');
+    fs.writeFileSync(file, 'Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 4096                 files\n');
+    expect(readOpenFileLimit(file)).toBe(1024);
+    fs.writeFileSync(file, 'Max open files            unlimited            unlimited            files\n');
+    expect(readOpenFileLimit(file)).toBe(Infinity);
+    expect(readOpenFileLimit(path.join(dir, 'missing'))).toBeUndefined();
+    expect(readOpenFileLimit(`/proc/${broker.child.pid}/limits`)).toBe(LIMIT);
+    expect(descriptorBudget(1024, 1000)).toEqual({ limit: 1024, segmentFiles: 480, sockets: 480 });
+    expect(descriptorBudget(8192, 1000)).toMatchObject({ segmentFiles: 7128, sockets: 1000 });
+    expect(descriptorBudget(Infinity, 1000).segmentFiles).toBe(32_768);
+    expect(descriptorBudget(undefined, 1000).limit).toBe(FALLBACK_OPEN_FILE_LIMIT);
+    expect(descriptorBudget(50, 1000).segmentFiles).toBe(16);
+  });
 });
