@@ -53,6 +53,7 @@ export interface OffsetStoreOptions {
 export class OffsetStore {
   private readonly groups = new Map<string, GroupOffsets>();
   private liveCount = 0;
+  private lastWrite: Promise<void> = Promise.resolve();
 
   private constructor(private readonly log: FramedLog) {}
 
@@ -189,10 +190,19 @@ export class OffsetStore {
     return this.log.close();
   }
 
+  /**
+   * Resolves once every change made so far is written (rejects if the last write failed): what a caller that
+   * did not keep the promise of `commit` awaits before acknowledging.
+   */
+  written(): Promise<void> {
+    return this.lastWrite;
+  }
+
   /** Queues `payload`; the promise may be ignored (a failure then only loses durability, as before an fsync). */
   private write(payload: Buffer): Promise<void> {
     const done = this.log.append(payload);
     done.catch(() => undefined);
+    this.lastWrite = done;
     return done;
   }
 

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Fetch } from '../../../src/protocol/messages/fetch.js';
 import { LogManager } from '../../../src/broker/log/log-manager.js';
+import { OffsetStore } from '../../../src/broker/groups/offset-store.js';
 import type { ChildBroker } from '../child.js';
 import { RawClient, assertServes, fetchRequest, produceRaw, tempDir } from '../helpers.js';
 import { createTopics, openDescriptors, startLimitedBroker, statusKb, stopChild } from './limited-child.js';
@@ -102,5 +103,19 @@ describe('metadata writes off the event loop', () => {
     const again = await LogManager.open(dir);
     expect(again.topics()).toHaveLength(100);
     await again.close();
+  });
+
+  it('queues offset commits: visible at once, on disk once written() resolves', async () => {
+    const dir = dataDir();
+    const { store } = OffsetStore.open(dir);
+    for (let i = 0; i < 500; i++) void store.commit('g', [{ topic: 't', partition: i % 10, offset: BigInt(i), leaderEpoch: -1, metadata: null }]);
+    expect(store.get('g', 't', 9)?.offset).toBe(499n);
+    await store.written();
+    // Read back from the file while the store is still open, as after kill -9.
+    const { store: again } = OffsetStore.open(dir);
+    expect(again.get('g', 't', 9)?.offset).toBe(499n);
+    expect(again.get('g', 't', 0)?.offset).toBe(490n);
+    await again.close();
+    await store.close();
   });
 });
