@@ -3,6 +3,10 @@
  * dir as a framed append-only log of changes (`catalog.log`, see framed-log.ts). Loading replays it,
  * truncating at the first bad frame, then compacts it to one entry per topic.
  *
+ * While running, the log is compacted again once the entries written since the last compaction pass both
+ * COMPACT_MIN_ENTRIES and twice the number of topics, so creating and deleting topics in a loop cannot grow it
+ * without bound.
+ *
  * A change becomes visible only once it is on disk (fsynced; concurrent changes share one fsync), and the
  * caller's `onCommit` runs in the same synchronous step, so nobody ever sees a topic whose partitions are
  * not open yet. Changes to one name must not overlap: the LogManager serializes them per topic.
@@ -29,6 +33,9 @@ type CatalogEntry =
   | { op: 'partitions'; name: string; partitions: number }
   | { op: 'configs'; name: string; configs: Record<string, string> };
 
+/** Compact while running past this many entries since the last compaction (and twice the live topics). */
+export const COMPACT_MIN_ENTRIES = 1000;
+
 /** Kafka's limits (org.apache.kafka.common.internals.Topic). */
 const MAX_TOPIC_NAME_LENGTH = 249;
 const LEGAL_TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
@@ -50,6 +57,9 @@ export class Catalog {
   private readonly topicsByName = new Map<string, TopicRecord>();
   /** Names whose creation is being written. */
   private readonly pending = new Set<string>();
+  /** Entries queued for writing but not applied yet, oldest first (a compaction must keep them). */
+  private readonly unapplied = new Set<CatalogEntry>();
+  private entriesSinceCompaction = 0;
 
   private constructor(private readonly file: FramedLog) {}
 
@@ -140,10 +150,40 @@ export class Catalog {
 
   /** Writes `entry` durably, then applies it and runs `onCommit` in one synchronous step. */
   private async commit(entry: CatalogEntry, onCommit?: () => void): Promise<TopicRecord> {
-    await this.file.append(Catalog.encode(entry), true);
+    this.unapplied.add(entry);
+    try {
+      await this.file.append(Catalog.encode(entry), true);
+    } catch (e) {
+      this.unapplied.delete(entry);
+      throw e;
+    }
+    this.unapplied.delete(entry);
     this.apply(entry);
     onCommit?.();
+    if (++this.entriesSinceCompaction > Math.max(COMPACT_MIN_ENTRIES, 2 * this.topicsByName.size)) this.compact();
     return this.topicsByName.get(entry.name) ?? { name: entry.name, id: '', partitions: 0, configs: {} };
+  }
+
+  /**
+   * Rewrites the log to one entry per topic, in the file's queue. The snapshot is taken when the rewrite
+   * runs, after the entries queued before it are written; those not applied yet by then are added to it.
+   * Entries queued after it go to the new file.
+   */
+  private compact(): void {
+    this.entriesSinceCompaction = 0;
+    const queuedBefore = [...this.unapplied];
+    this.file
+      .rewrite(() => {
+        const view = new Map(this.topicsByName);
+        for (const e of queuedBefore) if (this.unapplied.has(e)) applyTo(view, e);
+        return [...view.values()].map((t) => Catalog.encode({ op: 'create', ...t, configs: { ...t.configs } }));
+      })
+      .catch(() => undefined); // a failed compaction leaves the old, whole file
+  }
+
+  /** Bytes of `catalog.log` written so far (tests). */
+  get fileBytes(): number {
+    return this.file.sizeBytes;
   }
 
   private require(name: string): TopicRecord {
@@ -153,25 +193,29 @@ export class Catalog {
   }
 
   private apply(e: CatalogEntry): void {
-    const current = this.topicsByName.get(e.name);
-    switch (e.op) {
-      case 'create':
-        this.topicsByName.set(e.name, Object.freeze({ name: e.name, id: e.id, partitions: e.partitions, configs: Object.freeze({ ...e.configs }) }));
-        break;
-      case 'delete':
-        this.topicsByName.delete(e.name);
-        break;
-      case 'partitions':
-        if (current) this.topicsByName.set(e.name, Object.freeze({ ...current, partitions: e.partitions }));
-        break;
-      case 'configs':
-        if (current) this.topicsByName.set(e.name, Object.freeze({ ...current, configs: Object.freeze({ ...e.configs }) }));
-        break;
-    }
+    applyTo(this.topicsByName, e);
   }
 
   private static encode(e: CatalogEntry): Buffer {
     return Buffer.from(JSON.stringify(e), 'utf8');
+  }
+}
+
+function applyTo(topics: Map<string, TopicRecord>, e: CatalogEntry): void {
+  const current = topics.get(e.name);
+  switch (e.op) {
+    case 'create':
+      topics.set(e.name, Object.freeze({ name: e.name, id: e.id, partitions: e.partitions, configs: Object.freeze({ ...e.configs }) }));
+      break;
+    case 'delete':
+      topics.delete(e.name);
+      break;
+    case 'partitions':
+      if (current) topics.set(e.name, Object.freeze({ ...current, partitions: e.partitions }));
+      break;
+    case 'configs':
+      if (current) topics.set(e.name, Object.freeze({ ...current, configs: Object.freeze({ ...e.configs }) }));
+      break;
   }
 }
 

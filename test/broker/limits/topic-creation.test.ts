@@ -180,3 +180,27 @@ describe('segment creation', () => {
     expect(fs.existsSync(path.join(dir, '00000000000000000000.log'))).toBe(false);
   });
 });
+
+describe('catalog growth', () => {
+  it('compacts catalog.log while running: creating and deleting topics in a loop does not grow it without bound', async () => {
+    const dir = dataDir();
+    const logs = await LogManager.open(dir);
+    let largest = 0;
+    try {
+      await logs.createTopic('stays', 3, { 'retention.ms': '60000' });
+      for (let i = 0; i < 700; i++) {
+        await logs.createTopic(`churn-${i}`, 1);
+        await logs.deleteTopic(`churn-${i}`);
+        largest = Math.max(largest, fs.statSync(path.join(dir, 'catalog.log')).size);
+      }
+    } finally {
+      await logs.close();
+    }
+    // 1,401 entries of ~150 bytes would be ~200 KB; compaction after 1,000 keeps it to about 1,000 entries.
+    expect(largest).toBeLessThan(1000 * 160);
+    expect(fs.statSync(path.join(dir, 'catalog.log')).size).toBeLessThan(80_000);
+    const again = await LogManager.open(dir);
+    expect(again.topics().map((t) => [t.name, t.partitions, t.configs])).toEqual([['stays', 3, { 'retention.ms': '60000' }]]);
+    await again.close();
+  }, 60_000);
+});
