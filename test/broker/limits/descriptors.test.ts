@@ -24,9 +24,7 @@ beforeAll(async () => {
   broker = await startLimitedBroker(LIMIT, ['--data-dir', dir]);
 });
 afterAll(async () => {
-  const started = Date.now();
   if (broker) await stopChild(broker);
-  console.log(`clean shutdown with ${TOPICS} partitions: ${Date.now() - started} ms`);
   fs.rmSync(dir, { recursive: true, force: true });
 }, 120_000);
 
@@ -74,6 +72,23 @@ describe(`descriptors under a ${LIMIT}-descriptor limit`, () => {
     await admin.disconnect();
     expect(offsets[0]!.high).toBe('2');
     expect(openDescriptors(pid)).toBeLessThan(LIMIT);
+
+    // A restart under the same limit opens every partition again (files open on demand) and serves them.
+    const stopped = Date.now();
+    await stopChild(broker);
+    const restarted = Date.now();
+    broker = await startLimitedBroker(LIMIT, ['--data-dir', dir]);
+    console.log(`clean shutdown ${restarted - stopped} ms, restart to listening ${Date.now() - restarted} ms`);
+    const again = await RawClient.connect(broker);
+    try {
+      for (const batch of chunks(names.filter((_, i) => i % 5 === 0), PER_REQUEST)) {
+        const values = await fetchFirstEach(again, batch);
+        expect([...values].filter(([t, v]) => v !== `value of ${t}`).slice(0, 3)).toEqual([]);
+      }
+    } finally {
+      again.close();
+    }
+    expect(openDescriptors(broker.child.pid!)).toBeLessThan(LIMIT);
   }, 240_000);
 });
 
