@@ -60,6 +60,7 @@ export class Catalog {
   /** Entries queued for writing but not applied yet, oldest first (a compaction must keep them). */
   private readonly unapplied = new Set<CatalogEntry>();
   private entriesSinceCompaction = 0;
+  private partitionCount = 0;
 
   private constructor(private readonly file: FramedLog) {}
 
@@ -132,11 +133,9 @@ export class Catalog {
     return this.commit({ op: 'configs', name, configs: { ...configs } });
   }
 
-  /** Partitions of every topic. */
+  /** Partitions of every topic (kept as a count: checked on every creation). */
   get totalPartitions(): number {
-    let n = 0;
-    for (const t of this.topicsByName.values()) n += t.partitions;
-    return n;
+    return this.partitionCount;
   }
 
   /** The file's write and fsync counts (tests check that bursts share fsyncs). */
@@ -193,7 +192,9 @@ export class Catalog {
   }
 
   private apply(e: CatalogEntry): void {
+    this.partitionCount -= this.topicsByName.get(e.name)?.partitions ?? 0;
     applyTo(this.topicsByName, e);
+    this.partitionCount += this.topicsByName.get(e.name)?.partitions ?? 0;
   }
 
   private static encode(e: CatalogEntry): Buffer {
