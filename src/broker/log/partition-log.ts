@@ -600,6 +600,11 @@ function segmentIndexFor(segments: readonly LogSegment[], offset: bigint): numbe
 function storageError(what: string, cause: unknown): StorageError {
   if (cause instanceof StorageError) return cause;
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;
-  const hint = code === 'ENOSPC' ? ': the disk is full; free space or lower retention' : '';
+  const hint =
+    code === 'ENOSPC'
+      ? ': the disk is full; free space or lower retention'
+      : code === 'EMFILE'
+        ? ': the process is out of file descriptors; raise `ulimit -n`, or lower --max-open-files or --max-connections'
+        : '';
   return new StorageError('KAFKA_STORAGE_ERROR', `${what} failed (${code ?? String(cause)})${hint}`, { cause });
 }
