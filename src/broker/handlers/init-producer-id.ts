@@ -12,11 +12,11 @@ export const initProducerIdHandler = defineHandler<InitProducerIdRequest, InitPr
   codec: InitProducerId,
   minVersion: 0,
   maxVersion: 5,
-  handle(ctx, req, version) {
+  async handle(ctx, req, version) {
     const ids = ctx.broker.services.producerIds;
     if (!ids) throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'producer ids are not available on this broker');
     const expected = version >= 3 && req.producerId >= 0n ? { producerId: req.producerId, producerEpoch: req.producerEpoch } : null;
-    const r = ids.initProducerId(req.transactionalId, req.transactionTimeoutMs, expected);
+    const r = await ids.initProducerId(req.transactionalId, req.transactionTimeoutMs, expected);
     if ('errorCode' in r) {
       // PRODUCER_FENCED is only known to clients from v4 (KIP-588); older ones expect INVALID_PRODUCER_EPOCH.
       const errorCode = r.errorCode === ErrorCode.PRODUCER_FENCED && version < 4 ? ErrorCode.INVALID_PRODUCER_EPOCH : r.errorCode;
