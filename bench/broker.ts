@@ -8,12 +8,14 @@
  *   BENCH_BROKER_LATENCY_S       seconds at 1,000 msg/s for latency (10)
  *   BENCH_BROKER_RECOVERY_BYTES  unflushed bytes before the kill -9 (1e9)
  *   BENCH_BROKER_PROFILE=1       run the broker under --cpu-prof (profiles in .tmp/broker-prof/)
+ *   BENCH_BROKER_TOPICS          single-partition topics tried under a 1,024-descriptor limit (5000)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { measureTopicsUnderDescriptorLimit } from './broker-topics.js';
 import { measureFileAppend, measureLoopbackLatency, measureLoopbackTcp } from './limits.js';
 import type { BenchRow } from './types.js';
 
@@ -131,6 +133,15 @@ export default async function run(): Promise<BenchRow[]> {
       value: opened ? Number(opened[1]) / 1000 : NaN,
       unit: 's',
       note: `target ≤ 5 s; log open + validation; process start to listening ${(restarted.startMs / 1000).toFixed(2)} s vs ${(baseline.startMs / 1000).toFixed(2)} s on an empty dir`,
+    });
+
+    const topicCount = env('BENCH_BROKER_TOPICS', 5000);
+    const topics = await measureTopicsUnderDescriptorLimit(root, path.join(dir, 'topics'), topicCount);
+    rows.push({
+      name: 'topics served under a 1,024-descriptor limit (created, written, read back)',
+      value: topics.served,
+      unit: 'topics',
+      note: `target ${topicCount} of ${topicCount}; peak ${topics.peakDescriptors} descriptors; ${topics.seconds.toFixed(1)} s`,
     });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

@@ -34,6 +34,11 @@ export interface BrokerConfig {
   partialFrameTimeoutMs: number;
   logAppendTime: boolean;
   logLevel: LogLevel;
+  /** File and topic limits (issue 10). */
+  maxOpenFiles: number;
+  maxPartitions: number;
+  maxPartitionsPerRequest: number;
+  transactionalIdExpirationMs: number;
   /** Consumer groups (src/broker/groups). */
   groupMinSessionTimeoutMs: number;
   groupMaxSessionTimeoutMs: number;
@@ -102,6 +107,18 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   { key: 'partialFrameTimeoutMs', flag: 'partial-frame-timeout-ms', kind: 'duration', default: 30 * SECOND, min: 10, help: 'close a connection whose request frame stays half-sent this long' },
   { key: 'logAppendTime', flag: 'log-append-time', kind: 'boolean', default: false, help: 'stamp batches with the broker time (message.timestamp.type=LogAppendTime)' },
   { key: 'logLevel', flag: 'log-level', kind: 'enum', default: 'info', values: LOG_LEVELS, help: 'pino log level (logs go to stderr)' },
+  // File and topic limits (issue 10)
+  // Segment files kept open (active and idle alike); idle ones are closed and reopened on demand. 0 derives it
+  // from the process's descriptor limit (RLIMIT_NOFILE), leaving room for sockets: 480 under a 1,024 limit.
+  { key: 'maxOpenFiles', flag: 'max-open-files', kind: 'int', default: 0, min: 0, max: 1_000_000, help: 'segment files kept open at once; 0 derives it from the descriptor limit (ulimit -n), leaving room for connections' },
+  // Kafka has no such limits, but one process holds every partition: each costs a directory, open files on
+  // demand and memory. 100,000 is far beyond what a single Kafka broker is advised to carry, so no real use
+  // meets it, while a client looping CreateTopics is stopped before it fills the disk or the heap.
+  { key: 'maxPartitions', flag: 'max-partitions', kind: 'int', default: 100_000, min: 1, max: 10_000_000, help: 'partitions the broker holds in all; CreateTopics, CreatePartitions and auto-creation beyond it get POLICY_VIOLATION' },
+  // One CreateTopics request creating more partitions than this is refused per topic (POLICY_VIOLATION): creating
+  // 10,000 partitions takes seconds, long enough for one request.
+  { key: 'maxPartitionsPerRequest', flag: 'max-partitions-per-request', kind: 'int', default: 10_000, min: 1, max: 10_000_000, help: 'partitions one CreateTopics/CreatePartitions request may create; topics past it get POLICY_VIOLATION' },
+  { key: 'transactionalIdExpirationMs', flag: 'transactional-id-expiration-ms', kind: 'duration', default: 7 * DAY, min: 1, max: INT32_MAX, help: 'forget a transactional id not re-registered this long (transactional.id.expiration.ms)' },
   { key: 'groupMinSessionTimeoutMs', flag: 'group-min-session-timeout-ms', kind: 'duration', default: 6 * SECOND, min: 1, help: 'shortest session timeout a consumer may ask for (group.min.session.timeout.ms)' },
   { key: 'groupMaxSessionTimeoutMs', flag: 'group-max-session-timeout-ms', kind: 'duration', default: 30 * MINUTE, min: 1, help: 'longest session timeout a consumer may ask for (group.max.session.timeout.ms)' },
   { key: 'groupInitialRebalanceDelayMs', flag: 'group-initial-rebalance-delay-ms', kind: 'duration', default: 0, min: 0, help: 'how long the first rebalance of an empty group waits for more members (group.initial.rebalance.delay.ms; 0 as in Kafka\'s dev server.properties)' },

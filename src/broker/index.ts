@@ -42,7 +42,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   const handlers = handlerMap(handlerList);
 
   const openStarted = performance.now();
-  const logs = await LogManager.open(config.dataDir, config);
+  const logs = await LogManager.open(config.dataDir, config, { logger });
   // After a crash this is the recovery time (every batch past the checkpoint validated).
   logger.info({ ms: Math.round(performance.now() - openStarted), recovered: !logs.openedClean, dataDir: config.dataDir }, 'logs opened');
   const server = new BrokerServer({ host: config.host, port: config.port, maxConnections: config.maxConnections, logger, handlers });

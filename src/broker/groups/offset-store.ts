@@ -1,8 +1,10 @@
 /**
  * Committed offsets of every group, in memory and in a framed append-only log (`group-offsets.log` in the
- * data dir). Each OffsetCommit is one frame, written before the commit is acknowledged, so it survives a
- * killed broker. On open the log is replayed (a torn tail is truncated) and compacted to one entry per
- * live (group, topic, partition); while running it is compacted again when dead entries dominate.
+ * data dir). Each OffsetCommit is one frame; the change is visible at once and its write is queued (the
+ * thread pool writes it; commits made meanwhile share the next write and fsync), and the returned promise
+ * resolves once it is written, so a caller that acknowledges after it survives a killed broker. On open the
+ * log is replayed (a torn tail is truncated) and compacted to one entry per live (group, topic, partition);
+ * while running it is compacted again, in the same queue, when dead entries dominate.
  */
 import path from 'node:path';
 import { FramedLog } from '../framed-log.js';
@@ -51,6 +53,7 @@ export interface OffsetStoreOptions {
 export class OffsetStore {
   private readonly groups = new Map<string, GroupOffsets>();
   private liveCount = 0;
+  private lastWrite: Promise<void> = Promise.resolve();
 
   private constructor(private readonly log: FramedLog) {}
 
@@ -59,21 +62,22 @@ export class OffsetStore {
     const { log, payloads, truncatedBytes } = FramedLog.open(path.join(dataDir, OFFSETS_FILE), options);
     const store = new OffsetStore(log);
     for (const payload of payloads) store.apply(payload);
-    store.compact();
+    log.rewriteSync(store.livePayloads());
     return { store, truncatedBytes };
   }
 
   /** Durably records `offsets` for `group` (one frame), then makes them visible. */
-  commit(group: string, offsets: readonly OffsetToCommit[], now = Date.now()): void {
-    if (offsets.length === 0) return;
+  commit(group: string, offsets: readonly OffsetToCommit[], now = Date.now()): Promise<void> {
+    if (offsets.length === 0) return Promise.resolve();
     const w = new PayloadWriter(64 + offsets.length * 48).int8(FORMAT).int8(KIND_COMMIT).string(group);
     w.int64(BigInt(now)).int32(offsets.length);
     for (const o of offsets) {
       w.string(o.topic).int32(o.partition).int64(o.offset).int32(o.leaderEpoch).string(o.metadata);
     }
-    this.log.append(w.toBuffer());
     this.applyCommit(group, offsets, now);
+    const written = this.write(w.toBuffer());
     this.maybeCompact();
+    return written;
   }
 
   get(group: string, topic: string, partition: number): CommittedOffset | undefined {
@@ -100,25 +104,25 @@ export class OffsetStore {
   }
 
   /** Records that `group` has no members since `at` (ms), so retention can count from there after a restart. */
-  markEmptied(group: string, at = Date.now()): void {
+  markEmptied(group: string, at = Date.now()): Promise<void> {
     const w = new PayloadWriter(32).int8(FORMAT).int8(KIND_GROUP_EMPTIED).string(group).int64(BigInt(at));
-    this.log.append(w.toBuffer());
     this.groupEntry(group).emptiedAt = at;
+    return this.write(w.toBuffer());
   }
 
-  deleteOffsets(group: string, partitions: readonly { topic: string; partition: number }[]): void {
-    if (partitions.length === 0) return;
+  deleteOffsets(group: string, partitions: readonly { topic: string; partition: number }[]): Promise<void> {
+    if (partitions.length === 0) return Promise.resolve();
     const w = new PayloadWriter().int8(FORMAT).int8(KIND_DELETE_OFFSETS).string(group).int32(partitions.length);
     for (const p of partitions) w.string(p.topic).int32(p.partition);
-    this.log.append(w.toBuffer());
     this.applyDeleteOffsets(group, partitions);
+    return this.write(w.toBuffer());
   }
 
   /** Forgets the group and all its offsets. */
-  deleteGroup(group: string): void {
-    if (!this.groups.has(group)) return;
-    this.log.append(new PayloadWriter(32).int8(FORMAT).int8(KIND_DELETE_GROUP).string(group).toBuffer());
+  deleteGroup(group: string): Promise<void> {
+    if (!this.groups.has(group)) return Promise.resolve();
     this.applyDeleteGroup(group);
+    return this.write(new PayloadWriter(32).int8(FORMAT).int8(KIND_DELETE_GROUP).string(group).toBuffer());
   }
 
   /** Forgets every group's offsets for a deleted topic. */
@@ -134,8 +138,17 @@ export class OffsetStore {
     return this.log.sizeBytes;
   }
 
-  /** Rewrites the log with one entry per live offset (plus each group's empty time). */
-  compact(): void {
+  /**
+   * Rewrites the log with one entry per live offset (plus each group's empty time), after the writes queued
+   * so far (the in-memory state already includes them).
+   */
+  compact(): Promise<void> {
+    const done = this.log.rewrite(() => this.livePayloads());
+    done.catch(() => undefined); // a failed compaction leaves the old, whole file; callers may await it
+    return done;
+  }
+
+  private livePayloads(): Buffer[] {
     const payloads: Buffer[] = [];
     for (const [group, g] of this.groups) {
       for (const [topic, parts] of g.topics) {
@@ -162,15 +175,35 @@ export class OffsetStore {
         );
       }
     }
-    this.log.rewrite(payloads);
+    return payloads;
   }
 
-  flush(): void {
-    this.log.flush();
+  /** fsyncs what was written (--fsync interval). */
+  flush(): Promise<void> {
+    const done = this.log.flush();
+    done.catch(() => undefined);
+    return done;
   }
 
-  close(): void {
-    this.log.close();
+  /** Writes what is queued, fsyncs and closes. */
+  close(): Promise<void> {
+    return this.log.close();
+  }
+
+  /**
+   * Resolves once every change made so far is written (rejects if the last write failed): what a caller that
+   * did not keep the promise of `commit` awaits before acknowledging.
+   */
+  written(): Promise<void> {
+    return this.lastWrite;
+  }
+
+  /** Queues `payload`; the promise may be ignored (a failure then only loses durability, as before an fsync). */
+  private write(payload: Buffer): Promise<void> {
+    const done = this.log.append(payload);
+    done.catch(() => undefined);
+    this.lastWrite = done;
+    return done;
   }
 
   private maybeCompact(): void {

@@ -40,17 +40,13 @@ export function startGroupCoordinator(broker: BrokerContext): ServiceStop {
   const flusher =
     broker.config.fsync === 'interval'
       ? setInterval(() => {
-          try {
-            store.flush();
-          } catch (err) {
-            broker.logger.error({ err }, 'flushing the committed-offsets log failed');
-          }
+          store.flush().catch((err: unknown) => broker.logger.error({ err }, 'flushing the committed-offsets log failed'));
         }, broker.config.flushIntervalMs)
       : null;
   flusher?.unref();
-  return () => {
+  return async () => {
     if (flusher) clearInterval(flusher);
     groups.close();
-    store.close();
+    await store.close();
   };
 }

@@ -1,16 +1,18 @@
 /**
  * CreatePartitions (key 37), v0–3: grows a topic to `count` partitions (never shrinks). Assignments, when
- * given, may only name this broker.
+ * given, may only name this broker. The partitions added by one request count against
+ * --max-partitions-per-request and the broker's --max-partitions (POLICY_VIOLATION, see topic-limits.ts).
  */
 import { ErrorCode } from '../../protocol/errors.js';
 import { CreatePartitions, type CreatePartitionsRequest, type CreatePartitionsResponse } from '../../protocol/messages/create-partitions.js';
 import type { RequestContext } from '../context.js';
+import { partitionBudget, type PartitionBudget } from '../topic-limits.js';
 import { defineHandler } from './handler.js';
 
 type TopicIn = CreatePartitionsRequest['topics'][number];
 type Out = CreatePartitionsResponse['results'][number];
 
-async function grow(ctx: RequestContext, t: TopicIn, validateOnly: boolean): Promise<Out> {
+async function grow(ctx: RequestContext, t: TopicIn, validateOnly: boolean, budget: PartitionBudget): Promise<Out> {
   const fail = (errorCode: number, errorMessage: string): Out => ({ name: t.name, errorCode, errorMessage });
   const info = ctx.broker.topics.get(t.name);
   if (!info) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no topic named "${t.name}"`);
@@ -23,6 +25,8 @@ async function grow(ctx: RequestContext, t: TopicIn, validateOnly: boolean): Pro
     const ok = t.assignments.length === added && t.assignments.every((a) => a.brokerIds.length === 1 && a.brokerIds[0] === ctx.broker.nodeId);
     if (!ok) return fail(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `give ${added} assignments, each naming only broker ${ctx.broker.nodeId}`);
   }
+  const refused = budget.take(t.name, added);
+  if (refused) return fail(ErrorCode.POLICY_VIOLATION, refused);
   if (validateOnly) return { name: t.name, errorCode: 0, errorMessage: null };
   try {
     await ctx.broker.topics.addPartitions(t.name, t.count);
@@ -42,9 +46,10 @@ export const createPartitionsHandler = defineHandler<CreatePartitionsRequest, Cr
     const counts = new Map<string, number>();
     for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
     const results: Out[] = [];
+    const budget = partitionBudget(ctx);
     for (const t of req.topics) {
       if ((counts.get(t.name) ?? 0) > 1) results.push({ name: t.name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'topic listed more than once' });
-      else results.push(await grow(ctx, t, req.validateOnly));
+      else results.push(await grow(ctx, t, req.validateOnly, budget));
     }
     return { throttleTimeMs: 0, results };
   },

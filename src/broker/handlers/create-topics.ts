@@ -2,12 +2,20 @@
  * CreateTopics (key 19), v0–7. One node, so replication factor must be 1 or -1 (default) and any manual
  * assignment may only name broker 0. Partition count -1 means the broker default (or the assignment's
  * size). validateOnly checks everything and creates nothing. Topic configs are validated per topic.
+ *
+ * Limits (issue 10): the topics of one request may create at most --max-partitions-per-request partitions
+ * together, and the broker at most --max-partitions in all; a topic past either gets POLICY_VIOLATION with the
+ * limit named. POLICY_VIOLATION is what Kafka returns when its create-topic policy refuses a topic: clients
+ * report it per topic with the message and do not retry it (unlike KAFKA_STORAGE_ERROR or
+ * THROTTLING_QUOTA_EXCEEDED, which they retry, to the same refusal). The valid topics are created
+ * concurrently, so their catalog records share fsyncs.
  */
 import { ErrorCode } from '../../protocol/errors.js';
 import { ZERO_UUID } from '../../protocol/primitives.js';
 import { CreateTopics, type CreateTopicsRequest, type CreateTopicsResponse } from '../../protocol/messages/create-topics.js';
 import type { RequestContext } from '../context.js';
 import { brokerLogConfig, describeTopicConfigs, storedTopicConfigs, topicConfigProblem } from '../topic-configs.js';
+import { partitionBudget } from '../topic-limits.js';
 import { topicNameProblem } from '../topic-name.js';
 import { defineHandler } from './handler.js';
 
@@ -57,15 +65,21 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequest, CreateTopi
   async handle(ctx, req) {
     const counts = new Map<string, number>();
     for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
-    const topics: TopicOut[] = [];
+    const budget = partitionBudget(ctx);
+    const topics: Promise<TopicOut>[] = [];
     for (const t of req.topics) {
       if ((counts.get(t.name) ?? 0) > 1) {
-        topics.push(result(t.name, ErrorCode.INVALID_REQUEST, `topic "${t.name}" appears more than once in the request`));
+        topics.push(Promise.resolve(result(t.name, ErrorCode.INVALID_REQUEST, `topic "${t.name}" appears more than once in the request`)));
         continue;
       }
       const p = plan(ctx, t);
       if ('errorCode' in p) {
-        topics.push(p);
+        topics.push(Promise.resolve(p));
+        continue;
+      }
+      const refused = budget.take(t.name, p.partitions);
+      if (refused) {
+        topics.push(Promise.resolve(result(t.name, ErrorCode.POLICY_VIOLATION, refused)));
         continue;
       }
       const described = describeTopicConfigs(ctx.config, p.configs).map((c) => ({
@@ -76,19 +90,24 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequest, CreateTopi
         isSensitive: false,
       }));
       if (req.validateOnly) {
-        topics.push(result(t.name, 0, null, { numPartitions: p.partitions, replicationFactor: 1, configs: described }));
+        topics.push(Promise.resolve(result(t.name, 0, null, { numPartitions: p.partitions, replicationFactor: 1, configs: described })));
         continue;
       }
-      try {
-        const info = await ctx.broker.topics.create(t.name, p.partitions, p.configs);
-        ctx.logger.info({ topic: t.name, partitions: p.partitions, configs: p.configs }, 'created topic');
-        topics.push(result(t.name, 0, null, { topicId: info.id, numPartitions: info.partitions, replicationFactor: 1, configs: described }));
-      } catch (err) {
-        const code = (err as { code?: unknown }).code;
-        topics.push(result(t.name, typeof code === 'number' ? code : ErrorCode.UNKNOWN_SERVER_ERROR, (err as Error).message));
-      }
+      topics.push(
+        ctx.broker.topics.create(t.name, p.partitions, p.configs).then(
+          (info) => {
+            ctx.logger.info({ topic: t.name, partitions: p.partitions, configs: p.configs }, 'created topic');
+            return result(t.name, 0, null, { topicId: info.id, numPartitions: info.partitions, replicationFactor: 1, configs: described });
+          },
+          (err: unknown) => {
+            const code = (err as { code?: unknown }).code;
+            ctx.logger.warn({ topic: t.name, err: (err as Error).message }, 'creating topic failed');
+            return result(t.name, typeof code === 'number' ? code : ErrorCode.UNKNOWN_SERVER_ERROR, (err as Error).message);
+          },
+        ),
+      );
     }
-    return { throttleTimeMs: 0, topics };
+    return { throttleTimeMs: 0, topics: await Promise.all(topics) };
   },
   errorResponse(req, _version, errorCode, message) {
     return { throttleTimeMs: 0, topics: req.topics.map((t) => result(t.name, errorCode, message)) };

@@ -22,7 +22,7 @@ export const initProducerIdHandler = defineHandler<InitProducerIdRequest, InitPr
     const r =
       txns && req.transactionalId !== null && req.transactionalId !== ''
         ? await txns.initProducerId(req.transactionalId, req.transactionTimeoutMs, expected)
-        : ids.initProducerId(req.transactionalId, req.transactionTimeoutMs, expected);
+        : await ids.initProducerId(req.transactionalId, req.transactionTimeoutMs, expected);
     if ('errorCode' in r) {
       // PRODUCER_FENCED is only known to clients from v4 (KIP-588); older ones expect INVALID_PRODUCER_EPOCH.
       const errorCode = r.errorCode === ErrorCode.PRODUCER_FENCED && version < 4 ? ErrorCode.INVALID_PRODUCER_EPOCH : r.errorCode;

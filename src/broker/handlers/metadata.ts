@@ -1,13 +1,16 @@
 /**
  * Metadata (key 3), v0–12: this single node as broker, controller, leader and only replica of every
  * partition; topic UUIDs from v10. Unknown topics are created when the request allows it (v4+ flag; always
- * allowed before v4, as in Kafka) and the broker's autoCreateTopics is on.
+ * allowed before v4, as in Kafka) and the broker's autoCreateTopics is on, within the same partition limits
+ * as CreateTopics (per request and in all, see topic-limits.ts); a topic past them gets POLICY_VIOLATION.
+ * A topic is listed only once its partitions are open (the catalog records it last).
  */
 import { ErrorCode } from '../../protocol/errors.js';
 import { ZERO_UUID } from '../../protocol/primitives.js';
 import { Metadata, type MetadataRequest, type MetadataResponse } from '../../protocol/messages/metadata.js';
 import type { RequestContext } from '../context.js';
 import type { TopicInfo } from '../topics.js';
+import { partitionBudget, type PartitionBudget } from '../topic-limits.js';
 import { topicNameProblem } from '../topic-name.js';
 import { defineHandler } from './handler.js';
 
@@ -34,7 +37,7 @@ function topicError(errorCode: number, name: string | null, topicId = ZERO_UUID)
   return { errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: NO_OPERATIONS } as TopicOut;
 }
 
-async function resolveTopic(ctx: RequestContext, name: string | null, topicId: string, allowCreate: boolean): Promise<TopicOut> {
+async function resolveTopic(ctx: RequestContext, name: string | null, topicId: string, allowCreate: boolean, budget: PartitionBudget): Promise<TopicOut> {
   const topics = ctx.broker.topics;
   const nodeId = ctx.broker.nodeId;
   if (name === null || name === '') {
@@ -46,6 +49,11 @@ async function resolveTopic(ctx: RequestContext, name: string | null, topicId: s
   if (existing) return topicOut(existing, nodeId);
   if (topicNameProblem(name)) return topicError(ErrorCode.INVALID_TOPIC_EXCEPTION, name);
   if (!allowCreate) return topicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name);
+  const refused = budget.take(name, ctx.config.numPartitions);
+  if (refused) {
+    ctx.logger.warn({ topic: name, reason: refused }, 'auto-creating topic refused');
+    return topicError(ErrorCode.POLICY_VIOLATION, name);
+  }
   try {
     const created = await topics.create(name, ctx.config.numPartitions, {});
     ctx.logger.info({ topic: name, partitions: created.partitions }, 'auto-created topic');
@@ -75,7 +83,8 @@ export const metadataHandler = defineHandler<MetadataRequest, MetadataResponse>(
       topics = b.topics.list().map((t) => topicOut(t, b.nodeId));
     } else {
       topics = [];
-      for (const t of req.topics ?? []) topics.push(await resolveTopic(ctx, t.name, t.topicId, allowCreate));
+      const budget = partitionBudget(ctx);
+      for (const t of req.topics ?? []) topics.push(await resolveTopic(ctx, t.name, t.topicId, allowCreate, budget));
     }
     return {
       throttleTimeMs: 0,

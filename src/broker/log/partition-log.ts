@@ -7,7 +7,6 @@
  * with appends and with each other: they locate the batch through the sparse index and read one exact
  * byte range. Retention and DeleteRecords share the append chain because they change the segment list.
  */
-import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs/promises';
 import { fsyncDir } from './atomic-file.js';
@@ -15,7 +14,6 @@ import { validateAppend, stampBatches } from './append-validation.js';
 import { type BatchSummary, summarizeHeader, wholeBatches } from './batch-summary.js';
 import { BATCH_HEADER_SIZE } from '../../protocol/batch-header.js';
 import { StorageError } from './errors.js';
-import { DELETED_DIR_SUFFIX } from './file-names.js';
 import type { LogConfig } from './log-config.js';
 import { type PartitionState, writePartitionState } from './partition-state.js';
 import { firstRecordAtOrAfter } from './record-timestamps.js';
@@ -137,7 +135,9 @@ export class PartitionLog {
     const log = new PartitionLog(args.topic, args.partition, args.dir, args.config, args.env, loaded.segments, loaded.state);
     log.loadStats = { recoveredSegments: loaded.recoveredSegments, truncatedBytes: loaded.truncatedBytes };
     // The recovery point stays where it was: recovered bytes may still be only in the page cache, and the
-    // next flush (roll, interval, close) moves it.
+    // next flush (roll, interval, close) moves it. What was read is what a reopen would read again (a missing
+    // file reads as zeros), so it is rewritten only if it changed: a new partition costs no checkpoint write.
+    log.persistedState = loaded.state;
     await log.writeState();
     return log;
   }
@@ -541,18 +541,16 @@ export class PartitionLog {
     this.releaseWaiters();
   }
 
-  /** Closes without flushing and removes the partition directory (topic deletion). */
-  async deleteFiles(): Promise<void> {
+  /**
+   * Closes without flushing, for topic deletion (the LogManager then renames the directory away). Appends
+   * from now on get UNKNOWN_TOPIC_OR_PARTITION; in-flight ones finish first.
+   */
+  async closeForDeletion(): Promise<void> {
     this.closed = 'deleted';
     await this.chain.catch(() => undefined);
     await this.background.catch(() => undefined);
     for (const s of this.segments) await s.close();
     this.releaseWaiters();
-    // Renamed first, so a crash mid-removal leaves a `-delete` directory that the next open removes.
-    const doomed = `${this.dir}.${randomUUID()}${DELETED_DIR_SUFFIX}`;
-    await fs.rename(this.dir, doomed).catch(() => undefined);
-    await fs.rm(doomed, { recursive: true, force: true });
-    await fs.rm(this.dir, { recursive: true, force: true });
   }
 
   private releaseWaiters(): void {
@@ -602,6 +600,11 @@ function segmentIndexFor(segments: readonly LogSegment[], offset: bigint): numbe
 function storageError(what: string, cause: unknown): StorageError {
   if (cause instanceof StorageError) return cause;
   const code = (cause as NodeJS.ErrnoException | undefined)?.code;
-  const hint = code === 'ENOSPC' ? ': the disk is full; free space or lower retention' : '';
+  const hint =
+    code === 'ENOSPC'
+      ? ': the disk is full; free space or lower retention'
+      : code === 'EMFILE'
+        ? ': the process is out of file descriptors; raise `ulimit -n`, or lower --max-open-files or --max-connections'
+        : '';
   return new StorageError('KAFKA_STORAGE_ERROR', `${what} failed (${code ?? String(cause)})${hint}`, { cause });
 }

@@ -7,7 +7,6 @@
  * `commit`, which is what keeps readers at or below the high watermark.
  */
 import fs from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
 import { BATCH_HEADER_SIZE } from '../../protocol/batch-header.js';
 import { type BatchSummary, summarizeHeader } from './batch-summary.js';
 import { segmentPaths } from './file-names.js';
@@ -51,9 +50,8 @@ export class LogSegment implements IndexHolder {
   private syncedWrites = 0;
   deleted = false;
   private bytesSinceIndexEntry = 0;
-  private writer: FileHandle | undefined;
-  private writerBorrowers = 0;
-  private retiredWriter: FileHandle | undefined;
+  /** Takes appends. Its file is opened on demand through the handle cache, which closes it when idle. */
+  private active = false;
 
   constructor(
     readonly dir: string,
@@ -67,19 +65,31 @@ export class LogSegment implements IndexHolder {
     this.nextOffset = baseOffset;
   }
 
-  /** A new, empty segment whose files exist and which is open for appends. */
+  /**
+   * A new, empty segment whose files exist and which takes appends. If any of its files cannot be made, the
+   * log file it opened is closed and the files it made are removed before the error is rethrown.
+   */
   static async create(dir: string, baseOffset: bigint, indexing: SegmentIndexing, env: SegmentEnv): Promise<LogSegment> {
     const seg = new LogSegment(dir, baseOffset, indexing, env);
     seg.offsetIndex.reset();
     seg.timeIndex.reset();
-    seg.writer = await fs.open(seg.paths.log, 'w+');
-    await seg.offsetIndex.persist(false);
-    await seg.timeIndex.persist(false);
+    const h = await env.handles.create(seg.paths.log);
+    try {
+      await seg.offsetIndex.persist(false);
+      await seg.timeIndex.persist(false);
+    } catch (e) {
+      h.release();
+      env.handles.invalidate(seg.paths.log);
+      await Promise.all([seg.paths.log, seg.paths.index, seg.paths.timeIndex].map((f) => fs.rm(f, { force: true }))).catch(() => undefined);
+      throw e;
+    }
+    h.release();
+    seg.active = true;
     return seg;
   }
 
   get isActive(): boolean {
-    return this.writer !== undefined;
+    return this.active;
   }
 
   get isEmpty(): boolean {
@@ -90,12 +100,12 @@ export class LogSegment implements IndexHolder {
     return this.offsetIndex.residentBytes + this.timeIndex.residentBytes;
   }
 
-  /** Opens the file for appends at `size` (the last segment after loading). */
+  /** Makes this (the last segment after loading) take appends at `size`; its file opens on the first one. */
   async openForAppend(): Promise<void> {
     // The active segment's indexes stay in memory (appends add to them) until it is sealed.
     this.env.residency.forget(this);
     await Promise.all([this.offsetIndex.ensureLoaded(), this.timeIndex.ensureLoaded()]);
-    this.writer ??= await fs.open(this.paths.log, 'r+');
+    this.active = true;
   }
 
   // ---- write path -------------------------------------------------------------------------------------
@@ -107,7 +117,9 @@ export class LogSegment implements IndexHolder {
    * readers until `commit`.
    */
   async write(buf: Buffer, sync: boolean): Promise<void> {
-    const fh = this.requireWriter();
+    if (!this.active) throw new Error(`segment ${this.paths.log} is not open for appends`);
+    const h = await this.env.handles.acquire(this.paths.log, true);
+    const fh = h.fh;
     try {
       await this.env.io.write(fh, buf, this.size);
       this.writes++;
@@ -123,6 +135,8 @@ export class LogSegment implements IndexHolder {
         this.damaged = true;
       }
       throw e;
+    } finally {
+      h.release();
     }
   }
 
@@ -188,8 +202,13 @@ export class LogSegment implements IndexHolder {
   async sync(): Promise<void> {
     if (!this.unflushed) return;
     const upTo = this.writes;
-    const fh = this.writer;
-    if (fh) await this.env.io.sync(fh);
+    // fsync acts on the file, not the descriptor: a handle reopened after eviction flushes earlier writes too.
+    const h = await this.env.handles.acquire(this.paths.log, this.active);
+    try {
+      await this.env.io.sync(h.fh);
+    } finally {
+      h.release();
+    }
     this.syncedWrites = Math.max(this.syncedWrites, upTo);
   }
 
@@ -201,18 +220,18 @@ export class LogSegment implements IndexHolder {
 
   /**
    * Ends appends to this segment (roll or close): a final time-index entry for its largest timestamp,
-   * indexes and log flushed, the write handle closed once in-flight reads are done.
+   * indexes and log flushed. Its cached handle stays for reads until the cache evicts it.
    */
   async seal(): Promise<void> {
     if (this.maxTimestamp >= 0n) this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
     await this.persistIndexes(true);
     await this.sync();
-    this.releaseWriter();
+    this.active = false;
     this.env.residency.touch(this);
   }
 
   async close(): Promise<void> {
-    this.releaseWriter();
+    this.active = false;
     this.env.handles.invalidate(this.paths.log);
     this.env.residency.forget(this);
   }
@@ -309,41 +328,8 @@ export class LogSegment implements IndexHolder {
     }
   }
 
-  /** The write handle while active (reads share it), else a cached read handle. */
-  private async borrow(): Promise<BorrowedHandle> {
-    const fh = this.writer;
-    if (fh === undefined) return this.env.handles.acquire(this.paths.log);
-    this.writerBorrowers++;
-    let released = false;
-    return {
-      fh,
-      release: () => {
-        if (released) return;
-        released = true;
-        this.writerBorrowers--;
-        if (this.writerBorrowers === 0 && this.retiredWriter === fh) {
-          this.retiredWriter = undefined;
-          void fh.close().catch(() => undefined);
-        }
-      },
-    };
-  }
-
-  private releaseWriter(): void {
-    const fh = this.writer;
-    if (fh === undefined) return;
-    this.writer = undefined;
-    if (this.writerBorrowers === 0) void fh.close().catch(() => undefined);
-    else this.retiredWriter = fh;
-  }
-
-  private requireWriter(): FileHandle {
-    if (this.writer === undefined) throw new Error(`segment ${this.paths.log} is not open for appends`);
-    return this.writer;
-  }
-
-  /** The raw write handle, for recovery's truncation. */
-  get writeHandle(): FileHandle | undefined {
-    return this.writer;
+  /** A cached handle: the read-write one while active (appends share it), else a read-only one. */
+  private borrow(): Promise<BorrowedHandle> {
+    return this.env.handles.acquire(this.paths.log, this.active);
   }
 }

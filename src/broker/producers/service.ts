@@ -22,7 +22,10 @@ declare module '../context.js' {
 const SCAN_CHUNK = 4 * 1024 * 1024;
 
 export function startProducerServices(broker: BrokerContext): ServiceStop {
-  const producerIds = ProducerIdManager.open(broker.config.dataDir, { fsync: broker.config.fsync === 'always' });
+  const producerIds = ProducerIdManager.open(broker.config.dataDir, {
+    fsync: broker.config.fsync === 'always',
+    transactionalIdExpirationMs: broker.config.transactionalIdExpirationMs,
+  });
   const saved = takeProducerSnapshot(broker.config.dataDir);
   const loader: ProducerStateLoader = {
     needsLoad: (log) => (log as PartitionLog).highWatermark > (log as PartitionLog).logStartOffset,
@@ -46,7 +49,7 @@ export function startProducerServices(broker: BrokerContext): ServiceStop {
   broker.services.producerIds = producerIds;
   broker.services.idempotence = guard;
   broker.services.produceGuard = guard;
-  return () => {
+  return async () => {
     // Runs before the logs close, after the server stopped taking requests: the state matches the logs.
     try {
       const current = guard.snapshot().map((p) => ({ topic: p.topic, partition: p.partition, highWatermark: (p.log as PartitionLog).highWatermark, producers: p.producers }));
@@ -59,7 +62,7 @@ export function startProducerServices(broker: BrokerContext): ServiceStop {
     } catch (err) {
       broker.logger.warn({ err }, 'could not save the producer-state snapshot; the next start rebuilds it from the logs');
     }
-    producerIds.close();
+    await producerIds.close();
   };
 }
 

@@ -24,9 +24,9 @@ export function writeProducerSnapshot(dataDir: string, partitions: readonly Part
   const file = path.join(dataDir, SNAPSHOT_FILE);
   const { log } = FramedLog.open(file);
   try {
-    log.rewrite(partitions.map(encode));
+    log.rewriteSync(partitions.map(encode));
   } finally {
-    log.close();
+    log.closeSync();
   }
 }
 
@@ -36,7 +36,7 @@ export function takeProducerSnapshot(dataDir: string): Map<string, PartitionSnap
   const out = new Map<string, PartitionSnapshot>();
   if (!fs.existsSync(file)) return out;
   const { log, payloads, truncatedBytes } = FramedLog.open(file);
-  log.close();
+  log.closeSync();
   fs.rmSync(file, { force: true });
   if (truncatedBytes > 0) return out; // a torn snapshot is not trusted at all; the logs are scanned instead
   for (const payload of payloads) {

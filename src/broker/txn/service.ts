@@ -38,6 +38,6 @@ export function startTransactionCoordinator(broker: BrokerContext): ServiceStop 
   broker.services.transactions = coordinator;
   return async () => {
     await coordinator.close();
-    log.close();
+    await log.close();
   };
 }

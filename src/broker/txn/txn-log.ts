@@ -62,10 +62,27 @@ export function decodeTxn(payload: Buffer): TxnMetadata | undefined {
   return { transactionalId, producerId, producerEpoch, timeoutMs, state, startTimeMs, updateTimeMs, partitions, groups };
 }
 
-export class TxnLog {
-  private constructor(private readonly log: FramedLog) {}
+/**
+ * Compact while running once dead entries pass both this many bytes and the live entries' size: the file
+ * stays within about twice its live size plus 1 MiB, and each rewrite is paid for by at least 1 MiB of appends.
+ */
+export const COMPACT_MIN_GARBAGE_BYTES = 1024 * 1024;
+const FRAME_OVERHEAD = 8;
 
-  /** Opens the log, returns the latest state of every transactional id and compacts the file to them. */
+export class TxnLog {
+  /** Encoded size of each id's latest entry, frame included. */
+  private readonly liveSizes = new Map<string, number>();
+  private liveBytes = 0;
+
+  private constructor(
+    private readonly log: FramedLog,
+    private readonly txns: ReadonlyMap<string, TxnMetadata>,
+  ) {}
+
+  /**
+   * Opens the log (synchronously, at start-up), returns the latest state of every transactional id and
+   * compacts the file to them. `txns` stays the live state that later compactions write.
+   */
   static open(dataDir: string, options: { fsync?: boolean } = {}): { log: TxnLog; txns: Map<string, TxnMetadata> } {
     const { log, payloads } = FramedLog.open(path.join(dataDir, TRANSACTIONS_FILE), options);
     const txns = new Map<string, TxnMetadata>();
@@ -73,16 +90,40 @@ export class TxnLog {
       const t = decodeTxn(p);
       if (t) txns.set(t.transactionalId, t);
     }
-    log.rewrite([...txns.values()].map(encodeTxn));
-    return { log: new TxnLog(log), txns };
+    const live = [...txns.values()].map(encodeTxn);
+    log.rewriteSync(live);
+    const txnLog = new TxnLog(log, txns);
+    [...txns.keys()].forEach((id, i) => txnLog.setSize(id, live[i]!.length + FRAME_OVERHEAD));
+    return { log: txnLog, txns };
   }
 
-  /** Writes `t`'s current state; resolves once it is in the page cache (on disk with --fsync always). */
+  /** Size of `transactions.log` in bytes (tests). */
+  get fileBytes(): number {
+    return this.log.sizeBytes;
+  }
+
+  /**
+   * Writes `t`'s current state (off the event loop, sharing a write with concurrent changes); resolves once
+   * it is in the page cache, and on disk with --fsync always.
+   */
   async write(t: TxnMetadata): Promise<void> {
-    await this.log.append(encodeTxn(t));
+    const payload = encodeTxn(t);
+    this.setSize(t.transactionalId, payload.length + FRAME_OVERHEAD);
+    const written = this.log.append(payload);
+    const garbage = this.log.sizeBytes - this.liveBytes;
+    if (garbage > COMPACT_MIN_GARBAGE_BYTES && garbage > this.liveBytes) {
+      // Runs after the appends queued before it, so the state it writes covers them all.
+      this.log.rewrite(() => [...this.txns.values()].map(encodeTxn)).catch(() => undefined); // a failed compaction leaves the old, whole file
+    }
+    await written;
   }
 
-  close(): void {
-    this.log.close();
+  close(): Promise<void> {
+    return this.log.close();
+  }
+
+  private setSize(id: string, bytes: number): void {
+    this.liveBytes += bytes - (this.liveSizes.get(id) ?? 0);
+    this.liveSizes.set(id, bytes);
   }
 }

@@ -332,10 +332,10 @@ describe('offsets', () => {
     ]);
   });
 
-  it('lets a consumer without a group commit, and keeps offsets across a restart', () => {
+  it('lets a consumer without a group commit, and keeps offsets across a restart', async () => {
     expect(coord.commitOffsets({ groupId: 'solo', generationId: -1, memberId: '', groupInstanceId: null, offsets: [offset(42n), offset(9n, 1)] })).toBe(0);
     coord.close();
-    store.close();
+    await store.close();
     open();
     expect(coord.fetchOffsets('solo', null)).toEqual([
       {

@@ -15,13 +15,13 @@ afterEach(() => {
 
 const o = (partition: number, offset: bigint, metadata: string | null = null) => ({ topic: 't', partition, offset, leaderEpoch: 2, metadata });
 
-describe('FramedLog', () => {
-  it('reads back what it wrote and truncates at the first bad frame', () => {
+describe('FramedLog', async () => {
+  it('reads back what it wrote and truncates at the first bad frame', async () => {
     const file = path.join(dir, 'x.log');
     const { log } = FramedLog.open(file);
-    log.append(Buffer.from('one'), Buffer.from('two'));
-    log.append(Buffer.from('three'));
-    log.close();
+    await log.append([Buffer.from('one'), Buffer.from('two')]);
+    await log.append(Buffer.from('three'));
+    await log.close();
     const good = fs.statSync(file).size;
     // Corrupt the CRC of the last frame's payload and add half a frame of garbage.
     const data = fs.readFileSync(file);
@@ -31,16 +31,16 @@ describe('FramedLog', () => {
     expect(loaded.payloads.map((p) => p.toString())).toEqual(['one', 'two']);
     expect(loaded.truncatedBytes).toBe(good - (8 + 3) * 2 + 3);
     expect(fs.statSync(file).size).toBe((8 + 3) * 2);
-    loaded.log.append(Buffer.from('four'));
-    loaded.log.close();
+    await loaded.log.append(Buffer.from('four'));
+    await loaded.log.close();
     expect(FramedLog.open(file).payloads.map((p) => p.toString())).toEqual(['one', 'two', 'four']);
   });
 
-  it('survives a length field that points past the end', () => {
+  it('survives a length field that points past the end', async () => {
     const file = path.join(dir, 'x.log');
     const { log } = FramedLog.open(file);
-    log.append(Buffer.from('ok'));
-    log.close();
+    await log.append(Buffer.from('ok'));
+    await log.close();
     const bogus = Buffer.alloc(8);
     bogus.writeInt32BE(1 << 30, 0);
     fs.appendFileSync(file, bogus);
@@ -48,34 +48,34 @@ describe('FramedLog', () => {
   });
 });
 
-describe('OffsetStore', () => {
-  it('keeps the latest commit per partition with metadata and leader epoch, across reopen', () => {
+describe('OffsetStore', async () => {
+  it('keeps the latest commit per partition with metadata and leader epoch, across reopen', async () => {
     const { store } = OffsetStore.open(dir);
     store.commit('g', [o(0, 1n, 'a'), o(1, 10n)], 1000);
     store.commit('g', [o(0, 2n, 'b')], 2000);
     store.commit('h', [o(0, 7n)], 3000);
-    store.close();
+    await store.close();
     const { store: again, truncatedBytes } = OffsetStore.open(dir);
     expect(truncatedBytes).toBe(0);
     expect(again.get('g', 't', 0)).toEqual({ offset: 2n, leaderEpoch: 2, metadata: 'b', commitTimestamp: 2000 });
     expect(again.get('g', 't', 1)?.offset).toBe(10n);
     expect(again.get('h', 't', 0)?.offset).toBe(7n);
     expect([...again.groupIds()].sort()).toEqual(['g', 'h']);
-    again.close();
+    await again.close();
   });
 
-  it('compacts on open to one entry per live partition', () => {
+  it('compacts on open to one entry per live partition', async () => {
     const { store } = OffsetStore.open(dir);
     for (let i = 0; i < 1000; i++) store.commit('g', [o(0, BigInt(i))]);
-    const before = store.sizeBytes;
-    store.close();
+    await store.close();
+    const before = fs.statSync(path.join(dir, OFFSETS_FILE)).size;
     const { store: again } = OffsetStore.open(dir);
     expect(again.sizeBytes).toBeLessThan(before / 100);
     expect(again.get('g', 't', 0)?.offset).toBe(999n);
-    again.close();
+    await again.close();
   });
 
-  it('forgets deleted groups, offsets and topics durably', () => {
+  it('forgets deleted groups, offsets and topics durably', async () => {
     const { store } = OffsetStore.open(dir);
     store.commit('g', [o(0, 1n), o(1, 1n)]);
     store.commit('h', [o(0, 1n)]);
@@ -84,26 +84,26 @@ describe('OffsetStore', () => {
     store.deleteGroup('h');
     store.deleteTopic('other');
     store.markEmptied('g', 1234);
-    store.close();
+    await store.close();
     const { store: again } = OffsetStore.open(dir);
     expect(again.get('g', 't', 0)?.offset).toBe(1n);
     expect(again.get('g', 't', 1)).toBeUndefined();
     expect(again.hasOffsets('h')).toBe(false);
     expect(again.hasOffsets('k')).toBe(false);
     expect(again.emptiedAt('g')).toBe(1234);
-    again.close();
+    await again.close();
   });
 
-  it('loses only the torn last commit when the file is cut mid-frame', () => {
+  it('loses only the torn last commit when the file is cut mid-frame', async () => {
     const { store } = OffsetStore.open(dir);
     store.commit('g', [o(0, 1n)]);
     store.commit('g', [o(0, 2n)]);
-    store.close();
+    await store.close();
     const file = path.join(dir, OFFSETS_FILE);
     fs.truncateSync(file, fs.statSync(file).size - 5);
     const { store: again, truncatedBytes } = OffsetStore.open(dir);
     expect(truncatedBytes).toBeGreaterThan(0);
     expect(again.get('g', 't', 0)?.offset).toBe(1n);
-    again.close();
+    await again.close();
   });
 });

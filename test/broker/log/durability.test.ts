@@ -26,7 +26,11 @@ function countingIo(): { io: StorageIo; syncs: () => number } {
   };
 }
 
-const state = (): { recoveryPoint: string } => JSON.parse(fs.readFileSync(path.join(dir, 't-0', 'partition-state.json'), 'utf8'));
+/** The partition's checkpoint; a new partition has none until it changes, which reads as zeros. */
+const state = (): { recoveryPoint: string } => {
+  const file = path.join(dir, 't-0', 'partition-state.json');
+  return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : { recoveryPoint: '0' };
+};
 
 describe('fsync policy', () => {
   it('always: every append is fsynced before it resolves', async () => {

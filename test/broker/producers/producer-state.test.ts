@@ -113,32 +113,32 @@ describe('ProducerIdManager', () => {
     for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
   });
 
-  it('never hands out an id twice across restarts', () => {
+  it('never hands out an id twice across restarts', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kq-'));
     dirs.push(dir);
     let m = ProducerIdManager.open(dir);
-    const first = [m.nextProducerId(), m.nextProducerId()];
+    const first = [await m.nextProducerId(), await m.nextProducerId()];
     expect(first).toEqual([0n, 1n]);
     // No close: as after kill -9 (writes are in the page cache already).
     m = ProducerIdManager.open(dir);
-    const after = m.nextProducerId();
+    const after = await m.nextProducerId();
     expect(after).toBeGreaterThanOrEqual(PRODUCER_ID_BLOCK);
     m.observe(5000n);
-    expect(m.nextProducerId()).toBe(5001n);
-    m.close();
-    expect(ProducerIdManager.open(dir).nextProducerId()).toBeGreaterThan(5001n);
+    expect(await m.nextProducerId()).toBe(5001n);
+    await m.close();
+    expect(await ProducerIdManager.open(dir).nextProducerId()).toBeGreaterThan(5001n);
   });
 
-  it('bumps the epoch of a transactional id and fences a stale caller', () => {
+  it('bumps the epoch of a transactional id and fences a stale caller', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kq-'));
     dirs.push(dir);
     const m = ProducerIdManager.open(dir);
-    const a = m.initProducerId('tx', 60_000);
-    const b2 = m.initProducerId('tx', 60_000);
+    const a = await m.initProducerId('tx', 60_000);
+    const b2 = await m.initProducerId('tx', 60_000);
     expect(b2).toEqual({ producerId: (a as { producerId: bigint }).producerId, producerEpoch: 1 });
-    expect(m.initProducerId('tx', 60_000, { producerId: 999n, producerEpoch: 0 })).toEqual({ errorCode: ErrorCode.PRODUCER_FENCED });
-    expect(m.initProducerId('tx', 0)).toEqual({ errorCode: ErrorCode.INVALID_TRANSACTION_TIMEOUT });
-    m.close();
+    expect(await m.initProducerId('tx', 60_000, { producerId: 999n, producerEpoch: 0 })).toEqual({ errorCode: ErrorCode.PRODUCER_FENCED });
+    expect(await m.initProducerId('tx', 0)).toEqual({ errorCode: ErrorCode.INVALID_TRANSACTION_TIMEOUT });
+    await m.close();
     expect(ProducerIdManager.open(dir).transactionalState('tx')).toEqual({ producerId: (a as { producerId: bigint }).producerId, producerEpoch: 1 });
   });
 });
