@@ -32,7 +32,7 @@ describe('produce errors are per partition and keep the connection', () => {
     ['a truncated batch', () => one().subarray(0, 40), 2],
     ['a batch above max.message.bytes', () => one('y'.repeat(20_000)), 10],
     ['legacy magic 1', () => { const b = one(); b.writeInt8(1, BATCH_OFFSET.magic); return b; }, 43],
-    ['a transactional batch', () => one('t', { transactional: true, producerId: 5n, producerEpoch: 0, baseSequence: 0 }), 87],
+    ['a transactional batch outside any transaction', () => one('t', { transactional: true, producerId: 5n, producerEpoch: 0, baseSequence: 0 }), 48], // INVALID_TXN_STATE
   ] as const)('%s', async (_name, make, code) => {
     const r = await produce('pf', make());
     expect(r.errorCode).toBe(code);
