@@ -618,6 +618,11 @@ export class GroupCoordinator {
     return ErrorCode.NONE;
   }
 
+  /** Resolves once every commit accepted so far is written; OffsetCommit awaits it before acknowledging. */
+  offsetsWritten(): Promise<void> {
+    return this.store.written();
+  }
+
   // ------------------------------------------------------------- OffsetFetch
 
   /**
