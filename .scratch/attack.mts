@@ -1,0 +1,48 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { RawClient } from '../test/broker/helpers.ts';
+import { lz4ZeroBomb, sealBatch, memoryOf, createTopicWith } from '../test/broker/limits/produce-helpers.ts';
+import { Produce } from '../src/protocol/messages/produce.ts';
+import { ListOffsets, createListOffsetsRequest } from '../src/protocol/messages/list-offsets.ts';
+
+const root = process.env.ROOT!;
+const inflated = Number(process.env.INFLATED_MB ?? 1800) * 1024 * 1024;
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kq-attack-'));
+const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'broker', '--port', '0', '--log-level', 'warn', '--data-dir', dataDir], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+const port = await new Promise<number>((resolve) => {
+  let buf = '';
+  child.stdout!.on('data', (d) => {
+    buf += d;
+    const m = /listening on .+:(\d+)/.exec(buf);
+    if (m) resolve(Number(m[1]));
+  });
+});
+const pid = child.pid!;
+let peak = 0;
+const sampler = setInterval(() => { try { peak = Math.max(peak, memoryOf(pid).rssMiB); } catch {} }, 20);
+const kafka = new Kafka({ clientId: 'attack', brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING });
+await createTopicWith(kafka, 'bomb', { 'max.message.bytes': String(8 * 1024 * 1024) });
+console.log('before', memoryOf(pid));
+const base = BigInt(Date.now());
+const batch = sealBatch(lz4ZeroBomb(inflated), { codec: 3, recordCount: 1000, baseTimestamp: base, maxTimestamp: base + 10n });
+console.log('batch bytes', batch.length);
+const c = await RawClient.connect({ host: '127.0.0.1', port });
+let t = Date.now();
+process.on('exit', () => child.kill('SIGKILL'));
+const res = await c.request(Produce, 9, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'bomb', partitionData: [{ index: 0, records: batch }] }] });
+console.log('produce', res.responses[0]!.partitionResponses[0]!.errorCode, res.responses[0]!.partitionResponses[0]!.errorMessage, Date.now() - t, 'ms', memoryOf(pid));
+t = Date.now();
+c.write(c.frame(ListOffsets, 1, createListOffsetsRequest({ replicaId: -1, topics: [{ name: 'bomb', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: base + 5n, maxNumOffsets: 1 }] }] })));
+const lo = RawClient.decode(ListOffsets, 1, (await c.readFrame(300_000))!).body;
+const p = lo.topics[0]!.partitions[0]!;
+console.log('listoffsets', p.errorCode, p.offset, Date.now() - t, 'ms', memoryOf(pid));
+await new Promise((r) => setTimeout(r, 300));
+clearInterval(sampler);
+console.log('sampled peak RSS MiB', peak.toFixed(0), 'VmHWM', memoryOf(pid).peakMiB.toFixed(0), 'load', fs.readFileSync('/proc/loadavg', 'utf8').trim());
+c.close();
+child.kill('SIGTERM');
+await new Promise((r) => child.on('exit', r));
+fs.rmSync(dataDir, { recursive: true, force: true });
