@@ -70,7 +70,8 @@ export const produceHandler = defineHandler<ProduceRequest, ProduceResponse>({
     return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
   },
   errorResponse(req, _version, errorCode, message) {
-    if (req.acks === 0) return null as unknown as ProduceResponse;
+    // No response to send, so the connection is closed instead (the CloseConnection answer, as in handle).
+    if (req.acks === 0) return new CloseConnection(`acks=0 produce failed (error ${errorCode}: ${message})`) as unknown as ProduceResponse;
     return {
       responses: req.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((p) => partitionResult(p.index, errorCode, message)) })),
       throttleTimeMs: 0,
