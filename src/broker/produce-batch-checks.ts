@@ -27,6 +27,10 @@ const MAX_CODEC = 4;
 /** The first produce version that may carry zstd (KIP-110). */
 const ZSTD_MIN_PRODUCE_VERSION = 7;
 
+function where(index: number, pos: number): string {
+  return `record batch ${index} (byte ${pos})`;
+}
+
 function refuse(errorCode: number, message: string): ProduceRefusal {
   return { errorCode, message };
 }
@@ -41,32 +45,32 @@ export function checkProducedBatches(records: Buffer, produceVersion?: number): 
   let withProducerId = false;
   let pos = 0;
   while (pos < records.length) {
-    const where = `record batch ${batches.length} (byte ${pos})`;
     const have = records.length - pos;
     if (have > BATCH_OFFSET.magic && records.readInt8(pos + BATCH_OFFSET.magic) !== 2) {
       const magic = records.readInt8(pos + BATCH_OFFSET.magic);
-      return refuse(ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, `${where} has magic ${magic}: only record batch v2 (Kafka 0.11+ clients) is accepted`);
+      return refuse(ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT, `${where(batches.length, pos)} has magic ${magic}: only record batch v2 (Kafka 0.11+ clients) is accepted`);
     }
-    if (have < BATCH_HEADER_SIZE) return refuse(ErrorCode.CORRUPT_MESSAGE, `${where} is truncated: ${have} bytes, a header needs ${BATCH_HEADER_SIZE}`);
+    if (have < BATCH_HEADER_SIZE) return refuse(ErrorCode.CORRUPT_MESSAGE, `${where(batches.length, pos)} is truncated: ${have} bytes, a header needs ${BATCH_HEADER_SIZE}`);
     const size = records.readInt32BE(pos + BATCH_OFFSET.batchLength) + BATCH_LENGTH_PREFIX;
-    if (size < BATCH_HEADER_SIZE || size > have) return refuse(ErrorCode.CORRUPT_MESSAGE, `${where} declares ${size} bytes, ${have} are present`);
+    if (size < BATCH_HEADER_SIZE || size > have) return refuse(ErrorCode.CORRUPT_MESSAGE, `${where(batches.length, pos)} declares ${size} bytes, ${have} are present`);
     const attributes = records.readInt16BE(pos + BATCH_OFFSET.attributes);
-    if ((attributes & ATTRIBUTE.control) !== 0) return refuse(ErrorCode.INVALID_RECORD, `${where} is a control batch: only the broker writes those`);
+    if ((attributes & ATTRIBUTE.control) !== 0) return refuse(ErrorCode.INVALID_RECORD, `${where(batches.length, pos)} is a control batch: only the broker writes those`);
     if ((attributes & ATTRIBUTE.transactional) !== 0) {
       // Until this broker has a transaction coordinator, nothing could ever commit or abort the batch.
-      return refuse(ErrorCode.INVALID_RECORD, `${where} is transactional: this broker has no transaction coordinator yet; produce without a transactional id`);
+      return refuse(ErrorCode.INVALID_RECORD, `${where(batches.length, pos)} is transactional: this broker has no transaction coordinator yet; produce without a transactional id`);
     }
     const codec = attributes & ATTRIBUTE.compressionMask;
-    if (codec > MAX_CODEC) return refuse(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `${where} uses compression codec ${codec}; Kafka defines 0-4`);
+    if (codec > MAX_CODEC) return refuse(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `${where(batches.length, pos)} uses compression codec ${codec}; Kafka defines 0-4`);
     if (codec === MAX_CODEC && produceVersion !== undefined && produceVersion < ZSTD_MIN_PRODUCE_VERSION) {
-      return refuse(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `${where} is zstd-compressed in a Produce v${produceVersion} request; zstd needs v7 or later`);
+      return refuse(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, `${where(batches.length, pos)} is zstd-compressed in a Produce v${produceVersion} request; zstd needs v7 or later`);
     }
     const recordCount = records.readInt32BE(pos + BATCH_OFFSET.recordCount);
     const lastOffsetDelta = records.readInt32BE(pos + BATCH_OFFSET.lastOffsetDelta);
     if (recordCount <= 0 || recordCount !== lastOffsetDelta + 1) {
-      return refuse(ErrorCode.INVALID_RECORD, `${where} declares ${recordCount} records but an offset span of ${lastOffsetDelta + 1}`);
+      return refuse(ErrorCode.INVALID_RECORD, `${where(batches.length, pos)} declares ${recordCount} records but an offset span of ${lastOffsetDelta + 1}`);
     }
-    if (records.readBigInt64BE(pos + BATCH_OFFSET.producerId) >= 0n) withProducerId = true;
+    // A producer id is present when it is >= 0: its high 32 bits are then >= 0 too (no BigInt needed).
+    if (records.readInt32BE(pos + BATCH_OFFSET.producerId) >= 0) withProducerId = true;
     compressed ||= codec !== 0;
     batches.push({ position: pos, size });
     pos += size;
