@@ -119,6 +119,7 @@ describe('produce-time limits per codec', () => {
       const r = await produce(c, 'limited', batch);
       expect(r.errorCode).toBe(ErrorCode.INVALID_RECORD);
       expect(hw()).toBe(before);
+      await assertServes(broker);
     });
   }
 

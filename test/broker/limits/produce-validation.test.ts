@@ -82,6 +82,7 @@ describe('every batch of a produce payload is checked', () => {
       expect(r.errorMessage).toBeTruthy();
       expect(hw(topic)).toBe(before);
       expect((await readAll(broker, topic)).map((x) => x.value)).toEqual(['first']);
+      await assertServes(broker);
     });
   }
 
@@ -160,6 +161,7 @@ describe('order and pipelining', () => {
     const values = (await readAll(broker, 'order')).map((r) => r.value);
     expect(values.slice(2000)).toEqual(['big-1999', 'plain-1', 'lz4-1', 'lz4-2', 'plain-2']);
     c.close();
+    await assertServes(broker);
   });
 });
 
