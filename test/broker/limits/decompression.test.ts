@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { compressFrameSync } from 'lz4-napi';
 import { compressSync as snappyCompressSync } from 'snappy';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compress, decompress, decompressAsync, initCompression, lz4InflatedSize, zstdDeclaredSize } from '../../../src/protocol/compression/index.js';
 import { ErrorCode } from '../../../src/protocol/errors.js';
@@ -207,6 +208,24 @@ describe('codec limits hold while inflating, off the event loop', () => {
     const started = performance.now();
     expect(() => lz4InflatedSize(lz4ZeroBomb(1024 * MiB), MiB)).toThrow(/limit/);
     expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('property: the LZ4 walk agrees with the decoder, and damaged frames never inflate past the limit', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200_000 }), fc.integer({ min: 0, max: 4 }), fc.array(fc.tuple(fc.nat(), fc.nat(255)), { maxLength: 4 }), (bytes, repeat, damage) => {
+        const data = Buffer.concat(Array.from({ length: repeat + 1 }, () => Buffer.from(bytes)));
+        const frame = compressFrameSync(data);
+        expect(lz4InflatedSize(frame, data.length)).toBe(data.length);
+        for (const [at, value] of damage) frame[7 + (at % Math.max(1, frame.length - 7))] = value;
+        const limit = Math.max(1, data.length);
+        try {
+          expect(decompress(CODEC.lz4, frame, { maxDecompressedBytes: limit }).length).toBeLessThanOrEqual(limit);
+        } catch (e) {
+          expect((e as Error).name).toBe('CompressionError');
+        }
+      }),
+      { numRuns: 150 },
+    );
   });
 
   it('decompress never inflates past the limit: a 1 GiB LZ4 bomb is refused without the process growing by it', () => {
