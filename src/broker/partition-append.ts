@@ -85,7 +85,7 @@ export async function appendToPartition(
     if (verdict && 'errorCode' in verdict) return refused(verdict.errorCode, verdict.message ?? 'refused by the idempotent-producer checks');
     if (verdict && 'duplicateOf' in verdict) return { ok: true, baseOffset: verdict.duplicateOf, logAppendTime: -1n, logStartOffset: log.logStartOffset };
   }
-  const check = payload.compressed ? checkCompressedBatches(records, payload.batches, inflateLimit(log.config.maxMessageBytes)) : undefined;
+  const check = payload.compressed ? checkCompressedBatches(records, payload.batches, inflateLimit(log.config.maxMessageBytes, broker.config.maxInflatedBatchBytes)) : undefined;
   try {
     const appended = await appendInOrder(log, check, () => coalescedAppend(log, records));
     guard?.afterAppend?.(topic, index, records, appended.baseOffset);

@@ -9,11 +9,12 @@ import { StorageError } from './errors.js';
 
 /**
  * The most bytes a batch's records may inflate to: the topic's max.message.bytes plus a batch header, i.e.
- * what the same records could occupy uncompressed (where max.message.bytes limits them directly). A bound
- * from configuration, never from what the batch claims.
+ * what the same records could occupy uncompressed (where max.message.bytes limits them directly), and at
+ * most `cap` (the broker's max.inflated.batch.bytes, where the caller has it). A bound from configuration,
+ * never from what the batch claims.
  */
-export function inflateLimit(maxMessageBytes: number): number {
-  return maxMessageBytes + BATCH_HEADER_SIZE;
+export function inflateLimit(maxMessageBytes: number, cap = Infinity): number {
+  return Math.min(maxMessageBytes + BATCH_HEADER_SIZE, cap);
 }
 
 /** The compression codec of the batch at `pos` (0 = none). */
@@ -34,7 +35,7 @@ export async function inflateRecords(buf: Buffer, pos: number, size: number, lim
     if (e.tooLarge) {
       throw new StorageError(
         'INVALID_RECORD',
-        `a ${size}-byte compressed batch inflates past ${limit} bytes (the topic's max.message.bytes bounds the uncompressed records too); send smaller batches or raise max.message.bytes`,
+        `a ${size}-byte compressed batch inflates past ${limit} bytes (the topic's max.message.bytes, capped by the broker's --max-inflated-batch-bytes, bounds the uncompressed records too); send smaller batches or raise those limits`,
         { cause: e },
       );
     }

@@ -57,8 +57,9 @@ describe('the decompression bomb against a broker process (ListOffsets by timest
 
   it('refuses an LZ4 batch inflating to 400 MiB at produce time; peak RSS stays flat and the broker serves', async () => {
     const pid = broker.child.pid!;
-    // The same client raises the topic's limit, as in the attack: 2 MiB, far below what the batch inflates to.
-    await createTopicWith(kafkaClient(broker), 'bomb', { 'max.message.bytes': String(2 * MiB) });
+    // The same client raises the topic's limit, as in the attack, as far as it goes: the broker's
+    // --max-inflated-batch-bytes (64 MiB by default) still bounds the inflation.
+    await createTopicWith(kafkaClient(broker), 'bomb', { 'max.message.bytes': String(0x7fffffff) });
     const before = memoryOf(pid);
     const base = BigInt(Date.now());
     const batch = sealBatch(lz4ZeroBomb(400 * MiB), { codec: CODEC.lz4, recordCount: 1000, baseTimestamp: base, maxTimestamp: base + 10n });
@@ -150,6 +151,29 @@ describe('produce-time limits per codec', () => {
       const r = await produce(c, 'limited', sealBatch(garbage, { codec, recordCount: 1 }));
       expect(r.errorCode, `codec ${codec}`).toBe(ErrorCode.CORRUPT_MESSAGE);
     }
+    await assertServes(broker);
+  });
+});
+
+describe('--max-inflated-batch-bytes caps what a topic allows', () => {
+  let broker: TestBroker;
+  beforeAll(async () => {
+    broker = await startTestBroker({ maxInflatedBatchBytes: MiB });
+    await createTopicWith(kafkaClient(broker), 'raised', { 'max.message.bytes': String(64 * MiB) });
+  });
+  afterAll(async () => {
+    await broker?.stop();
+  });
+
+  it('a batch inflating past the cap is refused even though the topic allows more; one under it is stored', async () => {
+    const c = await RawClient.connect(broker);
+    const over = encodeRecordBatch({ compression: 'gzip', records: zeroRecords(4, 300 * 1024) });
+    const r = await produce(c, 'raised', over);
+    expect(r.errorCode).toBe(ErrorCode.INVALID_RECORD);
+    expect(r.errorMessage).toMatch(/max-inflated-batch-bytes/);
+    const under = encodeRecordBatch({ compression: 'gzip', records: zeroRecords(3, 300 * 1024) });
+    expect((await produce(c, 'raised', under)).errorCode).toBe(0);
+    c.close();
     await assertServes(broker);
   });
 });
