@@ -3,9 +3,11 @@
  * greedy fetches, half frames, decompression bombs, ...) hammer a broker process for KAFKAESQUE_SOAK_MS
  * (60 s by default) while a normal kafkajs producer and consumer work beside them. Afterwards every
  * acknowledged record is in the log exactly once and was consumed, and the broker's RSS has come back to
- * within 20% of its level before the soak (taken after a short warm-up with the same mix).
+ * within 20% of its level before the soak (taken after a short warm-up with the same mix; both figures
+ * right after a full collection in the broker, so they compare memory still held).
  */
 import fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BATCH_OFFSET } from '../../../src/protocol/batch-header.js';
@@ -40,6 +42,13 @@ async function closedWithin(c: RawClient, ms: number): Promise<void> {
 /** Reads `n` responses or stops at a close or timeout; never throws. */
 async function drain(c: RawClient, n: number, ms = 10_000): Promise<void> {
   for (let i = 0; i < n; i++) if ((await c.readFrame(ms).catch(() => null)) === null) return;
+}
+
+/** The broker's RSS in MiB, read after it ran a full collection (and a moment to give pages back). */
+async function rssAfterCollection(pid: number): Promise<number> {
+  process.kill(pid, 'SIGUSR2');
+  await new Promise((r) => setTimeout(r, 500));
+  return memoryOf(pid).rssMiB;
 }
 
 type Attack = (broker: ChildBroker) => Promise<void>;
@@ -123,7 +132,15 @@ describe('soak: hostile clients beside a normal producer and consumer', () => {
   let dataDir: string;
   beforeAll(async () => {
     dataDir = tempDir();
-    broker = await startChildBroker(['--data-dir', dataDir, '--partial-frame-timeout-ms', '1000', '--connections-max-idle-ms', '5000']);
+    // The child gets a SIGUSR2 hook that runs a full collection (gc-on-signal.cjs), through NODE_OPTIONS.
+    const previous = process.env.NODE_OPTIONS;
+    process.env.NODE_OPTIONS = `${previous ?? ''} --require ${fileURLToPath(new URL('./gc-on-signal.cjs', import.meta.url))}`;
+    try {
+      broker = await startChildBroker(['--data-dir', dataDir, '--partial-frame-timeout-ms', '1000', '--connections-max-idle-ms', '5000']);
+    } finally {
+      if (previous === undefined) delete process.env.NODE_OPTIONS;
+      else process.env.NODE_OPTIONS = previous;
+    }
   }, 60_000);
   afterAll(async () => {
     broker?.child.kill('SIGTERM');
@@ -176,14 +193,10 @@ describe('soak: hostile clients beside a normal producer and consumer', () => {
     // Warm-up with the same mix: the broker's pools (request frames, merged appends, fetch reads; each has a
     // fixed cap) and V8's heap reach their working size before the baseline is taken. What the soak then
     // checks is that nothing keeps growing with time: a leak would show as RSS far above that level.
-    // RSS swings by tens of MiB with V8's collection cycles, so the level is the highest RSS sampled in the
-    // second half of the warm-up, not one sample that may fall just after a collection.
-    let baseline = 0;
-    const warmup = hostile(WARMUP_MS);
-    await new Promise((r) => setTimeout(r, WARMUP_MS / 2));
-    const baselineSampler = setInterval(() => (baseline = Math.max(baseline, memoryOf(pid).rssMiB)), 100);
-    await warmup;
-    clearInterval(baselineSampler);
+    // RSS swings by tens of MiB with V8's collection cycles, so both figures are taken right after a full
+    // collection in the broker (SIGUSR2, see gc-on-signal.cjs): what they compare is memory still held.
+    await hostile(WARMUP_MS);
+    const baseline = await rssAfterCollection(pid);
 
     let peak = baseline;
     const sampler = setInterval(() => (peak = Math.max(peak, memoryOf(pid).rssMiB)), 200);
@@ -207,12 +220,9 @@ describe('soak: hostile clients beside a normal producer and consumer', () => {
     await consumer.disconnect();
 
     // RSS comes back to within 20% of the baseline (bounded poll: freed memory returns gradually).
-    let rss = memoryOf(pid).rssMiB;
+    let rss = await rssAfterCollection(pid);
     const rssDeadline = Date.now() + 30_000;
-    while (rss > baseline * 1.2 && Date.now() < rssDeadline) {
-      await new Promise((r) => setTimeout(r, 250));
-      rss = memoryOf(pid).rssMiB;
-    }
+    while (rss > baseline * 1.2 && Date.now() < rssDeadline) rss = await rssAfterCollection(pid);
     console.log(
       `soak ${SOAK_MS / 1000} s: ${counts.reduce((a, b) => a + b, 0)} hostile rounds, ${acked.length} records acknowledged; ` +
         `RSS baseline ${baseline.toFixed(0)} MiB, peak ${peak.toFixed(0)} MiB, after ${rss.toFixed(0)} MiB; load ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
