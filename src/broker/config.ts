@@ -45,6 +45,9 @@ export interface BrokerConfig {
   groupInitialRebalanceDelayMs: number;
   offsetsRetentionMs: number;
   offsetsRetentionCheckIntervalMs: number;
+  // Produce limits (issue 10)
+  /** Most bytes one compressed batch may inflate to, whatever a topic's max.message.bytes says. */
+  maxInflatedBatchBytes: number;
 }
 
 /** A bad setting; the message names the flag and says what is allowed. */
@@ -122,6 +125,12 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   { key: 'groupInitialRebalanceDelayMs', flag: 'group-initial-rebalance-delay-ms', kind: 'duration', default: 0, min: 0, help: 'how long the first rebalance of an empty group waits for more members (group.initial.rebalance.delay.ms; 0 as in Kafka\'s dev server.properties)' },
   { key: 'offsetsRetentionMs', flag: 'offsets-retention', kind: 'duration', default: 7 * DAY, min: 1, help: 'committed offsets of an empty group are kept this long (offsets.retention.minutes)' },
   { key: 'offsetsRetentionCheckIntervalMs', flag: 'offsets-retention-check-interval-ms', kind: 'duration', default: 10 * MINUTE, min: 10, help: 'how often expired offsets are removed (offsets.retention.check.interval.ms)' },
+  // Produce limits (issue 10)
+  // A compressed batch inflates to at most its topic's max.message.bytes (+ a batch header); any client may
+  // raise that on a topic it creates, so this broker-wide cap bounds one inflation whatever the topic says.
+  // Kafka has no such limit. 64 MiB is far above Kafka's default max.message.bytes (1 MiB), so ordinary
+  // topics never meet it, and low enough that a few concurrent inflations stay small next to the heap.
+  { key: 'maxInflatedBatchBytes', flag: 'max-inflated-batch-bytes', kind: 'bytes', default: 64 * MiB, min: 1024, max: INT32_MAX, help: 'most bytes one compressed batch may inflate to (below a topic\'s max.message.bytes if that is higher); Kafka has none' },
 ];
 
 export const DEFAULT_CONFIG: Readonly<BrokerConfig> = Object.freeze(

@@ -16,6 +16,7 @@ import { fetchReadBuffers } from './log/read-buffers.js';
 import { adoptWithOnread } from './onread-socket.js';
 import { SocketFramer } from './socket-framer.js';
 import type { Handler } from './handlers/handler.js';
+import { CloseConnection } from './handlers/close-connection.js';
 import { apiVersionsUnsupportedReply } from './handlers/api-versions.js';
 
 const API_VERSIONS_KEY = 18;
@@ -32,6 +33,8 @@ interface Slot {
   done: boolean;
   /** Encoded response frame (size prefix first), or null for "no response". */
   chunks: Buffer[] | null;
+  /** Close the connection once every response before this slot is written (see CloseConnection). */
+  closeReason?: string;
 }
 
 export interface ConnectionDeps {
@@ -129,6 +132,16 @@ export class Connection {
     if (this.closed) return;
     this.log.warn({ ...details, clientId: this.clientId }, `closing connection: ${reason}`);
     this.destroy();
+  }
+
+  /** Closes after what was written so far has left (a refused acks=0 produce; see CloseConnection). */
+  private closeAfterWrites(reason: string): void {
+    if (this.closed) return;
+    this.log.info({ clientId: this.clientId }, `closing connection: ${reason}`);
+    this.closed = true;
+    this.abort.abort();
+    this.socket.end(() => this.socket.destroy());
+    setTimeout(() => this.socket.destroy(), 1000).unref(); // a peer that stopped reading cannot hold it open
   }
 
   private destroy(): void {
@@ -325,7 +338,8 @@ export class Connection {
   private complete(slot: Slot, handler: Handler, version: number, correlationId: number, res: unknown, headerVersion?: number): void {
     if (this.closed) return;
     slot.done = true;
-    if (res !== null && res !== undefined) {
+    if (res instanceof CloseConnection) slot.closeReason = res.reason;
+    else if (res !== null && res !== undefined) {
       try {
         slot.chunks = this.encode(handler, version, correlationId, res, headerVersion);
       } catch (err) {
@@ -364,6 +378,7 @@ export class Connection {
     let i = 0;
     let corked = false;
     while (i < this.queue.length && this.queue[i]!.done) {
+      if (this.queue[i]!.closeReason !== undefined) break;
       const chunks = this.queue[i]!.chunks;
       if (chunks) {
         if (!corked) {
@@ -380,6 +395,11 @@ export class Connection {
     }
     if (i > 0) this.queue.splice(0, i);
     if (corked) this.socket.uncork();
+    const closeReason = this.queue[0]?.done ? this.queue[0].closeReason : undefined;
+    if (closeReason !== undefined) {
+      this.closeAfterWrites(closeReason);
+      return;
+    }
     if (this.queue.length === 0) for (const w of this.drainWaiters.splice(0)) w();
     if (i > 0) this.pump(); // room in the queue: take more frames (no-op while pumping)
   }

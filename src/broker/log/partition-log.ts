@@ -438,7 +438,7 @@ export class PartitionLog {
       if (seg.isEmpty || seg.maxTimestamp < timestamp || seg.nextOffset <= this.lso) continue;
       const batch = await seg.findBatchByTimestamp(timestamp);
       if (batch === undefined || batch.lastOffset < this.lso) continue;
-      const found = await firstRecordAtOrAfter(await seg.read(batch.position, batch.size), timestamp);
+      const found = await firstRecordAtOrAfter(await seg.read(batch.position, batch.size), timestamp, this.cfg.maxMessageBytes);
       return { offset: found.offset < this.lso ? this.lso : found.offset, timestamp: found.timestamp };
     }
     return undefined;
