@@ -119,7 +119,7 @@ describe('fetch handler within read memory', () => {
   const MiB = 1 << 20;
   beforeAll(async () => {
     broker = await startTestBroker({ fetchMaxBytes: 2 * MiB, maxMessageBytes: 3 * MiB, maxRequestSize: 8 * MiB, segmentBytes: 64 * MiB });
-    await broker.context.topics.create('ra', 1);
+    await broker.context.topics.create('ra', 1, {});
     const log = broker.context.topics.partition('ra', 0)!;
     // 12 batches of ~512 KiB, then one 2.5 MiB batch (larger than fetch.max.bytes).
     const value = Buffer.alloc(1024, 1);
