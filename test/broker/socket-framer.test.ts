@@ -126,3 +126,51 @@ describe('SocketFramer', () => {
     expect(f.midFrame).toBe(false);
   });
 });
+
+describe('SocketFramer memory', () => {
+  it('gives a large frame memory as its bytes arrive: at most 1 MiB, or twice what arrived, at any time', () => {
+    let live = 0;
+    let peak = 0;
+    const sizes: number[] = [];
+    const f = new SocketFramer(64 << 20, {
+      acquire: (n) => {
+        live += n;
+        peak = Math.max(peak, live);
+        sizes.push(n);
+        return Buffer.alloc(n);
+      },
+      release: (b) => (live -= b.length),
+    });
+    const body = Buffer.alloc(10_000_000);
+    for (let i = 0; i < body.length; i += 4096) body[i] = i & 0xff;
+    const bytes = frame(body);
+    let got: Buffer | null = null;
+    feed(f, bytes, 300_000, () => {
+      const arrived = f.pendingBytes;
+      // What the frame holds stays within max(1 MiB, 2 × arrived) (+ the staging buffer, not counted here).
+      expect(live).toBeLessThanOrEqual(Math.max(1 << 20, 2 * arrived));
+      const x = f.next();
+      if (x !== null) got = x as Buffer;
+    });
+    expect(got).not.toBeNull();
+    expect(got!.equals(body)).toBe(true);
+    expect(sizes[0]).toBe(1 << 20); // not 10 MB on the word of the prefix
+    expect(sizes.at(-1)).toBe(10_000_000);
+    expect(live).toBe(10_000_000); // outgrown buffers were given back
+  });
+
+  it('a claimed size followed by nothing holds 1 MiB, not the claim; discard gives it back', () => {
+    let live = 0;
+    const f = new SocketFramer(100 << 20, { acquire: (n) => ((live += n), Buffer.alloc(n)), release: (b) => (live -= b.length) });
+    const t = f.readTarget();
+    const head = Buffer.alloc(20_004);
+    head.writeInt32BE(100 << 20, 0);
+    head.copy(t);
+    f.landed(head.length, t);
+    expect(f.next()).toBeNull();
+    expect(live).toBe(1 << 20);
+    expect(f.midFrame).toBe(true);
+    f.discard();
+    expect(live).toBe(0);
+  });
+});
