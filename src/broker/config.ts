@@ -101,7 +101,7 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   { key: 'maxMessageBytes', flag: 'max-message-bytes', kind: 'bytes', default: MiB + 12, min: 64, max: INT32_MAX, help: 'largest record batch accepted (max.message.bytes)' },
   { key: 'maxRequestSize', flag: 'max-request-size', kind: 'bytes', default: 100 * MiB, min: 1024, max: INT32_MAX, help: 'largest request frame; bigger ones close the connection (socket.request.max.bytes)' },
   { key: 'maxConnections', flag: 'max-connections', kind: 'int', default: 1000, min: 1, max: 1_000_000, help: 'connections beyond this are closed at accept (max.connections)' },
-  { key: 'connectionsMaxIdleMs', flag: 'connections-max-idle-ms', kind: 'duration', default: 10 * MINUTE, min: 10, help: 'close connections idle this long (connections.max.idle.ms)' },
+  { key: 'connectionsMaxIdleMs', flag: 'connections-max-idle-ms', kind: 'duration', default: 10 * MINUTE, min: 10, help: 'close connections idle this long, or whose responses have not drained this long (connections.max.idle.ms)' },
   { key: 'partialFrameTimeoutMs', flag: 'partial-frame-timeout-ms', kind: 'duration', default: 30 * SECOND, min: 10, help: 'close a connection whose request frame is still incomplete this long after its first byte (a deadline, not an idle timer)' },
   // Memory limits (issue 10: fetch and frames)
   { key: 'fetchMaxBytes', flag: 'fetch-max-bytes', kind: 'bytes', default: 55 * MiB, min: 1024, max: INT32_MAX, help: 'largest Fetch response, whatever the request asks; its first batch is still returned whole (fetch.max.bytes)' },
