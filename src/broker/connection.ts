@@ -13,7 +13,7 @@ import { readRequestHeader, requestHeaderVersion, responseHeaderVersion, writeRe
 import type { BrokerContext, RequestContext } from './context.js';
 import type { FramePool } from './frame-pool.js';
 import { fetchReadBuffers } from './log/read-buffers.js';
-import { CONNECTION_READ_MEMORY, type ConnectionReadMemory, heldUntilWritten, type ReadMemory } from './read-memory.js';
+import { CONNECTION_READ_MEMORY, type ConnectionReadMemory, type HeldMemory, heldUntilWritten, type ReadMemory } from './read-memory.js';
 import { adoptWithOnread } from './onread-socket.js';
 import { SocketFramer } from './socket-framer.js';
 import type { Handler } from './handlers/handler.js';
@@ -34,7 +34,7 @@ interface Slot {
   /** Encoded response frame (size prefix first), or null for "no response". */
   chunks: Buffer[] | null;
   /** Read memory the response holds until the socket has written it (Fetch). */
-  held: number;
+  held: HeldMemory | undefined;
 }
 
 export interface ConnectionDeps {
@@ -345,7 +345,7 @@ export class Connection {
   }
 
   private pushSlot(): Slot {
-    const slot: Slot = { done: false, chunks: null, held: 0 };
+    const slot: Slot = { done: false, chunks: null, held: undefined };
     this.queue.push(slot);
     return slot;
   }
@@ -411,19 +411,19 @@ export class Connection {
           // Pooled fetch memory goes back once the socket has written it (the kernel holds its own copy), and
           // with the response's last chunk, the read memory it held.
           const lent = fetchReadBuffers.isLent(chunk);
-          const held = c === last ? slot.held : 0;
+          const held = c === last ? slot.held : undefined;
           let ok: boolean;
-          if (held > 0) {
+          if (held !== undefined) {
             ok = this.socket.write(chunk, () => {
               if (lent) fetchReadBuffers.release(chunk);
-              this.memory.release(held);
+              this.memory.release(held.fetch, held.bytes);
             });
           } else if (lent) ok = this.socket.write(chunk, () => fetchReadBuffers.release(chunk));
           else ok = this.socket.write(chunk);
           if (!ok) this.writeBlocked = true;
         }
-      } else if (slot.held > 0) {
-        this.memory.release(slot.held);
+      } else if (slot.held !== undefined) {
+        this.memory.release(slot.held.fetch, slot.held.bytes);
       }
       i++;
     }

@@ -8,11 +8,14 @@
  *   responses to drain; it does not allocate more.
  * - per broker (`--read-memory-bytes`): the same bytes summed over every connection. Reads queue, first come
  *   first served, when it is full.
- * A single read larger than a budget proceeds once nothing else holds that budget, so nothing deadlocks.
+ * A single read larger than a budget proceeds once nothing else holds that budget.
  *
- * Fetches on one connection run one at a time (Kafka serves one request per connection at a time; responses
- * leave in request order anyway). Without that, a later fetch could hold the memory that an earlier one
- * waits for, while its own response waits behind the earlier one: a deadlock.
+ * No deadlock: responses leave in request order, so memory held by a later fetch on the same connection is
+ * only given back after every earlier one has answered. A fetch therefore waits only while no later fetch on
+ * its connection holds memory; otherwise it answers at once with what it has read so far (possibly nothing:
+ * the client fetches again, as after any short response). Waiting thus depends only on earlier responses
+ * and other connections' responses being written. Fetches on one connection still run concurrently (a
+ * long-poll parked on one topic does not hold up a fetch of another).
  */
 import { ByteBudget } from './byte-budget.js';
 
@@ -43,13 +46,17 @@ export class ReadMemory {
   }
 }
 
+/** What `reserve` answers: reserved now, not reserved and not worth waiting for, or wait for the promise. */
+export type Reservation = true | false | Promise<boolean>;
+
 export class ConnectionReadMemory {
   private readonly own: ByteBudget;
   /** Bytes this connection holds (of both budgets). */
   private held = 0;
+  /** Of those, what each fetch (by its number on this connection) holds for its response. */
+  private readonly heldByFetch = new Map<number, number>();
+  private fetches = 0;
   private closed = false;
-  private fetching = false;
-  private readonly fetchLine: Array<() => void> = [];
   private shedder: (() => void) | null = null;
 
   constructor(
@@ -64,23 +71,30 @@ export class ConnectionReadMemory {
     return this.held;
   }
 
+  /** A number for a new fetch on this connection, in request order (what it holds is counted under it). */
+  startFetch(): number {
+    return ++this.fetches;
+  }
+
   /**
-   * Reserves `bytes` for a read: null when reserved at once; else a promise of true once reserved, or of
-   * false when the connection closed (or `signal` aborted) first, in which case nothing is held.
+   * Reserves `bytes` for a read of fetch `fetch`: true when reserved at once; false when not, and waiting
+   * could deadlock (a later fetch on this connection holds memory) or the connection closed; else a promise
+   * of true once reserved, or of false when the connection closed (or `signal` aborted) first.
    */
-  reserve(bytes: number, signal?: AbortSignal): Promise<boolean> | null {
-    if (this.closed) return Promise.resolve(false);
+  reserve(fetch: number, bytes: number, signal?: AbortSignal): Reservation {
+    if (this.closed) return false;
     if (this.own.tryTake(bytes)) {
       if (this.broker.budget.tryTake(bytes)) {
-        this.held += bytes;
-        return null;
+        this.hold(fetch, bytes);
+        return true;
       }
       this.own.give(bytes);
     }
-    return this.reserveSlowly(bytes, signal);
+    if (this.heldAfter(fetch) > 0) return false;
+    return this.reserveSlowly(fetch, bytes, signal);
   }
 
-  private async reserveSlowly(bytes: number, signal?: AbortSignal): Promise<boolean> {
+  private async reserveSlowly(fetch: number, bytes: number, signal?: AbortSignal): Promise<boolean> {
     // This connection's read-ahead is given up before waiting for memory it may be holding.
     this.shed();
     const ownTurn = this.own.take(bytes, signal);
@@ -96,11 +110,11 @@ export class ConnectionReadMemory {
       this.broker.budget.give(bytes);
       return false;
     }
-    this.held += bytes;
+    this.hold(fetch, bytes);
     return true;
   }
 
-  /** Reserves `bytes` only if that needs no waiting (read-ahead: never worth waiting for). */
+  /** Reserves `bytes` of read-ahead (fetch 0: belongs to no response yet) only if that needs no waiting. */
   tryReserve(bytes: number): boolean {
     if (this.closed || !this.own.tryTake(bytes)) return false;
     if (!this.broker.budget.tryTake(bytes)) {
@@ -111,38 +125,47 @@ export class ConnectionReadMemory {
     return true;
   }
 
+  /** Read-ahead bytes become part of fetch `fetch`'s response. */
+  adopt(fetch: number, bytes: number): void {
+    if (this.closed || bytes <= 0) return;
+    this.heldByFetch.set(fetch, (this.heldByFetch.get(fetch) ?? 0) + bytes);
+  }
+
   /** Counts `bytes` already allocated beyond what was reserved (the first batch of a fetch, kept whole). */
-  force(bytes: number): void {
+  force(fetch: number, bytes: number): void {
     if (this.closed || bytes <= 0) return;
     this.own.force(bytes);
     this.broker.budget.force(bytes);
-    this.held += bytes;
+    this.hold(fetch, bytes);
   }
 
-  /** Gives back `bytes` (a response written, a read dropped). Ignored once the connection closed. */
-  release(bytes: number): void {
+  /**
+   * Gives back `bytes` held by fetch `fetch` (0: read-ahead): a response written, a read dropped. Ignored
+   * once the connection closed.
+   */
+  release(fetch: number, bytes: number): void {
     if (this.closed || bytes <= 0) return;
     const n = Math.min(bytes, this.held);
     this.held -= n;
+    if (fetch !== 0) {
+      const left = (this.heldByFetch.get(fetch) ?? 0) - n;
+      if (left > 0) this.heldByFetch.set(fetch, left);
+      else this.heldByFetch.delete(fetch);
+    }
     this.own.give(n);
     this.broker.budget.give(n);
   }
 
-  /**
-   * Waits for this connection's earlier fetches to finish: null when none is running. Pair with `endFetch`.
-   */
-  startFetch(): Promise<void> | null {
-    if (!this.fetching) {
-      this.fetching = true;
-      return null;
-    }
-    return new Promise((resolve) => this.fetchLine.push(resolve));
+  private hold(fetch: number, bytes: number): void {
+    this.held += bytes;
+    if (fetch !== 0) this.heldByFetch.set(fetch, (this.heldByFetch.get(fetch) ?? 0) + bytes);
   }
 
-  endFetch(): void {
-    const next = this.fetchLine.shift();
-    if (next) next();
-    else this.fetching = false;
+  /** Bytes held by fetches after `fetch` (a few entries: one per fetch in flight). */
+  private heldAfter(fetch: number): number {
+    let after = 0;
+    for (const [f, bytes] of this.heldByFetch) if (f > fetch) after += bytes;
+    return after;
   }
 
   /** `shed` is called when memory is short (read-ahead registers how to give itself up); null unregisters. */
@@ -166,21 +189,27 @@ export class ConnectionReadMemory {
     this.closed = true;
     this.broker.budget.give(this.held);
     this.held = 0;
+    this.heldByFetch.clear();
     this.broker.markSheddable(this, false);
-    for (const next of this.fetchLine.splice(0)) next();
   }
 }
 
-/** Marks a response as holding `bytes` of read memory until it is written (the connection releases them). */
-const HELD = Symbol('heldReadMemory');
-
-export function holdUntilWritten(response: object, bytes: number): void {
-  (response as { [HELD]?: number })[HELD] = bytes;
+/** What a response holds until it is written: fetch `fetch`'s `bytes` (the connection releases them). */
+export interface HeldMemory {
+  fetch: number;
+  bytes: number;
 }
 
-/** The read memory a response holds until written (0 for most responses). */
-export function heldUntilWritten(response: unknown): number {
-  return (response as { [HELD]?: number } | null)?.[HELD] ?? 0;
+const HELD = Symbol('heldReadMemory');
+
+/** Marks a response as holding read memory until it is written. */
+export function holdUntilWritten(response: object, held: HeldMemory): void {
+  (response as { [HELD]?: HeldMemory })[HELD] = held;
+}
+
+/** The read memory a response holds until written (undefined for most responses). */
+export function heldUntilWritten(response: unknown): HeldMemory | undefined {
+  return (response as { [HELD]?: HeldMemory } | null)?.[HELD];
 }
 
 /** Where a connection keeps its `ConnectionReadMemory` in its request contexts' `connectionState`. */

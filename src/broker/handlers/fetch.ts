@@ -77,10 +77,11 @@ interface ReadPass {
   hasError: boolean;
 }
 
-/** A read and the read memory it holds. */
+/** A read and the read memory it holds, counted under fetch `fetch` of the connection (0: read-ahead). */
 interface HeldRead {
   read: ReadResult | null;
   held: number;
+  fetch: number;
 }
 
 /**
@@ -125,7 +126,7 @@ function offsetAfter(records: Buffer): bigint {
 function drop(memory: ConnectionReadMemory, r: HeldRead | null): void {
   if (!r) return;
   if (r.read?.records) fetchReadBuffers.release(r.read.records);
-  memory.release(r.held);
+  memory.release(r.fetch, r.held);
 }
 
 /** Drops every read-ahead of this connection (memory is short, or the connection reads elsewhere). */
@@ -137,12 +138,13 @@ function dropReadAheads(ctx: RequestContext, memory: ConnectionReadMemory): void
 }
 
 /**
- * Reads `budget` bytes of `log` from `offset` within the connection's read memory: a read-ahead started
- * earlier for exactly this offset and budget, else a fresh read. Waits while the memory is taken; null when
- * the connection closed meanwhile. `first`: the response has no data yet, so one batch larger than the
- * budget is still returned whole (KIP-74) and counted beyond the reservation.
+ * Reads `budget` bytes of `log` from `offset` within the connection's read memory, for fetch `fetch`: a
+ * read-ahead started earlier for exactly this offset and budget, else a fresh read. Waits while the memory
+ * is taken by earlier responses; null when it is taken by later ones (waiting could deadlock: see
+ * read-memory.ts) or the connection closed. `first`: the response has no data yet, so one batch larger
+ * than the budget is still returned whole (KIP-74) and counted beyond the reservation.
  */
-async function readPartition(ctx: RequestContext, memory: ConnectionReadMemory, key: string, log: PartitionLog, offset: bigint, budget: number, first: boolean): Promise<HeldRead | null> {
+async function readPartition(ctx: RequestContext, memory: ConnectionReadMemory, fetch: number, key: string, log: PartitionLog, offset: bigint, budget: number, first: boolean): Promise<HeldRead | null> {
   const cache = readAheads(ctx);
   const ahead = cache.get(key);
   if (ahead) {
@@ -153,25 +155,26 @@ async function readPartition(ctx: RequestContext, memory: ConnectionReadMemory, 
     const r = await ahead.result;
     // The log only grows at the end; what was read is still the log, unless retention removed it meanwhile.
     if (r.read?.records && offset >= log.logStartOffset) {
-      return { read: { records: r.read.records, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset }, held: r.held };
+      memory.adopt(fetch, r.held);
+      return { read: { records: r.read.records, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset }, held: r.held, fetch };
     }
     drop(memory, r);
   } else if (ahead) {
     void ahead.result.then((r) => drop(memory, r));
   }
-  const reserved = memory.reserve(budget, ctx.signal);
-  if (reserved !== null && !(await reserved)) return null;
+  const reserved = memory.reserve(fetch, budget, ctx.signal);
+  if (reserved === false || (reserved !== true && !(await reserved))) return null;
   let read: ReadResult;
   try {
     read = await log.read(offset, budget, { buffers: fetchReadBuffers, minOneBatch: first });
   } catch (err) {
-    memory.release(budget);
+    memory.release(fetch, budget);
     throw err;
   }
   const size = read.records?.length ?? 0;
-  if (size > budget) memory.force(size - budget);
-  else memory.release(budget - size);
-  return { read, held: size };
+  if (size > budget) memory.force(fetch, size - budget);
+  else memory.release(fetch, budget - size);
+  return { read, held: size, fetch };
 }
 
 function startReadAhead(ctx: RequestContext, memory: ConnectionReadMemory, key: string, log: PartitionLog, records: Buffer, budget: number): void {
@@ -183,12 +186,12 @@ function startReadAhead(ctx: RequestContext, memory: ConnectionReadMemory, key: 
   const result = log.read(next, budget, { buffers: fetchReadBuffers, minOneBatch: false }).then(
     (read): HeldRead => {
       const size = read.records?.length ?? 0;
-      memory.release(budget - size);
-      return { read, held: size };
+      memory.release(0, budget - size);
+      return { read, held: size, fetch: 0 };
     },
     (): HeldRead => {
-      memory.release(budget);
-      return { read: null, held: 0 };
+      memory.release(0, budget);
+      return { read: null, held: 0, fetch: 0 };
     },
   );
   const cache = readAheads(ctx);
@@ -198,7 +201,7 @@ function startReadAhead(ctx: RequestContext, memory: ConnectionReadMemory, key: 
   memory.onShed(() => dropReadAheads(ctx, memory));
 }
 
-async function readAll(ctx: RequestContext, memory: ConnectionReadMemory, targets: Target[], requestMaxBytes: number, readAhead = false): Promise<ReadPass> {
+async function readAll(ctx: RequestContext, memory: ConnectionReadMemory, fetch: number, targets: Target[], requestMaxBytes: number, readAhead = false): Promise<ReadPass> {
   const results: PartitionOut[] = [];
   let bytes = 0;
   let held = 0;
@@ -222,9 +225,10 @@ async function readAll(ctx: RequestContext, memory: ConnectionReadMemory, target
     }
     try {
       const key = `${t.topic}\u0000${t.partition}`;
-      const got = await readPartition(ctx, memory, key, log, t.fetchOffset, budget, bytes === 0);
+      const got = await readPartition(ctx, memory, fetch, key, log, t.fetchOffset, budget, bytes === 0);
       if (got === null) {
-        // The connection closed while this fetch waited for memory: nobody will read the answer.
+        // No memory without risking a deadlock (or the connection closed): no data for now; the high
+        // watermark tells the client there is more, and it fetches again.
         results.push(partitionOut(t.partition, 0, log.highWatermark, log.logStartOffset));
         continue;
       }
@@ -249,9 +253,9 @@ async function readAll(ctx: RequestContext, memory: ConnectionReadMemory, target
 }
 
 /** Gives back a pass that will not be sent (short of min_bytes: it is read again). */
-function dropPass(memory: ConnectionReadMemory, pass: ReadPass): void {
+function dropPass(memory: ConnectionReadMemory, fetch: number, pass: ReadPass): void {
   for (const r of pass.results) if (r.records && r.records.length > 0) fetchReadBuffers.release(r.records);
-  memory.release(pass.held);
+  memory.release(fetch, pass.held);
 }
 
 /**
@@ -306,29 +310,26 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>({
   maxVersion: 17,
   async handle(ctx, req, version) {
     const targets = resolveTargets(ctx, req, version);
-    // The broker's fetch.max.bytes caps what the client asks for.
-    const requestMaxBytes = Math.min(req.maxBytes > 0 ? req.maxBytes : INT32_MAX, ctx.config.fetchMaxBytes);
+    const cfg = ctx.config;
+    // The broker's fetch.max.bytes caps what the client asks for; so do the read memory limits, which one
+    // response alone must fit (else it would wait for memory that only it holds).
+    const requestMaxBytes = Math.min(req.maxBytes > 0 ? req.maxBytes : INT32_MAX, cfg.fetchMaxBytes, cfg.maxPendingResponseBytes, cfg.readMemoryBytes);
     const deadline = Date.now() + Math.max(0, req.maxWaitMs);
     const memory = readMemoryOf(ctx);
-    const turn = memory.startFetch();
-    if (turn) await turn;
+    const fetch = memory.startFetch();
     let pass: ReadPass;
-    try {
-      for (;;) {
-        // Subscribe before reading so an append that lands during the read still wakes us.
-        const remaining = deadline - Date.now();
-        const park = remaining > 0 && !ctx.signal.aborted ? parkUntilAppend(ctx, targets, remaining) : null;
-        pass = await readAll(ctx, memory, targets, requestMaxBytes, true);
-        if (!park) break;
-        if (pass.bytes >= req.minBytes || pass.hasError || pass.bytes >= requestMaxBytes) {
-          park.cancel();
-          break;
-        }
-        dropPass(memory, pass); // short of min_bytes: this pass is read again
-        await park.woken; // then read again: after an append, at the deadline, or on shutdown (no new park)
+    for (;;) {
+      // Subscribe before reading so an append that lands during the read still wakes us.
+      const remaining = deadline - Date.now();
+      const park = remaining > 0 && !ctx.signal.aborted ? parkUntilAppend(ctx, targets, remaining) : null;
+      pass = await readAll(ctx, memory, fetch, targets, requestMaxBytes, true);
+      if (!park) break;
+      if (pass.bytes >= req.minBytes || pass.hasError || pass.bytes >= requestMaxBytes) {
+        park.cancel();
+        break;
       }
-    } finally {
-      memory.endFetch();
+      dropPass(memory, fetch, pass); // short of min_bytes: this pass is read again
+      await park.woken; // then read again: after an append, at the deadline, or on shutdown (no new park)
     }
     // Group partition results back under their topics, in request order.
     const responses: TopicOut[] = [];
@@ -339,7 +340,7 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>({
       responses.push({ topic: t.topic, topicId: t.topicId ?? ZERO_UUID, partitions });
     }
     const response: FetchResponse = { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses, nodeEndpoints: [] };
-    holdUntilWritten(response, pass.held);
+    if (pass.held > 0) holdUntilWritten(response, { fetch, bytes: pass.held });
     return response;
   },
   errorResponse(req, _version, errorCode) {

@@ -82,35 +82,46 @@ describe('ConnectionReadMemory', () => {
     const broker = new ReadMemory(1000);
     const a = broker.forConnection(600);
     const b = broker.forConnection(600);
-    expect(a.reserve(500)).toBeNull();
+    const fa = a.startFetch();
+    expect(a.reserve(fa, 500)).toBe(true);
     expect(a.tryReserve(200)).toBe(false); // beyond the connection's own limit
-    expect(b.reserve(400)).toBeNull();
-    const waiting = b.reserve(200)!; // the broker is at 900 of 1000
+    const fb1 = b.startFetch();
+    expect(b.reserve(fb1, 400)).toBe(true);
+    const fb2 = b.startFetch();
+    const waiting = b.reserve(fb2, 200); // the broker is at 900 of 1000; only an earlier fetch holds b's memory
+    expect(waiting).toBeInstanceOf(Promise);
     let got: boolean | undefined;
-    void waiting.then((ok) => (got = ok));
+    void (waiting as Promise<boolean>).then((ok) => (got = ok));
     await new Promise((r) => setImmediate(r));
     expect(got).toBeUndefined();
     a.close(); // a's 500 go back
     expect(await waiting).toBe(true);
     expect(broker.budget.used).toBe(600);
-    a.release(500); // after close: ignored
+    a.release(fa, 500); // after close: ignored
     expect(broker.budget.used).toBe(600);
-    b.release(600);
+    b.release(fb1, 400);
+    b.release(fb2, 200);
     expect(broker.budget.used).toBe(0);
+    expect(b.bytesHeld).toBe(0);
   });
 
-  it('runs one fetch at a time per connection', async () => {
-    const m = new ReadMemory(1000).forConnection(1000);
-    expect(m.startFetch()).toBeNull();
-    const second = m.startFetch()!;
-    let started = false;
-    void second.then(() => (started = true));
-    await new Promise((r) => setImmediate(r));
-    expect(started).toBe(false);
-    m.endFetch();
-    await second;
-    m.endFetch();
-    expect(m.startFetch()).toBeNull();
+  it('an earlier fetch does not wait for memory that a later fetch on its connection holds (no deadlock)', async () => {
+    const m = new ReadMemory(1 << 30).forConnection(1000);
+    const parked = m.startFetch(); // e.g. a long-poll that wakes up after the next fetch read
+    const later = m.startFetch();
+    expect(m.reserve(later, 800)).toBe(true);
+    // Waiting would never end: `later`'s response is written only after `parked` answers.
+    expect(m.reserve(parked, 800)).toBe(false);
+    // Room that needs no waiting is still taken.
+    expect(m.reserve(parked, 200)).toBe(true);
+    // A fetch after `later` waits for it instead: `later` will be written first.
+    const third = m.startFetch();
+    const waits = m.reserve(third, 800);
+    expect(waits).toBeInstanceOf(Promise);
+    m.release(later, 800);
+    m.release(parked, 200);
+    expect(await waits).toBe(true);
+    expect(m.bytesHeld).toBe(800);
   });
 });
 
@@ -160,7 +171,7 @@ describe('fetch handler within read memory', () => {
     const records = res.responses[0]!.partitions[0]!.records!;
     expect(records.length).toBeLessThanOrEqual(2 * MiB);
     expect(records.length).toBeGreaterThan(1.5 * MiB);
-    expect(heldUntilWritten(res)).toBe(records.length);
+    expect(heldUntilWritten(res)?.bytes).toBe(records.length);
     // Read-ahead of the next 2 MiB fits this connection's 64 MiB, so it was taken too.
     expect(memory.bytesHeld).toBeGreaterThan(records.length);
     memory.close();
@@ -171,7 +182,8 @@ describe('fetch handler within read memory', () => {
     const res = await fetch(ctx, 0n, 2 * MiB);
     const records = res.responses[0]!.partitions[0]!.records!;
     expect(memory.bytesHeld).toBe(records.length); // response only: 2 MiB + 2 MiB read-ahead > 3 MiB
-    memory.release(heldUntilWritten(res));
+    const held = heldUntilWritten(res)!;
+    memory.release(held.fetch, held.bytes);
     expect(memory.bytesHeld).toBe(0);
   });
 
@@ -191,9 +203,26 @@ describe('fetch handler within read memory', () => {
     const pending = fetch(ctx, 0n, 2 * MiB).then((r) => (second = r));
     await new Promise((r) => setTimeout(r, 100));
     expect(second).toBeUndefined();
-    memory.release(heldUntilWritten(first)); // what the connection does once the socket wrote it
+    const held = heldUntilWritten(first)!;
+    memory.release(held.fetch, held.bytes); // what the connection does once the socket wrote it
     await pending;
     expect(second!.responses[0]!.partitions[0]!.records!.length).toBeGreaterThan(MiB);
+    memory.close();
+  });
+
+  it('a parked long-poll does not hold up a later fetch of another topic on the same connection', async () => {
+    const { ctx, memory } = context(64 * MiB);
+    await broker.context.topics.create('quiet', 1, {});
+    const quiet = fetchRequest('quiet', 0, 0n, { maxWaitMs: 20_000, minBytes: 1 });
+    let parkedDone = false;
+    const parked = fetchHandler.handle(ctx, quiet, 11) as Promise<FetchResponse>;
+    void parked.then(() => (parkedDone = true));
+    const other = await fetch(ctx, 0n, MiB); // answered while the first one still waits for data
+    expect(other.responses[0]!.partitions[0]!.records!.length).toBeGreaterThan(0);
+    expect(parkedDone).toBe(false);
+    await broker.context.topics.partition('quiet', 0)!.append(encodeRecordBatch({ records: [{ key: null, value: Buffer.from('wake') }] }));
+    const woken = await parked;
+    expect(woken.responses[0]!.partitions[0]!.records!.length).toBeGreaterThan(0);
     memory.close();
   });
 });
