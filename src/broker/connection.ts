@@ -11,8 +11,7 @@ import type { Logger } from 'pino';
 import { Reader, Writer } from '../protocol/primitives.js';
 import { readRequestHeader, requestHeaderVersion, responseHeaderVersion, writeResponseHeader } from '../protocol/headers.js';
 import type { BrokerContext, RequestContext } from './context.js';
-import type { FramePool } from './frame-pool.js';
-import { fetchReadBuffers } from './log/read-buffers.js';
+import type { BufferPool } from './buffer-pool.js';
 import { CONNECTION_READ_MEMORY, type ConnectionReadMemory, type HeldMemory, heldUntilWritten, type ReadMemory } from './read-memory.js';
 import { adoptWithOnread } from './onread-socket.js';
 import { SocketFramer } from './socket-framer.js';
@@ -41,8 +40,8 @@ export interface ConnectionDeps {
   broker: BrokerContext;
   handlers: ReadonlyMap<number, Handler>;
   logger: Logger;
-  /** Shared memory for large request frames (see frame-pool.ts). */
-  framePool: FramePool;
+  /** Shared memory for large request frames (see buffer-pool.ts). */
+  framePool: BufferPool;
   /** The broker-wide budget for fetched bytes (see read-memory.ts). */
   readMemory: ReadMemory;
   onClosed(conn: Connection): void;
@@ -410,15 +409,16 @@ export class Connection {
           const chunk = chunks[c]!;
           // Pooled fetch memory goes back once the socket has written it (the kernel holds its own copy), and
           // with the response's last chunk, the read memory it held.
-          const lent = fetchReadBuffers.isLent(chunk);
+          const buffers = this.memory.buffers;
+          const lent = buffers.isLent(chunk);
           const held = c === last ? slot.held : undefined;
           let ok: boolean;
           if (held !== undefined) {
             ok = this.socket.write(chunk, () => {
-              if (lent) fetchReadBuffers.release(chunk);
+              if (lent) buffers.release(chunk);
               this.memory.release(held.fetch, held.bytes);
             });
-          } else if (lent) ok = this.socket.write(chunk, () => fetchReadBuffers.release(chunk));
+          } else if (lent) ok = this.socket.write(chunk, () => buffers.release(chunk));
           else ok = this.socket.write(chunk);
           if (!ok) this.writeBlocked = true;
         }

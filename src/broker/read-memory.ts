@@ -17,11 +17,17 @@
  * and other connections' responses being written. Fetches on one connection still run concurrently (a
  * long-poll parked on one topic does not hold up a fetch of another).
  */
+import { BufferPool } from './buffer-pool.js';
 import { ByteBudget } from './byte-budget.js';
 
 /** The broker-wide budget, shared by every connection's `ConnectionReadMemory`. */
 export class ReadMemory {
   readonly budget: ByteBudget;
+  /**
+   * Where fetched bytes are read to, lent until the response carrying them is written. Reads of 64 KiB and
+   * more (a catching-up consumer's) are pooled; 48 MiB of free blocks are kept at most.
+   */
+  readonly buffers = new BufferPool({ minPooled: 64 * 1024, maxPooled: 16 * 1024 * 1024, maxFreeBytes: 48 * 1024 * 1024 });
   /** Connections holding read-ahead, asked to give it up when a read has to wait. */
   private readonly sheddable = new Set<ConnectionReadMemory>();
 
@@ -64,6 +70,11 @@ export class ConnectionReadMemory {
     limit: number,
   ) {
     this.own = new ByteBudget(limit);
+  }
+
+  /** The broker's pool for fetched bytes (the connection gives a block back once its response is written). */
+  get buffers(): BufferPool {
+    return this.broker.buffers;
   }
 
   /** Bytes this connection holds: responses not yet written and read-ahead. */

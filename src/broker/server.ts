@@ -6,7 +6,7 @@
 import net from 'node:net';
 import type { Logger } from 'pino';
 import { Connection } from './connection.js';
-import { FramePool } from './frame-pool.js';
+import { BufferPool } from './buffer-pool.js';
 import { ReadMemory } from './read-memory.js';
 import type { BrokerContext } from './context.js';
 import type { Handler } from './handlers/handler.js';
@@ -24,7 +24,8 @@ export class BrokerServer {
   private readonly connections = new Set<Connection>();
   private broker: BrokerContext | null = null;
   private rejectedSinceLastLog = 0;
-  private readonly framePool = new FramePool();
+  /** Request frames of 16 KiB to 16 MiB; 64 MiB of free blocks kept at most. */
+  private readonly framePool = new BufferPool({ minPooled: 16 * 1024, maxPooled: 16 * 1024 * 1024, maxFreeBytes: 64 * 1024 * 1024 });
   private readMemory: ReadMemory | null = null;
   /** Open connections per remote address (max.connections.per.ip). */
   private readonly perIp = new Map<string, number>();

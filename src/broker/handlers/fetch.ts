@@ -14,7 +14,6 @@ import { EMPTY_BUFFER, ZERO_UUID } from '../../protocol/primitives.js';
 import { Fetch, type FetchRequest, type FetchResponse } from '../../protocol/messages/fetch.js';
 import type { RequestContext } from '../context.js';
 import type { PartitionLog, ReadResult } from '../log/partition-log.js';
-import { fetchReadBuffers } from '../log/read-buffers.js';
 import { BATCH_LENGTH_PREFIX, BATCH_OFFSET } from '../../protocol/batch-header.js';
 import { CONNECTION_READ_MEMORY, type ConnectionReadMemory, holdUntilWritten, ReadMemory } from '../read-memory.js';
 import { defineHandler } from './handler.js';
@@ -125,7 +124,7 @@ function offsetAfter(records: Buffer): bigint {
 /** Gives up a read that will not be sent: its pooled buffer and its read memory. */
 function drop(memory: ConnectionReadMemory, r: HeldRead | null): void {
   if (!r) return;
-  if (r.read?.records) fetchReadBuffers.release(r.read.records);
+  if (r.read?.records) memory.buffers.release(r.read.records);
   memory.release(r.fetch, r.held);
 }
 
@@ -166,7 +165,7 @@ async function readPartition(ctx: RequestContext, memory: ConnectionReadMemory, 
   if (reserved === false || (reserved !== true && !(await reserved))) return null;
   let read: ReadResult;
   try {
-    read = await log.read(offset, budget, { buffers: fetchReadBuffers, minOneBatch: first });
+    read = await log.read(offset, budget, { buffers: memory.buffers, minOneBatch: first });
   } catch (err) {
     memory.release(fetch, budget);
     throw err;
@@ -183,7 +182,7 @@ function startReadAhead(ctx: RequestContext, memory: ConnectionReadMemory, key: 
   if (next < 0n || next >= log.highWatermark) return;
   if (!memory.tryReserve(budget)) return; // no room without waiting: the next fetch simply reads then
   // At most the budget (no oversize first batch): a read-ahead never holds more than it reserved.
-  const result = log.read(next, budget, { buffers: fetchReadBuffers, minOneBatch: false }).then(
+  const result = log.read(next, budget, { buffers: memory.buffers, minOneBatch: false }).then(
     (read): HeldRead => {
       const size = read.records?.length ?? 0;
       memory.release(0, budget - size);
@@ -254,7 +253,7 @@ async function readAll(ctx: RequestContext, memory: ConnectionReadMemory, fetch:
 
 /** Gives back a pass that will not be sent (short of min_bytes: it is read again). */
 function dropPass(memory: ConnectionReadMemory, fetch: number, pass: ReadPass): void {
-  for (const r of pass.results) if (r.records && r.records.length > 0) fetchReadBuffers.release(r.records);
+  for (const r of pass.results) if (r.records && r.records.length > 0) memory.buffers.release(r.records);
   memory.release(fetch, pass.held);
 }
 
