@@ -12,8 +12,8 @@
  *
  * Memory for a frame grows as its bytes arrive, never on the word of its size prefix alone: a frame gets at
  * most `UPFRONT_FRAME_BYTES` at first, and its buffer doubles (one copy of what has arrived) each time it
- * fills. So a prefix claiming 100 MiB followed by a trickle holds about twice the trickle, while a typical
- * produce request (up to 1 MiB, Kafka's default max.request.size) is read straight into one buffer.
+ * fills. So a prefix claiming 100 MiB followed by a trickle holds 2 MiB or twice the trickle, while a
+ * typical produce request is read straight into one buffer.
  */
 import type { FrameProblem } from './frame-reader.js';
 
@@ -24,10 +24,11 @@ const DIRECT_MIN_BYTES = 16 * 1024;
 /** A staging target smaller than this is compacted first (a tiny read buffer means more syscalls). */
 const MIN_FREE_BYTES = 8 * 1024;
 /**
- * Memory a frame gets before its bytes arrive. Kafka's producers send requests of at most 1 MiB by default
- * (max.request.size), so those never grow (no extra copy on the produce path); larger ones double as they fill.
+ * Memory a frame gets before its bytes arrive. A produce request carrying one batch at the default
+ * max.message.bytes (1 MiB + 12) is just above 1 MiB, and the pool rounds it up to a 2 MiB block anyway:
+ * such requests never grow (no extra copy on the produce path); larger ones double as they fill.
  */
-export const UPFRONT_FRAME_BYTES = 1024 * 1024;
+export const UPFRONT_FRAME_BYTES = 2 * 1024 * 1024;
 
 /** Where frames get their memory; `release` takes back a buffer outgrown before its frame completed. */
 export interface FrameMemory {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SocketFramer } from '../../src/broker/socket-framer.js';
+import { SocketFramer, UPFRONT_FRAME_BYTES } from '../../src/broker/socket-framer.js';
 
 function frame(body: Buffer): Buffer {
   const b = Buffer.alloc(4 + body.length);
@@ -128,7 +128,7 @@ describe('SocketFramer', () => {
 });
 
 describe('SocketFramer memory', () => {
-  it('gives a large frame memory as its bytes arrive: at most 1 MiB, or twice what arrived, at any time', () => {
+  it('gives a large frame memory as its bytes arrive: at most 2 MiB, or twice what arrived, at any time', () => {
     let live = 0;
     let peak = 0;
     const sizes: number[] = [];
@@ -147,19 +147,19 @@ describe('SocketFramer memory', () => {
     let got: Buffer | null = null;
     feed(f, bytes, 300_000, () => {
       const arrived = f.pendingBytes;
-      // What the frame holds stays within max(1 MiB, 2 × arrived) (+ the staging buffer, not counted here).
-      expect(live).toBeLessThanOrEqual(Math.max(1 << 20, 2 * arrived));
+      // What the frame holds stays within max(2 MiB, 2 × arrived) (+ the staging buffer, not counted here).
+      expect(live).toBeLessThanOrEqual(Math.max(UPFRONT_FRAME_BYTES, 2 * arrived));
       const x = f.next();
       if (x !== null) got = x as Buffer;
     });
     expect(got).not.toBeNull();
     expect(got!.equals(body)).toBe(true);
-    expect(sizes[0]).toBe(1 << 20); // not 10 MB on the word of the prefix
+    expect(sizes[0]).toBe(UPFRONT_FRAME_BYTES); // not 10 MB on the word of the prefix
     expect(sizes.at(-1)).toBe(10_000_000);
     expect(live).toBe(10_000_000); // outgrown buffers were given back
   });
 
-  it('a claimed size followed by nothing holds 1 MiB, not the claim; discard gives it back', () => {
+  it('a claimed size followed by nothing holds 2 MiB, not the claim; discard gives it back', () => {
     let live = 0;
     const f = new SocketFramer(100 << 20, { acquire: (n) => ((live += n), Buffer.alloc(n)), release: (b) => (live -= b.length) });
     const t = f.readTarget();
@@ -168,7 +168,7 @@ describe('SocketFramer memory', () => {
     head.copy(t);
     f.landed(head.length, t);
     expect(f.next()).toBeNull();
-    expect(live).toBe(1 << 20);
+    expect(live).toBe(UPFRONT_FRAME_BYTES);
     expect(f.midFrame).toBe(true);
     f.discard();
     expect(live).toBe(0);

@@ -81,7 +81,7 @@ describe('request frames', () => {
     const after = vm(pid);
     const grewBy = { size: after.size - before.size, rss: after.rss - before.rss };
     console.log(`40 × 100 MiB claimed: writable address space +${(grewBy.size / MB).toFixed(0)} MB, RSS +${(grewBy.rss / MB).toFixed(0)} MB`);
-    // Before: +4 GB (each claim allocated at once, though not touched). Now ≤ 1 MiB per frame until more arrives.
+    // Before: +4 GB (each claim allocated at once, though not touched). Now ≤ 2 MiB per frame until more arrives.
     expect(grewBy.size).toBeLessThan(1000 * MB);
     expect(grewBy.rss).toBeLessThan(100 * MB);
     for (const s of sockets) s.destroy();
