@@ -84,5 +84,44 @@ describe('fetch memory', () => {
     await Promise.all(stalled.map((c) => c.closedPromise));
     expect(await assertServes(broker)).toContain('big');
   });
-});
 
+  it('a connection that stops reading is closed after connections.max.idle.ms, freeing the memory it held', async () => {
+    // Its own broker: one stalled connection can take the whole 4 MiB budget, and idleness is 1 s.
+    const dir = tempDir();
+    const small = await startChildBroker(['--data-dir', dir, '--fetch-max-bytes', '2m', '--max-pending-response-bytes', '4m', '--read-memory-bytes', '4m', '--connections-max-idle-ms', '1s']);
+    try {
+      await fillPartition(small.port, small.host, 'big', 24e6);
+      const filled = memoryOf(small.child.pid!).peak;
+      const stalled = await RawClient.connect(small);
+      stalled.socket.pause();
+      const req = fetchRequest('big', 0, 0n, { maxBytes: GREEDY });
+      req.topics[0]!.partitions[0]!.partitionMaxBytes = GREEDY;
+      const sentAt = Date.now();
+      for (let i = 0; i < 16; i++) stalled.write(stalled.frame(Fetch, 11, req));
+      // A reader is served, if need be once the stalled connection's memory is freed (its reads queue for
+      // the broker's budget meanwhile).
+      const reader = await Promise.race([
+        greedyFetch(small.port, small.host, 'big', { connections: 1, pipelined: 4 }),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error("a reader was not served: the stalled connection's memory was never freed")), 20_000)),
+      ]);
+      for (const size of reader.sizes[0]!) expect(size).toBeGreaterThan(MiB);
+      // The broker says why it closed the connection (the client, not reading, cannot see it yet).
+      const deadline = Date.now() + 15_000;
+      while (!small.stderr().includes('client stopped reading responses')) {
+        if (Date.now() > deadline) throw new Error(`the stalled connection was not closed: ${small.stderr()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(Date.now() - sentAt).toBeGreaterThanOrEqual(900);
+      stalled.socket.resume(); // reading again, it finds the end of the connection
+      await Promise.race([stalled.closedPromise, new Promise((_, reject) => setTimeout(() => reject(new Error('no end of stream after the close')), 10_000))]);
+      const peak = memoryOf(small.child.pid!).peak;
+      console.log(`stalled connection closed after ${Date.now() - sentAt} ms; peak RSS ${(peak / MB).toFixed(0)} MB (after filling: ${(filled / MB).toFixed(0)} MB)`);
+      expect(peak - filled).toBeLessThan(ALLOWED_GROWTH);
+      expect(await assertServes(small)).toContain('big');
+    } finally {
+      small.child.kill('SIGTERM');
+      await small.exited;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
