@@ -225,4 +225,23 @@ describe('fetch handler within read memory', () => {
     expect(woken.responses[0]!.partitions[0]!.records!.length).toBeGreaterThan(0);
     memory.close();
   });
+
+  it('a parked fetch naming one partition 200 times registers one waiter on it, gone once woken', async () => {
+    const { ctx, memory } = context(64 * MiB);
+    await broker.context.topics.create('dup', 1, {});
+    const log = broker.context.topics.partition('dup', 0)!;
+    // White-box: the log's listener set (a Set, so a woken fetch unsubscribes in O(1), without a scan).
+    const listeners = (): number => (log as unknown as { appendListeners: Set<unknown> }).appendListeners.size;
+    const req = fetchRequest('dup', 0, 0n, { maxWaitMs: 20_000, minBytes: 1 });
+    const p = req.topics[0]!.partitions[0]!;
+    req.topics[0]!.partitions = Array.from({ length: 200 }, () => ({ ...p }));
+    const parked = fetchHandler.handle(ctx, req, 11) as Promise<FetchResponse>;
+    for (let i = 0; i < 100 && listeners() === 0; i++) await new Promise((r) => setImmediate(r));
+    expect(listeners()).toBe(1);
+    await log.append(encodeRecordBatch({ records: [{ key: null, value: Buffer.from('x') }] }));
+    const res = await parked;
+    expect(res.responses[0]!.partitions).toHaveLength(200);
+    expect(listeners()).toBe(0);
+    memory.close();
+  });
 });
