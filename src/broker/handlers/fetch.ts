@@ -5,9 +5,8 @@
  * broker's fetch.max.bytes; the first partition with data returns at least one batch even when it is larger
  * (KIP-74). Reads hold read memory (read-memory.ts) until their response is written, and wait when it is
  * taken. Short of min_bytes, the fetch parks until an append to one of its partitions wakes it, max_wait_ms
- * passes, or the connection closes. Fetch
- * sessions are not kept: session id 0 and a full response every time, which every client accepts.
- * Last stable offset = high watermark (no transactions yet).
+ * passes, or the connection closes. Fetch sessions are not kept: session id 0 and a full response every
+ * time, which every client accepts. Last stable offset = high watermark (no transactions yet).
  */
 import { ErrorCode } from '../../protocol/errors.js';
 import { EMPTY_BUFFER, ZERO_UUID } from '../../protocol/primitives.js';
@@ -74,6 +73,8 @@ interface ReadPass {
   held: number;
   /** Some partition answered with an error: return at once rather than park. */
   hasError: boolean;
+  /** Some partition was left unread for want of memory: return at once (waiting would not free it). */
+  starved: boolean;
 }
 
 /** A read and the read memory it holds, counted under fetch `fetch` of the connection (0: read-ahead). */
@@ -205,6 +206,7 @@ async function readAll(ctx: RequestContext, memory: ConnectionReadMemory, fetch:
   let bytes = 0;
   let held = 0;
   let hasError = false;
+  let starved = false;
   for (const t of targets) {
     if (t.error !== 0 || t.topic === null) {
       results.push(partitionOut(t.partition, t.error || ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
@@ -229,6 +231,7 @@ async function readAll(ctx: RequestContext, memory: ConnectionReadMemory, fetch:
         // No memory without risking a deadlock (or the connection closed): no data for now; the high
         // watermark tells the client there is more, and it fetches again.
         results.push(partitionOut(t.partition, 0, log.highWatermark, log.logStartOffset));
+        starved = true;
         continue;
       }
       let records = got.read?.records ?? EMPTY_BUFFER;
@@ -248,7 +251,7 @@ async function readAll(ctx: RequestContext, memory: ConnectionReadMemory, fetch:
       hasError = true;
     }
   }
-  return { results, bytes, held, hasError };
+  return { results, bytes, held, hasError, starved };
 }
 
 /** Gives back a pass that will not be sent (short of min_bytes: it is read again). */
@@ -289,19 +292,16 @@ function parkUntilAppend(ctx: RequestContext, targets: Target[], ms: number): { 
   return { woken, cancel };
 }
 
-const READ_MEMORY = CONNECTION_READ_MEMORY;
-
 /** The connection's read memory (connection.ts sets it); a connection-less caller gets an unshared one. */
 function readMemoryOf(ctx: RequestContext): ConnectionReadMemory {
-  let m = ctx.connectionState.get(READ_MEMORY) as ConnectionReadMemory | undefined;
+  let m = ctx.connectionState.get(CONNECTION_READ_MEMORY) as ConnectionReadMemory | undefined;
   if (!m) {
     const cfg = ctx.config;
     m = new ReadMemory(cfg.readMemoryBytes).forConnection(cfg.maxPendingResponseBytes);
-    ctx.connectionState.set(READ_MEMORY, m);
+    ctx.connectionState.set(CONNECTION_READ_MEMORY, m);
   }
   return m;
 }
-
 
 export const fetchHandler = defineHandler<FetchRequest, FetchResponse>({
   codec: Fetch,
@@ -323,7 +323,7 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>({
       const park = remaining > 0 && !ctx.signal.aborted ? parkUntilAppend(ctx, targets, remaining) : null;
       pass = await readAll(ctx, memory, fetch, targets, requestMaxBytes, true);
       if (!park) break;
-      if (pass.bytes >= req.minBytes || pass.hasError || pass.bytes >= requestMaxBytes) {
+      if (pass.bytes >= req.minBytes || pass.hasError || pass.starved || pass.bytes >= requestMaxBytes) {
         park.cancel();
         break;
       }

@@ -244,4 +244,22 @@ describe('fetch handler within read memory', () => {
     expect(listeners()).toBe(0);
     memory.close();
   });
+
+  it('a long-poll woken while a later fetch holds the memory answers at once with less, not at max_wait', async () => {
+    const { ctx, memory } = context(2 * MiB);
+    await broker.context.topics.create('late', 1, {});
+    const parked = fetchHandler.handle(ctx, fetchRequest('late', 0, 0n, { maxWaitMs: 30_000, minBytes: 1 }), 11) as Promise<FetchResponse>;
+    const later = await fetch(ctx, 0n, 2 * MiB); // holds the connection's 2 MiB until "written"
+    await broker.context.topics.partition('late', 0)!.append(encodeRecordBatch({ records: [{ key: null, value: Buffer.alloc(MiB, 3) }] }));
+    const res = await Promise.race([parked, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the woken fetch waited for memory only a later response holds')), 10_000))]);
+    const p = res.responses[0]!.partitions[0]!;
+    expect(p.records!.length).toBe(0); // no memory for it now: the high watermark says there is more
+    expect(p.highWatermark).toBe(1n);
+    const held = heldUntilWritten(later)!;
+    memory.release(held.fetch, held.bytes);
+    // Once the later response is written, the client's next fetch gets the data.
+    const again = (await fetchHandler.handle(ctx, fetchRequest('late', 0, 0n), 11))!;
+    expect(again.responses[0]!.partitions[0]!.records!.length).toBeGreaterThan(MiB);
+    memory.close();
+  });
 });
