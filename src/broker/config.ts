@@ -107,10 +107,10 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   { key: 'fetchMaxBytes', flag: 'fetch-max-bytes', kind: 'bytes', default: 55 * MiB, min: 1024, max: INT32_MAX, help: 'largest Fetch response, whatever the request asks; its first batch is still returned whole (fetch.max.bytes)' },
   // No Kafka equivalent (Kafka sends fetched data from the file). 64 MiB holds one response at the default
   // fetch.max.bytes plus the read-ahead of a consumer fetching up to 8 MiB at a time.
-  { key: 'maxPendingResponseBytes', flag: 'max-pending-response-bytes', kind: 'bytes', default: 64 * MiB, min: 1024, max: INT32_MAX, help: 'fetched bytes one connection may hold in responses not yet written (and read-ahead); its next fetch waits beyond it' },
+  { key: 'maxPendingResponseBytes', flag: 'max-pending-response-bytes', kind: 'bytes', default: 64 * MiB, min: 1024, max: INT32_MAX, help: 'fetched bytes one connection may hold in responses not yet written (and read-ahead); its next fetch waits beyond it; also caps one response' },
   // No Kafka equivalent. Four connections at the per-connection limit: a 2-core machine sends a few hundred
   // MB in the time a client takes to fetch again, so more memory in flight adds latency, not throughput.
-  { key: 'readMemoryBytes', flag: 'read-memory-bytes', kind: 'bytes', default: 256 * MiB, min: 1024, max: Number.MAX_SAFE_INTEGER, help: 'fetched bytes all connections together may hold until written; reads queue beyond it (one larger read still runs alone)' },
+  { key: 'readMemoryBytes', flag: 'read-memory-bytes', kind: 'bytes', default: 256 * MiB, min: 1024, max: Number.MAX_SAFE_INTEGER, help: 'fetched bytes all connections together may hold until written; reads queue beyond it; also caps one response' },
   // Kafka's default is unlimited. 1,000 (the default --max-connections) never limits a single host below the
   // total, so a local test suite can open hundreds of connections from 127.0.0.1; lower it on a shared host.
   { key: 'maxConnectionsPerIp', flag: 'max-connections-per-ip', kind: 'int', default: 1000, min: 1, max: 1_000_000, help: 'connections from one address beyond this are closed at accept (max.connections.per.ip)' },

@@ -4,7 +4,8 @@
  * Requests are dispatched as soon as they arrive (so a pipelined Produce does not wait for a parked Fetch to
  * be *started*), but responses leave strictly in request order: each request takes a slot in a queue and
  * the queue is flushed from its head. Memory is bounded by pausing the socket while responses are not
- * drained or too many requests are in flight.
+ * drained or too many requests are in flight, fetched bytes by the read memory budgets (read-memory.ts),
+ * and a request frame by its deadline and by memory that grows only as its bytes arrive (socket-framer.ts).
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';

@@ -125,6 +125,24 @@ describe('ConnectionReadMemory', () => {
   });
 });
 
+describe('read-ahead under memory pressure', () => {
+  it('is given up, on every connection, as soon as a read has to wait for memory', async () => {
+    const broker = new ReadMemory(1000);
+    const a = broker.forConnection(1000);
+    const b = broker.forConnection(1000);
+    expect(a.tryReserve(700)).toBe(true); // a's read-ahead
+    let shed = 0;
+    a.onShed(() => {
+      shed++;
+      a.release(0, 700); // what dropping the read-ahead does once its read is back
+    });
+    const waiting = b.reserve(b.startFetch(), 500);
+    expect(shed).toBe(1);
+    expect(await waiting).toBe(true);
+    expect(broker.budget.used).toBe(500);
+  });
+});
+
 describe('fetch handler within read memory', () => {
   let broker: TestBroker;
   const MiB = 1 << 20;
