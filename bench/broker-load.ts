@@ -9,7 +9,7 @@
  *                                                        (after 2 s of unmeasured warm-up)
  */
 import net from 'node:net';
-import { FramePool } from '../src/broker/frame-pool.js';
+import { BufferPool } from '../src/broker/buffer-pool.js';
 import { FrameReader } from '../src/broker/frame-reader.js';
 import { readResponseHeader, requestHeaderVersion, responseHeaderVersion, writeRequestHeader } from '../src/protocol/headers.js';
 import type { ApiCodec } from '../src/protocol/codec.js';
@@ -24,7 +24,7 @@ const ZERO = '00000000-0000-0000-0000-000000000000';
 /** A pipelining client: requests go out at once, responses resolve in order. */
 class Client {
   // Pooled frame memory, as the broker does: a consumer of 8 MiB responses must not be the bottleneck.
-  private readonly pool = new FramePool(256 << 20, 64 << 20);
+  private readonly pool = new BufferPool({ maxFreeBytes: 256 << 20, maxPooled: 64 << 20 });
   private readonly reader = new FrameReader(1 << 30, (n) => this.pool.acquire(n));
   private readonly pending: Array<(frame: Buffer) => void> = [];
   private constructor(private readonly socket: net.Socket) {

@@ -7,8 +7,10 @@
  *   BENCH_BROKER_RECORDS         100-byte records for the records/s figure (10e6)
  *   BENCH_BROKER_LATENCY_S       seconds at 1,000 msg/s for latency (10)
  *   BENCH_BROKER_RECOVERY_BYTES  unflushed bytes before the kill -9 (1e9)
+ *   BENCH_BROKER_GREEDY_BYTES    size of the partition the greedy fetch reads (120e6, the issue-10 case)
  *   BENCH_BROKER_PROFILE=1       run the broker under --cpu-prof (profiles in .tmp/broker-prof/)
  *   BENCH_BROKER_TOPICS          single-partition topics tried under a 1,024-descriptor limit (5000)
+ *   BENCH_BROKER_ONLY=greedy     run only the greedy-fetch row (a fresh broker, about 10 s)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measureTopicsUnderDescriptorLimit } from './broker-topics.js';
+import { fillPartition, greedyFetch } from './greedy-fetch.js';
 import { measureFileAppend, measureLoopbackLatency, measureLoopbackTcp } from './limits.js';
 import type { BenchRow } from './types.js';
 
@@ -74,7 +77,39 @@ async function stop(b: BrokerChild): Promise<void> {
   await b.exited;
 }
 
+/**
+ * Issue 10's greedy fetch on a fresh broker at its default limits: 4 connections × 8 pipelined Fetch requests
+ * asking for 2 GiB each, from a ~120 MB partition. Peak RSS is bounded by fetch.max.bytes and the read
+ * memory budgets, not by what the requests ask (before them: 3.5 GB).
+ */
+async function greedyFetchRow(dir: string): Promise<BenchRow> {
+  const bytes = env('BENCH_BROKER_GREEDY_BYTES', 120e6);
+  const broker = await startBrokerChild(path.join(dir, 'greedy'));
+  try {
+    await fillPartition(broker.port, '127.0.0.1', 'greedy', bytes);
+    const before = peakRssMb(broker.child.pid!);
+    const r = await greedyFetch(broker.port, '127.0.0.1', 'greedy', { connections: 4, pipelined: 8 });
+    const largest = Math.max(...r.sizes.flat());
+    return {
+      name: `broker peak RSS, greedy fetch (4 connections × 8 pipelined, 2 GiB asked, ${(bytes / 1e6).toFixed(0)} MB partition)`,
+      value: peakRssMb(broker.child.pid!),
+      unit: 'MB',
+      note: `target < 600 MB (VmHWM); ${before.toFixed(0)} MB before; largest response ${(largest / 1e6).toFixed(1)} MB; ${r.seconds.toFixed(1)} s`,
+    };
+  } finally {
+    await stop(broker);
+  }
+}
+
 export default async function run(): Promise<BenchRow[]> {
+  if (process.env.BENCH_BROKER_ONLY === 'greedy') {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kq-bench-broker-'));
+    try {
+      return [await greedyFetchRow(dir)];
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
   const bytes = env('BENCH_BROKER_BYTES', 4e9);
   const recordCount = env('BENCH_BROKER_RECORDS', 10e6);
   const latencySeconds = env('BENCH_BROKER_LATENCY_S', 10);
@@ -116,6 +151,7 @@ export default async function run(): Promise<BenchRow[]> {
     const rss = peakRssMb(broker.child.pid!);
     rows.push({ name: `broker peak RSS while ${(bytes / 1e9).toFixed(1)} GB went in and out`, value: rss, unit: 'MB', note: 'target ≤ 256 MB (VmHWM)' });
     await stop(broker);
+    rows.push(await greedyFetchRow(dir));
 
     // Recovery: fill one segment (never rolled, never flushed: fsync never), kill -9, time the restart.
     const recoveryDir = path.join(dir, 'recovery');

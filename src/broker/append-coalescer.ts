@@ -11,7 +11,7 @@
  * one so only the bad one fails.
  */
 import { BATCH_LENGTH_PREFIX, BATCH_OFFSET } from '../protocol/batch-header.js';
-import { FramePool } from './frame-pool.js';
+import { BufferPool } from './buffer-pool.js';
 import type { AppendResult, PartitionLog } from './log/partition-log.js';
 
 /** Requests larger than this are appended alone (per-byte costs dominate; no copy for them). */
@@ -22,7 +22,7 @@ const MAX_GROUP_BYTES = 1024 * 1024;
 const PER_BATCH_ERRORS = new Set([2, 10, 18, 43, 87]); // CORRUPT_MESSAGE, MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE, UNSUPPORTED_FOR_MESSAGE_FORMAT, INVALID_RECORD
 
 /** Memory for merged groups, reused: the log copies them into the page cache and keeps no reference. */
-const mergePool = new FramePool(16 * 1024 * 1024, 2 * MAX_GROUP_BYTES);
+const mergePool = new BufferPool({ maxPooled: 2 * MAX_GROUP_BYTES, maxFreeBytes: 16 * 1024 * 1024 });
 
 interface Member {
   records: Buffer;

@@ -32,6 +32,11 @@ export interface BrokerConfig {
   maxConnections: number;
   connectionsMaxIdleMs: number;
   partialFrameTimeoutMs: number;
+  // Memory limits (issue 10: fetch and frames)
+  fetchMaxBytes: number;
+  maxPendingResponseBytes: number;
+  readMemoryBytes: number;
+  maxConnectionsPerIp: number;
   logAppendTime: boolean;
   logLevel: LogLevel;
   /** File and topic limits (issue 10). */
@@ -45,6 +50,9 @@ export interface BrokerConfig {
   groupInitialRebalanceDelayMs: number;
   offsetsRetentionMs: number;
   offsetsRetentionCheckIntervalMs: number;
+  // Produce limits (issue 10)
+  /** Most bytes one compressed batch may inflate to, whatever a topic's max.message.bytes says. */
+  maxInflatedBatchBytes: number;
   /** Transactions (issue 12). */
   transactionMaxTimeoutMs: number;
 }
@@ -103,8 +111,19 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   { key: 'maxMessageBytes', flag: 'max-message-bytes', kind: 'bytes', default: MiB + 12, min: 64, max: INT32_MAX, help: 'largest record batch accepted (max.message.bytes)' },
   { key: 'maxRequestSize', flag: 'max-request-size', kind: 'bytes', default: 100 * MiB, min: 1024, max: INT32_MAX, help: 'largest request frame; bigger ones close the connection (socket.request.max.bytes)' },
   { key: 'maxConnections', flag: 'max-connections', kind: 'int', default: 1000, min: 1, max: 1_000_000, help: 'connections beyond this are closed at accept (max.connections)' },
-  { key: 'connectionsMaxIdleMs', flag: 'connections-max-idle-ms', kind: 'duration', default: 10 * MINUTE, min: 10, help: 'close connections idle this long (connections.max.idle.ms)' },
-  { key: 'partialFrameTimeoutMs', flag: 'partial-frame-timeout-ms', kind: 'duration', default: 30 * SECOND, min: 10, help: 'close a connection whose request frame stays half-sent this long' },
+  { key: 'connectionsMaxIdleMs', flag: 'connections-max-idle-ms', kind: 'duration', default: 10 * MINUTE, min: 10, help: 'close connections idle this long, or whose responses have not drained this long (connections.max.idle.ms)' },
+  { key: 'partialFrameTimeoutMs', flag: 'partial-frame-timeout-ms', kind: 'duration', default: 30 * SECOND, min: 10, help: 'close a connection whose request frame is still incomplete this long after its first byte (a deadline, not an idle timer)' },
+  // Memory limits (issue 10: fetch and frames)
+  { key: 'fetchMaxBytes', flag: 'fetch-max-bytes', kind: 'bytes', default: 55 * MiB, min: 1024, max: INT32_MAX, help: 'largest Fetch response, whatever the request asks; its first batch is still returned whole (fetch.max.bytes)' },
+  // No Kafka equivalent (Kafka sends fetched data from the file). 64 MiB holds one response at the default
+  // fetch.max.bytes plus the read-ahead of a consumer fetching up to 8 MiB at a time.
+  { key: 'maxPendingResponseBytes', flag: 'max-pending-response-bytes', kind: 'bytes', default: 64 * MiB, min: 1024, max: INT32_MAX, help: 'fetched bytes one connection may hold in responses not yet written (and read-ahead); its next fetch waits beyond it; also caps one response' },
+  // No Kafka equivalent. Four connections at the per-connection limit: a 2-core machine sends a few hundred
+  // MB in the time a client takes to fetch again, so more memory in flight adds latency, not throughput.
+  { key: 'readMemoryBytes', flag: 'read-memory-bytes', kind: 'bytes', default: 256 * MiB, min: 1024, max: Number.MAX_SAFE_INTEGER, help: 'fetched bytes all connections together may hold until written; reads queue beyond it; also caps one response' },
+  // Kafka's default is unlimited. 1,000 (the default --max-connections) never limits a single host below the
+  // total, so a local test suite can open hundreds of connections from 127.0.0.1; lower it on a shared host.
+  { key: 'maxConnectionsPerIp', flag: 'max-connections-per-ip', kind: 'int', default: 1000, min: 1, max: 1_000_000, help: 'connections from one address beyond this are closed at accept (max.connections.per.ip)' },
   { key: 'logAppendTime', flag: 'log-append-time', kind: 'boolean', default: false, help: 'stamp batches with the broker time (message.timestamp.type=LogAppendTime)' },
   { key: 'logLevel', flag: 'log-level', kind: 'enum', default: 'info', values: LOG_LEVELS, help: 'pino log level (logs go to stderr)' },
   // File and topic limits (issue 10)
@@ -124,6 +143,12 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   { key: 'groupInitialRebalanceDelayMs', flag: 'group-initial-rebalance-delay-ms', kind: 'duration', default: 0, min: 0, help: 'how long the first rebalance of an empty group waits for more members (group.initial.rebalance.delay.ms; 0 as in Kafka\'s dev server.properties)' },
   { key: 'offsetsRetentionMs', flag: 'offsets-retention', kind: 'duration', default: 7 * DAY, min: 1, help: 'committed offsets of an empty group are kept this long (offsets.retention.minutes)' },
   { key: 'offsetsRetentionCheckIntervalMs', flag: 'offsets-retention-check-interval-ms', kind: 'duration', default: 10 * MINUTE, min: 10, help: 'how often expired offsets are removed (offsets.retention.check.interval.ms)' },
+  // Produce limits (issue 10)
+  // A compressed batch inflates to at most its topic's max.message.bytes (+ a batch header); any client may
+  // raise that on a topic it creates, so this broker-wide cap bounds one inflation whatever the topic says.
+  // Kafka has no such limit. 64 MiB is far above Kafka's default max.message.bytes (1 MiB), so ordinary
+  // topics never meet it, and low enough that a few concurrent inflations stay small next to the heap.
+  { key: 'maxInflatedBatchBytes', flag: 'max-inflated-batch-bytes', kind: 'bytes', default: 64 * MiB, min: 1024, max: INT32_MAX, help: 'most bytes one compressed batch may inflate to (below a topic\'s max.message.bytes if that is higher); Kafka has none' },
   // Transactions (issue 12)
   { key: 'transactionMaxTimeoutMs', flag: 'transaction-max-timeout-ms', kind: 'duration', default: 15 * MINUTE, min: 1, max: INT32_MAX, help: 'longest transaction.timeout.ms a producer may ask for; InitProducerId beyond it gets INVALID_TRANSACTION_TIMEOUT (transaction.max.timeout.ms)' },
 ];

@@ -4,18 +4,20 @@
  * Requests are dispatched as soon as they arrive (so a pipelined Produce does not wait for a parked Fetch to
  * be *started*), but responses leave strictly in request order: each request takes a slot in a queue and
  * the queue is flushed from its head. Memory is bounded by pausing the socket while responses are not
- * drained or too many requests are in flight.
+ * drained or too many requests are in flight, fetched bytes by the read memory budgets (read-memory.ts),
+ * and a request frame by its deadline and by memory that grows only as its bytes arrive (socket-framer.ts).
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { Reader, Writer } from '../protocol/primitives.js';
 import { readRequestHeader, requestHeaderVersion, responseHeaderVersion, writeResponseHeader } from '../protocol/headers.js';
 import type { BrokerContext, RequestContext } from './context.js';
-import type { FramePool } from './frame-pool.js';
-import { fetchReadBuffers } from './log/read-buffers.js';
+import type { BufferPool } from './buffer-pool.js';
+import { CONNECTION_READ_MEMORY, type ConnectionReadMemory, type HeldMemory, heldUntilWritten, type ReadMemory } from './read-memory.js';
 import { adoptWithOnread } from './onread-socket.js';
 import { SocketFramer } from './socket-framer.js';
 import type { Handler } from './handlers/handler.js';
+import { CloseConnection } from './handlers/close-connection.js';
 import { apiVersionsUnsupportedReply } from './handlers/api-versions.js';
 
 const API_VERSIONS_KEY = 18;
@@ -32,14 +34,20 @@ interface Slot {
   done: boolean;
   /** Encoded response frame (size prefix first), or null for "no response". */
   chunks: Buffer[] | null;
+  /** Close the connection once every response before this slot is written (see CloseConnection). */
+  closeReason?: string;
+  /** Read memory the response holds until the socket has written it (Fetch). */
+  held: HeldMemory | undefined;
 }
 
 export interface ConnectionDeps {
   broker: BrokerContext;
   handlers: ReadonlyMap<number, Handler>;
   logger: Logger;
-  /** Shared memory for large request frames (see frame-pool.ts). */
-  framePool: FramePool;
+  /** Shared memory for large request frames (see buffer-pool.ts). */
+  framePool: BufferPool;
+  /** The broker-wide budget for fetched bytes (see read-memory.ts). */
+  readMemory: ReadMemory;
   onClosed(conn: Connection): void;
 }
 
@@ -55,7 +63,13 @@ export class Connection {
   private clientId: string | null = null;
   private closed = false;
   private writeBlocked = false;
-  private timeoutMode: 'idle' | 'partial' = 'idle';
+  /** The incomplete frame being timed (`reader.framesTaken` when it was first seen), or -1. */
+  private partialFrame = -1;
+  /** When that frame's first byte arrived (ms). */
+  private partialSince = 0;
+  /** Checks the partial-frame deadline; armed while a frame is incomplete, at most one per connection. */
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private readonly memory: ConnectionReadMemory;
   private drainWaiters: Array<() => void> = [];
   private readonly state = new Map<string, unknown>();
   private pumping = false;
@@ -67,7 +81,9 @@ export class Connection {
     private readonly deps: ConnectionDeps,
   ) {
     const cfg = deps.broker.config;
-    this.reader = new SocketFramer(cfg.maxRequestSize, (n) => deps.framePool.acquire(n));
+    this.reader = new SocketFramer(cfg.maxRequestSize, deps.framePool);
+    this.memory = deps.readMemory.forConnection(cfg.maxPendingResponseBytes);
+    this.state.set(CONNECTION_READ_MEMORY, this.memory);
     // Reads land in the frame being assembled (or a reused staging buffer), not a fresh 64 KiB chunk each.
     const adopted = adoptWithOnread(accepted, {
       buffer: () => this.reader.readTarget(),
@@ -131,6 +147,16 @@ export class Connection {
     this.destroy();
   }
 
+  /** Closes after what was written so far has left (a refused acks=0 produce; see CloseConnection). */
+  private closeAfterWrites(reason: string): void {
+    if (this.closed) return;
+    this.log.info({ clientId: this.clientId }, `closing connection: ${reason}`);
+    this.closed = true;
+    this.abort.abort();
+    this.socket.end(() => this.socket.destroy());
+    setTimeout(() => this.socket.destroy(), 1000).unref(); // a peer that stopped reading cannot hold it open
+  }
+
   private destroy(): void {
     if (this.closed) return;
     this.closed = true;
@@ -141,7 +167,9 @@ export class Connection {
   private onSocketClosed(): void {
     this.closed = true;
     this.abort.abort();
+    clearTimeout(this.deadlineTimer);
     this.queue.length = 0;
+    this.memory.close(); // what unwritten responses and read-ahead held goes back to the broker
     this.state.clear();
     for (const w of this.drainWaiters.splice(0)) w();
     this.log.debug('connection closed');
@@ -194,21 +222,39 @@ export class Connection {
     const dispatching = this.canDispatch();
     if (!dispatching && !this.socket.isPaused()) this.socket.pause();
     else if (dispatching && this.socket.isPaused()) this.socket.resume();
-    // A frame left half-sent by the peer gets the (shorter) stall timeout; otherwise the idle timeout.
-    const mode = dispatching && this.reader.midFrame ? 'partial' : 'idle';
-    if (mode !== this.timeoutMode) {
-      this.timeoutMode = mode;
-      const cfg = this.deps.broker.config;
-      this.socket.setTimeout(mode === 'partial' ? cfg.partialFrameTimeoutMs : cfg.connectionsMaxIdleMs);
+    // An incomplete frame has a deadline from its first byte (a peer sending a byte now and then does not
+    // extend it). Not counted while we are not reading: then the wait is ours, not the peer's.
+    if (dispatching && this.reader.midFrame) {
+      const frame = this.reader.framesTaken;
+      if (frame !== this.partialFrame) {
+        this.partialFrame = frame;
+        this.partialSince = Date.now();
+        if (this.deadlineTimer === undefined) this.armDeadline(this.deps.broker.config.partialFrameTimeoutMs);
+      }
+    } else {
+      this.partialFrame = -1;
     }
   }
 
+  /** One timer per connection, re-armed for the frame then incomplete, not set and cleared per frame. */
+  private armDeadline(ms: number): void {
+    this.deadlineTimer = setTimeout(() => {
+      this.deadlineTimer = undefined;
+      if (this.closed || this.partialFrame < 0) return;
+      const left = this.partialSince + this.deps.broker.config.partialFrameTimeoutMs - Date.now();
+      if (left > 0) this.armDeadline(left);
+      else this.fail('request frame incomplete at its deadline (--partial-frame-timeout-ms)', { bufferedBytes: this.reader.pendingBytes });
+    }, ms);
+  }
+
   private onTimeout(): void {
-    if (this.timeoutMode === 'partial') {
-      this.fail('request frame stalled half-sent (--partial-frame-timeout-ms)', { bufferedBytes: this.reader.pendingBytes });
-    } else if (this.queue.length === 0) {
+    if (this.queue.length === 0) {
       this.log.info('closing idle connection');
       this.destroy();
+    } else if (this.writeBlocked) {
+      // Responses wait to be written and nothing moved for connections.max.idle.ms: the client stopped
+      // reading. Kafka's idle check closes such a connection too; here it also frees the memory it holds.
+      this.fail('client stopped reading responses (--connections-max-idle-ms)', { queued: this.queue.length, heldBytes: this.memory.bytesHeld });
     }
     // Otherwise requests are still in flight (e.g. a parked fetch): the next write re-arms the timer.
   }
@@ -312,7 +358,7 @@ export class Connection {
   }
 
   private pushSlot(): Slot {
-    const slot: Slot = { done: false, chunks: null };
+    const slot: Slot = { done: false, chunks: null, held: undefined };
     this.queue.push(slot);
     return slot;
   }
@@ -325,7 +371,9 @@ export class Connection {
   private complete(slot: Slot, handler: Handler, version: number, correlationId: number, res: unknown, headerVersion?: number): void {
     if (this.closed) return;
     slot.done = true;
-    if (res !== null && res !== undefined) {
+    slot.held = heldUntilWritten(res);
+    if (res instanceof CloseConnection) slot.closeReason = res.reason;
+    else if (res !== null && res !== undefined) {
       try {
         slot.chunks = this.encode(handler, version, correlationId, res, headerVersion);
       } catch (err) {
@@ -364,22 +412,44 @@ export class Connection {
     let i = 0;
     let corked = false;
     while (i < this.queue.length && this.queue[i]!.done) {
-      const chunks = this.queue[i]!.chunks;
+      const slot = this.queue[i]!;
+      if (slot.closeReason !== undefined) break;
+      const chunks = slot.chunks;
       if (chunks) {
         if (!corked) {
           this.socket.cork();
           corked = true;
         }
-        for (const c of chunks) {
-          // Pooled fetch memory goes back once the socket has written it (the kernel holds its own copy).
-          const ok = fetchReadBuffers.isLent(c) ? this.socket.write(c, () => fetchReadBuffers.release(c)) : this.socket.write(c);
+        const last = chunks.length - 1;
+        for (let c = 0; c <= last; c++) {
+          const chunk = chunks[c]!;
+          // Pooled fetch memory goes back once the socket has written it (the kernel holds its own copy), and
+          // with the response's last chunk, the read memory it held.
+          const buffers = this.memory.buffers;
+          const lent = buffers.isLent(chunk);
+          const held = c === last ? slot.held : undefined;
+          let ok: boolean;
+          if (held !== undefined) {
+            ok = this.socket.write(chunk, () => {
+              if (lent) buffers.release(chunk);
+              this.memory.release(held.fetch, held.bytes);
+            });
+          } else if (lent) ok = this.socket.write(chunk, () => buffers.release(chunk));
+          else ok = this.socket.write(chunk);
           if (!ok) this.writeBlocked = true;
         }
+      } else if (slot.held !== undefined) {
+        this.memory.release(slot.held.fetch, slot.held.bytes);
       }
       i++;
     }
     if (i > 0) this.queue.splice(0, i);
     if (corked) this.socket.uncork();
+    const closeReason = this.queue[0]?.done ? this.queue[0].closeReason : undefined;
+    if (closeReason !== undefined) {
+      this.closeAfterWrites(closeReason);
+      return;
+    }
     if (this.queue.length === 0) for (const w of this.drainWaiters.splice(0)) w();
     if (i > 0) this.pump(); // room in the queue: take more frames (no-op while pumping)
   }

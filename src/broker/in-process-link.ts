@@ -28,6 +28,7 @@ import {
 import type { BrokerContext } from './context.js';
 import { appendToPartition } from './partition-append.js';
 import type { RunningBroker } from './running-broker.js';
+import { BufferPool } from './buffer-pool.js';
 import type { ReadBuffers } from './log/read-buffers.js';
 import { topicNameProblem } from './topic-name.js';
 
@@ -58,66 +59,17 @@ class Wakeup {
   }
 }
 
-/**
- * Memory for reads that cross to a worker. A read lands in a buffer of this pool (the log's `buffers`
- * option), the buffer's ArrayBuffer moves to the reader's thread with the reply, and comes back through
- * `recycle` once decoded: no fresh megabytes (page faults, zeroing, garbage) per read. Only memory the
- * pool lent is ever moved; anything else the log returns (e.g. a cached tail) is copied into pool memory
- * first, since moving it would empty it for everyone else.
- */
-class MovableReadBuffers implements ReadBuffers {
-  private readonly free = new Map<number, ArrayBuffer[]>();
-  private readonly lent = new WeakSet<ArrayBufferLike>();
-  private pooledBytes = 0;
-
-  constructor(private readonly maxPooledBytes = 32 << 20) {}
-
-  acquire(n: number): Buffer {
-    const size = 2 ** Math.ceil(Math.log2(Math.max(n, 64 * 1024)));
-    const reused = this.free.get(size)?.pop();
-    if (reused) this.pooledBytes -= size;
-    const memory = reused ?? (Buffer.allocUnsafeSlow(size).buffer as ArrayBuffer);
-    this.lent.add(memory);
-    return Buffer.from(memory, 0, n);
-  }
-
-  /** The log did not use a buffer it acquired. */
-  release(bytes: Uint8Array): void {
-    if (!this.lent.has(bytes.buffer)) return;
-    this.lent.delete(bytes.buffer);
-    this.adopt(bytes.buffer as ArrayBuffer);
-  }
-
-  /** `records` as bytes this pool owns and gives up, ready to move to another thread. */
-  handOver(records: Buffer): { bytes: MovedBytes; transfer: ArrayBuffer[] } {
-    let owned = records;
-    if (!this.lent.has(records.buffer)) {
-      owned = this.acquire(records.length);
-      records.copy(owned);
-    }
-    this.lent.delete(owned.buffer);
-    const buffer = owned.buffer as ArrayBuffer;
-    return { bytes: { buffer, byteOffset: owned.byteOffset, length: owned.length }, transfer: [buffer] };
-  }
-
-  /** Memory a reader handed back. */
-  adopt(memory: ArrayBuffer): void {
-    const size = memory.byteLength;
-    if (size < 64 * 1024 || (size & (size - 1)) !== 0 || this.pooledBytes + size > this.maxPooledBytes) return;
-    let list = this.free.get(size);
-    if (!list) this.free.set(size, (list = []));
-    list.push(memory);
-    this.pooledBytes += size;
-  }
-}
-
 export class InProcessLink implements InProcessBrokerLink {
   private readonly created = new Wakeup();
   private readonly served = new Set<MessagePort>();
   /** Reads in progress: closing the link answers the parked ones at once. */
   private readonly reading = new Set<AbortController>();
-  /** Memory of reads served over ports (moved to workers and back). */
-  private readonly readBuffers = new MovableReadBuffers();
+  /**
+   * Memory of reads served over ports: a read lands in a block of this pool (the log's `buffers` option),
+   * the block moves to the reader's thread with the reply and comes back through `recycle` once decoded, so
+   * no fresh megabytes (page faults, zeroing, garbage) per read. 32 MiB of free blocks kept at most.
+   */
+  private readonly readBuffers = new BufferPool({ movable: true, minPooled: 64 * 1024, maxPooled: 32 << 20, maxFreeBytes: 32 << 20 });
   private closed: string | undefined;
 
   constructor(private readonly broker: BrokerContext, closing?: AbortSignal) {

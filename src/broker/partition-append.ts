@@ -1,13 +1,16 @@
 /**
  * Appending one partition's record batches as Produce does, shared by the Produce handler and the in-process
- * link so both paths get the same checks: transactional batches refused without a producer-state guard, the
- * idempotence guard's verdict (a duplicate gets its original offset back), the coalesced log append (which
- * validates length and CRC32C natively and assigns offsets), and error codes instead of exceptions.
+ * link so both paths get the same checks: every batch's header (produce-batch-checks.ts), the idempotence
+ * guard's verdict (a duplicate gets its original offset back), the record count of compressed batches
+ * (inflated within the topic's limit, off the event loop), the coalesced log append (which validates CRC32C
+ * natively and assigns offsets), and error codes instead of exceptions.
  */
-import { ATTRIBUTE, BATCH_LENGTH_PREFIX, BATCH_OFFSET } from '../protocol/batch-header.js';
 import { ErrorCode } from '../protocol/errors.js';
 import { coalescedAppend } from './append-coalescer.js';
 import type { BrokerContext } from './context.js';
+import { checkCompressedBatches, inflateLimit } from './log/compressed-batch.js';
+import type { AppendResult, PartitionLog } from './log/partition-log.js';
+import { checkProducedBatches, isRefusal } from './produce-batch-checks.js';
 import './txn/service.js';
 import type { Logger } from 'pino';
 
@@ -18,22 +21,47 @@ export type PartitionAppendResult =
 export interface PartitionAppendOptions {
   /** Why the caller is shutting down, if it is: a failed append is then BROKER_NOT_AVAILABLE, not a disk error. */
   closing?: () => string | undefined;
+  /** The Produce request's version (codec rules depend on it); unset for the in-process link. */
+  produceVersion?: number;
 }
 
 function refused(errorCode: number, message: string): PartitionAppendResult {
   return { ok: false, errorCode, message };
 }
 
-/** Whether any batch in `records` has the transactional attribute bit set. */
-export function hasTransactionalBatch(records: Buffer): boolean {
-  let pos = 0;
-  while (pos + BATCH_OFFSET.attributes + 2 <= records.length) {
-    if ((records.readInt16BE(pos + BATCH_OFFSET.attributes) & ATTRIBUTE.transactional) !== 0) return true;
-    const size = records.readInt32BE(pos + BATCH_OFFSET.batchLength) + BATCH_LENGTH_PREFIX;
-    if (size <= BATCH_LENGTH_PREFIX) return false;
-    pos += size;
-  }
-  return false;
+/**
+ * Appends of a partition that wait for an asynchronous check (compressed batches being inflated), and the
+ * point after which the next append of the partition may be queued. Appends must reach the log in arrival
+ * order (offsets, idempotent sequences), so while one waits, later ones queue behind it; when none waits,
+ * an append goes straight to the log with no extra cost.
+ */
+interface OrderGate {
+  waiting: number;
+  /** Resolves once the last append in line has been queued to the log (or refused). */
+  tail: Promise<void>;
+}
+const gates = new WeakMap<PartitionLog, OrderGate>();
+
+function appendInOrder(log: PartitionLog, check: Promise<void> | undefined, append: () => Promise<AppendResult>): Promise<AppendResult> {
+  let gate = gates.get(log);
+  if (!check && !gate) return append();
+  if (!gate) gates.set(log, (gate = { waiting: 0, tail: Promise.resolve() }));
+  const g = gate;
+  const previous = g.tail;
+  let queued!: () => void;
+  g.tail = new Promise<void>((resolve) => (queued = resolve));
+  g.waiting++;
+  check?.catch(() => {}); // awaited below, possibly after it settles
+  return (async () => {
+    try {
+      await previous;
+      await check;
+      return append(); // queued to the log before the next in line may go
+    } finally {
+      queued();
+      if (--g.waiting === 0 && gates.get(log) === g) gates.delete(log);
+    }
+  })();
 }
 
 export async function appendToPartition(
@@ -47,8 +75,12 @@ export async function appendToPartition(
   const log = broker.topics.partition(topic, index);
   if (!log) return refused(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${index} of topic "${topic}"`);
   if (!records || records.length === 0) return refused(ErrorCode.CORRUPT_MESSAGE, 'empty record set');
-  const guard = broker.services.produceGuard;
-  if (hasTransactionalBatch(records)) {
+  const payload = checkProducedBatches(records, options.produceVersion);
+  if (isRefusal(payload)) {
+    logger.info({ topic, partition: index, errorCode: payload.errorCode }, `produce rejected: ${payload.message}`);
+    return refused(payload.errorCode, payload.message);
+  }
+  if (payload.transactional) {
     // Accepted only from a producer whose ongoing transaction includes the partition (src/broker/txn).
     const txns = broker.services.transactions;
     const refusal = txns ? txns.checkProduce(topic, index, records) : { errorCode: ErrorCode.INVALID_RECORD, message: 'this broker runs no transaction coordinator; produce without a transactional id' };
@@ -57,13 +89,15 @@ export async function appendToPartition(
       return refused(refusal.errorCode, refusal.message);
     }
   }
+  const guard = broker.services.produceGuard;
   if (guard) {
     const verdict = guard.beforeAppend(topic, index, records);
     if (verdict && 'errorCode' in verdict) return refused(verdict.errorCode, verdict.message ?? 'refused by the idempotent-producer checks');
     if (verdict && 'duplicateOf' in verdict) return { ok: true, baseOffset: verdict.duplicateOf, logAppendTime: -1n, logStartOffset: log.logStartOffset };
   }
+  const check = payload.compressed ? checkCompressedBatches(records, payload.batches, inflateLimit(log.config.maxMessageBytes, broker.config.maxInflatedBatchBytes)) : undefined;
   try {
-    const appended = await coalescedAppend(log, records);
+    const appended = await appendInOrder(log, check, () => coalescedAppend(log, records));
     guard?.afterAppend?.(topic, index, records, appended.baseOffset);
     return { ok: true, baseOffset: appended.baseOffset, logAppendTime: appended.logAppendTime, logStartOffset: appended.logStartOffset };
   } catch (err) {

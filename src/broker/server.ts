@@ -1,11 +1,13 @@
 /**
- * The TCP side of the broker: accepts connections (up to maxConnections), hands each to a `Connection`,
- * and closes gracefully: stop accepting, let in-flight requests finish, then close the sockets.
+ * The TCP side of the broker: accepts connections (up to maxConnections in all and maxConnectionsPerIp from
+ * one address), hands each to a `Connection`, and closes gracefully: stop accepting, let in-flight requests
+ * finish, then close the sockets. Memory shared by every connection (frame pool, read budget) lives here.
  */
 import net from 'node:net';
 import type { Logger } from 'pino';
 import { Connection } from './connection.js';
-import { FramePool } from './frame-pool.js';
+import { BufferPool } from './buffer-pool.js';
+import { ReadMemory } from './read-memory.js';
 import type { BrokerContext } from './context.js';
 import type { Handler } from './handlers/handler.js';
 
@@ -22,7 +24,11 @@ export class BrokerServer {
   private readonly connections = new Set<Connection>();
   private broker: BrokerContext | null = null;
   private rejectedSinceLastLog = 0;
-  private readonly framePool = new FramePool();
+  /** Request frames of 16 KiB to 16 MiB; 64 MiB of free blocks kept at most. */
+  private readonly framePool = new BufferPool({ minPooled: 16 * 1024, maxPooled: 16 * 1024 * 1024, maxFreeBytes: 64 * 1024 * 1024 });
+  private readMemory: ReadMemory | null = null;
+  /** Open connections per remote address (max.connections.per.ip). */
+  private readonly perIp = new Map<string, number>();
   private closing = false;
 
   constructor(private readonly options: ServerOptions) {
@@ -47,6 +53,7 @@ export class BrokerServer {
   /** Connections are served only once the broker state is ready; until then none are accepted. */
   attach(broker: BrokerContext): void {
     this.broker = broker;
+    this.readMemory = new ReadMemory(broker.config.readMemoryBytes);
   }
 
   get connectionCount(): number {
@@ -55,14 +62,19 @@ export class BrokerServer {
 
   private accept(socket: net.Socket): void {
     const log = this.options.logger;
-    if (this.closing || !this.broker) {
+    if (this.closing || !this.broker || !this.readMemory) {
       socket.destroy();
       return;
     }
-    if (this.connections.size >= this.options.maxConnections) {
+    const ip = socket.remoteAddress ?? '';
+    const fromIp = this.perIp.get(ip) ?? 0;
+    const perIpLimit = this.broker.config.maxConnectionsPerIp;
+    if (this.connections.size >= this.options.maxConnections || fromIp >= perIpLimit) {
       // Log the first refusal in a burst with the peer, then count quietly until a connection succeeds.
       if (this.rejectedSinceLastLog++ === 0) {
-        log.warn({ peer: `${socket.remoteAddress}:${socket.remotePort}`, limit: this.options.maxConnections }, 'refusing connection: max connections reached (--max-connections)');
+        const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+        if (fromIp >= perIpLimit) log.warn({ peer, limit: perIpLimit }, 'refusing connection: max connections from this address reached (--max-connections-per-ip)');
+        else log.warn({ peer, limit: this.options.maxConnections }, 'refusing connection: max connections reached (--max-connections)');
       }
       socket.destroy();
       return;
@@ -74,9 +86,16 @@ export class BrokerServer {
       handlers: this.options.handlers,
       logger: log,
       framePool: this.framePool,
-      onClosed: (c) => this.connections.delete(c),
+      readMemory: this.readMemory,
+      onClosed: (c) => {
+        if (!this.connections.delete(c)) return;
+        const left = (this.perIp.get(ip) ?? 1) - 1;
+        if (left > 0) this.perIp.set(ip, left);
+        else this.perIp.delete(ip);
+      },
     });
     this.connections.add(conn);
+    this.perIp.set(ip, fromIp + 1);
   }
 
   /** Stops accepting, then shuts every connection down (in-flight requests get `graceMs` to finish). */

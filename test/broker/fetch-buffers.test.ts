@@ -1,39 +1,10 @@
 /** Pooled Fetch read memory: reused only after the response carrying it was written. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReadBufferPool } from '../../src/broker/log/read-buffers.js';
 import { Fetch, type FetchResponse } from '../../src/protocol/messages/fetch.js';
 import { createMetadataRequest, Metadata } from '../../src/protocol/messages/metadata.js';
 import { createProduceRequest, Produce } from '../../src/protocol/messages/produce.js';
 import { decodeRecordBatches, encodeRecordBatch } from '../../src/protocol/records.js';
 import { fetchRequest, kafkaClient, RawClient, startTestBroker, type TestBroker } from './helpers.js';
-
-describe('ReadBufferPool', () => {
-  it('lends large buffers, takes back only what it lent (once), and reuses them', () => {
-    const pool = new ReadBufferPool(1 << 24, 1 << 22);
-    const a = pool.acquire(300_000);
-    expect(a.length).toBe(300_000);
-    expect(pool.isLent(a.subarray(10, 20))).toBe(true);
-    pool.release(a.subarray(5)); // any view of the buffer gives it back
-    expect(pool.isLent(a)).toBe(false);
-    expect(pool.bytesPooled).toBe(1 << 19);
-    pool.release(a); // a second release is ignored
-    expect(pool.bytesPooled).toBe(1 << 19);
-    const b = pool.acquire(400_000);
-    expect(b.buffer).toBe(a.buffer);
-    expect(pool.bytesPooled).toBe(0);
-    pool.release(Buffer.alloc(300_000)); // not ours: ignored
-    expect(pool.bytesPooled).toBe(0);
-    expect(pool.isLent(pool.acquire(100))).toBe(false); // small reads are plain allocations
-    expect(pool.isLent(pool.acquire(5 << 20))).toBe(false); // above maxBuffer too
-  });
-
-  it('keeps at most maxPooledBytes on its free lists', () => {
-    const pool = new ReadBufferPool(1 << 20, 1 << 20);
-    const held = [pool.acquire(1 << 20), pool.acquire(1 << 20)];
-    for (const b of held) pool.release(b);
-    expect(pool.bytesPooled).toBe(1 << 20);
-  });
-});
 
 describe('pipelined fetches over pooled read memory', () => {
   let broker: TestBroker;

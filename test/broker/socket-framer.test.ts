@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SocketFramer } from '../../src/broker/socket-framer.js';
+import { SocketFramer, UPFRONT_FRAME_BYTES } from '../../src/broker/socket-framer.js';
 
 function frame(body: Buffer): Buffer {
   const b = Buffer.alloc(4 + body.length);
@@ -124,5 +124,53 @@ describe('SocketFramer', () => {
     takeAll(f, got);
     expectFrames(got, bodies);
     expect(f.midFrame).toBe(false);
+  });
+});
+
+describe('SocketFramer memory', () => {
+  it('gives a large frame memory as its bytes arrive: at most 2 MiB, or twice what arrived, at any time', () => {
+    let live = 0;
+    let peak = 0;
+    const sizes: number[] = [];
+    const f = new SocketFramer(64 << 20, {
+      acquire: (n) => {
+        live += n;
+        peak = Math.max(peak, live);
+        sizes.push(n);
+        return Buffer.alloc(n);
+      },
+      release: (b) => (live -= b.length),
+    });
+    const body = Buffer.alloc(10_000_000);
+    for (let i = 0; i < body.length; i += 4096) body[i] = i & 0xff;
+    const bytes = frame(body);
+    let got: Buffer | null = null;
+    feed(f, bytes, 300_000, () => {
+      const arrived = f.pendingBytes;
+      // What the frame holds stays within max(2 MiB, 2 × arrived) (+ the staging buffer, not counted here).
+      expect(live).toBeLessThanOrEqual(Math.max(UPFRONT_FRAME_BYTES, 2 * arrived));
+      const x = f.next();
+      if (x !== null) got = x as Buffer;
+    });
+    expect(got).not.toBeNull();
+    expect(got!.equals(body)).toBe(true);
+    expect(sizes[0]).toBe(UPFRONT_FRAME_BYTES); // not 10 MB on the word of the prefix
+    expect(sizes.at(-1)).toBe(10_000_000);
+    expect(live).toBe(10_000_000); // outgrown buffers were given back
+  });
+
+  it('a claimed size followed by nothing holds 2 MiB, not the claim; discard gives it back', () => {
+    let live = 0;
+    const f = new SocketFramer(100 << 20, { acquire: (n) => ((live += n), Buffer.alloc(n)), release: (b) => (live -= b.length) });
+    const t = f.readTarget();
+    const head = Buffer.alloc(20_004);
+    head.writeInt32BE(100 << 20, 0);
+    head.copy(t);
+    f.landed(head.length, t);
+    expect(f.next()).toBeNull();
+    expect(live).toBe(UPFRONT_FRAME_BYTES);
+    expect(f.midFrame).toBe(true);
+    f.discard();
+    expect(live).toBe(0);
   });
 });

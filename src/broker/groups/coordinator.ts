@@ -641,6 +641,11 @@ export class GroupCoordinator {
     this.dropIfUseless(group);
   }
 
+  /** Resolves once every commit accepted so far is written; OffsetCommit awaits it before acknowledging. */
+  offsetsWritten(): Promise<void> {
+    return this.store.written();
+  }
+
   // ------------------------------------------------------------- OffsetFetch
 
   /**

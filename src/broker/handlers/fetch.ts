@@ -1,20 +1,21 @@
 /**
  * Fetch (key 1), v4–17 (record batches v2 only; topic IDs from v13).
  *
- * Whole batches from each partition up to its max bytes and the request's max bytes; the first partition
- * with data returns at least one batch even when it is larger (KIP-74). Short of min_bytes, the fetch parks
- * until an append to one of its partitions wakes it, max_wait_ms passes, or the connection closes. Fetch
- * sessions are not kept: session id 0 and a full response every time, which every client accepts.
- * read_committed (isolation level 1) stops at the last stable offset and lists the aborted transactions
- * of what it returns (src/broker/txn/read-committed.ts).
+ * Whole batches from each partition up to its max bytes and the request's max bytes, the latter capped by the
+ * broker's fetch.max.bytes; the first partition with data returns at least one batch even when it is larger
+ * (KIP-74). Reads hold read memory (read-memory.ts) until their response is written, and wait when it is
+ * taken. Short of min_bytes, the fetch parks until an append to one of its partitions wakes it, max_wait_ms
+ * passes, or the connection closes. Fetch sessions are not kept: session id 0 and a full response every
+ * time, which every client accepts. read_committed (isolation level 1) stops at the last stable offset and
+ * lists the aborted transactions of what it returns (src/broker/txn/read-committed.ts).
  */
 import { ErrorCode } from '../../protocol/errors.js';
 import { EMPTY_BUFFER, ZERO_UUID } from '../../protocol/primitives.js';
 import { Fetch, type FetchRequest, type FetchResponse } from '../../protocol/messages/fetch.js';
 import type { RequestContext } from '../context.js';
 import type { PartitionLog, ReadResult } from '../log/partition-log.js';
-import { fetchReadBuffers } from '../log/read-buffers.js';
 import { BATCH_LENGTH_PREFIX, BATCH_OFFSET } from '../../protocol/batch-header.js';
+import { CONNECTION_READ_MEMORY, type ConnectionReadMemory, holdUntilWritten, ReadMemory } from '../read-memory.js';
 import type { TransactionCoordinator } from '../txn/coordinator.js';
 import { abortedTransactionsFor, READ_COMMITTED, trimToStable } from '../txn/read-committed.js';
 import '../txn/service.js';
@@ -77,25 +78,39 @@ function resolveTargets(ctx: RequestContext, req: FetchRequest, version: number)
 interface ReadPass {
   results: PartitionOut[];
   bytes: number;
+  /** Read memory this pass holds (connection and broker budgets): given back once its response is written. */
+  held: number;
   /** Some partition answered with an error: return at once rather than park. */
   hasError: boolean;
+  /** Some partition was left unread for want of memory: return at once (waiting would not free it). */
+  starved: boolean;
+}
+
+/** A read and the read memory it holds, counted under fetch `fetch` of the connection (0: read-ahead). */
+interface HeldRead {
+  read: ReadResult | null;
+  held: number;
+  fetch: number;
 }
 
 /**
  * Read-ahead for consumers catching up: after a fetch that filled its byte budget, the next range is read
  * while the response is being sent, so the file read and the network send overlap instead of alternating.
  * One per partition per connection; used only if the next fetch asks for exactly that offset and budget.
+ * It holds memory of the connection's budget (taken only if free at once, so read-ahead never makes a
+ * connection's memory exceed its limit) and is the first thing given up when memory is short.
  */
 interface ReadAhead {
   log: PartitionLog;
   offset: bigint;
   budget: number;
-  result: Promise<ReadResult | null>;
+  result: Promise<HeldRead>;
 }
 
 const READ_AHEAD = 'fetch.readAhead';
 /** Below this a fetch is a tailing consumer's, and reading ahead would only waste memory. */
 const READ_AHEAD_MIN_BYTES = 256 * 1024;
+const INT32_MAX = 0x7fffffff;
 
 function readAheads(ctx: RequestContext): Map<string, ReadAhead> {
   let m = ctx.connectionState.get(READ_AHEAD) as Map<string, ReadAhead> | undefined;
@@ -116,45 +131,94 @@ function offsetAfter(records: Buffer): bigint {
   return next;
 }
 
-/** A read started earlier for exactly this offset and budget on this log, else a fresh read. */
-async function readPartition(ctx: RequestContext, key: string, log: PartitionLog, offset: bigint, budget: number): Promise<ReadResult> {
+/** Gives up a read that will not be sent: its pooled buffer and its read memory. */
+function drop(memory: ConnectionReadMemory, r: HeldRead | null): void {
+  if (!r) return;
+  if (r.read?.records) memory.buffers.release(r.read.records);
+  memory.release(r.fetch, r.held);
+}
+
+/** Drops every read-ahead of this connection (memory is short, or the connection reads elsewhere). */
+function dropReadAheads(ctx: RequestContext, memory: ConnectionReadMemory): void {
+  const cache = readAheads(ctx);
+  for (const ahead of cache.values()) void ahead.result.then((r) => drop(memory, r));
+  cache.clear();
+  memory.onShed(null);
+}
+
+/**
+ * Reads `budget` bytes of `log` from `offset` within the connection's read memory, for fetch `fetch`: a
+ * read-ahead started earlier for exactly this offset and budget, else a fresh read. Waits while the memory
+ * is taken by earlier responses; null when it is taken by later ones (waiting could deadlock: see
+ * read-memory.ts) or the connection closed. `first`: the response has no data yet, so one batch larger
+ * than the budget is still returned whole (KIP-74) and counted beyond the reservation.
+ */
+async function readPartition(ctx: RequestContext, memory: ConnectionReadMemory, fetch: number, key: string, log: PartitionLog, offset: bigint, budget: number, first: boolean): Promise<HeldRead | null> {
   const cache = readAheads(ctx);
   const ahead = cache.get(key);
-  cache.delete(key);
+  if (ahead) {
+    cache.delete(key);
+    if (cache.size === 0) memory.onShed(null);
+  }
   if (ahead && ahead.log === log && ahead.offset === offset && ahead.budget === budget && offset >= log.logStartOffset) {
     const r = await ahead.result;
     // The log only grows at the end; what was read is still the log, unless retention removed it meanwhile.
-    if (r && offset >= log.logStartOffset) return { records: r.records, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset };
-    releaseRecords(r);
+    if (r.read?.records && offset >= log.logStartOffset) {
+      memory.adopt(fetch, r.held);
+      return { read: { records: r.read.records, highWatermark: log.highWatermark, logStartOffset: log.logStartOffset }, held: r.held, fetch };
+    }
+    drop(memory, r);
   } else if (ahead) {
-    void ahead.result.then(releaseRecords);
+    void ahead.result.then((r) => drop(memory, r));
   }
-  return log.read(offset, budget, { buffers: fetchReadBuffers });
+  const reserved = memory.reserve(fetch, budget, ctx.signal);
+  if (reserved === false || (reserved !== true && !(await reserved))) return null;
+  let read: ReadResult;
+  try {
+    read = await log.read(offset, budget, { buffers: memory.buffers, minOneBatch: first });
+  } catch (err) {
+    memory.release(fetch, budget);
+    throw err;
+  }
+  const size = read.records?.length ?? 0;
+  if (size > budget) memory.force(fetch, size - budget);
+  else memory.release(fetch, budget - size);
+  return { read, held: size, fetch };
 }
 
-/** Read results that will not be sent give their pooled memory back (sent ones: after the socket write). */
-function releaseRecords(r: { records: Buffer | null } | null): void {
-  if (r?.records) fetchReadBuffers.release(r.records);
-}
-
-function startReadAhead(ctx: RequestContext, key: string, log: PartitionLog, records: Buffer, budget: number): void {
+function startReadAhead(ctx: RequestContext, memory: ConnectionReadMemory, key: string, log: PartitionLog, records: Buffer, budget: number): void {
   if (records.length < READ_AHEAD_MIN_BYTES || records.length < budget / 2) return;
   const next = offsetAfter(records);
   if (next < 0n || next >= log.highWatermark) return;
-  const result = log.read(next, budget, { buffers: fetchReadBuffers }).catch(() => null);
+  if (!memory.tryReserve(budget)) return; // no room without waiting: the next fetch simply reads then
+  // At most the budget (no oversize first batch): a read-ahead never holds more than it reserved.
+  const result = log.read(next, budget, { buffers: memory.buffers, minOneBatch: false }).then(
+    (read): HeldRead => {
+      const size = read.records?.length ?? 0;
+      memory.release(0, budget - size);
+      return { read, held: size, fetch: 0 };
+    },
+    (): HeldRead => {
+      memory.release(0, budget);
+      return { read: null, held: 0, fetch: 0 };
+    },
+  );
   const cache = readAheads(ctx);
   const replaced = cache.get(key);
-  if (replaced) void replaced.result.then(releaseRecords);
+  if (replaced) void replaced.result.then((r) => drop(memory, r));
   cache.set(key, { log, offset: next, budget, result });
+  memory.onShed(() => dropReadAheads(ctx, memory));
 }
 
 /** read_committed fetches get the transaction coordinator's view of each partition (src/broker/txn). */
 type Committed = TransactionCoordinator['partitions'] | undefined;
 
-async function readAll(ctx: RequestContext, targets: Target[], requestMaxBytes: number, readAhead = false, committed: Committed = undefined): Promise<ReadPass> {
+async function readAll(ctx: RequestContext, memory: ConnectionReadMemory, fetch: number, targets: Target[], requestMaxBytes: number, readAhead = false, committed: Committed = undefined): Promise<ReadPass> {
   const results: PartitionOut[] = [];
   let bytes = 0;
+  let held = 0;
   let hasError = false;
+  let starved = false;
   for (const t of targets) {
     if (t.error !== 0 || t.topic === null) {
       results.push(partitionOut(t.partition, t.error || ErrorCode.UNKNOWN_TOPIC_OR_PARTITION));
@@ -175,15 +239,23 @@ async function readAll(ctx: RequestContext, targets: Target[], requestMaxBytes: 
     }
     try {
       const key = `${t.topic}\u0000${t.partition}`;
-      const read = await readPartition(ctx, key, log, t.fetchOffset, budget);
-      let records = read.records ?? EMPTY_BUFFER;
+      const got = await readPartition(ctx, memory, fetch, key, log, t.fetchOffset, budget, bytes === 0);
+      if (got === null) {
+        // No memory without risking a deadlock (or the connection closed): no data for now; the high
+        // watermark tells the client there is more, and it fetches again.
+        results.push(partitionOut(t.partition, 0, log.highWatermark, log.logStartOffset));
+        starved = true;
+        continue;
+      }
+      let records = got.read?.records ?? EMPTY_BUFFER;
       if (stable !== undefined) records = trimToStable(records, stable);
       // Only the first data in the response may exceed the limits (KIP-74); later oversize batches wait.
       if (bytes > 0 && records.length > budget) {
-        releaseRecords(read);
+        drop(memory, got);
         records = EMPTY_BUFFER;
-      }
+      } else held += got.held;
       bytes += records.length;
+      const read = got.read ?? { highWatermark: log.highWatermark, logStartOffset: log.logStartOffset };
       const out = partitionOut(t.partition, 0, read.highWatermark, read.logStartOffset, records);
       if (committed !== undefined && stable !== undefined) {
         await committed.ready(log);
@@ -191,7 +263,7 @@ async function readAll(ctx: RequestContext, targets: Target[], requestMaxBytes: 
         out.abortedTransactions = abortedTransactionsFor(committed, log, t.fetchOffset, records);
       }
       results.push(out);
-      if (readAhead) startReadAhead(ctx, key, log, records, budget);
+      if (readAhead) startReadAhead(ctx, memory, key, log, records, budget);
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       if (code !== ErrorCode.OFFSET_OUT_OF_RANGE) ctx.logger.error({ err, topic: t.topic, partition: t.partition }, 'fetch read failed');
@@ -199,10 +271,19 @@ async function readAll(ctx: RequestContext, targets: Target[], requestMaxBytes: 
       hasError = true;
     }
   }
-  return { results, bytes, hasError };
+  return { results, bytes, held, hasError, starved };
 }
 
-/** Resolves after the next append to any of `targets` (the log's append event), after `ms`, or on abort. */
+/** Gives back a pass that will not be sent (short of min_bytes: it is read again). */
+function dropPass(memory: ConnectionReadMemory, fetch: number, pass: ReadPass): void {
+  for (const r of pass.results) if (r.records && r.records.length > 0) memory.buffers.release(r.records);
+  memory.release(fetch, pass.held);
+}
+
+/**
+ * Resolves after the next append to any of `targets`' partitions, after `ms`, or on abort. One listener per
+ * partition however often the request names it; unsubscribing is O(1) (the log keeps listeners in a Set).
+ */
 function parkUntilAppend(ctx: RequestContext, targets: Target[], ms: number): { woken: Promise<void>; cancel(): void } {
   let cancel = (): void => {};
   const woken = new Promise<void>((resolve) => {
@@ -216,9 +297,13 @@ function parkUntilAppend(ctx: RequestContext, targets: Target[], ms: number): { 
       ctx.signal.removeEventListener('abort', done);
       resolve();
     };
+    const logs = new Set<PartitionLog>();
     for (const t of targets) {
       const log = t.topic === null ? undefined : ctx.broker.topics.partition(t.topic, t.partition);
-      if (log) unsubscribes.push(log.onAppend(done));
+      if (log && !logs.has(log)) {
+        logs.add(log);
+        unsubscribes.push(log.onAppend(done));
+      }
     }
     const timer = setTimeout(done, ms);
     ctx.signal.addEventListener('abort', done, { once: true });
@@ -227,14 +312,30 @@ function parkUntilAppend(ctx: RequestContext, targets: Target[], ms: number): { 
   return { woken, cancel };
 }
 
+/** The connection's read memory (connection.ts sets it); a connection-less caller gets an unshared one. */
+function readMemoryOf(ctx: RequestContext): ConnectionReadMemory {
+  let m = ctx.connectionState.get(CONNECTION_READ_MEMORY) as ConnectionReadMemory | undefined;
+  if (!m) {
+    const cfg = ctx.config;
+    m = new ReadMemory(cfg.readMemoryBytes).forConnection(cfg.maxPendingResponseBytes);
+    ctx.connectionState.set(CONNECTION_READ_MEMORY, m);
+  }
+  return m;
+}
+
 export const fetchHandler = defineHandler<FetchRequest, FetchResponse>({
   codec: Fetch,
   minVersion: 4,
   maxVersion: 17,
   async handle(ctx, req, version) {
     const targets = resolveTargets(ctx, req, version);
-    const requestMaxBytes = req.maxBytes > 0 ? req.maxBytes : 0x7fffffff;
+    const cfg = ctx.config;
+    // The broker's fetch.max.bytes caps what the client asks for; so do the read memory limits, which one
+    // response alone must fit (else it would wait for memory that only it holds).
+    const requestMaxBytes = Math.min(req.maxBytes > 0 ? req.maxBytes : INT32_MAX, cfg.fetchMaxBytes, cfg.maxPendingResponseBytes, cfg.readMemoryBytes);
     const deadline = Date.now() + Math.max(0, req.maxWaitMs);
+    const memory = readMemoryOf(ctx);
+    const fetch = memory.startFetch();
     // One branch for read_uncommitted; read_committed stops at the last stable offset.
     const committed = req.isolationLevel === READ_COMMITTED ? ctx.broker.services.transactions?.partitions : undefined;
     let pass: ReadPass;
@@ -242,13 +343,13 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>({
       // Subscribe before reading so an append that lands during the read still wakes us.
       const remaining = deadline - Date.now();
       const park = remaining > 0 && !ctx.signal.aborted ? parkUntilAppend(ctx, targets, remaining) : null;
-      pass = await readAll(ctx, targets, requestMaxBytes, true, committed);
+      pass = await readAll(ctx, memory, fetch, targets, requestMaxBytes, true, committed);
       if (!park) break;
-      if (pass.bytes >= req.minBytes || pass.hasError || pass.bytes >= requestMaxBytes) {
+      if (pass.bytes >= req.minBytes || pass.hasError || pass.starved || pass.bytes >= requestMaxBytes) {
         park.cancel();
         break;
       }
-      for (const r of pass.results) releaseRecords(r); // short of min_bytes: this pass is read again
+      dropPass(memory, fetch, pass); // short of min_bytes: this pass is read again
       await park.woken; // then read again: after an append, at the deadline, or on shutdown (no new park)
     }
     // Group partition results back under their topics, in request order.
@@ -259,7 +360,9 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>({
       i += t.partitions.length;
       responses.push({ topic: t.topic, topicId: t.topicId ?? ZERO_UUID, partitions });
     }
-    return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses, nodeEndpoints: [] };
+    const response: FetchResponse = { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses, nodeEndpoints: [] };
+    if (pass.held > 0) holdUntilWritten(response, { fetch, bytes: pass.held });
+    return response;
   },
   errorResponse(req, _version, errorCode) {
     return {

@@ -4,14 +4,18 @@
  */
 import type { ApiCodec } from '../../protocol/codec.js';
 import type { RequestContext } from '../context.js';
+import type { CloseConnection } from './close-connection.js';
 
 export interface Handler<Req = any, Res = any> {
   readonly codec: ApiCodec<Req, Res>;
   /** Inclusive range of versions this handler serves (within the codec's range). */
   readonly minVersion: number;
   readonly maxVersion: number;
-  /** Returns the response, or null when none is sent (Produce with acks=0). */
-  handle(ctx: RequestContext, req: Req, version: number): Promise<Res | null> | Res | null;
+  /**
+   * Returns the response, null when none is sent (Produce with acks=0), or CloseConnection to send none and
+   * close the connection (a refused Produce with acks=0).
+   */
+  handle(ctx: RequestContext, req: Req, version: number): Promise<Res | null | CloseConnection> | Res | null | CloseConnection;
   /**
    * A response carrying `errorCode` for every part of `req`, used for UNSUPPORTED_VERSION and for internal
    * failures. Without it the server closes the connection instead (as Kafka does when it cannot answer).

@@ -3,6 +3,10 @@
  * same as earliest here) and by timestamp through the time index: the first offset whose batch has a
  * timestamp at or after the one asked for (-1 when there is none, as Kafka). Latest under read_committed is
  * the last stable offset.
+ *
+ * v0 answers with a list of offsets (old_style_offsets) of at most `max_num_offsets` entries, as Kafka's
+ * legacy lookup does: for latest, the log end offset followed by the segment base offsets, newest first;
+ * otherwise the one offset found.
  */
 import { ErrorCode } from '../../protocol/errors.js';
 import { ListOffsets, type ListOffsetsRequest, type ListOffsetsResponse } from '../../protocol/messages/list-offsets.js';
@@ -46,6 +50,18 @@ async function lookup(ctx: RequestContext, topic: string, partition: number, tim
   }
 }
 
+/** The v0 answer: `found`'s offset list, extended for LATEST and cut to `maxNumOffsets`. */
+function legacyOffsets(ctx: RequestContext, topic: string, partition: number, timestamp: bigint, maxNumOffsets: number, found: PartitionOut): PartitionOut {
+  let offsets = found.oldStyleOffsets;
+  const log = ctx.broker.topics.partition(topic, partition);
+  if (found.errorCode === 0 && timestamp === LATEST && log) {
+    const start = log.logStartOffset;
+    const bases = log.segmentBaseOffsets().map((b) => (b < start ? start : b));
+    offsets = [...new Set([log.highWatermark, ...bases.reverse()])];
+  }
+  return { ...found, oldStyleOffsets: offsets.slice(0, Math.max(0, maxNumOffsets)) };
+}
+
 export const listOffsetsHandler = defineHandler<ListOffsetsRequest, ListOffsetsResponse>({
   codec: ListOffsets,
   minVersion: 0,
@@ -55,7 +71,10 @@ export const listOffsetsHandler = defineHandler<ListOffsetsRequest, ListOffsetsR
     const topics: ListOffsetsResponse['topics'] = [];
     for (const t of req.topics) {
       const partitions: PartitionOut[] = [];
-      for (const p of t.partitions) partitions.push(await lookup(ctx, t.name, p.partitionIndex, p.timestamp, readCommitted));
+      for (const p of t.partitions) {
+        const found = await lookup(ctx, t.name, p.partitionIndex, p.timestamp, readCommitted);
+        partitions.push(version === 0 ? legacyOffsets(ctx, t.name, p.partitionIndex, p.timestamp, p.maxNumOffsets, found) : found);
+      }
       topics.push({ name: t.name, partitions });
     }
     return { throttleTimeMs: 0, topics };

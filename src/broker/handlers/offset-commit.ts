@@ -1,6 +1,6 @@
 /**
  * OffsetCommit (key 8), v0–9: stores committed offsets (with metadata and, v6+, the leader epoch) in the
- * durable offsets log before answering. Members must be of the current generation; a consumer outside any
+ * durable offsets log, and answers once the write has landed (a failed write answers KAFKA_STORAGE_ERROR). Members must be of the current generation; a consumer outside any
  * group (generation -1, no member id) may commit for an empty group. Partitions of unknown topics get
  * UNKNOWN_TOPIC_OR_PARTITION and over-long metadata OFFSET_METADATA_TOO_LARGE, each on its own.
  */
@@ -14,7 +14,7 @@ export const offsetCommitHandler = defineHandler<OffsetCommitRequest, OffsetComm
   codec: OffsetCommit,
   minVersion: 0,
   maxVersion: 9,
-  handle(ctx, req, version) {
+  async handle(ctx, req, version) {
     const groups = coordinatorOf(ctx);
     const maxMetadata = groups.config.offsetMetadataMaxBytes;
     const errors = new Map<string, number>();
@@ -45,6 +45,13 @@ export const offsetCommitHandler = defineHandler<OffsetCommitRequest, OffsetComm
       groupInstanceId: version >= 7 ? req.groupInstanceId : null,
       offsets,
     });
+    if (groupError === ErrorCode.NONE && offsets.length > 0) {
+      try {
+        await groups.offsetsWritten();
+      } catch {
+        return everyPartition(req, ErrorCode.KAFKA_STORAGE_ERROR);
+      }
+    }
     return {
       throttleTimeMs: 0,
       topics: req.topics.map((t) => ({
@@ -57,9 +64,13 @@ export const offsetCommitHandler = defineHandler<OffsetCommitRequest, OffsetComm
     };
   },
   errorResponse(req, _version, errorCode) {
-    return {
-      throttleTimeMs: 0,
-      topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),
-    };
+    return everyPartition(req, errorCode);
   },
 });
+
+function everyPartition(req: OffsetCommitRequest, errorCode: number): OffsetCommitResponse {
+  return {
+    throttleTimeMs: 0,
+    topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),
+  };
+}

@@ -1,16 +1,19 @@
 /**
  * Produce (key 0), v3–11 (record batches v2 only).
  *
- * Each partition's records are checked at the header level here (magic, size limit, transactions), then
- * handed to the partition log, which validates length and CRC32C natively, assigns offsets in place and
- * appends. Failures are per-partition error codes; the connection stays up. acks=0 sends no response.
- * Appends are queued synchronously in request order, so pipelined requests land in the order they were sent.
+ * Every batch of each partition is checked at the header level (appendToPartition), compressed batches are
+ * inflated within the topic's limit to count their records, then the partition log validates CRC32C
+ * natively, assigns offsets in place and appends. Failures are per-partition error codes; the connection
+ * stays up. acks=0 sends no response, and if any partition was refused the connection is closed instead,
+ * as Kafka does, so the producer notices. Appends are queued in request order, so pipelined requests land
+ * in the order they were sent.
  */
 import { ErrorCode } from '../../protocol/errors.js';
 import { Produce, type ProduceRequest, type ProduceResponse } from '../../protocol/messages/produce.js';
 import type { RequestContext } from '../context.js';
 import { appendToPartition } from '../partition-append.js';
 import { topicNameProblem } from '../topic-name.js';
+import { CloseConnection } from './close-connection.js';
 import { defineHandler } from './handler.js';
 
 type TopicOut = ProduceResponse['responses'][number];
@@ -30,7 +33,7 @@ function partitionResult(index: number, errorCode: number, errorMessage: string 
 }
 
 async function appendPartition(ctx: RequestContext, topic: string, index: number, records: Buffer | null): Promise<PartitionOut> {
-  const r = await appendToPartition(ctx.broker, ctx.logger, topic, index, records);
+  const r = await appendToPartition(ctx.broker, ctx.logger, topic, index, records, { produceVersion: ctx.apiVersion });
   if (!r.ok) return partitionResult(index, r.errorCode, r.message);
   return partitionResult(index, 0, null, r.baseOffset, r.logAppendTime, r.logStartOffset);
 }
@@ -57,11 +60,18 @@ export const produceHandler = defineHandler<ProduceRequest, ProduceResponse>({
     });
     const responses: TopicOut[] = [];
     for (const t of pending) responses.push({ name: t.name, partitionResponses: await Promise.all(t.partitions) });
-    if (req.acks === 0) return null;
+    if (req.acks === 0) {
+      for (const t of responses) {
+        const bad = t.partitionResponses.find((p) => p.errorCode !== 0);
+        if (bad) return new CloseConnection(`acks=0 produce to ${t.name}-${bad.index} refused (error ${bad.errorCode}: ${bad.errorMessage ?? ''})`);
+      }
+      return null;
+    }
     return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
   },
   errorResponse(req, _version, errorCode, message) {
-    if (req.acks === 0) return null as unknown as ProduceResponse;
+    // No response to send, so the connection is closed instead (the CloseConnection answer, as in handle).
+    if (req.acks === 0) return new CloseConnection(`acks=0 produce failed (error ${errorCode}: ${message})`) as unknown as ProduceResponse;
     return {
       responses: req.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((p) => partitionResult(p.index, errorCode, message)) })),
       throttleTimeMs: 0,

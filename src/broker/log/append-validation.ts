@@ -6,6 +6,12 @@ import { ATTRIBUTE, BATCH_HEADER_SIZE, BATCH_OFFSET, type BatchProblem, validate
 import { type BatchSummary, summarizeHeader } from './batch-summary.js';
 import { StorageError } from './errors.js';
 
+/**
+ * The partition leader epoch this broker stamps on every appended batch: one broker, never a new leader, so
+ * always 0, the epoch Metadata and ListOffsets report.
+ */
+export const BROKER_LEADER_EPOCH = 0;
+
 /** length, attributes, timestampDelta, offsetDelta, key length, value length, header count: a varint each. */
 const MIN_RECORD_SIZE = 7;
 
@@ -45,7 +51,8 @@ export function validateAppend(buf: Buffer, maxMessageBytes: number): BatchSumma
 }
 
 /**
- * Rewrites each batch's base offset, starting at `nextOffset` (the CRC does not cover it), and under
+ * Rewrites each batch's base offset, starting at `nextOffset`, and its partition leader epoch (as Kafka's
+ * leader does; the CRC covers from the attributes on, so neither field needs a new CRC), and under
  * LogAppendTime its timestamp type and max timestamp, then its CRC. Updates the summaries to match.
  */
 export function stampBatches(buf: Buffer, batches: BatchSummary[], nextOffset: bigint, logAppendTime: bigint | undefined): void {
@@ -53,6 +60,7 @@ export function stampBatches(buf: Buffer, batches: BatchSummary[], nextOffset: b
   for (const b of batches) {
     const span = b.lastOffset - b.baseOffset;
     buf.writeBigInt64BE(offset, b.position + BATCH_OFFSET.baseOffset);
+    buf.writeInt32BE(BROKER_LEADER_EPOCH, b.position + BATCH_OFFSET.partitionLeaderEpoch);
     b.baseOffset = offset;
     b.lastOffset = offset + span;
     if (logAppendTime !== undefined) {

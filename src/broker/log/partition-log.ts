@@ -7,7 +7,6 @@
  * with appends and with each other: they locate the batch through the sparse index and read one exact
  * byte range. Retention and DeleteRecords share the append chain because they change the segment list.
  */
-import { EventEmitter } from 'node:events';
 import fs from 'node:fs/promises';
 import { fsyncDir } from './atomic-file.js';
 import { validateAppend, stampBatches } from './append-validation.js';
@@ -98,7 +97,8 @@ export class PartitionLog {
   private readonly readHints = new Map<bigint, ReadHint>();
   /** A copy of the latest append when it was small, for tailing consumers (see `readTail`). */
   private tail: TailAppend | undefined;
-  private readonly events = new EventEmitter();
+  /** Called after every append (parked fetches); a Set, so unsubscribing is O(1), not a scan. */
+  private readonly appendListeners = new Set<(highWatermark: bigint) => void>();
   private closed: 'open' | 'closed' | 'deleted' = 'open';
   /** Set when a failed write could not be undone: appends are refused until the log is reopened. */
   private offline: string | undefined;
@@ -119,7 +119,6 @@ export class PartitionLog {
     this.lso = state.logStartOffset > first ? state.logStartOffset : first;
     if (this.lso > this.hw) this.lso = this.hw;
     this.recoveryPoint = state.recoveryPoint < this.hw ? state.recoveryPoint : this.hw;
-    this.events.setMaxListeners(0);
   }
 
   /** Opens (and recovers unless `clean`) the partition directory, creating it if needed. */
@@ -400,13 +399,15 @@ export class PartitionLog {
 
   /** Calls `listener(highWatermark)` after every append; returns the unsubscribe. */
   onAppend(listener: (highWatermark: bigint) => void): () => void {
-    this.events.on('append', listener);
-    return () => this.events.off('append', listener);
+    this.appendListeners.add(listener);
+    return () => this.appendListeners.delete(listener);
   }
 
   private wakeWaiters(): void {
     for (const w of this.waiters) if (this.hw > w.after) w.resolve();
-    this.events.emit('append', this.hw);
+    // A listener that unsubscribes others while being called (a fetch parked on several partitions) is fine:
+    // entries deleted during iteration are skipped.
+    for (const listener of this.appendListeners) listener(this.hw);
   }
 
   // ---- ListOffsets ------------------------------------------------------------------------------------
@@ -438,7 +439,7 @@ export class PartitionLog {
       if (seg.isEmpty || seg.maxTimestamp < timestamp || seg.nextOffset <= this.lso) continue;
       const batch = await seg.findBatchByTimestamp(timestamp);
       if (batch === undefined || batch.lastOffset < this.lso) continue;
-      const found = await firstRecordAtOrAfter(await seg.read(batch.position, batch.size), timestamp);
+      const found = await firstRecordAtOrAfter(await seg.read(batch.position, batch.size), timestamp, this.cfg.maxMessageBytes);
       return { offset: found.offset < this.lso ? this.lso : found.offset, timestamp: found.timestamp };
     }
     return undefined;
@@ -555,7 +556,7 @@ export class PartitionLog {
 
   private releaseWaiters(): void {
     for (const w of this.waiters) w.resolve();
-    this.events.removeAllListeners();
+    this.appendListeners.clear();
   }
 
   private async writeState(): Promise<void> {

@@ -12,7 +12,11 @@ import { PartitionProducerState, type ProducerBatch, type ProducerSnapshot } fro
 
 export type GuardVerdict = { errorCode: number; message?: string } | { duplicateOf: bigint } | null;
 
-/** Reads what idempotence needs from the first batch; null when the records are not an idempotent batch. */
+/**
+ * Reads what idempotence needs from the first batch; null when the records are not an idempotent batch.
+ * Produce refuses a payload that carries a producer id in more than one batch before the guard sees it
+ * (produce-batch-checks.ts, as Kafka), so the first batch is the only one with an id, epoch and sequence.
+ */
 export function idempotentBatch(records: Buffer): (ProducerBatch & { batchCount: 'one' | 'many'; transactional: boolean; control: boolean }) | null {
   if (records.length < BATCH_HEADER_SIZE || records.readInt8(BATCH_OFFSET.magic) !== 2) return null;
   const producerId = records.readBigInt64BE(BATCH_OFFSET.producerId);

@@ -3,9 +3,9 @@
  * with a transactional id, AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit and EndTxn, the produce-path
  * check of transactional batches, the markers, and the broker-side abort of transactions past their timeout.
  *
- * Each state change is written to the transaction log (txn-log.ts) before it is acknowledged. EndTxn answers
- * once PrepareCommit/PrepareAbort is written; the markers then go to every partition of the transaction, the
- * group offsets of a commit are stored, and Complete* is written. Until then, requests for the id get
+ * Each state change is written to the transaction log (txn-log.ts) before it is acknowledged. EndTxn writes
+ * PrepareCommit/PrepareAbort; the markers then go to every partition of the transaction, the group offsets
+ * of a commit are stored, and Complete* is written. Requests for the id meanwhile get
  * CONCURRENT_TRANSACTIONS (retriable), as in Kafka. A Prepare* found at start-up is completed the same way;
  * an Ongoing one is aborted when its timeout passes. Operations on one id run one at a time.
  */
@@ -96,7 +96,7 @@ export class TransactionCoordinator {
       }
       if (isPrepare(t.state)) {
         deps.logger.info({ transactionalId: t.transactionalId, state: t.state }, 'completing a transaction left in prepare by the previous run');
-        this.complete(t);
+        void this.complete(t);
       }
     }
     this.schedule();
@@ -104,15 +104,17 @@ export class TransactionCoordinator {
 
   // ------------------------------------------------------------ InitProducerId
 
-  async initProducerId(id: string, timeoutMs: number, expected: ProducerIdAndEpoch | null): Promise<ProducerIdAndEpoch | { errorCode: number }> {
+  async initProducerId(id: string, timeoutMs: number, expectedProducer: ProducerIdAndEpoch | null): Promise<ProducerIdAndEpoch | { errorCode: number }> {
     if (timeoutMs <= 0 || timeoutMs > this.deps.maxTimeoutMs) return { errorCode: ErrorCode.INVALID_TRANSACTION_TIMEOUT };
     return this.serial(id, async () => {
+      let expected = expectedProducer;
       const t = this.txns.get(id);
       if (t && isPrepare(t.state)) return { errorCode: ErrorCode.CONCURRENT_TRANSACTIONS };
       if (t && t.state === 'Ongoing') {
-        // The previous incarnation left a transaction open: fence it and abort; the client retries.
+        // The previous incarnation left a transaction open: fence it and abort it first.
         await this.abortFenced(t, 'a new producer registered the transactional id');
-        return { errorCode: ErrorCode.CONCURRENT_TRANSACTIONS };
+        if (isPrepare(t.state)) return { errorCode: ErrorCode.CONCURRENT_TRANSACTIONS }; // markers pending: the client retries
+        expected = null; // the abort bumped the epoch the client knew
       }
       const r = await this.deps.ids.initProducerId(id, Math.min(timeoutMs, ID_SERVICE_MAX_TIMEOUT_MS), expected);
       if ('errorCode' in r) return r;
@@ -375,10 +377,16 @@ export class TransactionCoordinator {
     this.schedule();
   }
 
+  /**
+   * Writes Prepare*, then the markers. Kafka answers EndTxn once Prepare* is written and lets the next request
+   * meet CONCURRENT_TRANSACTIONS until the markers are in; waiting for them here (page-cache writes) means a
+   * client that committed reads its own transaction at once and seldom has to retry. A failed marker write
+   * still answers: Prepare* is durable, and the markers are retried in the background.
+   */
   private async prepare(t: TxnMetadata, commit: boolean): Promise<void> {
     t.state = commit ? 'PrepareCommit' : 'PrepareAbort';
     await this.write(t);
-    this.complete(t);
+    await this.complete(t);
   }
 
   /** Bumps the epoch (fencing the producer that began `t`) and aborts the transaction. */
@@ -391,18 +399,19 @@ export class TransactionCoordinator {
   }
 
   /** Writes the markers of a Prepare* transaction in the background, then Complete*. */
-  private complete(t: TxnMetadata): void {
+  private complete(t: TxnMetadata): Promise<void> {
     if (this.deps.holdMarkers) {
       this.deps.logger.warn({ transactionalId: t.transactionalId, state: t.state }, 'test hook: markers held (KAFKAESQUE_TEST_HOLD_TXN_MARKERS)');
-      return;
+      return Promise.resolve();
     }
     const job = this.writeMarkers(t).catch((err: unknown) => {
       if (this.closed) return;
       this.deps.logger.error({ err, transactionalId: t.transactionalId }, `writing transaction markers failed; retrying in ${MARKER_RETRY_MS} ms`);
-      setTimeout(() => this.complete(t), MARKER_RETRY_MS).unref();
+      setTimeout(() => void this.complete(t), MARKER_RETRY_MS).unref();
     });
     this.completing.add(job);
     void job.finally(() => this.completing.delete(job));
+    return job;
   }
 
   private async writeMarkers(t: TxnMetadata): Promise<void> {

@@ -1,7 +1,7 @@
 /** One entry point per direction over the five RecordBatch compression codecs. */
-import { gzipCompress, gzipDecompress } from './gzip.js';
-import { lz4Compress, lz4Decompress } from './lz4.js';
-import { snappyCompress, snappyDecompress } from './snappy.js';
+import { gzipCompress, gzipDecompress, gzipDecompressAsync } from './gzip.js';
+import { lz4Compress, lz4Decompress, lz4DecompressAsync } from './lz4.js';
+import { snappyCompress, snappyDecompress, snappyDecompressAsync } from './snappy.js';
 import {
   CompressionCodec,
   CompressionError,
@@ -12,11 +12,12 @@ import {
   type CompressionName,
   type DecompressOptions,
 } from './types.js';
-import { zstdCompress, zstdDecompress, zstdReady } from './zstd.js';
+import { zstdCompress, zstdDecompress, zstdDecompressAsync, zstdReady } from './zstd.js';
 
 export * from './types.js';
 export { isXerialFramed, XERIAL_MAGIC } from './snappy.js';
 export { zstdDeclaredSize } from './zstd.js';
+export { lz4InflatedSize } from './lz4-frame-size.js';
 
 /** Await once before compressing or decompressing zstd (the other codecs are ready at once). */
 export function initCompression(): Promise<void> {
@@ -57,7 +58,11 @@ export function compress(codec: number, data: Buffer, options: CompressOptions =
   }
 }
 
-/** Throws CompressionError for corrupt input, unknown codecs, or output beyond the limit. */
+/**
+ * Throws CompressionError for corrupt input, unknown codecs, or output beyond the limit. Every codec
+ * enforces the limit before or while inflating (zlib's maxOutputLength, snappy's declared block lengths,
+ * the LZ4 frame's measured size, zstd's bounded output buffer), never by inflating first.
+ */
 export function decompress(codec: number, data: Buffer, options: DecompressOptions = {}): Buffer {
   const max = options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
   switch (codec) {
@@ -71,6 +76,29 @@ export function decompress(codec: number, data: Buffer, options: DecompressOptio
       return lz4Decompress(data, max);
     case CompressionCodec.zstd:
       return zstdDecompress(data, max);
+    default:
+      throw new CompressionError('none', `unknown compression codec ${codec} (Kafka defines 0-4)`);
+  }
+}
+
+/**
+ * As `decompress`, for servers: the same limits, but the inflating runs on the libuv thread pool (gzip,
+ * snappy, lz4) or a worker thread (large zstd frames), so a large batch does not stall the event loop.
+ */
+export async function decompressAsync(codec: number, data: Buffer, options: DecompressOptions = {}): Promise<Buffer> {
+  const max = options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
+  switch (codec) {
+    case CompressionCodec.none:
+      return data;
+    case CompressionCodec.gzip:
+      return gzipDecompressAsync(data, max);
+    case CompressionCodec.snappy:
+      return snappyDecompressAsync(data, max);
+    case CompressionCodec.lz4:
+      return lz4DecompressAsync(data, max);
+    case CompressionCodec.zstd:
+      await zstdReady();
+      return zstdDecompressAsync(data, max);
     default:
       throw new CompressionError('none', `unknown compression codec ${codec} (Kafka defines 0-4)`);
   }

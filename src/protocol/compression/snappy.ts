@@ -4,8 +4,12 @@
  * - xerial framing (the Java client, via snappy-java's SnappyOutputStream): the 8-byte magic
  *   `\x82SNAPPY\x00`, int32 version, int32 compatible version, then `[int32 length][raw snappy block]...`.
  * We read both and write either; raw is the default, as Java consumers read it too.
+ *
+ * Output limit: every raw block starts with the length it inflates to, and the decoder allocates exactly
+ * that and fails if the block disagrees, so the declared lengths are summed and checked before any block is
+ * inflated.
  */
-import { compressSync, uncompressSync } from 'snappy';
+import { compressSync, uncompress, uncompressSync } from 'snappy';
 import { CompressionError, type CompressOptions } from './types.js';
 
 export const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
@@ -47,18 +51,19 @@ function declaredLength(block: Buffer): number {
   throw new CompressionError('snappy', 'block preamble is truncated or too long');
 }
 
-function rawDecompress(block: Buffer, maxBytes: number): Buffer {
+function checkLength(block: Buffer, maxBytes: number): number {
   const length = declaredLength(block);
   if (length > maxBytes) throw new CompressionError('snappy', `block declares ${length} bytes, over the ${maxBytes} limit`, true);
-  try {
-    return uncompressSync(block, { asBuffer: true }) as Buffer;
-  } catch (e) {
-    throw new CompressionError('snappy', (e as Error).message, false, { cause: e });
-  }
+  return length;
 }
 
-export function snappyDecompress(data: Buffer, maxBytes: number): Buffer {
-  if (!isXerialFramed(data)) return rawDecompress(data, maxBytes);
+function snappyError(e: unknown): CompressionError {
+  return new CompressionError('snappy', (e as Error).message, false, { cause: e });
+}
+
+/** The raw blocks of `data` (one unless xerial-framed), each checked against what is left of `maxBytes`. */
+function blocksWithin(data: Buffer, maxBytes: number): { blocks: Buffer[]; total: number } {
+  if (!isXerialFramed(data)) return { blocks: [data], total: checkLength(data, maxBytes) };
   const blocks: Buffer[] = [];
   let total = 0;
   let pos = XERIAL_HEADER_SIZE;
@@ -69,10 +74,31 @@ export function snappyDecompress(data: Buffer, maxBytes: number): Buffer {
     if (length < 0 || length > data.length - pos) {
       throw new CompressionError('snappy', `xerial block of ${length} bytes at ${pos} exceeds the ${data.length - pos} left`);
     }
-    const block = rawDecompress(data.subarray(pos, pos + length), maxBytes - total);
-    total += block.length;
+    const block = data.subarray(pos, pos + length);
+    total += checkLength(block, maxBytes - total);
     blocks.push(block);
     pos += length;
   }
-  return blocks.length === 1 ? blocks[0]! : Buffer.concat(blocks, total);
+  return { blocks, total };
+}
+
+export function snappyDecompress(data: Buffer, maxBytes: number): Buffer {
+  const { blocks, total } = blocksWithin(data, maxBytes);
+  try {
+    const out = blocks.map((b) => uncompressSync(b, { asBuffer: true }) as Buffer);
+    return out.length === 1 ? out[0]! : Buffer.concat(out, total);
+  } catch (e) {
+    throw snappyError(e);
+  }
+}
+
+/** As snappyDecompress, inflating on the libuv thread pool. */
+export async function snappyDecompressAsync(data: Buffer, maxBytes: number): Promise<Buffer> {
+  const { blocks, total } = blocksWithin(data, maxBytes);
+  try {
+    const out = (await Promise.all(blocks.map((b) => uncompress(b, { asBuffer: true })))) as Buffer[];
+    return out.length === 1 ? out[0]! : Buffer.concat(out, total);
+  } catch (e) {
+    throw snappyError(e);
+  }
 }

@@ -5,10 +5,12 @@
  *
  * Java clients (zstd-jni streaming) write frames without a content size, so decompression cannot always
  * size its output up front: it then grows the output buffer until the frame fits or the limit is reached.
+ * Large frames are inflated in a worker thread (zstd-worker.ts) so the event loop keeps serving.
  * One frame per batch is supported, which is what Kafka clients write.
  */
 import { compress, decompress, init } from '@bokuweb/zstd-wasm';
 import { CompressionError, type CompressOptions } from './types.js';
+import { zstdInWorker } from './zstd-worker.js';
 
 const ZSTD_MAGIC = 0xfd2fb528;
 const DEFAULT_LEVEL = 3;
@@ -71,29 +73,62 @@ export function zstdCompress(data: Buffer, options: CompressOptions = {}): Buffe
   return asBuffer(compress(data, options.level ?? DEFAULT_LEVEL));
 }
 
-export function zstdDecompress(data: Buffer, maxBytes: number): Buffer {
-  assertLoaded();
+/** The first output capacity to try: the declared size, or a generous guess (checked against the limit). */
+function firstCapacity(data: Buffer, maxBytes: number): { capacity: number; exact: boolean } {
   const declared = zstdDeclaredSize(data);
   if (declared !== undefined) {
     if (declared > maxBytes) throw new CompressionError('zstd', `frame declares ${declared} bytes, over the ${maxBytes} limit`, true);
-    try {
-      return asBuffer(decompress(data));
-    } catch (e) {
-      throw new CompressionError('zstd', (e as Error).message, false, { cause: e });
-    }
+    return { capacity: declared, exact: true };
   }
-  // Unknown size: try a generous guess and double it while zstd says only that the output is too small.
-  let capacity = Math.min(maxBytes, Math.max(1 << 20, data.length * 8));
-  for (;;) {
+  return { capacity: Math.min(maxBytes, Math.max(1 << 20, data.length * 8)), exact: false };
+}
+
+/**
+ * After a failed attempt at `capacity` bytes: the next capacity to try, doubling up to `maxBytes` while zstd
+ * says only that the output is too small; otherwise throws. zstd never writes past the capacity it is
+ * given, so the limit holds while inflating, not after.
+ */
+function nextCapacity(e: unknown, exact: boolean, capacity: number, maxBytes: number): number {
+  const message = (e as Error).message;
+  if (exact || zstdErrorCode(message) !== ZSTD_ERROR_DST_SIZE_TOO_SMALL) throw new CompressionError('zstd', message, false, { cause: e });
+  if (capacity >= maxBytes) throw new CompressionError('zstd', `inflates beyond the ${maxBytes} byte limit`, true, { cause: e });
+  return Math.min(maxBytes, capacity * 2);
+}
+
+export function zstdDecompress(data: Buffer, maxBytes: number): Buffer {
+  assertLoaded();
+  const { capacity: first, exact } = firstCapacity(data, maxBytes);
+  for (let capacity = first; ; ) {
     try {
       return asBuffer(decompress(data, { defaultHeapSize: capacity }));
     } catch (e) {
-      const message = (e as Error).message;
-      if (zstdErrorCode(message) !== ZSTD_ERROR_DST_SIZE_TOO_SMALL) {
-        throw new CompressionError('zstd', message, false, { cause: e });
-      }
-      if (capacity >= maxBytes) throw new CompressionError('zstd', `inflates beyond the ${maxBytes} byte limit`, true, { cause: e });
-      capacity = Math.min(maxBytes, capacity * 2);
+      capacity = nextCapacity(e, exact, capacity, maxBytes);
+    }
+  }
+}
+
+/** Frames that declare at most this many bytes are inflated in place: a worker round trip costs more. */
+const INLINE_MAX_BYTES = 256 * 1024;
+
+/** As zstdDecompress; frames that may inflate past INLINE_MAX_BYTES are inflated in a worker thread. */
+export async function zstdDecompressAsync(data: Buffer, maxBytes: number): Promise<Buffer> {
+  assertLoaded();
+  const start = firstCapacity(data, maxBytes);
+  if ((start.exact && start.capacity <= INLINE_MAX_BYTES) || maxBytes <= INLINE_MAX_BYTES) return zstdDecompress(data, maxBytes);
+  let capacity = start.capacity;
+  if (!start.exact) {
+    // No declared size (Java clients): most batches are small, so try in place within INLINE_MAX_BYTES first.
+    try {
+      return asBuffer(decompress(data, { defaultHeapSize: INLINE_MAX_BYTES }));
+    } catch (e) {
+      capacity = Math.max(capacity, nextCapacity(e, false, INLINE_MAX_BYTES, maxBytes));
+    }
+  }
+  for (;;) {
+    try {
+      return await zstdInWorker(data, capacity);
+    } catch (e) {
+      capacity = nextCapacity(e, start.exact, capacity, maxBytes);
     }
   }
 }
