@@ -89,6 +89,11 @@ export class PartitionTxns {
     await fs.appendFile(path.join(log.dir, segmentFileStem(base) + TXN_INDEX_SUFFIX), buf);
   }
 
+  /** Whether any aborted transaction is known for the partition (most partitions: none, and no walk). */
+  hasAborted(log: PartitionLog): boolean {
+    return (this.states.get(log)?.aborted.length ?? 0) > 0;
+  }
+
   /** Aborted transactions overlapping [from, to): those whose marker is at or after `from` and that began before `to`. */
   abortedIn(log: PartitionLog, from: bigint, to: bigint): AbortedTxn[] {
     const s = this.states.get(log);

@@ -36,6 +36,6 @@ function endOffset(records: Buffer, fallback: bigint): bigint {
 
 /** Aborted transactions that overlap the returned records, in the Fetch response's shape. */
 export function abortedTransactionsFor(txns: PartitionTxns, log: PartitionLog, fetchOffset: bigint, records: Buffer): { producerId: bigint; firstOffset: bigint }[] {
-  if (records.length === 0) return [];
+  if (records.length === 0 || !txns.hasAborted(log)) return [];
   return txns.abortedIn(log, fetchOffset, endOffset(records, fetchOffset)).map((a) => ({ producerId: a.producerId, firstOffset: a.firstOffset }));
 }
