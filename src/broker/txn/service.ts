@@ -31,6 +31,7 @@ export function startTransactionCoordinator(broker: BrokerContext): ServiceStop 
       groups: () => broker.services.groups,
       logger: broker.logger.child({ component: 'transactions' }),
       maxTimeoutMs: broker.config.transactionMaxTimeoutMs,
+      expirationMs: broker.config.transactionalIdExpirationMs,
       holdMarkers: process.env[HOLD_MARKERS_ENV] === '1',
     },
     txns,
