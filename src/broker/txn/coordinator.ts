@@ -385,7 +385,12 @@ export class TransactionCoordinator {
    */
   private async prepare(t: TxnMetadata, commit: boolean): Promise<void> {
     t.state = commit ? 'PrepareCommit' : 'PrepareAbort';
-    await this.write(t);
+    try {
+      await this.write(t);
+    } catch (err) {
+      t.state = 'Ongoing'; // not durable: the client's EndTxn fails and may be retried
+      throw err;
+    }
     await this.complete(t);
   }
 
