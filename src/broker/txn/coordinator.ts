@@ -37,6 +37,11 @@ export interface TransactionCoordinatorDeps {
   logger: Logger;
   /** transaction.max.timeout.ms */
   maxTimeoutMs: number;
+  /**
+   * transactional.id.expiration.ms: an id with no transaction open and no change this long is forgotten
+   * (checked at start-up and every EXPIRY_SWEEP_EVERY registrations), as the producer-id service forgets it.
+   */
+  expirationMs: number;
   now?: () => number;
   /**
    * Test hook (KAFKAESQUE_TEST_HOLD_TXN_MARKERS=1): leave transactions in Prepare* without writing their
@@ -55,6 +60,8 @@ const ID_SERVICE_MAX_TIMEOUT_MS = 900_000;
 /** After a failed marker write (a full disk), try the transaction again this much later. */
 const MARKER_RETRY_MS = 1000;
 const INT32_MAX = 2 ** 31 - 1;
+/** Look for expired transactional ids once per this many InitProducerId calls (besides start-up). */
+export const EXPIRY_SWEEP_EVERY = 1024;
 
 export interface TxnDescription {
   errorCode: number;
@@ -80,12 +87,14 @@ export class TransactionCoordinator {
   private timerAt = Number.POSITIVE_INFINITY;
   private closed = false;
   private readonly now: () => number;
+  private sinceSweep = 0;
 
   constructor(
     private readonly deps: TransactionCoordinatorDeps,
     private readonly txns: Map<string, TxnMetadata>,
   ) {
     this.now = deps.now ?? Date.now;
+    this.dropExpired();
     for (const t of txns.values()) {
       this.byProducer.set(t.producerId, t);
       if (!isOpen(t.state)) continue;
@@ -106,6 +115,10 @@ export class TransactionCoordinator {
 
   async initProducerId(id: string, timeoutMs: number, expectedProducer: ProducerIdAndEpoch | null): Promise<ProducerIdAndEpoch | { errorCode: number }> {
     if (timeoutMs <= 0 || timeoutMs > this.deps.maxTimeoutMs) return { errorCode: ErrorCode.INVALID_TRANSACTION_TIMEOUT };
+    if (++this.sinceSweep >= EXPIRY_SWEEP_EVERY) {
+      this.sinceSweep = 0;
+      this.dropExpired();
+    }
     return this.serial(id, async () => {
       let expected = expectedProducer;
       const t = this.txns.get(id);
@@ -334,6 +347,26 @@ export class TransactionCoordinator {
   }
 
   // --------------------------------------------------------------- internals
+
+  /** Forgets ids idle past transactional.id.expiration.ms with no transaction open; returns how many. */
+  private dropExpired(): number {
+    const cutoff = this.now() - this.deps.expirationMs;
+    let dropped = 0;
+    for (const [id, t] of this.txns) {
+      if (isOpen(t.state) || t.updateTimeMs > cutoff || this.chains.has(id)) continue;
+      this.txns.delete(id);
+      this.deps.log.forget(id);
+      if (this.byProducer.get(t.producerId) === t) this.byProducer.delete(t.producerId);
+      dropped++;
+    }
+    if (dropped > 0) this.deps.logger.info({ dropped }, 'forgot transactional ids unused for transactional.id.expiration.ms');
+    return dropped;
+  }
+
+  /** Transactional ids known (tests, monitoring). */
+  get size(): number {
+    return this.txns.size;
+  }
 
   private serial<T>(id: string, fn: () => Promise<T>): Promise<T> {
     const previous = this.chains.get(id) ?? Promise.resolve();

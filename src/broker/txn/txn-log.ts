@@ -118,6 +118,12 @@ export class TxnLog {
     await written;
   }
 
+  /** An id the coordinator forgot: its entries are dead, and the next compaction drops them. */
+  forget(id: string): void {
+    this.liveBytes -= this.liveSizes.get(id) ?? 0;
+    this.liveSizes.delete(id);
+  }
+
   close(): Promise<void> {
     return this.log.close();
   }
