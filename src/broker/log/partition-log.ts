@@ -497,6 +497,9 @@ export class PartitionLog {
     this.segments = this.segments.slice(count);
     const first = this.segments[0]!.baseOffset;
     if (first > this.lso) this.lso = first;
+    // A rolled segment is sealed in the background, which reopens its file through the handle cache:
+    // let that finish first, or it would find the file gone (ENOENT) or recreate its index files.
+    await this.background.catch(() => undefined);
     for (const seg of doomed) await seg.delete();
   }
 
