@@ -12,6 +12,7 @@ import { AddPartitionsToTxn, createAddPartitionsToTxnRequest } from '../../../sr
 import { ApiVersions } from '../../../src/protocol/messages/api-versions.js';
 import { DescribeTransactions } from '../../../src/protocol/messages/describe-transactions.js';
 import { EndTxn } from '../../../src/protocol/messages/end-txn.js';
+import { createFindCoordinatorRequest, FindCoordinator } from '../../../src/protocol/messages/find-coordinator.js';
 import { InitProducerId } from '../../../src/protocol/messages/init-producer-id.js';
 import { ListTransactions } from '../../../src/protocol/messages/list-transactions.js';
 import { createOffsetFetchRequest, OffsetFetch } from '../../../src/protocol/messages/offset-fetch.js';
@@ -65,6 +66,13 @@ describe('transaction APIs', () => {
     expect(range(28)).toMatchObject({ minVersion: 0, maxVersion: 4 }); // TxnOffsetCommit
     expect(range(65)).toMatchObject({ minVersion: 0, maxVersion: 0 }); // DescribeTransactions
     expect(range(66)).toMatchObject({ minVersion: 0, maxVersion: 1 }); // ListTransactions
+  });
+
+  it('FindCoordinator key type 1 (transaction) names this broker, one key (v3) or a batch (v4+)', async () => {
+    const one = await c.request(FindCoordinator, 3, createFindCoordinatorRequest({ key: 'any-txn', keyType: 1 }));
+    expect(one).toMatchObject({ errorCode: 0, nodeId: 0, host: broker.host, port: broker.port });
+    const batch = await c.request(FindCoordinator, 4, createFindCoordinatorRequest({ keyType: 1, coordinatorKeys: ['t1', 't2'] }));
+    expect(batch.coordinators.map((k) => [k.key, k.errorCode, k.port])).toEqual([['t1', 0, broker.port], ['t2', 0, broker.port]]);
   });
 
   it('refuses a timeout above transaction.max.timeout.ms', async () => {
