@@ -1,7 +1,8 @@
 /**
  * Transactions across crashes: a producer killed with SIGKILL inside a transaction (the broker aborts it
- * when its timeout passes, and read_committed readers get past it), and a broker killed with kill -9
- * between EndTxn and the markers (it completes the transaction on restart, offsets included).
+ * when its timeout passes, and read_committed readers get past it), a broker killed with kill -9 while a
+ * transaction is open (aborted after the restart when its timeout passes), and a broker killed between
+ * EndTxn and the markers (it completes the transaction on restart, offsets included).
  *
  * The second test holds the markers with the broker's test hook KAFKAESQUE_TEST_HOLD_TXN_MARKERS=1
  * (src/broker/txn/service.ts), so the window between PrepareCommit and the markers is certain, not raced.
@@ -67,6 +68,36 @@ describe('transactions and crashes', () => {
       await plain.disconnect();
     } finally {
       await broker.stop();
+    }
+  });
+
+  it('a transaction left Ongoing by a broker killed with kill -9 is aborted after restart when its timeout passes', async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    const first = await startChildBroker(['--data-dir', dataDir]);
+    const kafka = kafkaClient(first);
+    const producer = kafka.producer({ transactionalId: 'ongoing-id', maxInFlightRequests: 1, idempotent: true, transactionTimeout: 2000 });
+    await producer.connect();
+    const txn = await producer.transaction();
+    await txn.send({ topic: 'ongoing', messages: [{ value: 'never-committed' }] });
+    first.child.kill('SIGKILL');
+    await first.exited;
+    await producer.disconnect().catch(() => undefined);
+
+    const second = await startChildBroker(['--data-dir', dataDir]);
+    try {
+      const plain = kafkaClient(second).producer();
+      await plain.connect();
+      await plain.send({ topic: 'ongoing', messages: [{ value: 'later' }] });
+      await plain.disconnect();
+      expect((await readIsolated(second, 'ongoing', 0, true)).values).toEqual([]); // still held by the open transaction
+      await until(async () => (await describeTxn(second, 'ongoing-id')).transactionState === 'CompleteAbort', 'the restarted broker to abort the expired transaction', 15_000);
+      const read = await readIsolated(second, 'ongoing', 0, true);
+      expect(read.values).toEqual(['later']);
+      expect(read.markers.map((m) => m.commit)).toEqual([false]);
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
     }
   });
 
