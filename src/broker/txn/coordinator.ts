@@ -169,10 +169,9 @@ export class TransactionCoordinator {
       parts.forEach((p, i) => {
         const key = partitionKey(p.topic, p.partition);
         if (meta.partitions.has(key)) return;
-        const log = logs[i]!;
-        const firstOffset = log.highWatermark;
-        meta.partitions.set(key, { topic: p.topic, partition: p.partition, firstOffset });
-        this.partitions.open(log, meta.producerId, firstOffset);
+        // A lower bound of the transaction's first offset here, kept for a restart; the LSO is held only
+        // from the first transactional batch on (checkProduce), as Kafka's.
+        meta.partitions.set(key, { topic: p.topic, partition: p.partition, firstOffset: logs[i]!.highWatermark });
         changed = true;
       });
       if (changed) await this.write(meta);
@@ -291,6 +290,9 @@ export class TransactionCoordinator {
     if (producerEpoch !== t.producerEpoch || t.state !== 'Ongoing' || !t.partitions.has(partitionKey(topic, partition))) {
       return { errorCode: ErrorCode.INVALID_TXN_STATE, message: `${topic}-${partition} is not in an ongoing transaction of "${t.transactionalId}" (state ${t.state}); add the partition to the transaction before producing` };
     }
+    // The first batch of the transaction here lands at or above the high watermark: the LSO stops there.
+    const log = this.deps.partitionOf(topic, partition);
+    if (log) this.partitions.open(log, producerId, log.highWatermark);
     return null;
   }
 
@@ -460,8 +462,9 @@ export class TransactionCoordinator {
         const log = this.deps.partitionOf(p.topic, p.partition);
         if (!log) return; // the topic was deleted meanwhile
         // The log stamps the offset into the buffer: one copy per partition.
+        const firstOffset = this.partitions.firstOffset(log, t.producerId) ?? p.firstOffset;
         const { baseOffset } = await this.deps.append(log, Buffer.from(marker));
-        if (!commit) await this.partitions.addAborted(log, { producerId: t.producerId, firstOffset: p.firstOffset, lastOffset: baseOffset });
+        if (!commit) await this.partitions.addAborted(log, { producerId: t.producerId, firstOffset, lastOffset: baseOffset });
         this.partitions.close(log, t.producerId);
       }),
     );

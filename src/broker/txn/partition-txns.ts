@@ -3,12 +3,13 @@
  * aborted ones (for the Fetch response's aborted_transactions), keyed by partition log object, so a deleted
  * and recreated topic starts clean.
  *
- * A transaction's first offset in a partition is the partition's high watermark when the coordinator added
- * the partition to it: nothing of that transaction can lie below it, and every earlier transaction of the
- * same producer had its marker written before (so consumers filtering by producer id from there on drop
+ * A transaction's first offset in a partition is the partition's high watermark when its first
+ * transactional batch there was accepted: the batch lands at or above it, and every earlier transaction of
+ * the same producer had its marker written before (so consumers filtering by producer id from there on drop
  * exactly this transaction's batches). The LSO is the smallest first offset of the open transactions, or
- * the high watermark when there are none, as Kafka's (which uses the first batch's offset instead: the same
- * once the producer has written).
+ * the high watermark when there are none, as Kafka's. After a restart, an open transaction holds each of
+ * its partitions from the high watermark it had when the partition was added (the lower bound the
+ * transaction log keeps).
  *
  * Aborted transactions are kept in memory (pruned below the log start) and in a `.txnindex` file beside the
  * segment that was active when the abort marker was written (Kafka's layout and 34-byte entry: version,
@@ -63,6 +64,11 @@ export class PartitionTxns {
   open(log: PartitionLog, producerId: bigint, firstOffset: bigint): void {
     const s = this.stateOf(log);
     if (!s.open.has(producerId)) s.open.set(producerId, firstOffset);
+  }
+
+  /** The first offset of `producerId`'s open transaction in the partition, if it has written there. */
+  firstOffset(log: PartitionLog, producerId: bigint): bigint | undefined {
+    return this.states.get(log)?.open.get(producerId);
   }
 
   /** Its marker is written: the transaction no longer holds the LSO back. */

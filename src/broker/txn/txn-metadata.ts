@@ -8,7 +8,7 @@ import type { OffsetToCommit } from '../groups/offset-store.js';
 export const TXN_STATES = ['Empty', 'Ongoing', 'PrepareCommit', 'PrepareAbort', 'CompleteCommit', 'CompleteAbort'] as const;
 export type TxnState = (typeof TXN_STATES)[number];
 
-/** A partition in the transaction; `firstOffset` is its high watermark when it was added (see partition-txns.ts). */
+/** A partition in the transaction; `firstOffset` is its high watermark when it was added, a lower bound of the transaction's first offset there (see partition-txns.ts). */
 export interface TxnPartition {
   topic: string;
   partition: number;

@@ -95,6 +95,29 @@ describe('transaction APIs', () => {
     expect(await endTxn(3, 'gate', producerId, producerEpoch, false)).toBe(ErrorCode.INVALID_TXN_STATE);
   });
 
+  it('holds the LSO from a transaction\'s first batch in a partition, not from AddPartitionsToTxn', async () => {
+    const { CreateTopics } = await import('../../../src/protocol/messages/create-topics.js');
+    await c.request(CreateTopics, 4, { topics: [{ name: 'lso', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000, validateOnly: false });
+    const p = await init('lso');
+    const add = createAddPartitionsToTxnRequest({ v3AndBelowTransactionalId: 'lso', v3AndBelowProducerId: p.producerId, v3AndBelowProducerEpoch: p.producerEpoch, v3AndBelowTopics: [{ name: 'lso', partitions: [0] }] });
+    expect((await c.request(AddPartitionsToTxn, 3, add)).resultsByTopicV3AndBelow[0]!.resultsByPartition[0]!.partitionErrorCode).toBe(0);
+    const plain = (v: string) => c.request(Produce, 9, { transactionalId: null, acks: -1, timeoutMs: 1000, topicData: [{ name: 'lso', partitionData: [{ index: 0, records: encodeRecordBatch({ records: [{ key: null, value: Buffer.from(v) }] }) }] }] });
+    await plain('before-write');
+    expect((await readIsolated(broker, 'lso', 0, true)).values).toEqual(['before-write']); // added, nothing written: not held
+    const tx = encodeRecordBatch({ transactional: true, producerId: p.producerId, producerEpoch: p.producerEpoch, baseSequence: 0, records: [{ key: null, value: Buffer.from('in-txn') }] });
+    const sendTx = async () => (await c.request(Produce, 9, { transactionalId: 'lso', acks: -1, timeoutMs: 1000, topicData: [{ name: 'lso', partitionData: [{ index: 0, records: Buffer.from(tx) }] }] })).responses[0]!.partitionResponses[0]!.errorCode;
+    // The first idempotent batch of a partition that holds data waits for its producer state (retriable 6).
+    let code = await sendTx();
+    for (let i = 0; code === ErrorCode.NOT_LEADER_OR_FOLLOWER && i < 100; i++) code = await new Promise((r) => setTimeout(r, 10)).then(sendTx);
+    expect(code).toBe(0);
+    await plain('after-write');
+    const held = await readIsolated(broker, 'lso', 0, true);
+    expect(held.values).toEqual(['before-write']);
+    expect(held.lastStableOffset).toBe(1n);
+    expect(await endTxn(3, 'lso', p.producerId, p.producerEpoch, true)).toBe(0);
+    expect((await readIsolated(broker, 'lso', 0, true)).values).toEqual(['before-write', 'in-txn', 'after-write']);
+  });
+
   it('fences the older epoch with the error each version knows', async () => {
     const old = await init('fence');
     const current = await init('fence');
