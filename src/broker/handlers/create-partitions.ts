@@ -3,7 +3,7 @@
  * given, may only name this broker. The partitions added by one request count against
  * --max-partitions-per-request and the broker's --max-partitions (POLICY_VIOLATION, see topic-limits.ts).
  */
-import { ErrorCode } from '../../protocol/errors.js';
+import { ErrorCode, errorCodeOf } from '../../protocol/errors.js';
 import { CreatePartitions, type CreatePartitionsRequest, type CreatePartitionsResponse } from '../../protocol/messages/create-partitions.js';
 import type { RequestContext } from '../context.js';
 import { partitionBudget, type PartitionBudget } from '../topic-limits.js';
@@ -33,8 +33,7 @@ async function grow(ctx: RequestContext, t: TopicIn, validateOnly: boolean, budg
     ctx.logger.info({ topic: t.name, partitions: t.count }, 'added partitions');
     return { name: t.name, errorCode: 0, errorMessage: null };
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    return fail(typeof code === 'number' ? code : ErrorCode.KAFKA_STORAGE_ERROR, (err as Error).message);
+    return fail(errorCodeOf(err, ErrorCode.KAFKA_STORAGE_ERROR), (err as Error).message);
   }
 }
 

@@ -10,7 +10,7 @@
  * THROTTLING_QUOTA_EXCEEDED, which they retry, to the same refusal). The valid topics are created
  * concurrently, so their catalog records share fsyncs.
  */
-import { ErrorCode } from '../../protocol/errors.js';
+import { ErrorCode, errorCodeOf } from '../../protocol/errors.js';
 import { ZERO_UUID } from '../../protocol/primitives.js';
 import { CreateTopics, type CreateTopicsRequest, type CreateTopicsResponse } from '../../protocol/messages/create-topics.js';
 import type { RequestContext } from '../context.js';
@@ -100,9 +100,8 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequest, CreateTopi
             return result(t.name, 0, null, { topicId: info.id, numPartitions: info.partitions, replicationFactor: 1, configs: described });
           },
           (err: unknown) => {
-            const code = (err as { code?: unknown }).code;
             ctx.logger.warn({ topic: t.name, err: (err as Error).message }, 'creating topic failed');
-            return result(t.name, typeof code === 'number' ? code : ErrorCode.UNKNOWN_SERVER_ERROR, (err as Error).message);
+            return result(t.name, errorCodeOf(err, ErrorCode.UNKNOWN_SERVER_ERROR), (err as Error).message);
           },
         ),
       );

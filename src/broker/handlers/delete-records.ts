@@ -2,7 +2,7 @@
  * DeleteRecords (key 21), v0–2: moves a partition's log start offset forward to `offset` (-1: the high
  * watermark); whole segments below it are removed by the log.
  */
-import { ErrorCode } from '../../protocol/errors.js';
+import { ErrorCode, errorCodeOf } from '../../protocol/errors.js';
 import { DeleteRecords, type DeleteRecordsRequest, type DeleteRecordsResponse } from '../../protocol/messages/delete-records.js';
 import type { RequestContext } from '../context.js';
 import { defineHandler } from './handler.js';
@@ -20,9 +20,8 @@ async function truncate(ctx: RequestContext, topic: string, partitionIndex: numb
     await log.deleteRecordsBefore(target);
     return { partitionIndex, lowWatermark: log.logStartOffset, errorCode: 0 };
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
     ctx.logger.error({ err, topic, partition: partitionIndex }, 'DeleteRecords failed');
-    return { partitionIndex, lowWatermark: log.logStartOffset, errorCode: typeof code === 'number' ? code : ErrorCode.KAFKA_STORAGE_ERROR };
+    return { partitionIndex, lowWatermark: log.logStartOffset, errorCode: errorCodeOf(err, ErrorCode.KAFKA_STORAGE_ERROR) };
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * DeleteTopics (key 20), v0–6: by name (v0–5 `topicNames`, v6 `topics[].name`) or by topic id (v6).
  */
-import { ErrorCode } from '../../protocol/errors.js';
+import { ErrorCode, errorCodeOf } from '../../protocol/errors.js';
 import { ZERO_UUID } from '../../protocol/primitives.js';
 import { DeleteTopics, type DeleteTopicsRequest, type DeleteTopicsResponse } from '../../protocol/messages/delete-topics.js';
 import type { RequestContext } from '../context.js';
@@ -30,9 +30,8 @@ async function deleteOne(ctx: RequestContext, name: string | null, topicId: stri
     ctx.logger.info({ topic: info.name }, 'deleted topic');
     return { name: info.name, topicId: info.id, errorCode: 0, errorMessage: null };
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
     ctx.logger.error({ err, topic: info.name }, 'deleting topic failed');
-    return { name: info.name, topicId: info.id, errorCode: typeof code === 'number' ? code : ErrorCode.KAFKA_STORAGE_ERROR, errorMessage: (err as Error).message };
+    return { name: info.name, topicId: info.id, errorCode: errorCodeOf(err, ErrorCode.KAFKA_STORAGE_ERROR), errorMessage: (err as Error).message };
   }
 }
 

@@ -5,7 +5,7 @@
  * as CreateTopics (per request and in all, see topic-limits.ts); a topic past them gets POLICY_VIOLATION.
  * A topic is listed only once its partitions are open (the catalog records it last).
  */
-import { ErrorCode } from '../../protocol/errors.js';
+import { ErrorCode, errorCodeOf } from '../../protocol/errors.js';
 import { ZERO_UUID } from '../../protocol/primitives.js';
 import { Metadata, type MetadataRequest, type MetadataResponse } from '../../protocol/messages/metadata.js';
 import type { RequestContext } from '../context.js';
@@ -59,13 +59,13 @@ async function resolveTopic(ctx: RequestContext, name: string | null, topicId: s
     ctx.logger.info({ topic: name, partitions: created.partitions }, 'auto-created topic');
     return topicOut(created, nodeId);
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
+    const code = errorCodeOf(err, ErrorCode.UNKNOWN_SERVER_ERROR);
     if (code === ErrorCode.TOPIC_ALREADY_EXISTS) {
       const now = topics.get(name);
       if (now) return topicOut(now, nodeId);
     }
     ctx.logger.warn({ topic: name, err: (err as Error).message }, 'auto-creating topic failed');
-    return topicError(typeof code === 'number' ? code : ErrorCode.UNKNOWN_SERVER_ERROR, name);
+    return topicError(code, name);
   }
 }
 
