@@ -13,6 +13,7 @@ import { validateAppend, stampBatches } from './append-validation.js';
 import { type BatchSummary, summarizeHeader, wholeBatches } from './batch-summary.js';
 import { BATCH_HEADER_SIZE } from '../../protocol/batch-header.js';
 import { StorageError } from './errors.js';
+import { MAX_RELATIVE_OFFSET } from './offset-index.js';
 import type { LogConfig } from './log-config.js';
 import { type PartitionState, writePartitionState } from './partition-state.js';
 import { firstRecordAtOrAfter } from './record-timestamps.js';
@@ -55,7 +56,6 @@ export interface TimestampAndOffset {
   timestamp: bigint;
 }
 
-const MAX_RELATIVE_OFFSET = 0x7fffffffn;
 /** Read positions remembered per partition (one per recently active consumer). */
 const MAX_READ_HINTS = 64;
 
