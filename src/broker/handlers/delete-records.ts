@@ -3,7 +3,7 @@
  * watermark); whole segments below it are removed by the log.
  */
 import { ErrorCode, errorCodeOf } from '../../protocol/errors.js';
-import { DeleteRecords, type DeleteRecordsRequest, type DeleteRecordsResponse } from '../../protocol/messages/delete-records.js';
+import { DeleteRecords, createDeleteRecordsResponse, type DeleteRecordsRequest, type DeleteRecordsResponse } from '../../protocol/messages/delete-records.js';
 import type { RequestContext } from '../context.js';
 import { defineHandler } from './handler.js';
 
@@ -18,7 +18,7 @@ async function truncate(ctx: RequestContext, topic: string, partitionIndex: numb
   }
   try {
     await log.deleteRecordsBefore(target);
-    return { partitionIndex, lowWatermark: log.logStartOffset, errorCode: 0 };
+    return { partitionIndex, lowWatermark: log.logStartOffset, errorCode: ErrorCode.NONE };
   } catch (err) {
     ctx.logger.error({ err, topic, partition: partitionIndex }, 'DeleteRecords failed');
     return { partitionIndex, lowWatermark: log.logStartOffset, errorCode: errorCodeOf(err, ErrorCode.KAFKA_STORAGE_ERROR) };
@@ -36,12 +36,11 @@ export const deleteRecordsHandler = defineHandler<DeleteRecordsRequest, DeleteRe
       for (const p of t.partitions) partitions.push(await truncate(ctx, t.name, p.partitionIndex, p.offset));
       topics.push({ name: t.name, partitions });
     }
-    return { throttleTimeMs: 0, topics };
+    return createDeleteRecordsResponse({ topics });
   },
   errorResponse(req, _version, errorCode) {
-    return {
-      throttleTimeMs: 0,
+    return createDeleteRecordsResponse({
       topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode })) })),
-    };
+    });
   },
 });
