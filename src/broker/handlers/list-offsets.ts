@@ -8,7 +8,7 @@
  * otherwise the one offset found.
  */
 import { ErrorCode, errorCodeOf } from '../../protocol/errors.js';
-import { ListOffsets, type ListOffsetsRequest, type ListOffsetsResponse } from '../../protocol/messages/list-offsets.js';
+import { ListOffsets, createListOffsetsResponse, type ListOffsetsRequest, type ListOffsetsResponse } from '../../protocol/messages/list-offsets.js';
 import type { RequestContext } from '../context.js';
 import { defineHandler } from './handler.js';
 
@@ -68,9 +68,9 @@ export const listOffsetsHandler = defineHandler<ListOffsetsRequest, ListOffsetsR
       }
       topics.push({ name: t.name, partitions });
     }
-    return { throttleTimeMs: 0, topics };
+    return createListOffsetsResponse({ topics });
   },
   errorResponse(req, _version, errorCode) {
-    return { throttleTimeMs: 0, topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => out(p.partitionIndex, errorCode)) })) };
+    return createListOffsetsResponse({ topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => out(p.partitionIndex, errorCode)) })) });
   },
 });
