@@ -221,21 +221,17 @@ export class GroupCoordinator {
   }
 
   private addMemberAndRebalance(group: Group, memberId: string, p: JoinParams): Promise<JoinResult> {
-    const member = new Member(
-      memberId,
-      p.groupInstanceId,
-      p.clientId,
-      p.clientHost,
-      p.sessionTimeoutMs,
-      p.rebalanceTimeoutMs,
-      p.protocolType,
-      p.protocols,
-    );
+    const member = memberFrom(memberId, p);
     if (group.members.size === 0) group.protocolType = p.protocolType;
     if (group.leaderId === null) group.leaderId = memberId;
     group.members.set(memberId, member);
     if (p.groupInstanceId !== null) group.staticMembers.set(p.groupInstanceId, memberId);
     if (group.initialDelay) group.initialDelay.newMemberAdded = true;
+    return this.awaitRebalance(group, member);
+  }
+
+  /** Parks `member`'s JoinGroup until the rebalance completes, starting one unless one is under way. */
+  private awaitRebalance(group: Group, member: Member): Promise<JoinResult> {
     const result = new Promise<JoinResult>((resolve) => (member.joinWaiter = resolve));
     this.startSessionTimer(group, member);
     if (group.state === 'PreparingRebalance') this.tryCompleteJoin(group);
@@ -252,11 +248,7 @@ export class GroupCoordinator {
     member.clientHost = p.clientHost;
     // A duplicate JoinGroup replaces the parked one, which is told to rejoin.
     member.joinWaiter?.(joinError(ErrorCode.REBALANCE_IN_PROGRESS, member.memberId));
-    const result = new Promise<JoinResult>((resolve) => (member.joinWaiter = resolve));
-    this.startSessionTimer(group, member);
-    if (group.state === 'PreparingRebalance') this.tryCompleteJoin(group);
-    else this.prepareRebalance(group);
-    return result;
+    return this.awaitRebalance(group, member);
   }
 
   /**
@@ -270,16 +262,7 @@ export class GroupCoordinator {
     old.joinWaiter = null;
     old.syncWaiter = null;
     if (old.sessionTimer) clearTimeout(old.sessionTimer);
-    const member = new Member(
-      newId,
-      p.groupInstanceId,
-      p.clientId,
-      p.clientHost,
-      p.sessionTimeoutMs,
-      p.rebalanceTimeoutMs,
-      p.protocolType,
-      p.protocols,
-    );
+    const member = memberFrom(newId, p);
     member.assignment = old.assignment;
     // Keep the member's position (join order) in the map.
     const entries = [...group.members.entries()].map(([id, m]): [string, Member] => (id === old.memberId ? [newId, member] : [id, m]));
@@ -789,4 +772,8 @@ export class GroupCoordinator {
       this.onError(err);
     }
   }
+}
+
+function memberFrom(memberId: string, p: JoinParams): Member {
+  return new Member(memberId, p.groupInstanceId, p.clientId, p.clientHost, p.sessionTimeoutMs, p.rebalanceTimeoutMs, p.protocolType, p.protocols);
 }
