@@ -257,10 +257,7 @@ export class GroupCoordinator {
    * stable and the protocol choice would not change.
    */
   private replaceStaticMember(group: Group, old: Member, newId: string, p: JoinParams): Promise<JoinResult> {
-    old.joinWaiter?.(joinError(ErrorCode.FENCED_INSTANCE_ID, old.memberId));
-    old.syncWaiter?.(syncError(ErrorCode.FENCED_INSTANCE_ID));
-    old.joinWaiter = null;
-    old.syncWaiter = null;
+    answerParked(old, ErrorCode.FENCED_INSTANCE_ID);
     if (old.sessionTimer) clearTimeout(old.sessionTimer);
     const member = memberFrom(newId, p);
     member.assignment = old.assignment;
@@ -443,12 +440,7 @@ export class GroupCoordinator {
   }
 
   private removeMemberAndUpdateGroup(group: Group, member: Member): void {
-    const join = member.joinWaiter;
-    const sync = member.syncWaiter;
-    member.joinWaiter = null;
-    member.syncWaiter = null;
-    join?.(joinError(ErrorCode.UNKNOWN_MEMBER_ID, member.memberId));
-    sync?.(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+    answerParked(member, ErrorCode.UNKNOWN_MEMBER_ID);
     this.removeMember(group, member);
     if (group.state === 'Stable' || group.state === 'CompletingRebalance') this.prepareRebalance(group);
     else if (group.state === 'PreparingRebalance') this.tryCompleteJoin(group);
@@ -754,12 +746,7 @@ export class GroupCoordinator {
       for (const t of group.pendingMembers.values()) clearTimeout(t);
       for (const m of group.members.values()) {
         if (m.sessionTimer) clearTimeout(m.sessionTimer);
-        const join = m.joinWaiter;
-        const sync = m.syncWaiter;
-        m.joinWaiter = null;
-        m.syncWaiter = null;
-        join?.(joinError(ErrorCode.NOT_COORDINATOR, m.memberId));
-        sync?.(syncError(ErrorCode.NOT_COORDINATOR));
+        answerParked(m, ErrorCode.NOT_COORDINATOR);
       }
     }
   }
@@ -776,4 +763,14 @@ export class GroupCoordinator {
 
 function memberFrom(memberId: string, p: JoinParams): Member {
   return new Member(memberId, p.groupInstanceId, p.clientId, p.clientHost, p.sessionTimeoutMs, p.rebalanceTimeoutMs, p.protocolType, p.protocols);
+}
+
+/** Answers the member's parked JoinGroup and SyncGroup, if any, with `errorCode`; neither stays parked. */
+function answerParked(member: Member, errorCode: number): void {
+  const join = member.joinWaiter;
+  const sync = member.syncWaiter;
+  member.joinWaiter = null;
+  member.syncWaiter = null;
+  join?.(joinError(errorCode, member.memberId));
+  sync?.(syncError(errorCode));
 }
