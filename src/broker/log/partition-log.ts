@@ -536,10 +536,7 @@ export class PartitionLog {
   async abandon(): Promise<void> {
     if (this.closed !== 'open') return;
     this.closed = 'closed';
-    await this.chain.catch(() => undefined);
-    await this.background.catch(() => undefined);
-    for (const s of this.segments) await s.close();
-    this.releaseWaiters();
+    await this.closeUnflushed();
   }
 
   /**
@@ -548,6 +545,11 @@ export class PartitionLog {
    */
   async closeForDeletion(): Promise<void> {
     this.closed = 'deleted';
+    await this.closeUnflushed();
+  }
+
+  /** Lets queued work settle, then closes the segment files without flushing and wakes every waiter. */
+  private async closeUnflushed(): Promise<void> {
     await this.chain.catch(() => undefined);
     await this.background.catch(() => undefined);
     for (const s of this.segments) await s.close();
