@@ -13,6 +13,7 @@ import { validateAppend, stampBatches } from './append-validation.js';
 import { type BatchSummary, summarizeHeader, wholeBatches } from './batch-summary.js';
 import { BATCH_HEADER_SIZE } from '../../protocol/batch-header.js';
 import { StorageError } from './errors.js';
+import { lastAtOrBefore } from './last-at-or-before.js';
 import { MAX_RELATIVE_OFFSET } from './offset-index.js';
 import type { LogConfig } from './log-config.js';
 import { type PartitionState, writePartitionState } from './partition-state.js';
@@ -587,17 +588,7 @@ export class PartitionLog {
 
 /** Index of the last segment whose base offset is <= `offset` (0 if none). */
 function segmentIndexFor(segments: readonly LogSegment[], offset: bigint): number {
-  let lo = 0;
-  let hi = segments.length - 1;
-  let found = 0;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    if (segments[mid]!.baseOffset <= offset) {
-      found = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  return found;
+  return Math.max(0, lastAtOrBefore(segments.length, (i) => segments[i]!.baseOffset, offset));
 }
 
 function storageError(what: string, cause: unknown): StorageError {
