@@ -2,7 +2,14 @@
  * OffsetFetch (key 9), v0–9: committed offsets of a group (v8+: of several groups at once). A null topic
  * list (v2+) means every committed offset of the group; a partition without a commit gets offset -1.
  */
-import { OffsetFetch, type OffsetFetchRequest, type OffsetFetchResponse } from '../../protocol/messages/offset-fetch.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import {
+  OffsetFetch,
+  createOffsetFetchResponse,
+  createOffsetFetchResponsePartition,
+  type OffsetFetchRequest,
+  type OffsetFetchResponse,
+} from '../../protocol/messages/offset-fetch.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
 import { coordinatorOf } from '../groups/handler-support.js';
 import { defineHandler } from './handler.js';
@@ -27,26 +34,23 @@ export const offsetFetchHandler = defineHandler<OffsetFetchRequest, OffsetFetchR
   handle(ctx, req, version) {
     const groups = coordinatorOf(ctx);
     if (version >= 8) {
-      return {
-        throttleTimeMs: 0,
-        topics: [],
-        errorCode: 0,
-        groups: req.groups.map((g) => ({ groupId: g.groupId, topics: fetchTopics(groups, g.groupId, g.topics, version), errorCode: 0 })),
-      };
+      return createOffsetFetchResponse({
+        groups: req.groups.map((g) => ({ groupId: g.groupId, topics: fetchTopics(groups, g.groupId, g.topics, version), errorCode: ErrorCode.NONE })),
+      });
     }
     // v0-1 have no "all topics" form: an absent list is empty.
     const topics = version >= 2 ? req.topics : (req.topics ?? []);
-    return { throttleTimeMs: 0, topics: fetchTopics(groups, req.groupId, topics, version), errorCode: 0, groups: [] };
+    return createOffsetFetchResponse({ topics: fetchTopics(groups, req.groupId, topics, version) });
   },
   errorResponse(req, version, errorCode) {
     if (version >= 8) {
-      return { throttleTimeMs: 0, topics: [], errorCode: 0, groups: req.groups.map((g) => ({ groupId: g.groupId, topics: [], errorCode })) };
+      return createOffsetFetchResponse({ groups: req.groups.map((g) => ({ groupId: g.groupId, topics: [], errorCode })) });
     }
     // Before v2 there is no top-level error: report it on every requested partition.
     const topics = (req.topics ?? []).map((t) => ({
       name: t.name,
-      partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode })),
+      partitions: t.partitionIndexes.map((partitionIndex) => createOffsetFetchResponsePartition({ partitionIndex, committedOffset: -1n, errorCode })),
     }));
-    return { throttleTimeMs: 0, topics, errorCode, groups: [] };
+    return createOffsetFetchResponse({ topics, errorCode });
   },
 });
