@@ -11,6 +11,7 @@
  * one so only the bad one fails.
  */
 import { BATCH_LENGTH_PREFIX, BATCH_OFFSET } from '../protocol/batch-header.js';
+import { ErrorCode, errorCodeOf } from '../protocol/errors.js';
 import { BufferPool } from './buffer-pool.js';
 import type { AppendResult, PartitionLog } from './log/partition-log.js';
 
@@ -19,7 +20,13 @@ const MAX_MEMBER_BYTES = 256 * 1024;
 /** A group's size at most (and at most a quarter of the segment, so rolling stays fine-grained). */
 const MAX_GROUP_BYTES = 1024 * 1024;
 /** Errors that mean "one batch is bad", not "the log failed": retry members alone to find it. */
-const PER_BATCH_ERRORS = new Set([2, 10, 18, 43, 87]); // CORRUPT_MESSAGE, MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE, UNSUPPORTED_FOR_MESSAGE_FORMAT, INVALID_RECORD
+const PER_BATCH_ERRORS: ReadonlySet<number> = new Set([
+  ErrorCode.CORRUPT_MESSAGE,
+  ErrorCode.MESSAGE_TOO_LARGE,
+  ErrorCode.RECORD_LIST_TOO_LARGE,
+  ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT,
+  ErrorCode.INVALID_RECORD,
+]);
 
 /** Memory for merged groups, reused: the log copies them into the page cache and keeps no reference. */
 const mergePool = new BufferPool({ maxPooled: 2 * MAX_GROUP_BYTES, maxFreeBytes: 16 * 1024 * 1024 });
@@ -90,8 +97,8 @@ class PartitionAppender {
       result = await this.log.append(merged);
     } catch (e) {
       mergePool.release(merged);
-      const code = (e as { code?: unknown }).code;
-      if (typeof code === 'number' && PER_BATCH_ERRORS.has(code)) {
+      const code = errorCodeOf(e, undefined);
+      if (code !== undefined && PER_BATCH_ERRORS.has(code)) {
         for (const m of group) await this.appendAlone(m);
       } else {
         for (const m of group) m.reject(e);

@@ -9,6 +9,8 @@
  */
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
+import { ApiKey } from '../protocol/api-keys.js';
+import { ErrorCode, errorCodeOf } from '../protocol/errors.js';
 import { Reader, Writer } from '../protocol/primitives.js';
 import { readRequestHeader, requestHeaderVersion, responseHeaderVersion, writeResponseHeader } from '../protocol/headers.js';
 import type { BrokerContext, RequestContext } from './context.js';
@@ -20,9 +22,6 @@ import type { Handler } from './handlers/handler.js';
 import { CloseConnection } from './handlers/close-connection.js';
 import { apiVersionsUnsupportedReply } from './handlers/api-versions.js';
 
-const API_VERSIONS_KEY = 18;
-const UNSUPPORTED_VERSION = 35;
-const UNKNOWN_SERVER_ERROR = -1;
 /**
  * Requests dispatched but not yet answered on one connection; beyond it we stop taking frames (and reading).
  * Kafka itself serves one request per connection at a time; a few in parallel keep pipelined produce fast
@@ -285,7 +284,7 @@ export class Connection {
     const { correlationId } = header;
     const supported = apiVersion >= handler.minVersion && apiVersion <= handler.maxVersion;
 
-    if (!supported && apiKey === API_VERSIONS_KEY) {
+    if (!supported && apiKey === ApiKey.ApiVersions) {
       // Clients retry lower after this v0-format reply (KIP-511); it lists our ranges.
       const res = apiVersionsUnsupportedReply(this.deps.broker);
       this.enqueueValue(handler, 0, correlationId, res, 0);
@@ -306,7 +305,7 @@ export class Connection {
     if (!supported) {
       const message = `${codec.name} v${apiVersion} is not supported; this broker serves v${handler.minVersion}-v${handler.maxVersion}`;
       this.log.info({ apiKey, apiVersion }, message);
-      this.enqueueValue(handler, apiVersion, correlationId, handler.errorResponse!(req, apiVersion, UNSUPPORTED_VERSION, message));
+      this.enqueueValue(handler, apiVersion, correlationId, handler.errorResponse!(req, apiVersion, ErrorCode.UNSUPPORTED_VERSION, message));
       return;
     }
 
@@ -353,7 +352,7 @@ export class Connection {
       return;
     }
     this.log.error({ err }, `${handler.codec.name} handler failed; answering UNKNOWN_SERVER_ERROR`);
-    const code = typeof (err as { code?: unknown })?.code === 'number' ? (err as { code: number }).code : UNKNOWN_SERVER_ERROR;
+    const code = errorCodeOf(err, ErrorCode.UNKNOWN_SERVER_ERROR);
     this.complete(slot, handler, version, correlationId, handler.errorResponse(req, version, code, message));
   }
 

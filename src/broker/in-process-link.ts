@@ -12,7 +12,7 @@
  * unless the link creates the topic first).
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { ErrorCode } from '../protocol/errors.js';
+import { ErrorCode, errorCodeOf } from '../protocol/errors.js';
 import {
   IN_PROCESS_PORT,
   type AppendReply,
@@ -37,11 +37,6 @@ const MISSING_TOPIC_RECHECK_MS = 250;
 
 function failure(errorCode: number, message: string): LinkFailure {
   return { kind: 'error', errorCode, message };
-}
-
-function errorCodeOf(err: unknown, fallback: number): number {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'number' ? code : fallback;
 }
 
 /** Wakes every registered waiter at once (topic creations); a waiter that gave up unregisters. */

@@ -5,7 +5,7 @@
  * (inflated within the topic's limit, off the event loop), the coalesced log append (which validates CRC32C
  * natively and assigns offsets), and error codes instead of exceptions.
  */
-import { ErrorCode } from '../protocol/errors.js';
+import { ErrorCode, errorCodeOf } from '../protocol/errors.js';
 import { coalescedAppend } from './append-coalescer.js';
 import type { BrokerContext } from './context.js';
 import { checkCompressedBatches, inflateLimit } from './log/compressed-batch.js';
@@ -106,8 +106,8 @@ export async function appendToPartition(
     // Queued before the broker began to close, refused by the closed log: a shutdown, not a disk error.
     const closing = options.closing?.();
     if (closing) return refused(ErrorCode.BROKER_NOT_AVAILABLE, `${closing} before the batch was written (${message})`);
-    const code = (err as { code?: unknown }).code;
-    if (typeof code === 'number') {
+    const code = errorCodeOf(err, undefined);
+    if (code !== undefined) {
       logger.info({ topic, partition: index, errorCode: code }, `produce rejected: ${message}`);
       return refused(code, message);
     }

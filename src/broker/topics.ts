@@ -2,17 +2,12 @@
  * The topic operations handlers need, on top of the LogManager and its catalog: lookup by name or id,
  * create (concurrent auto-creations of one name share one creation), delete, grow, and partition logs.
  */
+import type { TopicRecord } from './catalog.js';
 import type { LogManager } from './log/log-manager.js';
 import type { PartitionLog } from './log/partition-log.js';
 
-export interface TopicInfo {
-  readonly name: string;
-  /** UUID, 36 characters. */
-  readonly id: string;
-  readonly partitions: number;
-  /** Topic-level overrides (Kafka names), as stored in the catalog. */
-  readonly configs: Readonly<Record<string, string>>;
-}
+/** A topic as the catalog records it: name, UUID, partition count and topic-level config overrides. */
+export type TopicInfo = TopicRecord;
 
 export class Topics {
   private readonly creating = new Map<string, Promise<TopicInfo>>();

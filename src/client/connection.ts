@@ -4,6 +4,7 @@
  * request uses the highest version both sides speak, within the range this client was written for.
  */
 import net from 'node:net';
+import { ApiKey } from '../protocol/api-keys.js';
 import type { ApiCodec } from '../protocol/codec.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { requestHeaderVersion, responseHeaderVersion, writeRequestHeader } from '../protocol/headers.js';
@@ -13,13 +14,13 @@ import { BrokerConnectionError, RequestTimeoutError, UnsupportedApiError } from 
 
 /** The versions this client uses per API key: standard, non-topic-id versions every current Kafka serves. */
 export const CLIENT_VERSIONS: Readonly<Record<number, readonly [number, number]>> = {
-  0: [3, 9], // Produce
-  1: [4, 12], // Fetch (13+ address topics by id)
-  2: [1, 8], // ListOffsets
-  3: [1, 12], // Metadata
-  18: [0, 4], // ApiVersions
-  19: [2, 7], // CreateTopics
-  20: [1, 5], // DeleteTopics
+  [ApiKey.Produce]: [3, 9],
+  [ApiKey.Fetch]: [4, 12], // 13+ address topics by id
+  [ApiKey.ListOffsets]: [1, 8],
+  [ApiKey.Metadata]: [1, 12],
+  [ApiKey.ApiVersions]: [0, 4],
+  [ApiKey.CreateTopics]: [2, 7],
+  [ApiKey.DeleteTopics]: [1, 5],
 };
 
 interface Pending {

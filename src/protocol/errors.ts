@@ -189,3 +189,12 @@ export class KafkaError extends Error {
 export function isKafkaError(e: unknown): e is KafkaError {
   return e instanceof KafkaError;
 }
+
+/**
+ * The Kafka error code that `err` carries (a `KafkaError`, or any error with a numeric `code`), else
+ * `fallback`. Node's string codes (`'ENOENT'`) are not Kafka codes, so they get the fallback too.
+ */
+export function errorCodeOf<F = number>(err: unknown, fallback: F): number | F {
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'number' ? code : fallback;
+}

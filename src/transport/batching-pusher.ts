@@ -16,6 +16,7 @@
 import type { Event } from '../dataflow/event.js';
 import { DeliveryError, type EventPusher } from './event-pusher.js';
 import { Signal } from '../util/signal.js';
+import { errorCodeOf } from '../protocol/errors.js';
 
 export interface BatchingPusherOptions {
   /** Bytes of events (as `append` counts them) after which the open batch is sealed and sent. */
@@ -87,8 +88,8 @@ export abstract class BatchingPusher<T, D, B> implements EventPusher<T, D> {
 
   /** Reason and Kafka code of a failed send; by default the error's message and its numeric `code`, if any. */
   protected describeFailure(error: unknown): SendFailure {
-    const e = error as { message?: unknown; code?: unknown };
-    return { reason: typeof e?.message === 'string' ? e.message : String(error), code: typeof e?.code === 'number' ? e.code : undefined };
+    const message = (error as { message?: unknown } | null | undefined)?.message;
+    return { reason: typeof message === 'string' ? message : String(error), code: errorCodeOf(error, undefined) };
   }
 
   /** Frees what the pusher holds (connections); called by `close` after the final flush, even if it failed. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, KafkaError, errorInfo, isRetriable, kafkaErrors } from '../../src/protocol/errors.js';
+import { ErrorCode, KafkaError, errorCodeOf, errorInfo, isRetriable, kafkaErrors } from '../../src/protocol/errors.js';
 
 describe('Kafka error codes', () => {
   it('has the codes of Kafka\'s published table', () => {
@@ -50,5 +50,21 @@ describe('Kafka error codes', () => {
     expect(unknown.code).toBe(9999);
     expect(unknown.retriable).toBe(false);
     expect(unknown.message).toContain('9999');
+  });
+});
+
+describe('errorCodeOf', () => {
+  it('takes the Kafka code an error carries', () => {
+    expect(errorCodeOf(new KafkaError(ErrorCode.NOT_COORDINATOR), ErrorCode.UNKNOWN_SERVER_ERROR)).toBe(ErrorCode.NOT_COORDINATOR);
+    expect(errorCodeOf(Object.assign(new Error('x'), { code: ErrorCode.NONE }), -1)).toBe(0);
+    expect(errorCodeOf({ code: 87 }, -1)).toBe(87);
+  });
+
+  it('falls back for errors without a numeric code, Node string codes included, and for non-errors', () => {
+    const enoent = Object.assign(new Error('missing'), { code: 'ENOENT' });
+    expect(errorCodeOf(enoent, ErrorCode.KAFKA_STORAGE_ERROR)).toBe(ErrorCode.KAFKA_STORAGE_ERROR);
+    expect(errorCodeOf(new Error('plain'), ErrorCode.UNKNOWN_SERVER_ERROR)).toBe(-1);
+    for (const thrown of [null, undefined, 'a string', 42, { code: '3' }]) expect(errorCodeOf(thrown, 7)).toBe(7);
+    expect(errorCodeOf(enoent, undefined)).toBeUndefined();
   });
 });

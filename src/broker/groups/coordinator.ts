@@ -221,21 +221,17 @@ export class GroupCoordinator {
   }
 
   private addMemberAndRebalance(group: Group, memberId: string, p: JoinParams): Promise<JoinResult> {
-    const member = new Member(
-      memberId,
-      p.groupInstanceId,
-      p.clientId,
-      p.clientHost,
-      p.sessionTimeoutMs,
-      p.rebalanceTimeoutMs,
-      p.protocolType,
-      p.protocols,
-    );
+    const member = memberFrom(memberId, p);
     if (group.members.size === 0) group.protocolType = p.protocolType;
     if (group.leaderId === null) group.leaderId = memberId;
     group.members.set(memberId, member);
     if (p.groupInstanceId !== null) group.staticMembers.set(p.groupInstanceId, memberId);
     if (group.initialDelay) group.initialDelay.newMemberAdded = true;
+    return this.awaitRebalance(group, member);
+  }
+
+  /** Parks `member`'s JoinGroup until the rebalance completes, starting one unless one is under way. */
+  private awaitRebalance(group: Group, member: Member): Promise<JoinResult> {
     const result = new Promise<JoinResult>((resolve) => (member.joinWaiter = resolve));
     this.startSessionTimer(group, member);
     if (group.state === 'PreparingRebalance') this.tryCompleteJoin(group);
@@ -252,11 +248,7 @@ export class GroupCoordinator {
     member.clientHost = p.clientHost;
     // A duplicate JoinGroup replaces the parked one, which is told to rejoin.
     member.joinWaiter?.(joinError(ErrorCode.REBALANCE_IN_PROGRESS, member.memberId));
-    const result = new Promise<JoinResult>((resolve) => (member.joinWaiter = resolve));
-    this.startSessionTimer(group, member);
-    if (group.state === 'PreparingRebalance') this.tryCompleteJoin(group);
-    else this.prepareRebalance(group);
-    return result;
+    return this.awaitRebalance(group, member);
   }
 
   /**
@@ -265,21 +257,9 @@ export class GroupCoordinator {
    * stable and the protocol choice would not change.
    */
   private replaceStaticMember(group: Group, old: Member, newId: string, p: JoinParams): Promise<JoinResult> {
-    old.joinWaiter?.(joinError(ErrorCode.FENCED_INSTANCE_ID, old.memberId));
-    old.syncWaiter?.(syncError(ErrorCode.FENCED_INSTANCE_ID));
-    old.joinWaiter = null;
-    old.syncWaiter = null;
+    answerParked(old, ErrorCode.FENCED_INSTANCE_ID);
     if (old.sessionTimer) clearTimeout(old.sessionTimer);
-    const member = new Member(
-      newId,
-      p.groupInstanceId,
-      p.clientId,
-      p.clientHost,
-      p.sessionTimeoutMs,
-      p.rebalanceTimeoutMs,
-      p.protocolType,
-      p.protocols,
-    );
+    const member = memberFrom(newId, p);
     member.assignment = old.assignment;
     // Keep the member's position (join order) in the map.
     const entries = [...group.members.entries()].map(([id, m]): [string, Member] => (id === old.memberId ? [newId, member] : [id, m]));
@@ -460,12 +440,7 @@ export class GroupCoordinator {
   }
 
   private removeMemberAndUpdateGroup(group: Group, member: Member): void {
-    const join = member.joinWaiter;
-    const sync = member.syncWaiter;
-    member.joinWaiter = null;
-    member.syncWaiter = null;
-    join?.(joinError(ErrorCode.UNKNOWN_MEMBER_ID, member.memberId));
-    sync?.(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+    answerParked(member, ErrorCode.UNKNOWN_MEMBER_ID);
     this.removeMember(group, member);
     if (group.state === 'Stable' || group.state === 'CompletingRebalance') this.prepareRebalance(group);
     else if (group.state === 'PreparingRebalance') this.tryCompleteJoin(group);
@@ -794,12 +769,7 @@ export class GroupCoordinator {
       for (const t of group.pendingMembers.values()) clearTimeout(t);
       for (const m of group.members.values()) {
         if (m.sessionTimer) clearTimeout(m.sessionTimer);
-        const join = m.joinWaiter;
-        const sync = m.syncWaiter;
-        m.joinWaiter = null;
-        m.syncWaiter = null;
-        join?.(joinError(ErrorCode.NOT_COORDINATOR, m.memberId));
-        sync?.(syncError(ErrorCode.NOT_COORDINATOR));
+        answerParked(m, ErrorCode.NOT_COORDINATOR);
       }
     }
   }
@@ -812,4 +782,18 @@ export class GroupCoordinator {
       this.onError(err);
     }
   }
+}
+
+function memberFrom(memberId: string, p: JoinParams): Member {
+  return new Member(memberId, p.groupInstanceId, p.clientId, p.clientHost, p.sessionTimeoutMs, p.rebalanceTimeoutMs, p.protocolType, p.protocols);
+}
+
+/** Answers the member's parked JoinGroup and SyncGroup, if any, with `errorCode`; neither stays parked. */
+function answerParked(member: Member, errorCode: number): void {
+  const join = member.joinWaiter;
+  const sync = member.syncWaiter;
+  member.joinWaiter = null;
+  member.syncWaiter = null;
+  join?.(joinError(errorCode, member.memberId));
+  sync?.(syncError(errorCode));
 }

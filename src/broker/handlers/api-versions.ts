@@ -4,27 +4,21 @@
  * A client asking for a newer version than we serve gets the v0-format reply with error 35
  * (UNSUPPORTED_VERSION) and our ranges, so it retries lower (KIP-511); the server sends that one.
  */
-import { ApiVersions, type ApiVersionsRequest, type ApiVersionsResponse } from '../../protocol/messages/api-versions.js';
+import { ApiVersions, createApiVersionsResponse, type ApiVersionsRequest, type ApiVersionsResponse } from '../../protocol/messages/api-versions.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import type { BrokerContext } from '../context.js';
 import { defineHandler } from './handler.js';
 
-const UNSUPPORTED_VERSION = 35;
-
 function response(broker: BrokerContext, errorCode: number): ApiVersionsResponse {
-  return {
+  return createApiVersionsResponse({
     errorCode,
     apiKeys: broker.apis.map((a) => ({ apiKey: a.apiKey, minVersion: a.minVersion, maxVersion: a.maxVersion })),
-    throttleTimeMs: 0,
-    supportedFeatures: [],
-    finalizedFeaturesEpoch: -1n,
-    finalizedFeatures: [],
-    zkMigrationReady: false,
-  };
+  });
 }
 
 /** The reply to an ApiVersions version above ours, to be encoded as v0 with response header v0. */
 export function apiVersionsUnsupportedReply(broker: BrokerContext): ApiVersionsResponse {
-  return response(broker, UNSUPPORTED_VERSION);
+  return response(broker, ErrorCode.UNSUPPORTED_VERSION);
 }
 
 export const apiVersionsHandler = defineHandler<ApiVersionsRequest, ApiVersionsResponse>({
@@ -32,6 +26,6 @@ export const apiVersionsHandler = defineHandler<ApiVersionsRequest, ApiVersionsR
   minVersion: 0,
   maxVersion: 4,
   handle(ctx) {
-    return response(ctx.broker, 0);
+    return response(ctx.broker, ErrorCode.NONE);
   },
 });

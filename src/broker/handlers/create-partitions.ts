@@ -3,8 +3,13 @@
  * given, may only name this broker. The partitions added by one request count against
  * --max-partitions-per-request and the broker's --max-partitions (POLICY_VIOLATION, see topic-limits.ts).
  */
-import { ErrorCode } from '../../protocol/errors.js';
-import { CreatePartitions, type CreatePartitionsRequest, type CreatePartitionsResponse } from '../../protocol/messages/create-partitions.js';
+import { ErrorCode, errorCodeOf } from '../../protocol/errors.js';
+import {
+  CreatePartitions,
+  createCreatePartitionsResponse,
+  type CreatePartitionsRequest,
+  type CreatePartitionsResponse,
+} from '../../protocol/messages/create-partitions.js';
 import type { RequestContext } from '../context.js';
 import { partitionBudget, type PartitionBudget } from '../topic-limits.js';
 import { defineHandler } from './handler.js';
@@ -27,14 +32,13 @@ async function grow(ctx: RequestContext, t: TopicIn, validateOnly: boolean, budg
   }
   const refused = budget.take(t.name, added);
   if (refused) return fail(ErrorCode.POLICY_VIOLATION, refused);
-  if (validateOnly) return { name: t.name, errorCode: 0, errorMessage: null };
+  if (validateOnly) return { name: t.name, errorCode: ErrorCode.NONE, errorMessage: null };
   try {
     await ctx.broker.topics.addPartitions(t.name, t.count);
     ctx.logger.info({ topic: t.name, partitions: t.count }, 'added partitions');
-    return { name: t.name, errorCode: 0, errorMessage: null };
+    return { name: t.name, errorCode: ErrorCode.NONE, errorMessage: null };
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    return fail(typeof code === 'number' ? code : ErrorCode.KAFKA_STORAGE_ERROR, (err as Error).message);
+    return fail(errorCodeOf(err, ErrorCode.KAFKA_STORAGE_ERROR), (err as Error).message);
   }
 }
 
@@ -51,9 +55,9 @@ export const createPartitionsHandler = defineHandler<CreatePartitionsRequest, Cr
       if ((counts.get(t.name) ?? 0) > 1) results.push({ name: t.name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'topic listed more than once' });
       else results.push(await grow(ctx, t, req.validateOnly, budget));
     }
-    return { throttleTimeMs: 0, results };
+    return createCreatePartitionsResponse({ results });
   },
   errorResponse(req, _version, errorCode, message) {
-    return { throttleTimeMs: 0, results: req.topics.map((t) => ({ name: t.name, errorCode, errorMessage: message })) };
+    return createCreatePartitionsResponse({ results: req.topics.map((t) => ({ name: t.name, errorCode, errorMessage: message })) });
   },
 });

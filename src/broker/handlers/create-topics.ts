@@ -10,9 +10,14 @@
  * THROTTLING_QUOTA_EXCEEDED, which they retry, to the same refusal). The valid topics are created
  * concurrently, so their catalog records share fsyncs.
  */
-import { ErrorCode } from '../../protocol/errors.js';
-import { ZERO_UUID } from '../../protocol/primitives.js';
-import { CreateTopics, type CreateTopicsRequest, type CreateTopicsResponse } from '../../protocol/messages/create-topics.js';
+import { ErrorCode, errorCodeOf } from '../../protocol/errors.js';
+import {
+  CreateTopics,
+  createCreateTopicsResponse,
+  createCreateTopicsResponseCreatableTopicResult,
+  type CreateTopicsRequest,
+  type CreateTopicsResponse,
+} from '../../protocol/messages/create-topics.js';
 import type { RequestContext } from '../context.js';
 import { brokerLogConfig, describeTopicConfigs, storedTopicConfigs, topicConfigProblem } from '../topic-configs.js';
 import { partitionBudget } from '../topic-limits.js';
@@ -23,17 +28,7 @@ type TopicIn = CreateTopicsRequest['topics'][number];
 type TopicOut = CreateTopicsResponse['topics'][number];
 
 function result(name: string, errorCode: number, errorMessage: string | null, extra: Partial<TopicOut> = {}): TopicOut {
-  return {
-    name,
-    topicId: ZERO_UUID,
-    errorCode,
-    errorMessage,
-    topicConfigErrorCode: 0,
-    numPartitions: -1,
-    replicationFactor: -1,
-    configs: [],
-    ...extra,
-  };
+  return createCreateTopicsResponseCreatableTopicResult({ name, errorCode, errorMessage, ...extra });
 }
 
 /** Checks one topic; returns its partition count and configs, or an error result. */
@@ -82,13 +77,7 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequest, CreateTopi
         topics.push(Promise.resolve(result(t.name, ErrorCode.POLICY_VIOLATION, refused)));
         continue;
       }
-      const described = describeTopicConfigs(ctx.config, p.configs).map((c) => ({
-        name: c.name,
-        value: c.value,
-        readOnly: c.readOnly,
-        configSource: c.configSource,
-        isSensitive: false,
-      }));
+      const described = describeTopicConfigs(ctx.config, p.configs).map((c) => ({ name: c.name, value: c.value, readOnly: c.readOnly, configSource: c.configSource, isSensitive: false }));
       if (req.validateOnly) {
         topics.push(Promise.resolve(result(t.name, 0, null, { numPartitions: p.partitions, replicationFactor: 1, configs: described })));
         continue;
@@ -100,16 +89,15 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequest, CreateTopi
             return result(t.name, 0, null, { topicId: info.id, numPartitions: info.partitions, replicationFactor: 1, configs: described });
           },
           (err: unknown) => {
-            const code = (err as { code?: unknown }).code;
             ctx.logger.warn({ topic: t.name, err: (err as Error).message }, 'creating topic failed');
-            return result(t.name, typeof code === 'number' ? code : ErrorCode.UNKNOWN_SERVER_ERROR, (err as Error).message);
+            return result(t.name, errorCodeOf(err, ErrorCode.UNKNOWN_SERVER_ERROR), (err as Error).message);
           },
         ),
       );
     }
-    return { throttleTimeMs: 0, topics: await Promise.all(topics) };
+    return createCreateTopicsResponse({ topics: await Promise.all(topics) });
   },
   errorResponse(req, _version, errorCode, message) {
-    return { throttleTimeMs: 0, topics: req.topics.map((t) => result(t.name, errorCode, message)) };
+    return createCreateTopicsResponse({ topics: req.topics.map((t) => result(t.name, errorCode, message)) });
   },
 });

@@ -2,8 +2,8 @@
  * DeleteRecords (key 21), v0–2: moves a partition's log start offset forward to `offset` (-1: the high
  * watermark); whole segments below it are removed by the log.
  */
-import { ErrorCode } from '../../protocol/errors.js';
-import { DeleteRecords, type DeleteRecordsRequest, type DeleteRecordsResponse } from '../../protocol/messages/delete-records.js';
+import { ErrorCode, errorCodeOf } from '../../protocol/errors.js';
+import { DeleteRecords, createDeleteRecordsResponse, type DeleteRecordsRequest, type DeleteRecordsResponse } from '../../protocol/messages/delete-records.js';
 import type { RequestContext } from '../context.js';
 import { defineHandler } from './handler.js';
 
@@ -18,11 +18,10 @@ async function truncate(ctx: RequestContext, topic: string, partitionIndex: numb
   }
   try {
     await log.deleteRecordsBefore(target);
-    return { partitionIndex, lowWatermark: log.logStartOffset, errorCode: 0 };
+    return { partitionIndex, lowWatermark: log.logStartOffset, errorCode: ErrorCode.NONE };
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
     ctx.logger.error({ err, topic, partition: partitionIndex }, 'DeleteRecords failed');
-    return { partitionIndex, lowWatermark: log.logStartOffset, errorCode: typeof code === 'number' ? code : ErrorCode.KAFKA_STORAGE_ERROR };
+    return { partitionIndex, lowWatermark: log.logStartOffset, errorCode: errorCodeOf(err, ErrorCode.KAFKA_STORAGE_ERROR) };
   }
 }
 
@@ -37,12 +36,11 @@ export const deleteRecordsHandler = defineHandler<DeleteRecordsRequest, DeleteRe
       for (const p of t.partitions) partitions.push(await truncate(ctx, t.name, p.partitionIndex, p.offset));
       topics.push({ name: t.name, partitions });
     }
-    return { throttleTimeMs: 0, topics };
+    return createDeleteRecordsResponse({ topics });
   },
   errorResponse(req, _version, errorCode) {
-    return {
-      throttleTimeMs: 0,
+    return createDeleteRecordsResponse({
       topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode })) })),
-    };
+    });
   },
 });

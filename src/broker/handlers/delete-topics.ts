@@ -1,9 +1,15 @@
 /**
  * DeleteTopics (key 20), v0–6: by name (v0–5 `topicNames`, v6 `topics[].name`) or by topic id (v6).
  */
-import { ErrorCode } from '../../protocol/errors.js';
+import { ErrorCode, errorCodeOf } from '../../protocol/errors.js';
 import { ZERO_UUID } from '../../protocol/primitives.js';
-import { DeleteTopics, type DeleteTopicsRequest, type DeleteTopicsResponse } from '../../protocol/messages/delete-topics.js';
+import {
+  DeleteTopics,
+  createDeleteTopicsResponse,
+  createDeleteTopicsResponseDeletableTopicResult as result,
+  type DeleteTopicsRequest,
+  type DeleteTopicsResponse,
+} from '../../protocol/messages/delete-topics.js';
 import type { RequestContext } from '../context.js';
 import { defineHandler } from './handler.js';
 
@@ -20,19 +26,18 @@ async function deleteOne(ctx: RequestContext, name: string | null, topicId: stri
   const info = byId ? topics.byId(topicId) : topics.get(name);
   if (!info) {
     return byId
-      ? { name: null, topicId, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: `no topic with id ${topicId}` }
-      : { name, topicId: ZERO_UUID, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `no topic named "${name}"` };
+      ? result({ name: null, topicId, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: `no topic with id ${topicId}` })
+      : result({ name, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `no topic named "${name}"` });
   }
   try {
     await topics.delete(info.name);
     // Committed offsets of a deleted topic go with it, as in Kafka.
     ctx.broker.services.groups?.deleteTopic(info.name);
     ctx.logger.info({ topic: info.name }, 'deleted topic');
-    return { name: info.name, topicId: info.id, errorCode: 0, errorMessage: null };
+    return result({ name: info.name, topicId: info.id });
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
     ctx.logger.error({ err, topic: info.name }, 'deleting topic failed');
-    return { name: info.name, topicId: info.id, errorCode: typeof code === 'number' ? code : ErrorCode.KAFKA_STORAGE_ERROR, errorMessage: (err as Error).message };
+    return result({ name: info.name, topicId: info.id, errorCode: errorCodeOf(err, ErrorCode.KAFKA_STORAGE_ERROR), errorMessage: (err as Error).message });
   }
 }
 
@@ -43,9 +48,9 @@ export const deleteTopicsHandler = defineHandler<DeleteTopicsRequest, DeleteTopi
   async handle(ctx, req, version) {
     const responses: Out[] = [];
     for (const t of requested(req, version)) responses.push(await deleteOne(ctx, t.name, t.topicId));
-    return { throttleTimeMs: 0, responses };
+    return createDeleteTopicsResponse({ responses });
   },
   errorResponse(req, version, errorCode, message) {
-    return { throttleTimeMs: 0, responses: requested(req, version).map((t) => ({ name: t.name, topicId: t.topicId, errorCode, errorMessage: message })) };
+    return createDeleteTopicsResponse({ responses: requested(req, version).map((t) => result({ ...t, errorCode, errorMessage: message })) });
   },
 });

@@ -4,7 +4,13 @@
  * topic, 4 a broker (name "0" or "" for this node).
  */
 import { ErrorCode } from '../../protocol/errors.js';
-import { DescribeConfigs, type DescribeConfigsRequest, type DescribeConfigsResponse } from '../../protocol/messages/describe-configs.js';
+import {
+  DescribeConfigs,
+  createDescribeConfigsResponse,
+  createDescribeConfigsResponseResult,
+  type DescribeConfigsRequest,
+  type DescribeConfigsResponse,
+} from '../../protocol/messages/describe-configs.js';
 import { DEFAULT_CONFIG } from '../config.js';
 import type { RequestContext } from '../context.js';
 import { describeBrokerConfigs, describeTopicConfigs, type DescribedConfig } from '../topic-configs.js';
@@ -31,14 +37,12 @@ function toWire(c: DescribedConfig, synonyms: boolean, documentation: boolean): 
   };
 }
 
+function resultFor(r: ResourceIn, fields: Partial<ResultOut>): ResultOut {
+  return createDescribeConfigsResponseResult({ resourceType: r.resourceType, resourceName: r.resourceName, ...fields });
+}
+
 function describe(ctx: RequestContext, r: ResourceIn, synonyms: boolean, documentation: boolean): ResultOut {
-  const fail = (errorCode: number, errorMessage: string): ResultOut => ({
-    errorCode,
-    errorMessage,
-    resourceType: r.resourceType,
-    resourceName: r.resourceName,
-    configs: [],
-  });
+  const fail = (errorCode: number, errorMessage: string): ResultOut => resultFor(r, { errorCode, errorMessage });
   let configs: DescribedConfig[];
   if (r.resourceType === TOPIC) {
     const info = ctx.broker.topics.get(r.resourceName);
@@ -54,13 +58,7 @@ function describe(ctx: RequestContext, r: ResourceIn, synonyms: boolean, documen
   }
   const keys = r.configurationKeys;
   if (keys !== null && keys.length > 0) configs = configs.filter((c) => keys.includes(c.name));
-  return {
-    errorCode: 0,
-    errorMessage: null,
-    resourceType: r.resourceType,
-    resourceName: r.resourceName,
-    configs: configs.map((c) => toWire(c, synonyms, documentation)),
-  };
+  return resultFor(r, { errorMessage: null, configs: configs.map((c) => toWire(c, synonyms, documentation)) });
 }
 
 export const describeConfigsHandler = defineHandler<DescribeConfigsRequest, DescribeConfigsResponse>({
@@ -68,15 +66,9 @@ export const describeConfigsHandler = defineHandler<DescribeConfigsRequest, Desc
   minVersion: 0,
   maxVersion: 4,
   handle(ctx, req) {
-    return {
-      throttleTimeMs: 0,
-      results: req.resources.map((r) => describe(ctx, r, req.includeSynonyms, req.includeDocumentation)),
-    };
+    return createDescribeConfigsResponse({ results: req.resources.map((r) => describe(ctx, r, req.includeSynonyms, req.includeDocumentation)) });
   },
   errorResponse(req, _version, errorCode, message) {
-    return {
-      throttleTimeMs: 0,
-      results: req.resources.map((r) => ({ errorCode, errorMessage: message, resourceType: r.resourceType, resourceName: r.resourceName, configs: [] })),
-    };
+    return createDescribeConfigsResponse({ results: req.resources.map((r) => resultFor(r, { errorCode, errorMessage: message })) });
   },
 });

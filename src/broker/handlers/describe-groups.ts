@@ -2,12 +2,15 @@
  * DescribeGroups (key 15), v0–5: state, protocol and members of each group; member metadata and
  * assignments (the bytes the clients sent) once the group is stable. An unknown group is reported Dead.
  */
-import { DescribeGroups, type DescribeGroupsRequest, type DescribeGroupsResponse } from '../../protocol/messages/describe-groups.js';
+import {
+  DescribeGroups,
+  createDescribeGroupsResponse,
+  createDescribeGroupsResponseDescribedGroup,
+  type DescribeGroupsRequest,
+  type DescribeGroupsResponse,
+} from '../../protocol/messages/describe-groups.js';
 import { coordinatorOf } from '../groups/handler-support.js';
 import { defineHandler } from './handler.js';
-
-/** "Not provided" for authorizedOperations (no ACLs on this broker). */
-const NO_OPERATIONS = -2147483648;
 
 export const describeGroupsHandler = defineHandler<DescribeGroupsRequest, DescribeGroupsResponse>({
   codec: DescribeGroups,
@@ -15,11 +18,11 @@ export const describeGroupsHandler = defineHandler<DescribeGroupsRequest, Descri
   maxVersion: 5,
   handle(ctx, req) {
     const groups = coordinatorOf(ctx);
-    return {
-      throttleTimeMs: 0,
+    return createDescribeGroupsResponse({
       groups: req.groups.map((id) => {
         const d = groups.describe(id);
-        return {
+        // authorizedOperations stays at its default, "not provided" (no ACLs on this broker).
+        return createDescribeGroupsResponseDescribedGroup({
           errorCode: d.errorCode,
           groupId: d.groupId,
           groupState: d.state,
@@ -33,15 +36,11 @@ export const describeGroupsHandler = defineHandler<DescribeGroupsRequest, Descri
             memberMetadata: m.metadata,
             memberAssignment: m.assignment,
           })),
-          authorizedOperations: NO_OPERATIONS,
-        };
+        });
       }),
-    };
+    });
   },
   errorResponse(req, _version, errorCode) {
-    return {
-      throttleTimeMs: 0,
-      groups: req.groups.map((groupId) => ({ errorCode, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: NO_OPERATIONS })),
-    };
+    return createDescribeGroupsResponse({ groups: req.groups.map((groupId) => createDescribeGroupsResponseDescribedGroup({ errorCode, groupId })) });
   },
 });

@@ -3,16 +3,16 @@
  * partitions, paged by `responsePartitionLimit` and a cursor (KIP-966).
  */
 import { ErrorCode } from '../../protocol/errors.js';
-import { ZERO_UUID } from '../../protocol/primitives.js';
 import {
   DescribeTopicPartitions,
+  createDescribeTopicPartitionsResponse,
+  createDescribeTopicPartitionsResponseTopic,
   type DescribeTopicPartitionsRequest,
   type DescribeTopicPartitionsResponse,
 } from '../../protocol/messages/describe-topic-partitions.js';
 import { defineHandler } from './handler.js';
 
 type TopicOut = DescribeTopicPartitionsResponse['topics'][number];
-const NO_OPERATIONS = -2147483648;
 
 export const describeTopicPartitionsHandler = defineHandler<DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse>({
   codec: DescribeTopicPartitions,
@@ -31,7 +31,7 @@ export const describeTopicPartitionsHandler = defineHandler<DescribeTopicPartiti
       if (cursor && name < cursor.topicName) continue;
       const info = b.topics.get(name);
       if (!info) {
-        topics.push({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, topicId: ZERO_UUID, isInternal: false, partitions: [], topicAuthorizedOperations: NO_OPERATIONS });
+        topics.push(createDescribeTopicPartitionsResponseTopic({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name }));
         continue;
       }
       const first = cursor && name === cursor.topicName ? Math.max(0, cursor.partitionIndex) : 0;
@@ -54,19 +54,15 @@ export const describeTopicPartitionsHandler = defineHandler<DescribeTopicPartiti
           offlineReplicas: [],
         });
       }
-      topics.push({ errorCode: 0, name, topicId: info.id, isInternal: false, partitions, topicAuthorizedOperations: NO_OPERATIONS });
+      topics.push(createDescribeTopicPartitionsResponseTopic({ name, topicId: info.id, partitions }));
       if (i < info.partitions) {
         nextCursor = { topicName: name, partitionIndex: i };
         break;
       }
     }
-    return { throttleTimeMs: 0, topics, nextCursor };
+    return createDescribeTopicPartitionsResponse({ topics, nextCursor });
   },
   errorResponse(req, _version, errorCode) {
-    return {
-      throttleTimeMs: 0,
-      topics: req.topics.map((t) => ({ errorCode, name: t.name, topicId: ZERO_UUID, isInternal: false, partitions: [], topicAuthorizedOperations: NO_OPERATIONS })),
-      nextCursor: null,
-    };
+    return createDescribeTopicPartitionsResponse({ topics: req.topics.map((t) => createDescribeTopicPartitionsResponseTopic({ errorCode, name: t.name })) });
   },
 });

@@ -9,7 +9,7 @@
  * time, which every client accepts. read_committed (isolation level 1) stops at the last stable offset and
  * lists the aborted transactions of what it returns (src/broker/txn/read-committed.ts).
  */
-import { ErrorCode } from '../../protocol/errors.js';
+import { ErrorCode, errorCodeOf } from '../../protocol/errors.js';
 import { EMPTY_BUFFER, ZERO_UUID } from '../../protocol/primitives.js';
 import { Fetch, type FetchRequest, type FetchResponse } from '../../protocol/messages/fetch.js';
 import type { RequestContext } from '../context.js';
@@ -265,9 +265,9 @@ async function readAll(ctx: RequestContext, memory: ConnectionReadMemory, fetch:
       results.push(out);
       if (readAhead) startReadAhead(ctx, memory, key, log, records, budget);
     } catch (err) {
-      const code = (err as { code?: unknown }).code;
+      const code = errorCodeOf(err, ErrorCode.KAFKA_STORAGE_ERROR);
       if (code !== ErrorCode.OFFSET_OUT_OF_RANGE) ctx.logger.error({ err, topic: t.topic, partition: t.partition }, 'fetch read failed');
-      results.push(partitionOut(t.partition, typeof code === 'number' ? code : ErrorCode.KAFKA_STORAGE_ERROR, log.highWatermark, log.logStartOffset));
+      results.push(partitionOut(t.partition, code, log.highWatermark, log.logStartOffset));
       hasError = true;
     }
   }

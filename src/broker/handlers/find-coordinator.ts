@@ -3,11 +3,18 @@
  * v4+ looks up a batch of keys at once.
  */
 import { ErrorCode } from '../../protocol/errors.js';
-import { FindCoordinator, type FindCoordinatorRequest, type FindCoordinatorResponse } from '../../protocol/messages/find-coordinator.js';
+import {
+  FindCoordinator,
+  createFindCoordinatorResponse,
+  type FindCoordinatorRequest,
+  type FindCoordinatorResponse,
+} from '../../protocol/messages/find-coordinator.js';
 import { defineHandler } from './handler.js';
 
 const KEY_TYPE_GROUP = 0;
 const KEY_TYPE_TRANSACTION = 1;
+/** Where no coordinator is named: node -1, no host, port -1 (as Kafka answers). */
+const NO_NODE = { nodeId: -1, host: '', port: -1 } as const;
 
 export const findCoordinatorHandler = defineHandler<FindCoordinatorRequest, FindCoordinatorResponse>({
   codec: FindCoordinator,
@@ -18,36 +25,25 @@ export const findCoordinatorHandler = defineHandler<FindCoordinatorRequest, Find
     const validType = req.keyType === KEY_TYPE_GROUP || req.keyType === KEY_TYPE_TRANSACTION;
     const answer = (key: string) => {
       if (!validType) {
-        return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `unknown coordinator key type ${req.keyType}` };
+        return { key, ...NO_NODE, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `unknown coordinator key type ${req.keyType}` };
       }
       if (key === '' && req.keyType === KEY_TYPE_GROUP) {
-        return { key, nodeId: -1, host: '', port: -1, errorCode: ErrorCode.INVALID_GROUP_ID, errorMessage: 'the group id is empty' };
+        return { key, ...NO_NODE, errorCode: ErrorCode.INVALID_GROUP_ID, errorMessage: 'the group id is empty' };
       }
-      return { key, nodeId: b.nodeId, host: b.advertisedHost, port: b.advertisedPort, errorCode: 0, errorMessage: null };
+      return { key, nodeId: b.nodeId, host: b.advertisedHost, port: b.advertisedPort, errorCode: ErrorCode.NONE, errorMessage: null };
     };
     if (version >= 4) {
-      return { throttleTimeMs: 0, errorCode: 0, errorMessage: null, nodeId: -1, host: '', port: -1, coordinators: req.coordinatorKeys.map(answer) };
+      return createFindCoordinatorResponse({ errorMessage: null, ...NO_NODE, coordinators: req.coordinatorKeys.map(answer) });
     }
-    const one = answer(req.key);
-    return {
-      throttleTimeMs: 0,
-      errorCode: one.errorCode,
-      errorMessage: one.errorMessage,
-      nodeId: one.nodeId,
-      host: one.host,
-      port: one.port,
-      coordinators: [],
-    };
+    const { errorCode, errorMessage, nodeId, host, port } = answer(req.key);
+    return createFindCoordinatorResponse({ errorCode, errorMessage, nodeId, host, port });
   },
   errorResponse(req, version, errorCode, message) {
-    return {
-      throttleTimeMs: 0,
-      errorCode: version >= 4 ? 0 : errorCode,
+    return createFindCoordinatorResponse({
+      errorCode: version >= 4 ? ErrorCode.NONE : errorCode,
       errorMessage: message,
-      nodeId: -1,
-      host: '',
-      port: -1,
-      coordinators: version >= 4 ? req.coordinatorKeys.map((key) => ({ key, nodeId: -1, host: '', port: -1, errorCode, errorMessage: message })) : [],
-    };
+      ...NO_NODE,
+      coordinators: version >= 4 ? req.coordinatorKeys.map((key) => ({ key, ...NO_NODE, errorCode, errorMessage: message })) : [],
+    });
   },
 });

@@ -1,7 +1,7 @@
 /**
  * Heartbeat (key 12), v0–4: keeps a member's session alive; REBALANCE_IN_PROGRESS tells it to rejoin.
  */
-import { Heartbeat, type HeartbeatRequest, type HeartbeatResponse } from '../../protocol/messages/heartbeat.js';
+import { Heartbeat, createHeartbeatResponse, type HeartbeatRequest, type HeartbeatResponse } from '../../protocol/messages/heartbeat.js';
 import { coordinatorOf } from '../groups/handler-support.js';
 import { defineHandler } from './handler.js';
 
@@ -16,9 +16,9 @@ export const heartbeatHandler = defineHandler<HeartbeatRequest, HeartbeatRespons
       memberId: req.memberId,
       groupInstanceId: version >= 3 ? req.groupInstanceId : null,
     });
-    return { throttleTimeMs: 0, errorCode };
+    return createHeartbeatResponse({ errorCode });
   },
   errorResponse(_req, _version, errorCode) {
-    return { throttleTimeMs: 0, errorCode };
+    return createHeartbeatResponse({ errorCode });
   },
 });

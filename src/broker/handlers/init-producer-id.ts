@@ -4,7 +4,7 @@
  * persisted in blocks, so none is handed out twice, even after a killed broker.
  */
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
-import { InitProducerId, type InitProducerIdRequest, type InitProducerIdResponse } from '../../protocol/messages/init-producer-id.js';
+import { InitProducerId, createInitProducerIdResponse, type InitProducerIdRequest, type InitProducerIdResponse } from '../../protocol/messages/init-producer-id.js';
 import '../producers/service.js';
 import '../txn/service.js';
 import { defineHandler } from './handler.js';
@@ -26,11 +26,16 @@ export const initProducerIdHandler = defineHandler<InitProducerIdRequest, InitPr
     if ('errorCode' in r) {
       // PRODUCER_FENCED is only known to clients from v4 (KIP-588); older ones expect INVALID_PRODUCER_EPOCH.
       const errorCode = r.errorCode === ErrorCode.PRODUCER_FENCED && version < 4 ? ErrorCode.INVALID_PRODUCER_EPOCH : r.errorCode;
-      return { throttleTimeMs: 0, errorCode, producerId: -1n, producerEpoch: -1 };
+      return failed(errorCode);
     }
-    return { throttleTimeMs: 0, errorCode: 0, producerId: r.producerId, producerEpoch: r.producerEpoch };
+    return createInitProducerIdResponse({ producerId: r.producerId, producerEpoch: r.producerEpoch });
   },
   errorResponse(_req, _version, errorCode) {
-    return { throttleTimeMs: 0, errorCode, producerId: -1n, producerEpoch: -1 };
+    return failed(errorCode);
   },
 });
+
+/** No producer id: id -1 (the default) and epoch -1. */
+function failed(errorCode: number): InitProducerIdResponse {
+  return createInitProducerIdResponse({ errorCode, producerEpoch: -1 });
+}

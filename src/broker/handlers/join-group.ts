@@ -3,14 +3,13 @@
  * leader's answer carries every member's protocol metadata, untouched. v4+ new members first get
  * MEMBER_ID_REQUIRED; v5+ static members (group.instance.id); v9 tells a static leader to skip assignment.
  */
-import { JoinGroup, type JoinGroupRequest, type JoinGroupResponse } from '../../protocol/messages/join-group.js';
+import { JoinGroup, createJoinGroupResponse, type JoinGroupRequest, type JoinGroupResponse } from '../../protocol/messages/join-group.js';
 import type { JoinResult } from '../groups/group.js';
 import { clientHostOf, coordinatorOf, ownBytes } from '../groups/handler-support.js';
 import { defineHandler } from './handler.js';
 
 function toResponse(r: JoinResult, version: number): JoinGroupResponse {
-  return {
-    throttleTimeMs: 0,
+  return createJoinGroupResponse({
     errorCode: r.errorCode,
     generationId: r.generationId,
     protocolType: r.protocolType,
@@ -20,7 +19,7 @@ function toResponse(r: JoinResult, version: number): JoinGroupResponse {
     skipAssignment: r.skipAssignment,
     memberId: r.memberId,
     members: r.members,
-  };
+  });
 }
 
 export const joinGroupHandler = defineHandler<JoinGroupRequest, JoinGroupResponse>({

@@ -2,7 +2,7 @@
  * LeaveGroup (key 13), v0–5: members leave without waiting for their session to expire. v0–2 name one
  * member; v3+ a batch (each with its own error), possibly by group.instance.id alone.
  */
-import { LeaveGroup, type LeaveGroupRequest, type LeaveGroupResponse } from '../../protocol/messages/leave-group.js';
+import { LeaveGroup, createLeaveGroupResponse, type LeaveGroupRequest, type LeaveGroupResponse } from '../../protocol/messages/leave-group.js';
 import { coordinatorOf } from '../groups/handler-support.js';
 import { defineHandler } from './handler.js';
 
@@ -13,11 +13,11 @@ export const leaveGroupHandler = defineHandler<LeaveGroupRequest, LeaveGroupResp
   handle(ctx, req, version) {
     const leaving = version >= 3 ? req.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId })) : [{ memberId: req.memberId, groupInstanceId: null }];
     const r = coordinatorOf(ctx).leave(req.groupId, leaving);
-    if (version >= 3) return { throttleTimeMs: 0, errorCode: r.errorCode, members: r.members };
+    if (version >= 3) return createLeaveGroupResponse({ errorCode: r.errorCode, members: r.members });
     // One member: its error is the response's.
-    return { throttleTimeMs: 0, errorCode: r.errorCode || (r.members[0]?.errorCode ?? 0), members: [] };
+    return createLeaveGroupResponse({ errorCode: r.errorCode || (r.members[0]?.errorCode ?? 0) });
   },
   errorResponse(_req, _version, errorCode) {
-    return { throttleTimeMs: 0, errorCode, members: [] };
+    return createLeaveGroupResponse({ errorCode });
   },
 });

@@ -2,7 +2,7 @@
  * ListGroups (key 16), v0–5: every group this broker coordinates (all of them), filtered by state (v4+,
  * e.g. "Stable", "Empty") and by type (v5+, all groups here are "classic").
  */
-import { ListGroups, type ListGroupsRequest, type ListGroupsResponse } from '../../protocol/messages/list-groups.js';
+import { ListGroups, createListGroupsResponse, type ListGroupsRequest, type ListGroupsResponse } from '../../protocol/messages/list-groups.js';
 import { coordinatorOf } from '../groups/handler-support.js';
 import { defineHandler } from './handler.js';
 
@@ -12,13 +12,11 @@ export const listGroupsHandler = defineHandler<ListGroupsRequest, ListGroupsResp
   maxVersion: 5,
   handle(ctx, req, version) {
     const listed = coordinatorOf(ctx).list(version >= 4 ? req.statesFilter : [], version >= 5 ? req.typesFilter : []);
-    return {
-      throttleTimeMs: 0,
-      errorCode: 0,
+    return createListGroupsResponse({
       groups: listed.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: g.groupType })),
-    };
+    });
   },
   errorResponse(_req, _version, errorCode) {
-    return { throttleTimeMs: 0, errorCode, groups: [] };
+    return createListGroupsResponse({ errorCode });
   },
 });

@@ -8,8 +8,8 @@
  * legacy lookup does: for latest, the log end offset followed by the segment base offsets, newest first;
  * otherwise the one offset found.
  */
-import { ErrorCode } from '../../protocol/errors.js';
-import { ListOffsets, type ListOffsetsRequest, type ListOffsetsResponse } from '../../protocol/messages/list-offsets.js';
+import { ErrorCode, errorCodeOf } from '../../protocol/errors.js';
+import { ListOffsets, createListOffsetsResponse, type ListOffsetsRequest, type ListOffsetsResponse } from '../../protocol/messages/list-offsets.js';
 import type { RequestContext } from '../context.js';
 import { READ_COMMITTED } from '../txn/read-committed.js';
 import '../txn/service.js';
@@ -44,9 +44,8 @@ async function lookup(ctx: RequestContext, topic: string, partition: number, tim
     const found = await log.offsetForTimestamp(timestamp);
     return found ? out(partition, 0, found.offset, found.timestamp) : out(partition, 0);
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
     ctx.logger.error({ err, topic, partition }, 'ListOffsets failed');
-    return out(partition, typeof code === 'number' ? code : ErrorCode.KAFKA_STORAGE_ERROR);
+    return out(partition, errorCodeOf(err, ErrorCode.KAFKA_STORAGE_ERROR));
   }
 }
 
@@ -77,9 +76,9 @@ export const listOffsetsHandler = defineHandler<ListOffsetsRequest, ListOffsetsR
       }
       topics.push({ name: t.name, partitions });
     }
-    return { throttleTimeMs: 0, topics };
+    return createListOffsetsResponse({ topics });
   },
   errorResponse(req, _version, errorCode) {
-    return { throttleTimeMs: 0, topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => out(p.partitionIndex, errorCode)) })) };
+    return createListOffsetsResponse({ topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => out(p.partitionIndex, errorCode)) })) });
   },
 });

@@ -5,9 +5,9 @@
  * as CreateTopics (per request and in all, see topic-limits.ts); a topic past them gets POLICY_VIOLATION.
  * A topic is listed only once its partitions are open (the catalog records it last).
  */
-import { ErrorCode } from '../../protocol/errors.js';
+import { ErrorCode, errorCodeOf } from '../../protocol/errors.js';
 import { ZERO_UUID } from '../../protocol/primitives.js';
-import { Metadata, type MetadataRequest, type MetadataResponse } from '../../protocol/messages/metadata.js';
+import { Metadata, createMetadataResponse, createMetadataResponseTopic, type MetadataRequest, type MetadataResponse } from '../../protocol/messages/metadata.js';
 import type { RequestContext } from '../context.js';
 import type { TopicInfo } from '../topics.js';
 import { partitionBudget, type PartitionBudget } from '../topic-limits.js';
@@ -15,26 +15,17 @@ import { topicNameProblem } from '../topic-name.js';
 import { defineHandler } from './handler.js';
 
 type TopicOut = MetadataResponse['topics'][number];
-const NO_OPERATIONS = -2147483648;
 
 function topicOut(info: TopicInfo, nodeId: number): TopicOut {
   const partitions: TopicOut['partitions'] = [];
   for (let i = 0; i < info.partitions; i++) {
-    partitions.push({
-      errorCode: 0,
-      partitionIndex: i,
-      leaderId: nodeId,
-      leaderEpoch: 0,
-      replicaNodes: [nodeId],
-      isrNodes: [nodeId],
-      offlineReplicas: [],
-    });
+    partitions.push({ errorCode: ErrorCode.NONE, partitionIndex: i, leaderId: nodeId, leaderEpoch: 0, replicaNodes: [nodeId], isrNodes: [nodeId], offlineReplicas: [] });
   }
-  return { errorCode: 0, name: info.name, topicId: info.id, isInternal: false, partitions, topicAuthorizedOperations: NO_OPERATIONS };
+  return createMetadataResponseTopic({ name: info.name, topicId: info.id, partitions });
 }
 
 function topicError(errorCode: number, name: string | null, topicId = ZERO_UUID): TopicOut {
-  return { errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: NO_OPERATIONS } as TopicOut;
+  return createMetadataResponseTopic({ errorCode, name, topicId });
 }
 
 async function resolveTopic(ctx: RequestContext, name: string | null, topicId: string, allowCreate: boolean, budget: PartitionBudget): Promise<TopicOut> {
@@ -59,13 +50,13 @@ async function resolveTopic(ctx: RequestContext, name: string | null, topicId: s
     ctx.logger.info({ topic: name, partitions: created.partitions }, 'auto-created topic');
     return topicOut(created, nodeId);
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
+    const code = errorCodeOf(err, ErrorCode.UNKNOWN_SERVER_ERROR);
     if (code === ErrorCode.TOPIC_ALREADY_EXISTS) {
       const now = topics.get(name);
       if (now) return topicOut(now, nodeId);
     }
     ctx.logger.warn({ topic: name, err: (err as Error).message }, 'auto-creating topic failed');
-    return topicError(typeof code === 'number' ? code : ErrorCode.UNKNOWN_SERVER_ERROR, name);
+    return topicError(code, name);
   }
 }
 
@@ -86,13 +77,11 @@ export const metadataHandler = defineHandler<MetadataRequest, MetadataResponse>(
       const budget = partitionBudget(ctx);
       for (const t of req.topics ?? []) topics.push(await resolveTopic(ctx, t.name, t.topicId, allowCreate, budget));
     }
-    return {
-      throttleTimeMs: 0,
+    return createMetadataResponse({
       brokers: [{ nodeId: b.nodeId, host: b.advertisedHost, port: b.advertisedPort, rack: null }],
       clusterId: b.clusterId,
       controllerId: b.nodeId,
       topics,
-      clusterAuthorizedOperations: NO_OPERATIONS,
-    };
+    });
   },
 });

@@ -5,7 +5,7 @@
  * UNKNOWN_TOPIC_OR_PARTITION and over-long metadata OFFSET_METADATA_TOO_LARGE, each on its own.
  */
 import { ErrorCode } from '../../protocol/errors.js';
-import { OffsetCommit, type OffsetCommitRequest, type OffsetCommitResponse } from '../../protocol/messages/offset-commit.js';
+import { OffsetCommit, createOffsetCommitResponse, type OffsetCommitRequest, type OffsetCommitResponse } from '../../protocol/messages/offset-commit.js';
 import type { OffsetToCommit } from '../groups/offset-store.js';
 import { coordinatorOf } from '../groups/handler-support.js';
 import { defineHandler } from './handler.js';
@@ -52,16 +52,12 @@ export const offsetCommitHandler = defineHandler<OffsetCommitRequest, OffsetComm
         return everyPartition(req, ErrorCode.KAFKA_STORAGE_ERROR);
       }
     }
-    return {
-      throttleTimeMs: 0,
+    return createOffsetCommitResponse({
       topics: req.topics.map((t) => ({
         name: t.name,
-        partitions: t.partitions.map((p) => ({
-          partitionIndex: p.partitionIndex,
-          errorCode: errors.get(key(t.name, p.partitionIndex)) ?? groupError,
-        })),
+        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: errors.get(key(t.name, p.partitionIndex)) ?? groupError })),
       })),
-    };
+    });
   },
   errorResponse(req, _version, errorCode) {
     return everyPartition(req, errorCode);
@@ -69,8 +65,7 @@ export const offsetCommitHandler = defineHandler<OffsetCommitRequest, OffsetComm
 });
 
 function everyPartition(req: OffsetCommitRequest, errorCode: number): OffsetCommitResponse {
-  return {
-    throttleTimeMs: 0,
+  return createOffsetCommitResponse({
     topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),
-  };
+  });
 }

@@ -4,7 +4,13 @@
  * Transactional offsets show once their transaction commits; require_stable (v7+) reports pending ones.
  */
 import { ErrorCode } from '../../protocol/errors.js';
-import { OffsetFetch, type OffsetFetchRequest, type OffsetFetchResponse } from '../../protocol/messages/offset-fetch.js';
+import {
+  OffsetFetch,
+  createOffsetFetchResponse,
+  createOffsetFetchResponsePartition,
+  type OffsetFetchRequest,
+  type OffsetFetchResponse,
+} from '../../protocol/messages/offset-fetch.js';
 import type { GroupCoordinator } from '../groups/coordinator.js';
 import { coordinatorOf } from '../groups/handler-support.js';
 import '../txn/service.js';
@@ -18,7 +24,7 @@ function fetchTopics(groups: GroupCoordinator, groupId: string, topics: { name: 
     name: t.name,
     partitions: t.partitions.map((p) =>
       unstable?.(groupId, t.name, p.partition)
-        ? { partitionIndex: p.partition, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT }
+        ? createOffsetFetchResponsePartition({ partitionIndex: p.partition, committedOffset: -1n, errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT })
         : {
             partitionIndex: p.partition,
             committedOffset: p.offset,
@@ -39,26 +45,23 @@ export const offsetFetchHandler = defineHandler<OffsetFetchRequest, OffsetFetchR
     const txns = version >= 7 && req.requireStable ? ctx.broker.services.transactions : undefined;
     const unstable: Unstable = txns && ((groupId, topic, partition) => txns.hasPendingOffset(groupId, topic, partition));
     if (version >= 8) {
-      return {
-        throttleTimeMs: 0,
-        topics: [],
-        errorCode: 0,
-        groups: req.groups.map((g) => ({ groupId: g.groupId, topics: fetchTopics(groups, g.groupId, g.topics, version, unstable), errorCode: 0 })),
-      };
+      return createOffsetFetchResponse({
+        groups: req.groups.map((g) => ({ groupId: g.groupId, topics: fetchTopics(groups, g.groupId, g.topics, version, unstable), errorCode: ErrorCode.NONE })),
+      });
     }
     // v0-1 have no "all topics" form: an absent list is empty.
     const topics = version >= 2 ? req.topics : (req.topics ?? []);
-    return { throttleTimeMs: 0, topics: fetchTopics(groups, req.groupId, topics, version, unstable), errorCode: 0, groups: [] };
+    return createOffsetFetchResponse({ topics: fetchTopics(groups, req.groupId, topics, version, unstable) });
   },
   errorResponse(req, version, errorCode) {
     if (version >= 8) {
-      return { throttleTimeMs: 0, topics: [], errorCode: 0, groups: req.groups.map((g) => ({ groupId: g.groupId, topics: [], errorCode })) };
+      return createOffsetFetchResponse({ groups: req.groups.map((g) => ({ groupId: g.groupId, topics: [], errorCode })) });
     }
     // Before v2 there is no top-level error: report it on every requested partition.
     const topics = (req.topics ?? []).map((t) => ({
       name: t.name,
-      partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode })),
+      partitions: t.partitionIndexes.map((partitionIndex) => createOffsetFetchResponsePartition({ partitionIndex, committedOffset: -1n, errorCode })),
     }));
-    return { throttleTimeMs: 0, topics, errorCode, groups: [] };
+    return createOffsetFetchResponse({ topics, errorCode });
   },
 });

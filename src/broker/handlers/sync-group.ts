@@ -2,7 +2,7 @@
  * SyncGroup (key 14), v0–5: the leader hands in every member's assignment; every member gets its own.
  * Assignment bytes are carried untouched. v5 checks the protocol type and name.
  */
-import { SyncGroup, type SyncGroupRequest, type SyncGroupResponse } from '../../protocol/messages/sync-group.js';
+import { SyncGroup, createSyncGroupResponse, type SyncGroupRequest, type SyncGroupResponse } from '../../protocol/messages/sync-group.js';
 import { coordinatorOf, ownBytes } from '../groups/handler-support.js';
 import { defineHandler } from './handler.js';
 
@@ -20,9 +20,9 @@ export const syncGroupHandler = defineHandler<SyncGroupRequest, SyncGroupRespons
       protocolName: version >= 5 ? req.protocolName : null,
       assignments: req.assignments.map((a) => ({ memberId: a.memberId, assignment: ownBytes(a.assignment) })),
     });
-    return { throttleTimeMs: 0, errorCode: r.errorCode, protocolType: r.protocolType, protocolName: r.protocolName, assignment: r.assignment };
+    return createSyncGroupResponse({ errorCode: r.errorCode, protocolType: r.protocolType, protocolName: r.protocolName, assignment: r.assignment });
   },
   errorResponse(_req, _version, errorCode) {
-    return { throttleTimeMs: 0, errorCode, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
+    return createSyncGroupResponse({ errorCode });
   },
 });

@@ -7,6 +7,7 @@
  * on the next lookup.
  */
 import fs from 'node:fs/promises';
+import { lastAtOrBefore } from './last-at-or-before.js';
 
 export abstract class IndexFile {
   /** Entries in memory; undefined while unloaded (the file holds all `count` entries then). */
@@ -150,18 +151,7 @@ export abstract class IndexFile {
 
   /** Index of the last entry whose key is <= (or < when `strict`) the target, or -1. */
   protected search(keyAt: (entry: number) => number | bigint, target: number | bigint, strict: boolean): number {
-    let lo = 0;
-    let hi = this.count - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const k = keyAt(mid);
-      if (strict ? k < target : k <= target) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found;
+    return lastAtOrBefore(this.count, keyAt, target, strict);
   }
 }
 

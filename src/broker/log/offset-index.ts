@@ -6,6 +6,8 @@
 import { IndexFile } from './index-file.js';
 
 const ENTRY_SIZE = 8;
+/** The largest offset past its segment's base that an entry can hold (int32): a batch beyond it needs a new segment. */
+export const MAX_RELATIVE_OFFSET = 0x7fffffffn;
 
 export class OffsetIndex extends IndexFile {
   constructor(
@@ -26,7 +28,7 @@ export class OffsetIndex extends IndexFile {
   lookup(offset: bigint): { offset: bigint; position: number } {
     const rel = offset - this.baseOffset;
     if (rel < 0n || this.count === 0) return { offset: this.baseOffset, position: 0 };
-    const target = rel > 0x7fffffffn ? 0x7fffffff : Number(rel);
+    const target = Number(rel > MAX_RELATIVE_OFFSET ? MAX_RELATIVE_OFFSET : rel);
     const buf = this.requireEntries();
     const i = this.search((e) => buf.readInt32BE(e * ENTRY_SIZE), target, false);
     if (i < 0) return { offset: this.baseOffset, position: 0 };

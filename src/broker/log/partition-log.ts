@@ -13,6 +13,8 @@ import { validateAppend, stampBatches } from './append-validation.js';
 import { type BatchSummary, summarizeHeader, wholeBatches } from './batch-summary.js';
 import { BATCH_HEADER_SIZE } from '../../protocol/batch-header.js';
 import { StorageError } from './errors.js';
+import { lastAtOrBefore } from './last-at-or-before.js';
+import { MAX_RELATIVE_OFFSET } from './offset-index.js';
 import type { LogConfig } from './log-config.js';
 import { type PartitionState, writePartitionState } from './partition-state.js';
 import { firstRecordAtOrAfter } from './record-timestamps.js';
@@ -55,7 +57,6 @@ export interface TimestampAndOffset {
   timestamp: bigint;
 }
 
-const MAX_RELATIVE_OFFSET = 0x7fffffffn;
 /** Read positions remembered per partition (one per recently active consumer). */
 const MAX_READ_HINTS = 64;
 
@@ -539,10 +540,7 @@ export class PartitionLog {
   async abandon(): Promise<void> {
     if (this.closed !== 'open') return;
     this.closed = 'closed';
-    await this.chain.catch(() => undefined);
-    await this.background.catch(() => undefined);
-    for (const s of this.segments) await s.close();
-    this.releaseWaiters();
+    await this.closeUnflushed();
   }
 
   /**
@@ -551,6 +549,11 @@ export class PartitionLog {
    */
   async closeForDeletion(): Promise<void> {
     this.closed = 'deleted';
+    await this.closeUnflushed();
+  }
+
+  /** Lets queued work settle, then closes the segment files without flushing and wakes every waiter. */
+  private async closeUnflushed(): Promise<void> {
     await this.chain.catch(() => undefined);
     await this.background.catch(() => undefined);
     for (const s of this.segments) await s.close();
@@ -588,17 +591,7 @@ export class PartitionLog {
 
 /** Index of the last segment whose base offset is <= `offset` (0 if none). */
 function segmentIndexFor(segments: readonly LogSegment[], offset: bigint): number {
-  let lo = 0;
-  let hi = segments.length - 1;
-  let found = 0;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    if (segments[mid]!.baseOffset <= offset) {
-      found = mid;
-      lo = mid + 1;
-    } else hi = mid - 1;
-  }
-  return found;
+  return Math.max(0, lastAtOrBefore(segments.length, (i) => segments[i]!.baseOffset, offset));
 }
 
 function storageError(what: string, cause: unknown): StorageError {

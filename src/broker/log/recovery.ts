@@ -16,12 +16,12 @@ import { BATCH_HEADER_SIZE, BATCH_LENGTH_PREFIX, BATCH_OFFSET, validateBatch } f
 import { fsyncDir } from './atomic-file.js';
 import { type BatchSummary, summarizeHeader } from './batch-summary.js';
 import { INDEX_SUFFIX, LOG_SUFFIX, parseSegmentLogName, TIME_INDEX_SUFFIX } from './file-names.js';
+import { MAX_RELATIVE_OFFSET } from './offset-index.js';
 import { readPartitionState, type PartitionState } from './partition-state.js';
 import { LogSegment, type SegmentEnv, type SegmentIndexing } from './segment.js';
 import { readInto } from './storage-io.js';
 
 const RECOVERY_BLOCK = 8 * 1024 * 1024;
-const MAX_RELATIVE_OFFSET = 0x7fffffffn;
 
 export interface LoadedPartition {
   segments: LogSegment[];

@@ -29,12 +29,7 @@ export const nodeStorageIo: StorageIo = {
  */
 export async function readExactly(fh: FileHandle, position: number, length: number, allocate: (n: number) => Buffer = Buffer.allocUnsafe): Promise<Buffer> {
   const buf = allocate(length);
-  let done = 0;
-  while (done < length) {
-    const { bytesRead } = await fh.read(buf, done, length - done, position + done);
-    if (bytesRead === 0) break;
-    done += bytesRead;
-  }
+  const done = await readInto(fh, buf, position, length);
   return done === length ? buf : buf.subarray(0, done);
 }
 

@@ -11,7 +11,8 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { Event } from '../../dataflow/event.js';
-import { EventBatchBuilder, forEachRecord, nextFetchOffset } from '../event-batch.js';
+import { forEachRecord, nextFetchOffset } from '../event-batch.js';
+import { EventBatchPusher } from '../event-batch-pusher.js';
 import { ErrorCode, KafkaError, errorInfo } from '../../protocol/errors.js';
 import {
   moveBytes,
@@ -26,8 +27,8 @@ import {
 } from '../../link/in-process-link.js';
 import type { EventIterator } from '../event-iterator.js';
 import { TopicIterator } from '../topic-iterator.js';
-import { BatchRejectedError, BatchingPusher } from '../batching-pusher.js';
-import { EventDecoder, encodeEventParts } from '../event-codec.js';
+import { BatchRejectedError } from '../batching-pusher.js';
+import { EventDecoder } from '../event-codec.js';
 import { TopicNotEmptyError, type EventPusher } from '../event-pusher.js';
 import { eventBytes } from '../event-queue.js';
 import type { EventTransport, PusherOptions } from '../transport.js';
@@ -169,25 +170,9 @@ function linkError(reply: LinkFailure, what: string): KafkaError {
   return new KafkaError(reply.errorCode, `${what}: ${reply.message}`);
 }
 
-class EmbeddedPusher<T, D> extends BatchingPusher<T, D, Buffer> {
-  private readonly builder: EventBatchBuilder;
-
+class EmbeddedPusher<T, D> extends EventBatchPusher<T, D> {
   constructor(name: string, private readonly link: InProcessBrokerLink, limits: { batchBytes: number; maxInFlight: number; maxBufferedBytes: number }) {
     super(name, limits);
-    this.builder = new EventBatchBuilder(limits.batchBytes);
-  }
-
-  protected append(event: Event<T, D>): number {
-    const parts = encodeEventParts(event);
-    if (!this.builder.add(parts)) {
-      this.sealOpenBatch();
-      this.builder.add(parts);
-    }
-    return parts.size;
-  }
-
-  protected seal(): Buffer {
-    return this.builder.finish();
   }
 
   protected async send(batch: Buffer): Promise<bigint> {

@@ -13,6 +13,7 @@ import { EventDecoder, encodeEvent } from '../event-codec.js';
 import { BatchingPusher, type SendFailure } from '../batching-pusher.js';
 import { TopicNotEmptyError, type EventPusher } from '../event-pusher.js';
 import type { Logger } from 'pino';
+import { errorCodeOf } from '../../protocol/errors.js';
 import { createLogger } from '../../broker/logger.js';
 import { applyKafkaJsPatches, currentKafkaJsPatches, type KafkaJsPatches } from './kafkajs-patches.js';
 import { ProduceOrder } from './kafkajs-produce-order.js';
@@ -92,8 +93,8 @@ class KafkaJsPusher<T, D> extends BatchingPusher<T, D, MessageBatch> {
   }
 
   protected override describeFailure(error: unknown): SendFailure {
-    const e = error as Error & { type?: string; code?: unknown };
-    return { reason: `${e.name}${e.type ? ` ${e.type}` : ''}: ${e.message}`, code: typeof e.code === 'number' ? e.code : undefined };
+    const e = error as Error & { type?: string };
+    return { reason: `${e.name}${e.type ? ` ${e.type}` : ''}: ${e.message}`, code: errorCodeOf(error, undefined) };
   }
 
   protected override release(): Promise<void> {

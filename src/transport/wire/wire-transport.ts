@@ -6,17 +6,17 @@
  * There are no produce retries: without idempotence a retry could duplicate or reorder events, so a failed
  * request fails the capture with the topic and offset (reference §4, "duplicates or reordering").
  */
-import type { Event } from '../../dataflow/event.js';
 import { ErrorCode, KafkaError, errorInfo } from '../../protocol/errors.js';
 import { Fetch, type FetchResponse } from '../../protocol/messages/fetch.js';
 import { Produce } from '../../protocol/messages/produce.js';
 import { KafkaClient, type ClientOptions } from '../../client/client.js';
 import type { BrokerConnection } from '../../client/connection.js';
-import { EventBatchBuilder, forEachRecord, nextFetchOffset } from '../event-batch.js';
+import { forEachRecord, nextFetchOffset } from '../event-batch.js';
+import { EventBatchPusher } from '../event-batch-pusher.js';
 import type { EventIterator } from '../event-iterator.js';
 import { TopicIterator } from '../topic-iterator.js';
-import { EventDecoder, encodeEventParts } from '../event-codec.js';
-import { BatchRejectedError, BatchingPusher } from '../batching-pusher.js';
+import { EventDecoder } from '../event-codec.js';
+import { BatchRejectedError } from '../batching-pusher.js';
 import { TopicNotEmptyError, type EventPusher } from '../event-pusher.js';
 import { eventBytes } from '../event-queue.js';
 import type { EventTransport, PusherOptions } from '../transport.js';
@@ -45,8 +45,7 @@ export interface WireTransportOptions extends Partial<ClientOptions> {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-class WirePusher<T, D> extends BatchingPusher<T, D, Buffer> {
-  private readonly builder: EventBatchBuilder;
+class WirePusher<T, D> extends EventBatchPusher<T, D> {
   private readonly version: number;
 
   constructor(
@@ -55,22 +54,8 @@ class WirePusher<T, D> extends BatchingPusher<T, D, Buffer> {
     private readonly options: Required<Pick<WireTransportOptions, 'batchBytes' | 'maxInFlight' | 'acks' | 'maxBufferedBytes'>>,
   ) {
     super(name, options);
-    this.builder = new EventBatchBuilder(options.batchBytes);
     this.version = connection.version(Produce as never);
     connection.onClose((error) => this.failUndelivered(error.message, undefined, error));
-  }
-
-  protected append(event: Event<T, D>): number {
-    const parts = encodeEventParts(event);
-    if (!this.builder.add(parts)) {
-      this.sealOpenBatch();
-      this.builder.add(parts);
-    }
-    return parts.size;
-  }
-
-  protected seal(): Buffer {
-    return this.builder.finish();
   }
 
   protected async send(batch: Buffer): Promise<bigint> {
