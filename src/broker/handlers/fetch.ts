@@ -258,7 +258,8 @@ async function readAll(ctx: RequestContext, memory: ConnectionReadMemory, fetch:
       const read = got.read ?? { highWatermark: log.highWatermark, logStartOffset: log.logStartOffset };
       const out = partitionOut(t.partition, 0, read.highWatermark, read.logStartOffset, records);
       if (committed !== undefined && stable !== undefined) {
-        await committed.ready(log);
+        const loading = committed.ready(log); // the partition's .txnindex, read once
+        if (loading) await loading;
         out.lastStableOffset = stable;
         out.abortedTransactions = abortedTransactionsFor(committed, log, t.fetchOffset, records);
       }
