@@ -101,6 +101,44 @@ describe('transactions and crashes', () => {
     }
   });
 
+  it('a broker killed between an abort and its markers writes them, and the aborted-transaction index, on restart', async () => {
+    const dataDir = tempDir();
+    dirs.push(dataDir);
+    process.env.KAFKAESQUE_TEST_HOLD_TXN_MARKERS = '1';
+    let first: ChildBroker;
+    try {
+      first = await startChildBroker(['--data-dir', dataDir]);
+    } finally {
+      delete process.env.KAFKAESQUE_TEST_HOLD_TXN_MARKERS;
+    }
+    const kafka = kafkaClient(first);
+    const producer = kafka.producer({ transactionalId: 'held-abort-id', maxInFlightRequests: 1, idempotent: true });
+    await producer.connect();
+    const txn = await producer.transaction();
+    await txn.send({ topic: 'held-abort', messages: [{ value: 'aborted-0' }, { value: 'aborted-1' }] });
+    await txn.abort();
+    await producer.disconnect();
+    expect((await describeTxn(first, 'held-abort-id')).transactionState).toBe('PrepareAbort');
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const second = await startChildBroker(['--data-dir', dataDir]);
+    try {
+      await until(async () => (await describeTxn(second, 'held-abort-id')).transactionState === 'CompleteAbort', 'the restarted broker to complete the abort', 15_000);
+      const plain = kafkaClient(second).producer();
+      await plain.connect();
+      await plain.send({ topic: 'held-abort', messages: [{ value: 'after' }] });
+      await plain.disconnect();
+      const read = await readIsolated(second, 'held-abort', 0, true);
+      expect(read.values).toEqual(['after']);
+      expect(read.markers.map((m) => m.commit)).toEqual([false]);
+      expect(fs.readdirSync(path.join(dataDir, 'held-abort-0')).filter((n) => n.endsWith('.txnindex'))).toHaveLength(1);
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.exited;
+    }
+  });
+
   it('a broker killed between EndTxn and the markers completes the transaction on restart', async () => {
     const dataDir = tempDir();
     dirs.push(dataDir);
