@@ -123,6 +123,9 @@ export class TransactionCoordinator {
       let expected = expectedProducer;
       const t = this.txns.get(id);
       if (t && isPrepare(t.state)) return { errorCode: ErrorCode.CONCURRENT_TRANSACTIONS };
+      if (t && expected && (expected.producerId !== t.producerId || expected.producerEpoch !== t.producerEpoch)) {
+        return { errorCode: ErrorCode.PRODUCER_FENCED }; // a stale producer asking to bump (KIP-360): fenced, nothing aborted
+      }
       if (t && t.state === 'Ongoing') {
         // The previous incarnation left a transaction open: fence it and abort it first.
         await this.abortFenced(t, 'a new producer registered the transactional id');

@@ -135,6 +135,10 @@ describe('transaction APIs', () => {
     // A transactional batch of the fenced epoch is refused on the produce path too.
     expect(await addPartitions(3, 'fence', current.producerId, current.producerEpoch)).toEqual([0]);
     expect((await produceTxn(old.producerId, old.producerEpoch, 0, 'zombie')).errorCode).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
+    // A stale producer asking to bump while the current one has a transaction open: fenced, nothing aborted.
+    const staleBump = await c.request(InitProducerId, 4, { transactionalId: 'fence', transactionTimeoutMs: 3000, producerId: old.producerId, producerEpoch: old.producerEpoch });
+    expect(staleBump.errorCode).toBe(ErrorCode.PRODUCER_FENCED);
+    expect((await c.request(DescribeTransactions, 0, { transactionalIds: ['fence'] })).transactionStates[0]!).toMatchObject({ transactionState: 'Ongoing', producerEpoch: current.producerEpoch });
     expect(await endTxn(3, 'fence', current.producerId, current.producerEpoch, false)).toBe(0);
   });
 
