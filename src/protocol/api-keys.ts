@@ -38,6 +38,8 @@ export const ApiKey = {
   DeleteGroups: 42,
   DescribeCluster: 60,
   DescribeProducers: 61,
+  DescribeTransactions: 65,
+  ListTransactions: 66,
   DescribeTopicPartitions: 75,
 } as const;
 
@@ -89,6 +91,8 @@ export const SUPPORTED_API_VERSIONS: readonly ApiVersionRange[] = [
   range('DeleteGroups', 0, 2),
   range('DescribeCluster', 0, 1),
   range('DescribeProducers', 0, 0),
+  range('DescribeTransactions', 0, 0),
+  range('ListTransactions', 0, 1),
   range('DescribeTopicPartitions', 0, 0),
 ];
 
