@@ -114,6 +114,33 @@ describe('NumberDigest and checkStreams', () => {
       { numRuns: 200 },
     );
   });
+
+  it('property: runs of consecutive numbers (the closed-form path), mixed with broken runs, equal the reference', () => {
+    const run = fc
+      .record({ first: fc.integer({ min: 0, max: 2 ** 32 - 1 }), length: fc.integer({ min: 0, max: 600 }), breakAt: fc.option(fc.nat()) })
+      .map(({ first, length, breakAt }) => {
+        const n = Math.min(length, 2 ** 32 - first); // stays within 0..2^32-1
+        const values = Array.from({ length: n }, (_, i) => first + i);
+        if (breakAt !== null && n > 1) values[breakAt % n] = values[(breakAt + 1) % n]!; // a repeat: no longer consecutive
+        return values;
+      });
+    fc.assert(
+      fc.property(fc.array(run, { maxLength: 12 }), (runs) => {
+        const want = reference('r', runs.flat());
+        expect(digestOf('r', runs.map((r) => Float64Array.from(r)))).toEqual(want);
+        expect(digestOf('r', runs.map((r) => BigUint64Array.from(r, (v) => BigInt(v)) as unknown as ArrayLike<number>))).toEqual(want);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a batch that is consecutive but for one repeated number is not taken for a run', () => {
+    const good = range(4096);
+    const bad = [...good];
+    bad[4095] = 4094;
+    expect(() => checkStreams([digestOf('s-0', [Float64Array.from(bad)])], 4096)).toThrowError(StreamContentError);
+    expect(() => checkStreams([digestOf('s-0', [Float64Array.from(good)])], 4096)).not.toThrow();
+  });
 });
 
 /** An iterator over a fixed list of events. */
