@@ -51,6 +51,19 @@ const requests: Record<string, unknown> = {
   ListGroups: { statesFilter: [], typesFilter: [] },
   InitProducerId: { transactionalId: null, transactionTimeoutMs: 1, producerId: -1n, producerEpoch: -1 },
   DeleteGroups: { groupsNames: ['g', 'h'] },
+  // Transactions (issue 12): added after the create*() change, so their goldens pin today's bytes.
+  AddPartitionsToTxn: {
+    transactions: [{ transactionalId: 'tx', producerId: 7n, producerEpoch: 1, verifyOnly: false, topics: [{ name: 't', partitions: [0, 2] }] }],
+    v3AndBelowTransactionalId: 'tx', v3AndBelowProducerId: 7n, v3AndBelowProducerEpoch: 1, v3AndBelowTopics: [{ name: 't', partitions: [0, 2] }],
+  },
+  AddOffsetsToTxn: { transactionalId: 'tx', producerId: 7n, producerEpoch: 1, groupId: 'g' },
+  EndTxn: { transactionalId: 'tx', producerId: 7n, producerEpoch: 1, committed: true },
+  TxnOffsetCommit: {
+    transactionalId: 'tx', groupId: 'g', producerId: 7n, producerEpoch: 1, generationId: -1, memberId: '', groupInstanceId: null,
+    topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 3n, committedLeaderEpoch: -1, committedMetadata: null }, { partitionIndex: 2, committedOffset: 4n, committedLeaderEpoch: -1, committedMetadata: null }] }],
+  },
+  DescribeTransactions: { transactionalIds: ['tx', 'ty'] },
+  ListTransactions: { stateFilters: [], producerIdFilters: [], durationFilter: -1n },
 };
 
 const logger = { info() {}, warn() {}, error() {}, debug() {} };
