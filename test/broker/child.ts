@@ -20,7 +20,11 @@ export function runCli(args: string[]): ChildProcess {
 }
 
 export function startChildBroker(args: string[]): Promise<ChildBroker> {
-  const child = runCli(['broker', '--port', '0', '--log-level', 'warn', ...args]);
+  return awaitListening(runCli(['broker', '--port', '0', '--log-level', 'warn', ...args]));
+}
+
+/** Waits for a started broker process's listening line (its stdout and stderr must be pipes). */
+export function awaitListening(child: ChildProcess): Promise<ChildBroker> {
   const stdout: string[] = [];
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));

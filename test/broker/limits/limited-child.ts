@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CLI, type ChildBroker } from '../child.js';
+import { awaitListening, CLI, type ChildBroker } from '../child.js';
 import { RawClient } from '../helpers.js';
 import { CreateTopics, type CreateTopicsResponse } from '../../../src/protocol/messages/create-topics.js';
 import { Produce } from '../../../src/protocol/messages/produce.js';
@@ -20,31 +20,7 @@ export function startLimitedBroker(nofile: number, args: string[]): Promise<Chil
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const stdout: string[] = [];
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error(`broker did not start: ${err}`)), 30_000);
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const lines = buf.split('\n');
-      buf = lines.pop() ?? '';
-      for (const line of lines) {
-        stdout.push(line);
-        const m = /^kafkaesque broker listening on (.+):(\d+)$/.exec(line);
-        if (m) {
-          clearTimeout(timer);
-          resolve({ child, host: m[1]!, port: Number(m[2]), stdout, stderr: () => err, exited });
-        }
-      }
-    });
-    void exited.then(({ code }) => {
-      clearTimeout(timer);
-      reject(new Error(`broker exited (${code}) before listening: ${err}`));
-    });
-  });
+  return awaitListening(child);
 }
 
 /** Open descriptors of a process. */
