@@ -5,6 +5,8 @@
  */
 import { WorkerArgsError } from './args-error.js';
 import { checkHosts, defaultHosts, readHostfile } from './hosts.js';
+import { readSecretFile } from './mesh-auth.js';
+import fs from 'node:fs';
 
 export { WorkerArgsError };
 
@@ -22,6 +24,27 @@ export interface ExecuteConfig {
   hosts?: string[];
 }
 
+/**
+ * How the processes of a run (`-n > 1`) trust each other. Kept beside ExecuteConfig rather than in it, so
+ * `Required<ExecuteConfig>` stays what it was; execute() reads these from the same config object.
+ */
+export interface MeshSecurityConfig {
+  /** The run's shared secret (`--mesh-secret-file`; default: the environment variable KAFKAESQUE_MESH_SECRET). */
+  meshSecret?: Buffer;
+  /** TLS for mesh connections (`--mesh-ssl-cert FILE --mesh-ssl-key FILE [--mesh-ssl-ca FILE]`, PEM). */
+  meshTls?: { cert: Buffer; key: Buffer; ca?: Buffer };
+}
+
+const TLS_FLAGS: Record<string, 'cert' | 'key' | 'ca'> = { '--mesh-ssl-cert': 'cert', '--mesh-ssl-key': 'key', '--mesh-ssl-ca': 'ca' };
+
+function readPem(flag: string, file: string): Buffer {
+  try {
+    return fs.readFileSync(file);
+  } catch (error) {
+    throw new WorkerArgsError(`${flag}: cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
 const FLAGS: Record<string, 'workers' | 'processes' | 'process'> = {
   '-w': 'workers',
   '--workers': 'workers',
@@ -32,9 +55,11 @@ const FLAGS: Record<string, 'workers' | 'processes' | 'process'> = {
 };
 
 /** Splits Timely's worker flags from the rest of the arguments, reads the hostfile and validates them. */
-export function parseWorkerArgs(argv: readonly string[]): { config: Required<ExecuteConfig>; rest: string[] } {
+export function parseWorkerArgs(argv: readonly string[]): { config: Required<ExecuteConfig> & MeshSecurityConfig; rest: string[] } {
   const numbers = { workers: 1, processes: 1, process: 0 };
   let hostfile: string | undefined;
+  let meshSecret: Buffer | undefined;
+  const pem: { cert?: Buffer; key?: Buffer; ca?: Buffer } = {};
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -46,6 +71,19 @@ export function parseWorkerArgs(argv: readonly string[]): { config: Required<Exe
     if (flag === '-h' || flag === '--hostfile') {
       hostfile = inline ?? argv[++i];
       if (hostfile === undefined || hostfile === '') throw new WorkerArgsError(`${flag} needs a file with one host:port per process`);
+      continue;
+    }
+    if (flag === '--mesh-secret-file') {
+      const file = inline ?? argv[++i];
+      if (file === undefined || file === '') throw new WorkerArgsError(`${flag} needs a file holding the run's shared secret`);
+      meshSecret = readSecretFile(file);
+      continue;
+    }
+    const pemKind = TLS_FLAGS[flag];
+    if (pemKind !== undefined) {
+      const file = inline ?? argv[++i];
+      if (file === undefined || file === '') throw new WorkerArgsError(`${flag} needs a PEM file`);
+      pem[pemKind] = readPem(flag, file);
       continue;
     }
     const key = FLAGS[flag];
@@ -61,7 +99,14 @@ export function parseWorkerArgs(argv: readonly string[]): { config: Required<Exe
     numbers[key] = value;
   }
   const hosts = hostfile === undefined ? undefined : checkHosts(readHostfile(hostfile), numbers.processes, `hostfile ${hostfile}`);
-  return { config: validateConfig({ ...numbers, ...(hosts ? { hosts } : {}) }), rest };
+  if ((pem.cert === undefined) !== (pem.key === undefined) || (pem.ca !== undefined && pem.cert === undefined)) {
+    throw new WorkerArgsError('mesh TLS needs both --mesh-ssl-cert and --mesh-ssl-key (and optionally --mesh-ssl-ca)');
+  }
+  const security: MeshSecurityConfig = {
+    ...(meshSecret ? { meshSecret } : {}),
+    ...(pem.cert && pem.key ? { meshTls: { cert: pem.cert, key: pem.key, ...(pem.ca ? { ca: pem.ca } : {}) } } : {}),
+  };
+  return { config: { ...validateConfig({ ...numbers, ...(hosts ? { hosts } : {}) }), ...security }, rest };
 }
 
 export function validateConfig(config: ExecuteConfig): Required<ExecuteConfig> {

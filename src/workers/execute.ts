@@ -16,7 +16,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, type MessagePort } from 'node:worker_threads';
-import { validateConfig, type ExecuteConfig } from './args.js';
+import { validateConfig, type ExecuteConfig, type MeshSecurityConfig } from './args.js';
+import { secretFromEnv } from './mesh-auth.js';
 import type { FromWorker, ToWorker, WorkerStart } from './messages.js';
 import { ProcessCoordinator } from './process-coordinator.js';
 
@@ -53,6 +54,8 @@ export interface ExecuteOptions {
    * with a PeerProcessError (a frozen machine or a partition closes no socket). Default 30,000 ms.
    */
   peerTimeoutMs?: number;
+  /** With processes > 1: how long a mesh connection gets to finish its handshake (TLS, hello, proofs). Default 10,000 ms. */
+  handshakeTimeoutMs?: number;
 }
 
 /** A worker failed; carries its index and the original error's name, message and stack. */
@@ -87,8 +90,13 @@ function modulePath(module: string | URL): string {
   return typeof module === 'string' ? module : module.href;
 }
 
-export async function execute<R = unknown, A = unknown>(config: ExecuteConfig, job: JobSpec<A>, options: ExecuteOptions = {}): Promise<R[]> {
+/**
+ * `config` may also carry the mesh's security (MeshSecurityConfig, as parseWorkerArgs returns it); without a
+ * `meshSecret` the environment variable KAFKAESQUE_MESH_SECRET is used when set.
+ */
+export async function execute<R = unknown, A = unknown>(config: ExecuteConfig & MeshSecurityConfig, job: JobSpec<A>, options: ExecuteOptions = {}): Promise<R[]> {
   const { workers, processes, process: processIndex, hosts } = validateConfig(config);
+  const meshSecret = processes > 1 ? (config.meshSecret ?? secretFromEnv()) : undefined;
   const module = modulePath(job.module);
   const needsTsx = entryUrl.pathname.endsWith('.ts') || /\.[cm]?ts$/.test(module);
   const channel = `kafkaesque-exchange-${randomUUID()}`;
@@ -118,6 +126,9 @@ export async function execute<R = unknown, A = unknown>(config: ExecuteConfig, j
               connectTimeoutMs: options.connectTimeoutMs ?? 60_000,
               peerTimeoutMs: options.peerTimeoutMs,
               maxFrameBytes: options.maxFrameBytes,
+              handshakeTimeoutMs: options.handshakeTimeoutMs,
+              ...(meshSecret ? { secret: meshSecret } : {}),
+              ...(config.meshTls ? { tls: config.meshTls } : {}),
             },
             { start: startWorkers, fail: (error) => stop(error) },
           )

@@ -20,10 +20,16 @@ export interface HelloFrame {
   process: number;
   processes: number;
   workers: number;
+  /** The sender's challenge (mesh-auth.ts): present exactly when the sender was given a mesh secret. */
+  nonce?: Uint8Array;
+  /** In the accepting process's hello: its proof over both nonces (mesh-auth.ts). */
+  proof?: Uint8Array;
 }
 
 export type MeshFrame =
   | HelloFrame
+  /** The dialing process's proof over both nonces; the accepting process trusts nothing from it before. */
+  | { type: 'auth'; proof: Uint8Array }
   /** The sender refuses the connection (mismatched run); `reason` says why. */
   | { type: 'reject'; reason: string }
   /** Every worker of the sender is ready and it is connected to every process. */
@@ -38,7 +44,8 @@ export type MeshFrame =
   | { type: 'failed'; reason: string };
 
 export const MESH_MAGIC = 'kafkaesque-process-mesh';
-export const MESH_VERSION = 1;
+/** 2: hellos carry the mesh secret's challenge and proofs. */
+export const MESH_VERSION = 2;
 /** Progress frames are small; anything near this is a bug or not a peer of ours. */
 export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024;
 /** Before the hello a connection may be anything (a port scanner): it gets only this much. */

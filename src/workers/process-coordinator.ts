@@ -10,7 +10,7 @@
 import { ExchangeRelay } from './exchange-relay.js';
 import { PeerProcessError } from './mesh-errors.js';
 import type { ExchangeMessage, MeshFrame } from './mesh-frames.js';
-import { ProcessMesh } from './process-mesh.js';
+import { ProcessMesh, type MeshTlsOptions } from './process-mesh.js';
 
 export interface CoordinatorOptions {
   hosts: readonly string[];
@@ -22,6 +22,9 @@ export interface CoordinatorOptions {
   connectTimeoutMs: number;
   peerTimeoutMs?: number;
   maxFrameBytes?: number;
+  handshakeTimeoutMs?: number | undefined;
+  secret?: Buffer;
+  tls?: MeshTlsOptions;
 }
 
 export interface CoordinatorCallbacks {

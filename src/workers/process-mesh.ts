@@ -3,12 +3,27 @@
  * address, connects to every lower-indexed process (retrying until they listen) and accepts every higher-indexed
  * one, so each pair shares exactly one connection. Both ends first exchange a hello that identifies the run
  * (-n and -w must match); a mismatched peer is refused with a reason both sides report.
+ *
+ * With a mesh secret both ends also prove they know it (mesh-auth.ts) before any other frame is trusted; a
+ * connection that fails the proof, or does not finish its handshake in time, is dropped without failing the run
+ * (anyone who can reach the port could otherwise end it). Without a secret the mesh must stay on loopback
+ * addresses. Optionally every connection is TLS (`tls`).
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { parseAddress } from './hosts.js';
+import { channelBinding, isLoopbackHost, isNonce, MESH_SECRET_ENV, newNonce, proof, verifyProof } from './mesh-auth.js';
 import { MeshSetupError, PeerProcessError } from './mesh-errors.js';
 import { DEFAULT_MAX_FRAME_BYTES, encodeFrame, HELLO_MAX_FRAME_BYTES, MESH_MAGIC, MESH_VERSION, type HelloFrame, type MeshFrame } from './mesh-frames.js';
 import { PeerSocket } from './peer-socket.js';
+
+/** PEM certificate and key of this process, and the CA that signed every process's (mutual TLS when given). */
+export interface MeshTlsOptions {
+  cert: string | Buffer;
+  key: string | Buffer;
+  /** Without it the certificates are not verified: the secret's proofs, bound to the TLS session, authenticate. */
+  ca?: string | Buffer;
+}
 
 export interface MeshOptions {
   /** `host:port` of every process. */
@@ -24,9 +39,20 @@ export interface MeshOptions {
    */
   peerTimeoutMs?: number;
   maxFrameBytes?: number;
+  /** The run's shared secret: every process proves it knows it. Required when a host is not a loopback address. */
+  secret?: Buffer;
+  /** TLS for every mesh connection. */
+  tls?: MeshTlsOptions;
+  /**
+   * A connection must finish its handshake (TLS, hello, proofs) within this long, or it is dropped (Kafka has no
+   * such setting for a mesh; 10,000 ms leaves a loaded machine room and frees a stuck connection soon).
+   */
+  handshakeTimeoutMs?: number;
   /** Aborts the setup (e.g. Ctrl-C while waiting for the others). */
   signal?: AbortSignal;
 }
+
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 export interface MeshEvents {
   /** A frame from a connected process after its hello; may arrive before `connect` resolves. */
@@ -61,6 +87,14 @@ export class ProcessMesh {
 
   /** Resolves once connected to every other process; rejects with a MeshSetupError naming the missing ones. */
   static async connect(options: MeshOptions, events: MeshEvents): Promise<ProcessMesh> {
+    const exposed = options.secret ? [] : options.hosts.slice(0, options.processes).filter((address) => !isLoopbackHost(parseAddress(address).host));
+    if (options.processes > 1 && exposed.length > 0) {
+      throw new MeshSetupError(
+        `the mesh would listen on or connect to ${exposed.join(', ')}, which ${exposed.length === 1 ? 'is not a loopback address' : 'are not loopback addresses'}, ` +
+          `and no mesh secret was given: anyone who can reach those ports could join the run and end it with wrong results. ` +
+          `Give every process the same secret (--mesh-secret-file FILE or the environment variable ${MESH_SECRET_ENV}), or run on 127.0.0.1`,
+      );
+    }
     const mesh = new ProcessMesh(options, events);
     await mesh.establish();
     mesh.startHeartbeat();
@@ -111,20 +145,38 @@ export class ProcessMesh {
   }
 
   private establish(): Promise<void> {
-    const { hosts, process: me, processes, connectTimeoutMs, signal } = this.options;
+    const { hosts, process: me, processes, connectTimeoutMs, signal, secret } = this.options;
+    const handshakeMs = this.options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    const tlsOptions = this.options.tls;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       let server: net.Server | undefined;
       const pending = new Set<net.Socket>();
-      const retries = new Set<NodeJS.Timeout>();
+      const timers = new Set<NodeJS.Timeout>();
       const lastError = new Map<number, string>();
+      /** Why connections claiming to be a process were dropped (said when the setup gives up). */
+      const refused: string[] = [];
+
+      const later = (ms: number, fn: () => void): NodeJS.Timeout => {
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          fn();
+        }, ms);
+        timers.add(timer);
+        return timer;
+      };
+      const cancel = (timer: NodeJS.Timeout | undefined): void => {
+        if (timer === undefined) return;
+        clearTimeout(timer);
+        timers.delete(timer);
+      };
 
       const finish = (error?: Error): void => {
         if (settled) return;
         settled = true;
         clearTimeout(deadline);
         signal?.removeEventListener('abort', onAbort);
-        for (const timer of retries) clearTimeout(timer);
+        for (const timer of timers) clearTimeout(timer);
         server?.close();
         server?.unref();
         for (const socket of pending) socket.destroy();
@@ -143,11 +195,12 @@ export class ProcessMesh {
           if (peer < me) missing.push(`could not reach process ${peer} at ${hosts[peer]} (${lastError.get(peer) ?? 'no answer'})`);
           else missing.push(`process ${peer} (${hosts[peer]}) did not connect`);
         }
+        if (refused.length > 0) missing.push(`refused ${refused.length} connection(s): ${[...new Set(refused)].slice(-3).join('; ')}`);
         const first = [...Array(processes).keys()].find((p) => p !== me && !this.links.has(p));
         finish(
           new MeshSetupError(
             `process ${me} gave up after ${connectTimeoutMs} ms: ${missing.join('; ')}. ` +
-              `Start every process with the same -n and hostfile, check the addresses and firewalls, or raise connectTimeoutMs`,
+              `Start every process with the same -n, hostfile and mesh secret, check the addresses and firewalls, or raise connectTimeoutMs`,
             first,
             first === undefined ? undefined : hosts[first],
           ),
@@ -172,72 +225,171 @@ export class ProcessMesh {
         if (settled) return;
         const address = hosts[peer] as string;
         const { host, port } = parseAddress(address);
-        const socket = net.connect({ host, port });
+        const socket: net.Socket = tlsOptions
+          ? tls.connect({
+              host,
+              port,
+              cert: tlsOptions.cert,
+              key: tlsOptions.key,
+              ...(tlsOptions.ca ? { ca: tlsOptions.ca } : {}),
+              rejectUnauthorized: tlsOptions.ca !== undefined,
+              // Processes are named by the hostfile, often by IP: the CA and the secret identify them, not a hostname.
+              checkServerIdentity: () => undefined,
+            })
+          : net.connect({ host, port });
         pending.add(socket);
         let answered = false;
         let retried = false;
         const retry = (reason: string): void => {
+          cancel(handshake);
           pending.delete(socket);
           socket.destroy();
           if (answered || retried || settled) return;
           retried = true;
           lastError.set(peer, reason);
-          const timer = setTimeout(() => {
-            retries.delete(timer);
-            dial(peer);
-          }, RETRY_MS);
-          retries.add(timer);
+          later(RETRY_MS, () => dial(peer));
         };
+        // Connected but no answer (a frozen process, or something that accepts and says nothing): try again.
+        const handshake = later(handshakeMs, () => retry(`connected, but no handshake answer within ${handshakeMs} ms`));
         socket.on('error', (error) => retry(error.message));
         socket.on('close', () => retry('closed the connection during the handshake'));
-        socket.once('connect', () => {
+        socket.once(tlsOptions ? 'secureConnect' : 'connect', () => {
           const peerSocket = new PeerSocket(socket, HELLO_MAX_FRAME_BYTES);
+          const myNonce = secret ? newNonce() : undefined;
+          const fail = (message: string): void => {
+            answered = true;
+            cancel(handshake);
+            finish(new MeshSetupError(message, peer, address));
+          };
           peerSocket.onBadData = (error) => retry(`not a kafkaesque process: ${error.message}`);
           peerSocket.onFrame = (frame) => {
             answered = true;
+            cancel(handshake);
             socket.removeAllListeners('error');
             socket.removeAllListeners('close');
             socket.on('error', () => {}); // settled below: linked (then watched) or destroyed
-            if (frame.type === 'reject') return finish(new MeshSetupError(`process ${peer} (${address}) refused this process: ${frame.reason}`, peer, address));
+            if (frame.type === 'reject') return fail(`process ${peer} (${address}) refused this process: ${frame.reason}`);
             if (frame.type !== 'hello' || frame.magic !== MESH_MAGIC) {
-              return finish(new MeshSetupError(`${address} (process ${peer}) answered, but not as a kafkaesque process: is another program on that port?`, peer, address));
+              return fail(`${address} (process ${peer}) answered, but not as a kafkaesque process: is another program on that port?`);
+            }
+            if (secret && myNonce) {
+              if (!isNonce(frame.nonce) || frame.proof === undefined) {
+                peerSocket.send({ type: 'reject', reason: `process ${me} has a mesh secret and process ${peer} has none` });
+                return fail(
+                  `process ${peer} (${address}) runs without a mesh secret and this process has one: ` +
+                    `give every process the same secret (--mesh-secret-file or ${MESH_SECRET_ENV})`,
+                );
+              }
+              const binding = channelBinding(socket);
+              if (!verifyProof(proof(secret, 'accept', myNonce, frame.nonce, binding), frame.proof)) {
+                peerSocket.send({ type: 'reject', reason: `process ${me} could not verify this process's proof of the mesh secret: the secrets differ` });
+                return fail(
+                  `process ${peer} (${address}) could not prove that it knows this run's mesh secret: ` +
+                    `the processes were given different secrets, or another program answers on that port`,
+                );
+              }
+              peerSocket.send({ type: 'auth', proof: proof(secret, 'dial', myNonce, frame.nonce, binding) });
             }
             const problem = this.mismatch(frame, (p) => p === peer);
             if (problem) {
               peerSocket.send({ type: 'reject', reason: problem });
-              return finish(new MeshSetupError(problem, peer, address));
+              return fail(problem);
             }
             link(peer, peerSocket);
           };
-          peerSocket.send(this.hello());
+          peerSocket.send({ ...this.hello(), ...(myNonce ? { nonce: myNonce } : {}) });
         });
       };
       for (let peer = 0; peer < me; peer++) dial(peer);
+
+      /** An accepted connection: hello (and with a secret, the proofs) before it is linked. */
+      const accept = (socket: net.Socket): void => {
+        if (settled) return void socket.destroy();
+        pending.add(socket);
+        socket.on('error', () => {}); // a half-made connection failing is not the run's failure
+        socket.once('close', () => pending.delete(socket));
+        const peerSocket = new PeerSocket(socket, HELLO_MAX_FRAME_BYTES);
+        /** Drops an unauthenticated connection: said to it, remembered for the setup's error, never fatal. */
+        const drop = (reason: string, tell: boolean): void => {
+          cancel(handshake);
+          refused.push(reason);
+          if (tell) {
+            peerSocket.send({ type: 'reject', reason });
+            socket.end();
+            later(CLOSE_GRACE_MS, () => socket.destroy());
+          } else socket.destroy();
+        };
+        const handshake = later(handshakeMs, () => drop(`a connection from ${socket.remoteAddress ?? '?'} did not finish its handshake within ${handshakeMs} ms`, false));
+        let hello: HelloFrame | undefined;
+        let expectedProof: Buffer | undefined;
+
+        /** Checks the run's identity; `answer` sends our hello (not yet sent without a secret). */
+        const admit = (frame: HelloFrame, answer: boolean): void => {
+          cancel(handshake);
+          const problem = this.mismatch(frame, (p) => p > me && p < processes);
+          if (problem) {
+            peerSocket.send({ type: 'reject', reason: problem });
+            socket.end();
+            return finish(new MeshSetupError(problem, frame.process, socket.remoteAddress));
+          }
+          if (answer) peerSocket.send(this.hello());
+          socket.removeAllListeners('close');
+          link(frame.process, peerSocket);
+        };
+
+        peerSocket.onFrame = (frame) => {
+          if (hello && expectedProof) {
+            // The only frame trusted now is the dialer's proof.
+            if (frame.type !== 'auth' || !verifyProof(expectedProof, frame.proof)) {
+              const said = frame.type === 'reject' ? `: ${frame.reason}` : '';
+              return drop(`process ${me} refused a connection claiming to be process ${hello.process}: it did not prove that it knows the mesh secret${said}`, frame.type !== 'reject');
+            }
+            return admit(hello, false);
+          }
+          // Something that does not say our hello (a port scanner, another program) is dropped, not fatal.
+          if (frame.type !== 'hello' || frame.magic !== MESH_MAGIC) return drop(`a connection from ${socket.remoteAddress ?? '?'} did not speak the mesh protocol`, false);
+          hello = frame;
+          if (secret) {
+            if (!isNonce(frame.nonce)) {
+              return drop(
+                `process ${me} requires the run's mesh secret and process ${frame.process} sent no challenge: ` +
+                  `start every process with the same --mesh-secret-file or ${MESH_SECRET_ENV}`,
+                true,
+              );
+            }
+            const myNonce = newNonce();
+            const binding = channelBinding(socket);
+            expectedProof = proof(secret, 'dial', frame.nonce, myNonce, binding);
+            peerSocket.send({ ...this.hello(), nonce: myNonce, proof: proof(secret, 'accept', frame.nonce, myNonce, binding) });
+            return;
+          }
+          if (frame.nonce !== undefined) {
+            // A process with a secret talking to one without: a misconfigured run, said at both ends.
+            const problem = `process ${frame.process} has a mesh secret and process ${me} has none: give every process the same secret (--mesh-secret-file or ${MESH_SECRET_ENV})`;
+            cancel(handshake);
+            peerSocket.send({ type: 'reject', reason: problem });
+            socket.end();
+            return finish(new MeshSetupError(problem, frame.process, socket.remoteAddress));
+          }
+          admit(frame, true);
+        };
+      };
 
       // Higher-indexed processes: accept them.
       if (me < processes - 1) {
         const own = hosts[me] as string;
         const { host, port } = parseAddress(own);
-        server = net.createServer((socket) => {
-          if (settled) return void socket.destroy();
-          pending.add(socket);
-          socket.on('error', () => {}); // a half-made connection failing is not the run's failure
-          socket.once('close', () => pending.delete(socket));
-          const peerSocket = new PeerSocket(socket, HELLO_MAX_FRAME_BYTES);
-          peerSocket.onFrame = (frame) => {
-            // Something that does not say our hello (a port scanner, another program) is dropped, not fatal.
-            if (frame.type !== 'hello' || frame.magic !== MESH_MAGIC) return void socket.destroy();
-            const problem = this.mismatch(frame, (p) => p > me && p < processes);
-            if (problem) {
-              peerSocket.send({ type: 'reject', reason: problem });
-              socket.end();
-              return finish(new MeshSetupError(problem, frame.process, socket.remoteAddress));
-            }
-            peerSocket.send(this.hello());
-            socket.removeAllListeners('close');
-            link(frame.process, peerSocket);
-          };
-        });
+        server = tlsOptions
+          ? tls.createServer(
+              {
+                cert: tlsOptions.cert,
+                key: tlsOptions.key,
+                ...(tlsOptions.ca ? { ca: tlsOptions.ca, requestCert: true, rejectUnauthorized: true } : {}),
+                handshakeTimeout: handshakeMs,
+              },
+              accept,
+            )
+          : net.createServer(accept);
         server.once('error', (error) =>
           finish(
             new MeshSetupError(
@@ -248,6 +400,7 @@ export class ProcessMesh {
             ),
           ),
         );
+        if (tlsOptions) server.on('tlsClientError', (error: Error) => refused.push(`a TLS handshake failed: ${error.message}`));
         server.listen({ host, port, exclusive: true });
       }
       if (processes === 1) finish();
