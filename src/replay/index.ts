@@ -2,3 +2,5 @@
 export { replay, MissingStreamError } from './replay.js';
 export type { ReplayOptions } from './replay.js';
 export type { ProgressExchange } from './progress-exchange.js';
+export { StallWatch, DEFAULT_STALL_AFTER_MS } from './stall-watch.js';
+export type { StallReport, StalledStream, StallKind, StallOptions } from './stall-watch.js';

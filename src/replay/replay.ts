@@ -18,8 +18,9 @@ import { numberTimestamp, type Timestamp } from '../dataflow/timestamp.js';
 import type { EventIterator } from '../transport/event-iterator.js';
 import { MutableAntichain } from '../dataflow/mutable-antichain.js';
 import type { ProgressExchange } from './progress-exchange.js';
+import { StallWatch, type StallOptions } from './stall-watch.js';
 
-export interface ReplayOptions<T> {
+export interface ReplayOptions<T> extends StallOptions<T> {
   timestamp?: Timestamp<T>;
   /** Events taken from one stream before turning to the next (default 64). */
   maxEventsPerTurn?: number;
@@ -51,6 +52,8 @@ class StreamState<T, D> {
   readonly counts: MutableAntichain<T>;
   events = 0;
   finished = false;
+  /** When events were last taken from it (epoch ms; for the stall report). */
+  heardAt = 0;
   constructor(readonly iterator: EventIterator<T, D>, order: Timestamp<T>) {
     this.counts = MutableAntichain.withMinimum(order);
   }
@@ -75,6 +78,7 @@ export function replay<T, D>(iterators: Iterable<EventIterator<T, D>>, options: 
     const global = new MutableAntichain<T>(order);
     let stopped = false;
     const startedAt = Date.now();
+    const stall = options.onStall ? new StallWatch(streams, () => global.frontier, order, options.onStall, options.stallAfterMs, exchange !== undefined) : undefined;
 
     // Initial capabilities: every worker's tracker assumes `peers` at the minimum, and each worker adds
     // `streams - 1` (reference §3.3). Without an exchange, peers = 1.
@@ -121,7 +125,9 @@ export function replay<T, D>(iterators: Iterable<EventIterator<T, D>>, options: 
 
     const emitFrontier = (changes: readonly (readonly [T, number])[]): void => {
       const moved = global.updateIter(changes);
-      if (moved.length > 0) subscriber.next({ kind: 'progress', updates: moved });
+      if (moved.length === 0) return;
+      stall?.advanced();
+      subscriber.next({ kind: 'progress', updates: moved });
     };
 
     let warned = false;
@@ -138,12 +144,14 @@ export function replay<T, D>(iterators: Iterable<EventIterator<T, D>>, options: 
       for (const state of streams) {
         if (state.finished) continue;
         const local: (readonly [T, number])[] = [];
+        const before = state.events;
         for (let i = 0; i < maxPerTurn; i++) {
           const event = state.iterator.next();
           if (event === undefined) break;
           progressed = true;
           take(state, event, local);
         }
+        if (stall && state.events !== before) state.heardAt = Date.now();
         if (local.length > 0) exchange?.send(local);
         if (!state.finished && state.iterator.ended) {
           throw violation(state, 'incomplete', `was the last: the stream ended while still holding ${state.counts.frontier.map(show).join(', ')}`);
@@ -210,11 +218,13 @@ export function replay<T, D>(iterators: Iterable<EventIterator<T, D>>, options: 
 
     run().then(
       async () => {
+        stall?.stop();
         await closeAll();
         exchange?.close();
         if (!stopped) subscriber.complete();
       },
       async (error: unknown) => {
+        stall?.stop();
         await closeAll();
         exchange?.close();
         if (!stopped) subscriber.error(error);
@@ -224,6 +234,7 @@ export function replay<T, D>(iterators: Iterable<EventIterator<T, D>>, options: 
       // Unsubscribed: stop reading now, even if the loop is waiting for a stream that never comes.
       if (!stopped) void closeAll();
       stopped = true;
+      stall?.stop();
     };
   });
 }
