@@ -1,11 +1,12 @@
 /**
- * capture_recv <topic> <streams> [--count N] [-w N] [-n P] [-p I] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs]
+ * capture_recv <topic> <streams> [--count N] [--stall-report-ms MS] [-w N] [-n P] [-p I] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs]
  *
  * Timely's kafkaesque example: replays the streams `<topic>-0 .. <topic>-<streams-1>` on the workers (stream i
  * on worker i % peers), counts the records per time, and prints `replayed: N` for every worker with data once
  * the global frontier has passed the time, then MB/s (8 bytes a number). It also checks what it replayed:
  * every stream must hold exactly the numbers 0..N-1 (`--count N`; without it, the same N for every stream),
- * else it names the stream and exits 1 (see stream-check.ts).
+ * else it names the stream and exits 1 (see stream-check.ts). When the frontier has not moved for 10 s
+ * (`--stall-report-ms`), each worker says on stderr which of its streams hold it and why (replay's onStall).
  */
 import { fromEvent, lastValueFrom, NEVER, takeUntil, tap } from 'rxjs';
 import { openTransport, type TransportName } from '../src/transport/open-transport.js';
@@ -14,12 +15,13 @@ import { countPerTime } from '../src/dataflow/index.js';
 import type { EventIterator } from '../src/transport/event-iterator.js';
 import type { ProgressExchange } from '../src/replay/progress-exchange.js';
 import { replay } from '../src/replay/replay.js';
+import type { StallReport } from '../src/replay/stall-watch.js';
 import { streamsOf, type WorkerContext } from '../src/workers/context.js';
 import { execute } from '../src/workers/execute.js';
 import { spanMs, mbPerSecond, parseExampleArgs, processCpuMicros, progressBars, takeNumberFlag, usage, withBrokers, isEntryPoint } from './common.js';
 import { checkStreams, ReplayedStreams, type StreamDigest } from './stream-check.js';
 
-const HELP = 'usage: capture_recv <topic> <streams> [--count N] [-w N] [-n P] [-p I] [-h hostfile] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs]';
+const HELP = 'usage: capture_recv <topic> <streams> [--count N] [--stall-report-ms MS (default 10000)] [-w N] [-n P] [-p I] [-h hostfile] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs]';
 
 interface RecvArgs {
   topic: string;
@@ -30,6 +32,8 @@ interface RecvArgs {
   count?: number;
   /** No per-worker lines (benchmarks). */
   quiet?: boolean;
+  /** Say on stderr why the frontier is stuck after this long (default 10,000 ms). */
+  stallReportMs?: number;
 }
 
 interface RecvResult {
@@ -53,6 +57,9 @@ export interface ReplayCountOptions {
   onCount?: (count: number) => void;
   /** Stops the replay early (Ctrl-C). */
   stop?: AbortSignal;
+  /** Receives replay's report when the frontier has not moved for `stallAfterMs`. */
+  onStall?: (report: StallReport<number>) => void;
+  stallAfterMs?: number;
 }
 
 /**
@@ -66,7 +73,7 @@ export async function replayAndCount(iterators: readonly EventIterator<number, n
   let replayed = 0;
   const { onBatch, onCount, stop } = options;
   await lastValueFrom(
-    replay(tracked, { exchange: options.exchange }).pipe(
+    replay(tracked, { exchange: options.exchange, ...(options.onStall ? { onStall: options.onStall, stallAfterMs: options.stallAfterMs } : {}) }).pipe(
       tap((event) => {
         if (event.kind !== 'messages') return;
         contents.add(event);
@@ -108,6 +115,8 @@ export async function recvWorker(ctx: WorkerContext<RecvArgs>): Promise<RecvResu
       },
       onCount: ctx.args.quiet ? undefined : (count) => console.log(`replayed: ${count}`),
       stop: ctx.signal,
+      onStall: (report) => process.stderr.write(`capture_recv: worker ${ctx.index}: ${report.message}\n`),
+      stallAfterMs: ctx.args.stallReportMs ?? 10_000,
     });
     ctx.report(digests.reduce((n, d) => n + d.count, 0));
     const endedAt = Date.now();
@@ -122,6 +131,8 @@ export async function recvWorker(ctx: WorkerContext<RecvArgs>): Promise<RecvResu
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const count = takeNumberFlag(argv, '--count', HELP);
+  const stallReportMs = takeNumberFlag(argv, '--stall-report-ms', HELP);
+  if (stallReportMs === 0) usage(`--stall-report-ms must be positive\n${HELP}`);
   const args = parseExampleArgs(argv, HELP);
   const [topic, streamsText] = args.positional;
   const streams = Number(streamsText);
@@ -132,7 +143,7 @@ async function main(): Promise<void> {
     try {
       const results = await execute<RecvResult, RecvArgs>(
         args.workers,
-        { module: import.meta.url, export: 'recvWorker', args: { topic, streams, brokers, transport: args.transport, count } },
+        { module: import.meta.url, export: 'recvWorker', args: { topic, streams, brokers, transport: args.transport, count, ...(stallReportMs ? { stallReportMs } : {}) } },
         // The ports reach the broker in this process (embedded transport); other transports ignore them.
         { onReport: (index, seen) => bars.update(index - first, seen as number), ports },
       );
