@@ -2,6 +2,7 @@
 import type { Command } from './command.js';
 import { brokerCommand } from './broker.js';
 import { groupsCommand } from './groups.js';
+import { streamsCommand } from './streams.js';
 import { topicsCommand } from './topics.js';
 
-export const commands: readonly Command[] = [brokerCommand, topicsCommand, groupsCommand];
+export const commands: readonly Command[] = [brokerCommand, topicsCommand, groupsCommand, streamsCommand];
