@@ -3,8 +3,8 @@
  * running broker and summarizes it for `kafkaesque streams`: events, the stream's frontier after all of them,
  * whether it is complete, and when (record timestamp) its frontier last changed.
  *
- * The timestamp type of a capture is not recorded in the topic, so times are compared with the order every
- * built-in timestamp uses: numbers and bigints as numbers, arrays (pairs, products) element by element. The
+ * The timestamp type of a capture is not recorded in the topic, so times are compared as replay/loose-time.ts
+ * does (numbers and bigints as numbers, arrays element by element). The
  * implicit capability every stream starts with (at the minimum) is placed at the minimum of the first time seen
  * of the same shape (0, 0n, or an array of those).
  */
@@ -13,6 +13,9 @@ import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { Fetch } from '../protocol/messages/fetch.js';
 import { iterateRecordBatches, recordOffset, recordTimestamp } from '../protocol/record-batch-decode.js';
 import { decodeEvent } from '../transport/event-codec.js';
+import { antichain, LooseCounts, minimumLike, timeKey as key, timeLessEqual } from '../replay/loose-time.js';
+
+export { antichain, minimumLike, timeLessEqual, key };
 
 export interface StreamSummary {
   topic: string;
@@ -31,44 +34,6 @@ export interface StreamSummary {
   truncated: boolean;
 }
 
-/** Orders the shapes of built-in timestamps; anything else is only equal to itself. */
-export function timeLessEqual(a: unknown, b: unknown): boolean {
-  if ((typeof a === 'number' || typeof a === 'bigint') && (typeof b === 'number' || typeof b === 'bigint')) return a <= b;
-  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => timeLessEqual(x, b[i]));
-  return key(a) === key(b);
-}
-
-export function minimumLike(time: unknown): unknown {
-  if (typeof time === 'bigint') return 0n;
-  if (Array.isArray(time)) return time.map(minimumLike);
-  return 0;
-}
-
-export function key(time: unknown): string {
-  return JSON.stringify(time, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)) ?? String(time);
-}
-
-/** The minimal elements of `times`. */
-export function antichain(times: Iterable<unknown>): unknown[] {
-  const all = [...times];
-  return all.filter((t, i) => !all.some((u, j) => j !== i && timeLessEqual(u, t) && !(timeLessEqual(t, u) && j > i)));
-}
-
-/** Counts of times held, keyed by the time's JSON. */
-class Counts {
-  private readonly counts = new Map<string, { time: unknown; count: number }>();
-  update(time: unknown, delta: number): void {
-    const k = key(time);
-    const entry = this.counts.get(k) ?? { time, count: 0 };
-    entry.count += delta;
-    if (entry.count === 0) this.counts.delete(k);
-    else this.counts.set(k, entry);
-  }
-  frontier(): unknown[] {
-    return antichain([...this.counts.values()].filter((e) => e.count > 0).map((e) => e.time));
-  }
-}
-
 /** The bytes one fetch asks for: a captured stream is read in pieces this large (the broker's default cap is 50 MiB). */
 const FETCH_BYTES = 8 << 20;
 
@@ -79,7 +44,7 @@ export async function summarizeStream(client: KafkaClient, topic: string, index:
   summary.present = true;
   const { earliest, latest } = await client.offsets(topic);
   summary.truncated = earliest > 0n;
-  const counts = new Counts();
+  const counts = new LooseCounts();
   let implicit = false;
   let frontierKey = '';
   let position = earliest;

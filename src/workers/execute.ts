@@ -20,6 +20,7 @@ import { validateConfig, type ExecuteConfig, type MeshSecurityConfig } from './a
 import { secretFromEnv } from './mesh-auth.js';
 import type { FromWorker, ToWorker, WorkerStart } from './messages.js';
 import { ProcessCoordinator } from './process-coordinator.js';
+import type { ExchangeFrontier, MeshStallReport } from './mesh-frontiers.js';
 
 export interface JobSpec<A = unknown> {
   /** Path or file: URL of the module exporting the job. */
@@ -56,6 +57,14 @@ export interface ExecuteOptions {
   peerTimeoutMs?: number;
   /** With processes > 1: how long a mesh connection gets to finish its handshake (TLS, hello, proofs). Default 10,000 ms. */
   handshakeTimeoutMs?: number;
+  /**
+   * With processes > 1: called when no progress exchange's frontier has changed for `meshStallAfterMs` (default
+   * 10,000 ms) while one is unfinished, with every process's frontier and the processes that hold it back.
+   */
+  onMeshStall?: (report: MeshStallReport) => void;
+  meshStallAfterMs?: number;
+  /** With processes > 1: receives a function returning every process's frontier per exchange (e.g. for an HTTP endpoint). */
+  meshFrontiers?: (read: () => ExchangeFrontier[]) => void;
 }
 
 /** A worker failed; carries its index and the original error's name, message and stack. */
@@ -127,6 +136,9 @@ export async function execute<R = unknown, A = unknown>(config: ExecuteConfig & 
               peerTimeoutMs: options.peerTimeoutMs,
               maxFrameBytes: options.maxFrameBytes,
               handshakeTimeoutMs: options.handshakeTimeoutMs,
+              onStall: options.onMeshStall,
+              stallAfterMs: options.meshStallAfterMs,
+              frontiers: options.meshFrontiers,
               ...(meshSecret ? { secret: meshSecret } : {}),
               ...(config.meshTls ? { tls: config.meshTls } : {}),
             },

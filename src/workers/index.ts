@@ -8,3 +8,7 @@ export type { ExecuteConfig } from './args.js';
 export { streamsOf } from './context.js';
 export type { WorkerContext, Job } from './context.js';
 export { workerPort } from '../util/worker-port.js';
+export type { MeshSecurityConfig } from './args.js';
+export type { MeshTlsOptions } from './process-mesh.js';
+export { MESH_SECRET_ENV } from './mesh-auth.js';
+export type { ExchangeFrontier, ProcessFrontier, MeshStallReport } from './mesh-frontiers.js';

@@ -11,6 +11,7 @@ import { ExchangeRelay } from './exchange-relay.js';
 import { PeerProcessError } from './mesh-errors.js';
 import type { ExchangeMessage, MeshFrame } from './mesh-frames.js';
 import { ProcessMesh, type MeshTlsOptions } from './process-mesh.js';
+import { MeshFrontiers, MeshStallWatch, type ExchangeFrontier, type MeshStallReport } from './mesh-frontiers.js';
 
 export interface CoordinatorOptions {
   hosts: readonly string[];
@@ -25,6 +26,11 @@ export interface CoordinatorOptions {
   handshakeTimeoutMs?: number | undefined;
   secret?: Buffer;
   tls?: MeshTlsOptions;
+  /** Track every process's frontier (mesh-frontiers.ts); off unless one of the two below is given. */
+  onStall?: ((report: MeshStallReport) => void) | undefined;
+  stallAfterMs?: number | undefined;
+  /** Receives a function that returns every process's frontier per exchange, now. */
+  frontiers?: ((read: () => ExchangeFrontier[]) => void) | undefined;
 }
 
 export interface CoordinatorCallbacks {
@@ -37,6 +43,8 @@ export interface CoordinatorCallbacks {
 export class ProcessCoordinator {
   private mesh: ProcessMesh | undefined;
   private readonly relay: ExchangeRelay;
+  private readonly frontiers: MeshFrontiers | undefined;
+  private readonly stallWatch: MeshStallWatch | undefined;
   private readonly setup = new AbortController();
   private readonly readyPeers = new Set<number>();
   private readonly finishedPeers = new Set<number>();
@@ -52,6 +60,12 @@ export class ProcessCoordinator {
   private readonly allFinished = new Promise<void>((resolve) => (this.resolveFinished = resolve));
 
   constructor(private readonly options: CoordinatorOptions, private readonly callbacks: CoordinatorCallbacks) {
+    if (options.onStall || options.frontiers) {
+      const frontiers = new MeshFrontiers(options.hosts, options.workers, options.processes);
+      this.frontiers = frontiers;
+      if (options.onStall) this.stallWatch = new MeshStallWatch(frontiers, options.stallAfterMs ?? 10_000, options.onStall);
+      options.frontiers?.(() => frontiers.snapshot());
+    }
     // Joined before any worker can start, so the first progress message already has a relay.
     this.relay = new ExchangeRelay(options.channel, options.workers, (message) => this.queueProgress(message));
     ProcessMesh.connect(
@@ -74,7 +88,14 @@ export class ProcessCoordinator {
    * the main thread the bottleneck of a fast replay. Order is kept, and 'done' flushes first.
    */
   private queueProgress(message: ExchangeMessage): void {
+    this.observe(message);
     if (this.outgoing.push(message) === 1) setImmediate(() => this.flushProgress());
+  }
+
+  private observe(message: ExchangeMessage): void {
+    if (!this.frontiers) return;
+    this.frontiers.observe(message);
+    this.stallWatch?.poke();
   }
 
   private flushProgress(): void {
@@ -108,6 +129,7 @@ export class ProcessCoordinator {
         this.readyPeers.add(from);
         return this.maybeStart();
       case 'progress':
+        if (this.frontiers) for (const message of frame.messages) this.observe(message);
         if (!this.localDone) this.relay.deliver(frame.messages);
         return;
       case 'done':
@@ -157,6 +179,7 @@ export class ProcessCoordinator {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.stallWatch?.stop();
     this.setup.abort(new Error('the run ended'));
     this.relay.close();
     this.mesh?.close();
