@@ -145,7 +145,13 @@ async function main(): Promise<void> {
         args.workers,
         { module: import.meta.url, export: 'recvWorker', args: { topic, streams, brokers, transport: args.transport, count, ...(stallReportMs ? { stallReportMs } : {}) } },
         // The ports reach the broker in this process (embedded transport); other transports ignore them.
-        { onReport: (index, seen) => bars.update(index - first, seen as number), ports },
+        {
+          onReport: (index, seen) => bars.update(index - first, seen as number),
+          ports,
+          // With -n > 1: which process holds a stuck frontier (the workers' own reports name only their streams).
+          onMeshStall: (report) => process.stderr.write(`capture_recv: ${report.message}\n`),
+          meshStallAfterMs: stallReportMs ?? 10_000,
+        },
       );
       bars.stop();
       // Each worker checked its own streams; across workers, every stream must hold the same numbers.
