@@ -154,8 +154,14 @@ export class ProcessMesh {
       const pending = new Set<net.Socket>();
       const timers = new Set<NodeJS.Timeout>();
       const lastError = new Map<number, string>();
-      /** Why connections claiming to be a process were dropped (said when the setup gives up). */
-      const refused: string[] = [];
+      /** Why connections were dropped (said when the setup gives up): a count and the last few reasons only, so knocking cannot grow memory. */
+      let refusedCount = 0;
+      const refusedReasons: string[] = [];
+      const refuse = (reason: string): void => {
+        refusedCount++;
+        if (!refusedReasons.includes(reason)) refusedReasons.push(reason);
+        if (refusedReasons.length > 3) refusedReasons.shift();
+      };
 
       const later = (ms: number, fn: () => void): NodeJS.Timeout => {
         const timer = setTimeout(() => {
@@ -195,7 +201,7 @@ export class ProcessMesh {
           if (peer < me) missing.push(`could not reach process ${peer} at ${hosts[peer]} (${lastError.get(peer) ?? 'no answer'})`);
           else missing.push(`process ${peer} (${hosts[peer]}) did not connect`);
         }
-        if (refused.length > 0) missing.push(`refused ${refused.length} connection(s): ${[...new Set(refused)].slice(-3).join('; ')}`);
+        if (refusedCount > 0) missing.push(`refused ${refusedCount} connection(s): ${refusedReasons.join('; ')}`);
         const first = [...Array(processes).keys()].find((p) => p !== me && !this.links.has(p));
         finish(
           new MeshSetupError(
@@ -312,7 +318,7 @@ export class ProcessMesh {
         /** Drops an unauthenticated connection: said to it, remembered for the setup's error, never fatal. */
         const drop = (reason: string, tell: boolean): void => {
           cancel(handshake);
-          refused.push(reason);
+          refuse(reason);
           if (tell) {
             peerSocket.send({ type: 'reject', reason });
             socket.end();
@@ -320,6 +326,8 @@ export class ProcessMesh {
           } else socket.destroy();
         };
         const handshake = later(handshakeMs, () => drop(`a connection from ${socket.remoteAddress ?? '?'} did not finish its handshake within ${handshakeMs} ms`, false));
+        socket.once('close', () => cancel(handshake));
+        peerSocket.onBadData = (error) => drop(`a connection from ${socket.remoteAddress ?? '?'} sent data that is not the mesh protocol (${error.message})`, false);
         let hello: HelloFrame | undefined;
         let expectedProof: Buffer | undefined;
 
@@ -400,7 +408,7 @@ export class ProcessMesh {
             ),
           ),
         );
-        if (tlsOptions) server.on('tlsClientError', (error: Error) => refused.push(`a TLS handshake failed: ${error.message}`));
+        if (tlsOptions) server.on('tlsClientError', (error: Error) => refuse(`a TLS handshake failed: ${error.message}`));
         server.listen({ host, port, exclusive: true });
       }
       if (processes === 1) finish();

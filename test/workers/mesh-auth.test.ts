@@ -198,6 +198,27 @@ describe('hostile connections to a process with a secret', { timeout: 60_000 }, 
   });
 });
 
+describe('refusals while waiting', { timeout: 60_000 }, () => {
+  it('are counted, but only the last 3 distinct reasons are kept for the error (knocking cannot grow memory)', async () => {
+    const hosts = await freeHosts(2);
+    const run = execute({ workers: 1, processes: 2, process: 0, hosts, meshSecret: Buffer.from(SECRET) }, { module: jobs, export: 'identity', args: { tag: 'x' } }, { connectTimeoutMs: 4000, handshakeTimeoutMs: 300 });
+    run.catch(() => {});
+    for (let i = 0; i < 8; i++) {
+      const peer = await rawPeer(hosts[0] as string);
+      if (i % 4 === 0) peer.send(hello());
+      else if (i % 4 === 1) peer.socket.write(Buffer.from('GET / HTTP/1.1\r\n\r\n'));
+      else if (i % 4 === 2) peer.send(hello({ nonce: newNonce() })); // then silent: closed at the handshake deadline
+      else peer.send({ type: 'ready' });
+      await peer.closed;
+    }
+    const error = (await run.then(() => undefined, (e: Error) => e))!;
+    const refusals = /refused (\d+) connection\(s\): (.*)\. Start every/.exec(error.message);
+    expect(refusals, error.message).not.toBeNull();
+    expect(Number(refusals![1])).toBe(8);
+    expect(refusals![2]!.split('; ').length).toBe(3);
+  });
+});
+
 describe('mesh over TLS with the secret', { timeout: 60_000 }, () => {
   it('two processes connect over TLS (certificate verified against the CA) and run', async () => {
     const key = path.join(dir, 'mesh.key');
