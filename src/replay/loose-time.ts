@@ -33,11 +33,11 @@ export function holdsFrontier(own: readonly unknown[], frontier: readonly unknow
   return own.some((t) => frontier.some((f) => timeLessEqual(t, f)));
 }
 
-/** Counts of times held, keyed by timeKey. */
+/** Counts of times held, keyed by timeKey (a number is its own key: the common case costs no string). */
 export class LooseCounts {
-  private readonly counts = new Map<string, { time: unknown; count: number }>();
+  private readonly counts = new Map<string | number, { time: unknown; count: number }>();
   update(time: unknown, delta: number): void {
-    const k = timeKey(time);
+    const k = typeof time === 'number' ? time : timeKey(time);
     const entry = this.counts.get(k) ?? { time, count: 0 };
     entry.count += delta;
     if (entry.count === 0) this.counts.delete(k);
