@@ -35,6 +35,16 @@ export interface MeshSecurityConfig {
   meshTls?: { cert: Buffer; key: Buffer; ca?: Buffer };
 }
 
+/** The worker flags for a program's --help (the examples list their own; this is the full set). */
+export const WORKER_FLAGS_HELP = [
+  '  -w N, --workers N          worker threads in this process (default 1)',
+  '  -n N, --processes N        processes of the run (default 1)',
+  '  -p I, --process I          this process\'s index, 0-based (default 0)',
+  '  -h FILE, --hostfile FILE   one host:port per process (default 127.0.0.1:2101+p)',
+  '  --mesh-secret-file FILE    the run\'s shared secret (default $KAFKAESQUE_MESH_SECRET); required when a host is not loopback',
+  '  --mesh-ssl-cert FILE --mesh-ssl-key FILE [--mesh-ssl-ca FILE]   TLS (PEM) for the connections between processes',
+].join('\n');
+
 const TLS_FLAGS: Record<string, 'cert' | 'key' | 'ca'> = { '--mesh-ssl-cert': 'cert', '--mesh-ssl-key': 'key', '--mesh-ssl-ca': 'ca' };
 
 function readPem(flag: string, file: string): Buffer {

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseWorkerArgs, WorkerArgsError } from '../../src/workers/args.js';
 import { execute } from '../../src/workers/execute.js';
-import { MESH_SECRET_ENV, newNonce, proof } from '../../src/workers/mesh-auth.js';
+import { MESH_SECRET_ENV, newNonce, proof, secretFromEnv } from '../../src/workers/mesh-auth.js';
 import { MeshSetupError } from '../../src/workers/mesh-errors.js';
 import { encodeFrame, FrameDecoder, MESH_MAGIC, MESH_VERSION, type MeshFrame } from '../../src/workers/mesh-frames.js';
 import { freeHosts } from './free-ports.js';
@@ -64,6 +64,9 @@ describe('mesh secret: flags and environment', () => {
     expect(() => parseWorkerArgs(['--mesh-secret-file', path.join(dir, 'absent')])).toThrowError(/cannot read the mesh secret file/);
     expect(() => parseWorkerArgs(['--mesh-secret-file'])).toThrowError(WorkerArgsError);
     expect(() => parseWorkerArgs(['--mesh-ssl-cert', file])).toThrowError(/needs both --mesh-ssl-cert and --mesh-ssl-key/);
+    expect(secretFromEnv({ [MESH_SECRET_ENV]: SECRET })?.toString()).toBe(SECRET);
+    expect(secretFromEnv({})).toBeUndefined();
+    expect(() => secretFromEnv({ [MESH_SECRET_ENV]: 'short' })).toThrowError(/KAFKAESQUE_MESH_SECRET has 5 byte\(s\)/);
   });
 
   it('a mesh over a non-loopback address without a secret refuses to start, and says why', async () => {
