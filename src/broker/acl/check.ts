@@ -28,7 +28,7 @@ export const allowedOnTransactionalId = (ctx: RequestContext, operation: number,
  */
 export function refusedTopics(ctx: RequestContext, operation: number, names: Iterable<string | null>): ReadonlySet<string> {
   const authorizer = ctx.broker.services.authorizer;
-  if (authorizer === undefined) return NONE;
+  if (authorizer === undefined) return NO_TOPICS;
   const refused = new Set<string>();
   const seen = new Set<string>();
   for (const name of names) {
@@ -38,7 +38,8 @@ export function refusedTopics(ctx: RequestContext, operation: number, names: Ite
   }
   return refused;
 }
-const NONE: ReadonlySet<string> = new Set();
+/** No topic refused (what every check gives without an authorizer). */
+export const NO_TOPICS: ReadonlySet<string> = new Set();
 
 /** May topics be created: CREATE on the cluster, or else CREATE on the topic itself. */
 export function mayCreateTopic(ctx: RequestContext, topic: string): boolean {
