@@ -3,5 +3,6 @@ import type { Command } from './command.js';
 import { brokerCommand } from './broker.js';
 import { groupsCommand } from './groups.js';
 import { topicsCommand } from './topics.js';
+import { aclsCommand } from './acls.js';
 
-export const commands: readonly Command[] = [brokerCommand, topicsCommand, groupsCommand];
+export const commands: readonly Command[] = [brokerCommand, topicsCommand, groupsCommand, aclsCommand];
