@@ -13,6 +13,7 @@ import { matchesFilter } from './acl-filter.js';
 import { PatternType, type AclBinding, type AclBindingFilter } from './acl-types.js';
 
 export const ACLS_FILE = 'acls.log';
+const NO_ACLS: readonly AclBinding[] = [];
 const FORMAT = 1;
 /** ACLs per frame when compacting, keeping frames far below the framed log's size cap. */
 const ACLS_PER_FRAME = 1000;
@@ -71,18 +72,29 @@ export class AclStore {
    * The ACLs that apply to the resource (`type`, `name`): its literal name, the `*` wildcard and every
    * prefixed pattern that starts it. Called by the authorizer on every check.
    */
-  matching(type: number, name: string): AclBinding[] {
+  matching(type: number, name: string): readonly AclBinding[] {
     const idx = this.index.get(type);
-    if (!idx) return [];
-    const out: AclBinding[] = [];
-    const literal = idx.literal.get(name);
-    if (literal) out.push(...literal);
-    if (name !== '*') {
-      const wildcard = idx.literal.get('*');
-      if (wildcard) out.push(...wildcard);
+    if (!idx) return NO_ACLS;
+    // Most resources have ACLs from one source: return that list as is, and copy only to merge.
+    let single: readonly AclBinding[] | undefined;
+    let merged: AclBinding[] | undefined;
+    const take = (list: readonly AclBinding[] | undefined): void => {
+      if (list === undefined) return;
+      if (single === undefined) single = list;
+      else (merged ??= [...single]).push(...list);
+    };
+    take(idx.literal.get(name));
+    if (name !== '*') take(idx.literal.get('*'));
+    const prefixes = idx.prefixed;
+    if (prefixes.size > 0) {
+      // Scan the prefixes, or probe each prefix of the name when that is fewer lookups (many prefixed ACLs).
+      if (prefixes.size <= name.length) {
+        for (const [prefix, acls] of prefixes) if (name.startsWith(prefix)) take(acls);
+      } else {
+        for (let k = 1; k <= name.length; k++) take(prefixes.get(name.slice(0, k)));
+      }
     }
-    for (const [prefix, acls] of idx.prefixed) if (name.startsWith(prefix)) out.push(...acls);
-    return out;
+    return merged ?? single ?? NO_ACLS;
   }
 
   /** Every ACL of one resource type (for checks over all resources of a type). */

@@ -25,7 +25,7 @@ function acl(fields: Partial<AclBinding>): AclBinding {
 }
 const ANY: AclBindingFilter = { resourceType: ResourceType.ANY, resourceName: null, patternType: PatternType.ANY, principal: null, host: null, operation: Op.ANY, permissionType: PermissionType.ANY };
 
-const sorted = (list: AclBinding[]) => list.map((b) => JSON.stringify(b)).sort();
+const sorted = (list: readonly AclBinding[]) => list.map((b) => JSON.stringify(b)).sort();
 
 describe('AclStore', () => {
   it('keeps ACLs across reopen, drops removed ones, and compacts the log at start', async () => {

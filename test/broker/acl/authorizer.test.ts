@@ -71,6 +71,17 @@ describe('Authorizer', () => {
     expect(a.authorize(BOB, HOST, Op.READ, ResourceType.TOPIC, 'payments')).toBe(false);
   });
 
+  it('finds prefixed ACLs by probing the name\'s prefixes once they outnumber its length', async () => {
+    await store.add(Array.from({ length: 100 }, (_, i) => acl({ resourceName: `p${i}-`, patternType: PatternType.PREFIXED, principal: i === 42 ? ALICE : BOB })));
+    await store.add([acl({ resourceName: 'p4', patternType: PatternType.PREFIXED, principal: ALICE, operation: Op.WRITE, permissionType: PermissionType.DENY })]);
+    const a = authorizer();
+    expect(a.authorize(ALICE, HOST, Op.READ, ResourceType.TOPIC, 'p42-x')).toBe(true);
+    expect(a.authorize(ALICE, HOST, Op.READ, ResourceType.TOPIC, 'p43-x')).toBe(false);
+    expect(a.authorize(BOB, HOST, Op.READ, ResourceType.TOPIC, 'p7-')).toBe(true);
+    expect(a.authorize(ALICE, HOST, Op.WRITE, ResourceType.TOPIC, 'p42-x')).toBe(false);
+    expect(store.matching(ResourceType.TOPIC, 'p42-x').map((b) => b.resourceName).sort()).toEqual(['p4', 'p42-']);
+  });
+
   it('lets DENY override ALLOW, across pattern types', async () => {
     await store.add([
       acl({ resourceName: '*', operation: Op.ALL }),
