@@ -16,7 +16,10 @@ declare module '../context.js' {
 
 export function startAuthorizer(broker: BrokerContext): ServiceStop | undefined {
   const config = broker.config;
-  if (config.authorizer !== 'acl') return undefined;
+  if (config.authorizer !== 'acl') {
+    if (config.superUsers !== null || config.allowEveryoneIfNoAclFound) broker.logger.warn('--super-users and --allow-everyone-if-no-acl-found have no effect without --authorizer acl');
+    return undefined;
+  }
   const { store, truncatedBytes } = AclStore.open(config.dataDir, { fsync: config.fsync === 'always' });
   if (truncatedBytes > 0) broker.logger.warn({ truncatedBytes }, 'ACL log had a torn or corrupt tail; truncated it (the last ACL change may be lost)');
   const superUsers = parseSuperUsers(config.superUsers);

@@ -11,6 +11,8 @@ import { encodeRecordBatch } from '../../../src/protocol/records.js';
 import { CreateAcls, createCreateAclsRequest } from '../../../src/protocol/messages/create-acls.js';
 import { Metadata, createMetadataRequest } from '../../../src/protocol/messages/metadata.js';
 import { Produce, createProduceRequest } from '../../../src/protocol/messages/produce.js';
+import { DescribeGroups, createDescribeGroupsRequest } from '../../../src/protocol/messages/describe-groups.js';
+import { CreateTopics, createCreateTopicsRequest } from '../../../src/protocol/messages/create-topics.js';
 import { ConfigError, parseBrokerArgs, resolveConfig, brokerOptionsHelp } from '../../../src/broker/config.js';
 import { AclOperation as Op, PatternType, PermissionType, ResourceType, type AclBinding } from '../../../src/broker/acl/acl-types.js';
 import { kafkaClient, RawClient, startTestBroker, tempDir, type TestBroker } from '../helpers.js';
@@ -194,6 +196,26 @@ describe('ACL semantics over TCP', () => {
     expect(res.results[1]!.errorMessage).toMatch(/User:<name>/);
     expect(res.results[3]!.errorMessage).toMatch(/--max-acls/);
     expect(b.context.services.authorizer!.store.size).toBe(2);
+  });
+});
+
+describe('authorized operations and configs in responses', () => {
+  it('fills Metadata and DescribeGroups authorized operations, and withholds CreateTopics configs without DESCRIBE_CONFIGS', async () => {
+    const b = await broker();
+    await b.context.topics.create('t', 1, {});
+    const store = b.context.services.authorizer!.store;
+    await store.add([
+      acl({ operation: Op.READ }),
+      acl({ resourceType: ResourceType.GROUP, resourceName: 'g', operation: Op.READ }),
+      acl({ resourceName: 'made', operation: Op.CREATE }),
+    ]);
+    const c = await raw(b);
+    const meta = await c.request(Metadata, 9, createMetadataRequest({ topics: [{ name: 't', topicId: '00000000-0000-0000-0000-000000000000' }], includeTopicAuthorizedOperations: true }));
+    expect(meta.topics[0]!.topicAuthorizedOperations).toBe((1 << Op.READ) | (1 << Op.DESCRIBE));
+    const groups = await c.request(DescribeGroups, 3, createDescribeGroupsRequest({ groups: ['g'], includeAuthorizedOperations: true }));
+    expect(groups.groups[0]!.authorizedOperations).toBe((1 << Op.READ) | (1 << Op.DESCRIBE));
+    const created = await c.request(CreateTopics, 5, createCreateTopicsRequest({ topics: [{ name: 'made', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 5000 }));
+    expect(created.topics[0]).toMatchObject({ errorCode: 0, topicConfigErrorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, configs: [] });
   });
 });
 
