@@ -9,6 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src/protocol/errors.js';
 import { encodeRecordBatch } from '../../../src/protocol/records.js';
 import { CreateAcls, createCreateAclsRequest } from '../../../src/protocol/messages/create-acls.js';
+import { DeleteAcls, createDeleteAclsRequest } from '../../../src/protocol/messages/delete-acls.js';
+import { DescribeAcls, createDescribeAclsRequest } from '../../../src/protocol/messages/describe-acls.js';
 import { Metadata, createMetadataRequest } from '../../../src/protocol/messages/metadata.js';
 import { Produce, createProduceRequest } from '../../../src/protocol/messages/produce.js';
 import { DescribeGroups, createDescribeGroupsRequest } from '../../../src/protocol/messages/describe-groups.js';
@@ -196,6 +198,24 @@ describe('ACL semantics over TCP', () => {
     expect(res.results[1]!.errorMessage).toMatch(/User:<name>/);
     expect(res.results[3]!.errorMessage).toMatch(/--max-acls/);
     expect(b.context.services.authorizer!.store.size).toBe(2);
+  });
+});
+
+describe('ACL APIs with bad filters and old versions', () => {
+  it('answers INVALID_REQUEST for a filter with unknown elements, per filter, and serves v0 as literal-only', async () => {
+    const b = await broker({ superUsers: 'ANONYMOUS' });
+    const c = await raw(b);
+    const bad = await c.request(DescribeAcls, 2, createDescribeAclsRequest({ resourceTypeFilter: 99, resourceNameFilter: null, patternTypeFilter: 1, principalFilter: null, hostFilter: null, operation: 1, permissionType: 1 }));
+    expect(bad).toMatchObject({ errorCode: ErrorCode.INVALID_REQUEST, resources: [] });
+    expect(bad.errorMessage).toMatch(/resource type 99/);
+    // v0 has no pattern type: its creations are literal.
+    const v0 = await c.request(CreateAcls, 0, createCreateAclsRequest({ creations: [{ resourceType: 2, resourceName: 'old', resourcePatternType: 4, principal: ME, host: '*', operation: 3, permissionType: 3 }] }));
+    expect(v0.results[0]!.errorCode).toBe(0);
+    expect(b.context.services.authorizer!.store.matching(ResourceType.TOPIC, 'old')[0]!.patternType).toBe(PatternType.LITERAL);
+    const filter = { resourceTypeFilter: 2, resourceNameFilter: 'old', patternTypeFilter: 1, principalFilter: null, hostFilter: null, operation: 1, permissionType: 1 };
+    const deleted = await c.request(DeleteAcls, 3, createDeleteAclsRequest({ filters: [{ ...filter, operation: 0 }, filter] }));
+    expect(deleted.filterResults.map((r) => [r.errorCode, r.matchingAcls.length])).toEqual([[ErrorCode.INVALID_REQUEST, 0], [0, 1]]);
+    expect(b.context.services.authorizer!.store.size).toBe(0);
   });
 });
 
