@@ -13,7 +13,7 @@ import { Produce, type ProduceRequest, type ProduceResponse } from '../../protoc
 import type { RequestContext } from '../context.js';
 import { appendToPartition } from '../partition-append.js';
 import { topicNameProblem } from '../topic-name.js';
-import { AclOperation, NO_TOPICS, allowedOnTransactionalId, refusedTopics } from '../acl/check.js';
+import { AclOperation, allowedOnTransactionalId, refusedTopics } from '../acl/check.js';
 import { ATTRIBUTE, BATCH_HEADER_SIZE, BATCH_OFFSET } from '../../protocol/batch-header.js';
 import { CloseConnection } from './close-connection.js';
 import { defineHandler } from './handler.js';
@@ -54,14 +54,14 @@ export const produceHandler = defineHandler<ProduceRequest, ProduceResponse>({
     if (authorizer && hasTransactionalRecords(req) && (req.transactionalId === null || !allowedOnTransactionalId(ctx, AclOperation.WRITE, req.transactionalId))) {
       return produceError(req, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, `${ctx.principal} may not WRITE transactional id ${String(req.transactionalId)}`);
     }
-    const refused = authorizer ? refusedTopics(ctx, AclOperation.WRITE, req.topicData.map((t) => t.name)) : NO_TOPICS;
+    const refused = authorizer ? refusedTopics(ctx, AclOperation.WRITE, req.topicData.map((t) => t.name)) : null;
     // Every append is started before the first await, so appends keep request order.
     const pending = req.topicData.map((t) => {
       const nameProblem = topicNameProblem(t.name);
       return {
         name: t.name,
         partitions: t.partitionData.map((p) => {
-          if (refused.has(t.name)) return Promise.resolve(partitionResult(p.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED, null));
+          if (refused?.has(t.name)) return Promise.resolve(partitionResult(p.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED, null));
           if (!acksValid) return Promise.resolve(partitionResult(p.index, ErrorCode.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1, got ${req.acks}`));
           if (nameProblem) return Promise.resolve(partitionResult(p.index, ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem));
           return appendPartition(ctx, t.name, p.index, p.records);
