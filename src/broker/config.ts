@@ -6,8 +6,10 @@
  * the help text where one exists, so users can map what they know.
  */
 import { parseArgs } from 'node:util';
+import { parseSuperUsers } from './acl/principals.js';
 
 export type FsyncPolicy = 'never' | 'interval' | 'always';
+export type AuthorizerKind = 'none' | 'acl';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface BrokerConfig {
@@ -55,6 +57,12 @@ export interface BrokerConfig {
   maxInflatedBatchBytes: number;
   /** Transactions (issue 12). */
   transactionMaxTimeoutMs: number;
+  /** Authorization (issue 13): 'acl' checks every request against the ACL store; 'none' allows all. */
+  authorizer: AuthorizerKind;
+  /** Principals that bypass ACLs: `admin,ops` or Kafka's `User:admin;User:ops`. */
+  superUsers: string | null;
+  allowEveryoneIfNoAclFound: boolean;
+  maxAcls: number;
 }
 
 /** A bad setting; the message names the flag and says what is allowed. */
@@ -92,6 +100,7 @@ const INT32_MAX = 2 ** 31 - 1;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const FSYNC_POLICIES = ['never', 'interval', 'always'] as const;
+const AUTHORIZERS = ['none', 'acl'] as const;
 
 export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   { key: 'host', flag: 'host', kind: 'string', default: '127.0.0.1', help: 'interface to bind (0.0.0.0 for all)' },
@@ -150,6 +159,14 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   // topics never meet it, and low enough that a few concurrent inflations stay small next to the heap.
   { key: 'maxInflatedBatchBytes', flag: 'max-inflated-batch-bytes', kind: 'bytes', default: 64 * MiB, min: 1024, max: INT32_MAX, help: 'most bytes one compressed batch may inflate to (below a topic\'s max.message.bytes if that is higher); Kafka has none' },
   // Transactions (issue 12)
+  // Authorization (issue 13)
+  { key: 'authorizer', flag: 'authorizer', kind: 'enum', default: 'none', values: AUTHORIZERS, help: 'acl: check every request against ACLs stored in the data dir, managed with CreateAcls/DeleteAcls or `kafkaesque acls` (authorizer.class.name)' },
+  { key: 'superUsers', flag: 'super-users', kind: 'string', default: null, nullable: true, help: 'principals that bypass ACLs: admin,ops or User:admin;User:ops (super.users)' },
+  { key: 'allowEveryoneIfNoAclFound', flag: 'allow-everyone-if-no-acl-found', kind: 'boolean', default: false, help: 'with --authorizer acl, a resource that no ACL names is open to everyone (allow.everyone.if.no.acl.found)' },
+  // Kafka has no such limit. Every ACL lives in memory and is scanned on checks of its resource type, so a
+  // principal allowed to create ACLs could otherwise grow the heap without bound; 100,000 is far beyond the
+  // ACL counts of large Kafka deployments (thousands to tens of thousands).
+  { key: 'maxAcls', flag: 'max-acls', kind: 'int', default: 100_000, min: 1, max: 10_000_000, help: 'ACLs the broker stores in all; CreateAcls beyond it gets POLICY_VIOLATION' },
   { key: 'transactionMaxTimeoutMs', flag: 'transaction-max-timeout-ms', kind: 'duration', default: 15 * MINUTE, min: 1, max: INT32_MAX, help: 'longest transaction.timeout.ms a producer may ask for; InitProducerId beyond it gets INVALID_TRANSACTION_TIMEOUT (transaction.max.timeout.ms)' },
 ];
 
@@ -224,6 +241,11 @@ export function resolveConfig(partial: Partial<BrokerConfig> = {}): BrokerConfig
     out[spec.key] = raw === undefined ? spec.default : coerce(spec, raw);
   }
   const config = out as unknown as BrokerConfig;
+  try {
+    parseSuperUsers(config.superUsers);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
   if (config.maxMessageBytes > config.maxRequestSize) {
     throw new ConfigError(`--max-message-bytes (${config.maxMessageBytes}) cannot exceed --max-request-size (${config.maxRequestSize})`);
   }

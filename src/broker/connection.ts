@@ -21,6 +21,7 @@ import { SocketFramer } from './socket-framer.js';
 import type { Handler } from './handlers/handler.js';
 import { CloseConnection } from './handlers/close-connection.js';
 import { apiVersionsUnsupportedReply } from './handlers/api-versions.js';
+import { ANONYMOUS_PRINCIPAL, aclHostOf } from './acl/principals.js';
 
 /**
  * Requests dispatched but not yet answered on one connection; beyond it we stop taking frames (and reading).
@@ -60,6 +61,10 @@ export class Connection {
   private readonly abort = new AbortController();
   private readonly log: Logger;
   private clientId: string | null = null;
+  /** Who is on the other end, for ACLs: anonymous until an authenticator replaces it. */
+  private principal = ANONYMOUS_PRINCIPAL;
+  /** The peer's address as ACL hosts name it. */
+  private readonly clientHost: string;
   private closed = false;
   private writeBlocked = false;
   /** The incomplete frame being timed (`reader.framesTaken` when it was first seen), or -1. */
@@ -91,6 +96,7 @@ export class Connection {
     const socket = adopted ?? accepted;
     this.socket = socket;
     this.peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.clientHost = aclHostOf(socket.remoteAddress);
     this.log = deps.logger.child({ peer: this.peer });
     socket.setNoDelay(true);
     socket.setTimeout(cfg.connectionsMaxIdleMs);
@@ -318,6 +324,8 @@ export class Connection {
       correlationId,
       clientId: header.clientId,
       peer: this.peer,
+      principal: this.principal,
+      clientHost: this.clientHost,
       logger: this.log,
       signal: this.abort.signal,
       connectionState: this.state,

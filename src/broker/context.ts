@@ -78,6 +78,10 @@ export interface RequestContext {
   readonly clientId: string | null;
   /** `host:port` of the client. */
   readonly peer: string;
+  /** Who sent the request (`User:<name>`), as ACLs name it; `User:ANONYMOUS` until a connection authenticates. */
+  readonly principal: string;
+  /** The client's IP address, as ACL hosts name it (IPv4 without the `::ffff:` prefix). */
+  readonly clientHost: string;
   /** Logger bound to this connection (peer, clientId). */
   readonly logger: Logger;
   /** Aborted when the connection closes, so parked requests can give up early. */

@@ -7,5 +7,6 @@ import type { ServiceStarter } from './context.js';
 import { startGroupCoordinator } from './groups/service.js';
 import { startProducerServices } from './producers/service.js';
 import { startTransactionCoordinator } from './txn/service.js';
+import { startAuthorizer } from './acl/service.js';
 
-export const serviceStarters: ServiceStarter[] = [startGroupCoordinator, startProducerServices, startTransactionCoordinator];
+export const serviceStarters: ServiceStarter[] = [startGroupCoordinator, startProducerServices, startTransactionCoordinator, startAuthorizer];

@@ -4,5 +4,6 @@ import { brokerCommand } from './broker.js';
 import { groupsCommand } from './groups.js';
 import { streamsCommand } from './streams.js';
 import { topicsCommand } from './topics.js';
+import { aclsCommand } from './acls.js';
 
-export const commands: readonly Command[] = [brokerCommand, topicsCommand, groupsCommand, streamsCommand];
+export const commands: readonly Command[] = [brokerCommand, topicsCommand, groupsCommand, aclsCommand, streamsCommand];

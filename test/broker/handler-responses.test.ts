@@ -64,6 +64,20 @@ const requests: Record<string, unknown> = {
   },
   DescribeTransactions: { transactionalIds: ['tx', 'ty'] },
   ListTransactions: { stateFilters: [], producerIdFilters: [], durationFilter: -1n },
+  // ACLs (issue 13).
+  DescribeAcls: { resourceTypeFilter: 2, resourceNameFilter: 't', patternTypeFilter: 3, principalFilter: null, hostFilter: null, operation: 1, permissionType: 1 },
+  CreateAcls: {
+    creations: [
+      { resourceType: 2, resourceName: 't', resourcePatternType: 3, principal: 'User:a', host: '*', operation: 3, permissionType: 3 },
+      { resourceType: 3, resourceName: 'g', resourcePatternType: 4, principal: 'User:b', host: '10.0.0.1', operation: 8, permissionType: 2 },
+    ],
+  },
+  DeleteAcls: {
+    filters: [
+      { resourceTypeFilter: 1, resourceNameFilter: null, patternTypeFilter: 1, principalFilter: 'User:a', hostFilter: null, operation: 1, permissionType: 1 },
+      { resourceTypeFilter: 2, resourceNameFilter: 't', patternTypeFilter: 2, principalFilter: null, hostFilter: '*', operation: 3, permissionType: 3 },
+    ],
+  },
 };
 
 const logger = { info() {}, warn() {}, error() {}, debug() {} };
@@ -107,7 +121,8 @@ describe('handler responses are byte-identical to the hand-built ones', () => {
     });
   }
 
-  const catalogOnly = ['ApiVersions', 'Metadata', 'DescribeCluster', 'DescribeConfigs', 'DescribeTopicPartitions', 'FindCoordinator', 'ListOffsets', 'DeleteRecords'];
+  // The ACL APIs answer SECURITY_DISABLED here (no --authorizer), as Kafka does.
+  const catalogOnly = ['DescribeAcls', 'CreateAcls', 'DeleteAcls', 'ApiVersions', 'Metadata', 'DescribeCluster', 'DescribeConfigs', 'DescribeTopicPartitions', 'FindCoordinator', 'ListOffsets', 'DeleteRecords'];
   for (const name of catalogOnly) {
     it(`${name} answer`, async () => {
       const h = handlers.find((x) => x.codec.name === name)!;

@@ -12,6 +12,7 @@ import {
 } from '../../protocol/messages/create-partitions.js';
 import type { RequestContext } from '../context.js';
 import { partitionBudget, type PartitionBudget } from '../topic-limits.js';
+import { AclOperation, allowedOnTopic } from '../acl/check.js';
 import { defineHandler } from './handler.js';
 
 type TopicIn = CreatePartitionsRequest['topics'][number];
@@ -19,6 +20,8 @@ type Out = CreatePartitionsResponse['results'][number];
 
 async function grow(ctx: RequestContext, t: TopicIn, validateOnly: boolean, budget: PartitionBudget): Promise<Out> {
   const fail = (errorCode: number, errorMessage: string): Out => ({ name: t.name, errorCode, errorMessage });
+  // ACLs (none without --authorizer): ALTER on the topic, checked before existence.
+  if (!allowedOnTopic(ctx, AclOperation.ALTER, t.name)) return fail(ErrorCode.TOPIC_AUTHORIZATION_FAILED, `${ctx.principal} may not ALTER topic "${t.name}"`);
   const info = ctx.broker.topics.get(t.name);
   if (!info) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no topic named "${t.name}"`);
   if (t.count <= info.partitions) {

@@ -22,6 +22,7 @@ import type { RequestContext } from '../context.js';
 import { brokerLogConfig, describeTopicConfigs, storedTopicConfigs, topicConfigProblem } from '../topic-configs.js';
 import { partitionBudget } from '../topic-limits.js';
 import { topicNameProblem } from '../topic-name.js';
+import { AclOperation, allowedOnTopic, mayCreateTopic } from '../acl/check.js';
 import { defineHandler } from './handler.js';
 
 type TopicIn = CreateTopicsRequest['topics'][number];
@@ -67,6 +68,10 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequest, CreateTopi
         topics.push(Promise.resolve(result(t.name, ErrorCode.INVALID_REQUEST, `topic "${t.name}" appears more than once in the request`)));
         continue;
       }
+      if (!mayCreateTopic(ctx, t.name)) {
+        topics.push(Promise.resolve(result(t.name, ErrorCode.TOPIC_AUTHORIZATION_FAILED, `${ctx.principal} may not CREATE topic "${t.name}" (needs CREATE on the cluster or the topic)`)));
+        continue;
+      }
       const p = plan(ctx, t);
       if ('errorCode' in p) {
         topics.push(Promise.resolve(p));
@@ -77,16 +82,19 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequest, CreateTopi
         topics.push(Promise.resolve(result(t.name, ErrorCode.POLICY_VIOLATION, refused)));
         continue;
       }
-      const described = describeTopicConfigs(ctx.config, p.configs).map((c) => ({ name: c.name, value: c.value, readOnly: c.readOnly, configSource: c.configSource, isSensitive: false }));
+      // Returning the configs needs DESCRIBE_CONFIGS on the topic too (as Kafka): otherwise none, and an error beside them.
+      const mayDescribe = allowedOnTopic(ctx, AclOperation.DESCRIBE_CONFIGS, t.name);
+      const configErrors = mayDescribe ? {} : { topicConfigErrorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
+      const described = mayDescribe ? describeTopicConfigs(ctx.config, p.configs).map((c) => ({ name: c.name, value: c.value, readOnly: c.readOnly, configSource: c.configSource, isSensitive: false })) : [];
       if (req.validateOnly) {
-        topics.push(Promise.resolve(result(t.name, 0, null, { numPartitions: p.partitions, replicationFactor: 1, configs: described })));
+        topics.push(Promise.resolve(result(t.name, 0, null, { numPartitions: p.partitions, replicationFactor: 1, configs: described, ...configErrors })));
         continue;
       }
       topics.push(
         ctx.broker.topics.create(t.name, p.partitions, p.configs).then(
           (info) => {
             ctx.logger.info({ topic: t.name, partitions: p.partitions, configs: p.configs }, 'created topic');
-            return result(t.name, 0, null, { topicId: info.id, numPartitions: info.partitions, replicationFactor: 1, configs: described });
+            return result(t.name, 0, null, { topicId: info.id, numPartitions: info.partitions, replicationFactor: 1, configs: described, ...configErrors });
           },
           (err: unknown) => {
             ctx.logger.warn({ topic: t.name, err: (err as Error).message }, 'creating topic failed');

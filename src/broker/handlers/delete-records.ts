@@ -5,6 +5,7 @@
 import { ErrorCode, errorCodeOf } from '../../protocol/errors.js';
 import { DeleteRecords, createDeleteRecordsResponse, type DeleteRecordsRequest, type DeleteRecordsResponse } from '../../protocol/messages/delete-records.js';
 import type { RequestContext } from '../context.js';
+import { AclOperation, allowedOnTopic } from '../acl/check.js';
 import { defineHandler } from './handler.js';
 
 type PartitionOut = DeleteRecordsResponse['topics'][number]['partitions'][number];
@@ -33,7 +34,11 @@ export const deleteRecordsHandler = defineHandler<DeleteRecordsRequest, DeleteRe
     const topics: DeleteRecordsResponse['topics'] = [];
     for (const t of req.topics) {
       const partitions: PartitionOut[] = [];
-      for (const p of t.partitions) partitions.push(await truncate(ctx, t.name, p.partitionIndex, p.offset));
+      // ACLs (none without --authorizer): DELETE on the topic.
+      const refused = !allowedOnTopic(ctx, AclOperation.DELETE, t.name);
+      for (const p of t.partitions) {
+        partitions.push(refused ? { partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED } : await truncate(ctx, t.name, p.partitionIndex, p.offset));
+      }
       topics.push({ name: t.name, partitions });
     }
     return createDeleteRecordsResponse({ topics });

@@ -11,6 +11,7 @@ import {
   type DeleteTopicsResponse,
 } from '../../protocol/messages/delete-topics.js';
 import type { RequestContext } from '../context.js';
+import { AclOperation, allowedOnTopic } from '../acl/check.js';
 import { defineHandler } from './handler.js';
 
 type Out = DeleteTopicsResponse['responses'][number];
@@ -23,7 +24,11 @@ function requested(req: DeleteTopicsRequest, version: number): Array<{ name: str
 async function deleteOne(ctx: RequestContext, name: string | null, topicId: string): Promise<Out> {
   const topics = ctx.broker.topics;
   const byId = name === null || name === '';
+  // ACLs (none without --authorizer): DELETE on the topic, checked before existence for a name.
+  const refused = (topic: string) => !allowedOnTopic(ctx, AclOperation.DELETE, topic);
+  if (!byId && refused(name)) return result({ name, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: `${ctx.principal} may not DELETE topic "${name}"` });
   const info = byId ? topics.byId(topicId) : topics.get(name);
+  if (byId && info && refused(info.name)) return result({ name: null, topicId, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: `${ctx.principal} may not DELETE topic ${topicId}` });
   if (!info) {
     return byId
       ? result({ name: null, topicId, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: `no topic with id ${topicId}` })

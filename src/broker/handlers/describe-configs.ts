@@ -14,6 +14,7 @@ import {
 import { DEFAULT_CONFIG } from '../config.js';
 import type { RequestContext } from '../context.js';
 import { describeBrokerConfigs, describeTopicConfigs, type DescribedConfig } from '../topic-configs.js';
+import { AclOperation, allowedOnCluster, allowedOnTopic } from '../acl/check.js';
 import { defineHandler } from './handler.js';
 
 type ResourceIn = DescribeConfigsRequest['resources'][number];
@@ -44,6 +45,13 @@ function resultFor(r: ResourceIn, fields: Partial<ResultOut>): ResultOut {
 function describe(ctx: RequestContext, r: ResourceIn, synonyms: boolean, documentation: boolean): ResultOut {
   const fail = (errorCode: number, errorMessage: string): ResultOut => resultFor(r, { errorCode, errorMessage });
   let configs: DescribedConfig[];
+  // ACLs (none without --authorizer): DESCRIBE_CONFIGS on the topic, or on the cluster for the broker.
+  if (r.resourceType === TOPIC && !allowedOnTopic(ctx, AclOperation.DESCRIBE_CONFIGS, r.resourceName)) {
+    return fail(ErrorCode.TOPIC_AUTHORIZATION_FAILED, `${ctx.principal} may not DESCRIBE_CONFIGS of topic "${r.resourceName}"`);
+  }
+  if (r.resourceType === BROKER && !allowedOnCluster(ctx, AclOperation.DESCRIBE_CONFIGS)) {
+    return fail(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, `${ctx.principal} may not DESCRIBE_CONFIGS of the cluster`);
+  }
   if (r.resourceType === TOPIC) {
     const info = ctx.broker.topics.get(r.resourceName);
     if (!info) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no topic named "${r.resourceName}"`);

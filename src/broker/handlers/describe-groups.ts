@@ -10,6 +10,8 @@ import {
   type DescribeGroupsResponse,
 } from '../../protocol/messages/describe-groups.js';
 import { coordinatorOf } from '../groups/handler-support.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { AclOperation, ResourceType, allowedOnGroup, authorizedOperations } from '../acl/check.js';
 import { defineHandler } from './handler.js';
 
 export const describeGroupsHandler = defineHandler<DescribeGroupsRequest, DescribeGroupsResponse>({
@@ -20,9 +22,13 @@ export const describeGroupsHandler = defineHandler<DescribeGroupsRequest, Descri
     const groups = coordinatorOf(ctx);
     return createDescribeGroupsResponse({
       groups: req.groups.map((id) => {
+        // ACLs (none without --authorizer): DESCRIBE on each group.
+        if (!allowedOnGroup(ctx, AclOperation.DESCRIBE, id)) return createDescribeGroupsResponseDescribedGroup({ errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, groupId: id });
         const d = groups.describe(id);
-        // authorizedOperations stays at its default, "not provided" (no ACLs on this broker).
+        // authorizedOperations (v3+, when asked): left at "not provided" without an authorizer.
+        const operations = req.includeAuthorizedOperations ? authorizedOperations(ctx, ResourceType.GROUP, id) : undefined;
         return createDescribeGroupsResponseDescribedGroup({
+          ...(operations === undefined ? {} : { authorizedOperations: operations }),
           errorCode: d.errorCode,
           groupId: d.groupId,
           groupState: d.state,

@@ -10,6 +10,7 @@ import {
   type DescribeTopicPartitionsRequest,
   type DescribeTopicPartitionsResponse,
 } from '../../protocol/messages/describe-topic-partitions.js';
+import { AclOperation, allowedOnTopic } from '../acl/check.js';
 import { defineHandler } from './handler.js';
 
 type TopicOut = DescribeTopicPartitionsResponse['topics'][number];
@@ -20,7 +21,8 @@ export const describeTopicPartitionsHandler = defineHandler<DescribeTopicPartiti
   maxVersion: 0,
   handle(ctx, req) {
     const b = ctx.broker;
-    const names = req.topics.length > 0 ? [...new Set(req.topics.map((t) => t.name))] : b.topics.list().map((t) => t.name);
+    // ACLs (none without --authorizer): DESCRIBE on each topic; all topics means those the principal may describe.
+    const names = req.topics.length > 0 ? [...new Set(req.topics.map((t) => t.name))] : b.topics.list().map((t) => t.name).filter((n) => allowedOnTopic(ctx, AclOperation.DESCRIBE, n));
     names.sort();
     const limit = req.responsePartitionLimit > 0 ? req.responsePartitionLimit : 2000;
     const cursor = req.cursor;
@@ -29,6 +31,10 @@ export const describeTopicPartitionsHandler = defineHandler<DescribeTopicPartiti
     let nextCursor: DescribeTopicPartitionsResponse['nextCursor'] = null;
     for (const name of names) {
       if (cursor && name < cursor.topicName) continue;
+      if (!allowedOnTopic(ctx, AclOperation.DESCRIBE, name)) {
+        topics.push(createDescribeTopicPartitionsResponseTopic({ errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, name }));
+        continue;
+      }
       const info = b.topics.get(name);
       if (!info) {
         topics.push(createDescribeTopicPartitionsResponseTopic({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name }));

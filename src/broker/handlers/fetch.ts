@@ -19,6 +19,7 @@ import { CONNECTION_READ_MEMORY, type ConnectionReadMemory, holdUntilWritten, Re
 import type { TransactionCoordinator } from '../txn/coordinator.js';
 import { abortedTransactionsFor, READ_COMMITTED, trimToStable } from '../txn/read-committed.js';
 import '../txn/service.js';
+import { AclOperation, allowedOnCluster, allowedOnTopic } from '../acl/check.js';
 import { defineHandler } from './handler.js';
 
 type TopicOut = FetchResponse['responses'][number];
@@ -58,6 +59,11 @@ function withStable(out: PartitionOut, stable: bigint | undefined): PartitionOut
 function resolveTargets(ctx: RequestContext, req: FetchRequest, version: number): Target[] {
   const out: Target[] = [];
   const topics = ctx.broker.topics;
+  // ACLs (none without --authorizer): a follower needs CLUSTER_ACTION, a consumer READ on each topic,
+  // checked before existence so a refused client learns nothing about which topics exist.
+  const authorizer = ctx.broker.services.authorizer;
+  const fromFollower = (version >= 15 ? req.replicaState.replicaId : req.replicaId) >= 0;
+  const followerRefused = authorizer !== undefined && fromFollower && !allowedOnCluster(ctx, AclOperation.CLUSTER_ACTION);
   for (const t of req.topics) {
     let name: string | null = t.topic;
     let error = 0;
@@ -65,7 +71,10 @@ function resolveTargets(ctx: RequestContext, req: FetchRequest, version: number)
       const info = topics.byId(t.topicId);
       name = info?.name ?? null;
       if (!info) error = ErrorCode.UNKNOWN_TOPIC_ID;
-    } else if (!topics.get(t.topic)) {
+    }
+    if (authorizer !== undefined && error === 0 && (followerRefused || (!fromFollower && !allowedOnTopic(ctx, AclOperation.READ, name!)))) {
+      error = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+    } else if (version < 13 && !topics.get(t.topic)) {
       error = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
     }
     for (const p of t.partitions) {

@@ -9,6 +9,7 @@ import {
   type FindCoordinatorRequest,
   type FindCoordinatorResponse,
 } from '../../protocol/messages/find-coordinator.js';
+import { AclOperation, allowedOnGroup, allowedOnTransactionalId } from '../acl/check.js';
 import { defineHandler } from './handler.js';
 
 const KEY_TYPE_GROUP = 0;
@@ -29,6 +30,11 @@ export const findCoordinatorHandler = defineHandler<FindCoordinatorRequest, Find
       }
       if (key === '' && req.keyType === KEY_TYPE_GROUP) {
         return { key, ...NO_NODE, errorCode: ErrorCode.INVALID_GROUP_ID, errorMessage: 'the group id is empty' };
+      }
+      // ACLs (none without --authorizer): DESCRIBE on the group or transactional id.
+      if (req.keyType === KEY_TYPE_GROUP ? !allowedOnGroup(ctx, AclOperation.DESCRIBE, key) : !allowedOnTransactionalId(ctx, AclOperation.DESCRIBE, key)) {
+        const errorCode = req.keyType === KEY_TYPE_GROUP ? ErrorCode.GROUP_AUTHORIZATION_FAILED : ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+        return { key, ...NO_NODE, errorCode, errorMessage: `${ctx.principal} may not DESCRIBE ${req.keyType === KEY_TYPE_GROUP ? 'group' : 'transactional id'} "${key}"` };
       }
       return { key, nodeId: b.nodeId, host: b.advertisedHost, port: b.advertisedPort, errorCode: ErrorCode.NONE, errorMessage: null };
     };

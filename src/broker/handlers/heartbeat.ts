@@ -3,6 +3,8 @@
  */
 import { Heartbeat, createHeartbeatResponse, type HeartbeatRequest, type HeartbeatResponse } from '../../protocol/messages/heartbeat.js';
 import { coordinatorOf } from '../groups/handler-support.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { AclOperation, allowedOnGroup } from '../acl/check.js';
 import { defineHandler } from './handler.js';
 
 export const heartbeatHandler = defineHandler<HeartbeatRequest, HeartbeatResponse>({
@@ -10,6 +12,7 @@ export const heartbeatHandler = defineHandler<HeartbeatRequest, HeartbeatRespons
   minVersion: 0,
   maxVersion: 4,
   handle(ctx, req, version) {
+    if (!allowedOnGroup(ctx, AclOperation.READ, req.groupId)) return createHeartbeatResponse({ errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED });
     const errorCode = coordinatorOf(ctx).heartbeat({
       groupId: req.groupId,
       generationId: req.generationId,

@@ -33,6 +33,9 @@ import { describeTransactionsHandler } from './describe-transactions.js';
 import { endTxnHandler } from './end-txn.js';
 import { listTransactionsHandler } from './list-transactions.js';
 import { txnOffsetCommitHandler } from './txn-offset-commit.js';
+import { createAclsHandler } from './create-acls.js';
+import { deleteAclsHandler } from './delete-acls.js';
+import { describeAclsHandler } from './describe-acls.js';
 
 export const handlers: readonly Handler[] = [
   produceHandler,
@@ -66,6 +69,10 @@ export const handlers: readonly Handler[] = [
   txnOffsetCommitHandler,
   describeTransactionsHandler,
   listTransactionsHandler,
+  // ACLs (src/broker/acl).
+  describeAclsHandler,
+  createAclsHandler,
+  deleteAclsHandler,
 ];
 
 /** Handlers by API key; throws on a key registered twice (a merge mistake worth failing loudly on). */

@@ -7,6 +7,7 @@ import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { InitProducerId, createInitProducerIdResponse, type InitProducerIdRequest, type InitProducerIdResponse } from '../../protocol/messages/init-producer-id.js';
 import '../producers/service.js';
 import '../txn/service.js';
+import { AclOperation, ResourceType, allowedOnCluster, allowedOnTransactionalId } from '../acl/check.js';
 import { defineHandler } from './handler.js';
 
 export const initProducerIdHandler = defineHandler<InitProducerIdRequest, InitProducerIdResponse>({
@@ -14,6 +15,17 @@ export const initProducerIdHandler = defineHandler<InitProducerIdRequest, InitPr
   minVersion: 0,
   maxVersion: 5,
   async handle(ctx, req, version) {
+    // ACLs (none without --authorizer): WRITE on the transactional id; without one, IDEMPOTENT_WRITE on the
+    // cluster or WRITE on some topic (Kafka 3.x, KIP-679).
+    const authorizer = ctx.broker.services.authorizer;
+    if (authorizer) {
+      const txnId = req.transactionalId;
+      if (txnId !== null && txnId !== '') {
+        if (!allowedOnTransactionalId(ctx, AclOperation.WRITE, txnId)) return failed(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+      } else if (!allowedOnCluster(ctx, AclOperation.IDEMPOTENT_WRITE) && !authorizer.authorizeByResourceType(ctx.principal, ctx.clientHost, AclOperation.WRITE, ResourceType.TOPIC)) {
+        return failed(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+      }
+    }
     const ids = ctx.broker.services.producerIds;
     if (!ids) throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'producer ids are not available on this broker');
     const expected = version >= 3 && req.producerId >= 0n ? { producerId: req.producerId, producerEpoch: req.producerEpoch } : null;

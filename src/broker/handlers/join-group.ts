@@ -6,6 +6,8 @@
 import { JoinGroup, createJoinGroupResponse, type JoinGroupRequest, type JoinGroupResponse } from '../../protocol/messages/join-group.js';
 import type { JoinResult } from '../groups/group.js';
 import { clientHostOf, coordinatorOf, ownBytes } from '../groups/handler-support.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { AclOperation, allowedOnGroup } from '../acl/check.js';
 import { defineHandler } from './handler.js';
 
 function toResponse(r: JoinResult, version: number): JoinGroupResponse {
@@ -27,6 +29,9 @@ export const joinGroupHandler = defineHandler<JoinGroupRequest, JoinGroupRespons
   minVersion: 0,
   maxVersion: 9,
   async handle(ctx, req, version) {
+    if (!allowedOnGroup(ctx, AclOperation.READ, req.groupId)) {
+      return toResponse({ errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, generationId: -1, protocolType: null, protocolName: null, leader: '', skipAssignment: false, memberId: req.memberId, members: [] }, version);
+    }
     const result = await coordinatorOf(ctx).join({
       groupId: req.groupId,
       memberId: req.memberId,

@@ -4,6 +4,8 @@
  */
 import { LeaveGroup, createLeaveGroupResponse, type LeaveGroupRequest, type LeaveGroupResponse } from '../../protocol/messages/leave-group.js';
 import { coordinatorOf } from '../groups/handler-support.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { AclOperation, allowedOnGroup } from '../acl/check.js';
 import { defineHandler } from './handler.js';
 
 export const leaveGroupHandler = defineHandler<LeaveGroupRequest, LeaveGroupResponse>({
@@ -11,6 +13,7 @@ export const leaveGroupHandler = defineHandler<LeaveGroupRequest, LeaveGroupResp
   minVersion: 0,
   maxVersion: 5,
   handle(ctx, req, version) {
+    if (!allowedOnGroup(ctx, AclOperation.READ, req.groupId)) return createLeaveGroupResponse({ errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED });
     const leaving = version >= 3 ? req.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId })) : [{ memberId: req.memberId, groupInstanceId: null }];
     const r = coordinatorOf(ctx).leave(req.groupId, leaving);
     if (version >= 3) return createLeaveGroupResponse({ errorCode: r.errorCode, members: r.members });

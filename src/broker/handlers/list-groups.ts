@@ -4,6 +4,7 @@
  */
 import { ListGroups, createListGroupsResponse, type ListGroupsRequest, type ListGroupsResponse } from '../../protocol/messages/list-groups.js';
 import { coordinatorOf } from '../groups/handler-support.js';
+import { AclOperation, allowedOnCluster, allowedOnGroup } from '../acl/check.js';
 import { defineHandler } from './handler.js';
 
 export const listGroupsHandler = defineHandler<ListGroupsRequest, ListGroupsResponse>({
@@ -11,7 +12,12 @@ export const listGroupsHandler = defineHandler<ListGroupsRequest, ListGroupsResp
   minVersion: 0,
   maxVersion: 5,
   handle(ctx, req, version) {
-    const listed = coordinatorOf(ctx).list(version >= 4 ? req.statesFilter : [], version >= 5 ? req.typesFilter : []);
+    // ACLs (none without --authorizer): DESCRIBE on the cluster lists all; else only the groups it may
+    // describe, never an error (Kafka's behaviour).
+    const all = allowedOnCluster(ctx, AclOperation.DESCRIBE);
+    const listed = coordinatorOf(ctx)
+      .list(version >= 4 ? req.statesFilter : [], version >= 5 ? req.typesFilter : [])
+      .filter((g) => all || allowedOnGroup(ctx, AclOperation.DESCRIBE, g.groupId));
     return createListGroupsResponse({
       groups: listed.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: g.groupType })),
     });

@@ -13,6 +13,7 @@ import { ListOffsets, createListOffsetsResponse, type ListOffsetsRequest, type L
 import type { RequestContext } from '../context.js';
 import { READ_COMMITTED } from '../txn/read-committed.js';
 import '../txn/service.js';
+import { AclOperation, refusedTopics } from '../acl/check.js';
 import { defineHandler } from './handler.js';
 
 type PartitionOut = ListOffsetsResponse['topics'][number]['partitions'][number];
@@ -68,9 +69,14 @@ export const listOffsetsHandler = defineHandler<ListOffsetsRequest, ListOffsetsR
   async handle(ctx, req, version) {
     const readCommitted = version >= 2 && req.isolationLevel === READ_COMMITTED;
     const topics: ListOffsetsResponse['topics'] = [];
+    const refused = refusedTopics(ctx, AclOperation.DESCRIBE, req.topics.map((t) => t.name));
     for (const t of req.topics) {
       const partitions: PartitionOut[] = [];
       for (const p of t.partitions) {
+        if (refused.has(t.name)) {
+          partitions.push(out(p.partitionIndex, ErrorCode.TOPIC_AUTHORIZATION_FAILED));
+          continue;
+        }
         const found = await lookup(ctx, t.name, p.partitionIndex, p.timestamp, readCommitted);
         partitions.push(version === 0 ? legacyOffsets(ctx, t.name, p.partitionIndex, p.timestamp, p.maxNumOffsets, found) : found);
       }

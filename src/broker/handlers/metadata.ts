@@ -12,7 +12,20 @@ import type { RequestContext } from '../context.js';
 import type { TopicInfo } from '../topics.js';
 import { partitionBudget, type PartitionBudget } from '../topic-limits.js';
 import { topicNameProblem } from '../topic-name.js';
+import { AclOperation, ResourceType, allowedOnTopic, authorizedOperations, mayCreateTopic } from '../acl/check.js';
+import { CLUSTER_NAME } from '../acl/acl-types.js';
 import { defineHandler } from './handler.js';
+
+/** The schema's default for authorized-operation fields: not asked for, or no authorizer. */
+const NOT_PROVIDED = -2147483648;
+
+/** v8+: the operations the principal may perform on each listed topic, when the request asks. */
+function withAuthorizedOperations(ctx: RequestContext, req: MetadataRequest, topics: TopicOut[]): void {
+  if (!req.includeTopicAuthorizedOperations) return;
+  for (const t of topics) {
+    if (t.errorCode === ErrorCode.NONE && t.name !== null) t.topicAuthorizedOperations = authorizedOperations(ctx, ResourceType.TOPIC, t.name) ?? NOT_PROVIDED;
+  }
+}
 
 type TopicOut = MetadataResponse['topics'][number];
 
@@ -34,12 +47,16 @@ async function resolveTopic(ctx: RequestContext, name: string | null, topicId: s
   if (name === null || name === '') {
     // Lookup by id (v10+), where the name may be null.
     const byId = topicId !== ZERO_UUID ? topics.byId(topicId) : undefined;
+    if (byId && !allowedOnTopic(ctx, AclOperation.DESCRIBE, byId.name)) return topicError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, null, topicId);
     return byId ? topicOut(byId, nodeId) : topicError(ErrorCode.UNKNOWN_TOPIC_ID, null, topicId);
   }
+  // ACLs (none without --authorizer): DESCRIBE before existence, so a refused client learns nothing.
+  if (!allowedOnTopic(ctx, AclOperation.DESCRIBE, name)) return topicError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, name);
   const existing = topics.get(name);
   if (existing) return topicOut(existing, nodeId);
   if (topicNameProblem(name)) return topicError(ErrorCode.INVALID_TOPIC_EXCEPTION, name);
   if (!allowCreate) return topicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name);
+  if (!mayCreateTopic(ctx, name)) return topicError(ErrorCode.TOPIC_AUTHORIZATION_FAILED, name);
   const refused = budget.take(name, ctx.config.numPartitions);
   if (refused) {
     ctx.logger.warn({ topic: name, reason: refused }, 'auto-creating topic refused');
@@ -71,13 +88,16 @@ export const metadataHandler = defineHandler<MetadataRequest, MetadataResponse>(
     const allowCreate = ctx.config.autoCreateTopics && (version < 4 || req.allowAutoTopicCreation);
     let topics: TopicOut[];
     if (all) {
-      topics = b.topics.list().map((t) => topicOut(t, b.nodeId));
+      // Only the topics the principal may describe (every topic without --authorizer).
+      topics = b.topics.list().filter((t) => allowedOnTopic(ctx, AclOperation.DESCRIBE, t.name)).map((t) => topicOut(t, b.nodeId));
     } else {
       topics = [];
       const budget = partitionBudget(ctx);
       for (const t of req.topics ?? []) topics.push(await resolveTopic(ctx, t.name, t.topicId, allowCreate, budget));
     }
+    if (version >= 8 && b.services.authorizer) withAuthorizedOperations(ctx, req, topics);
     return createMetadataResponse({
+      clusterAuthorizedOperations: version >= 8 && version <= 10 && req.includeClusterAuthorizedOperations ? (authorizedOperations(ctx, ResourceType.CLUSTER, CLUSTER_NAME) ?? NOT_PROVIDED) : NOT_PROVIDED,
       brokers: [{ nodeId: b.nodeId, host: b.advertisedHost, port: b.advertisedPort, rack: null }],
       clusterId: b.clusterId,
       controllerId: b.nodeId,

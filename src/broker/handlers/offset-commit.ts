@@ -8,6 +8,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import { OffsetCommit, createOffsetCommitResponse, type OffsetCommitRequest, type OffsetCommitResponse } from '../../protocol/messages/offset-commit.js';
 import type { OffsetToCommit } from '../groups/offset-store.js';
 import { coordinatorOf } from '../groups/handler-support.js';
+import { AclOperation, allowedOnGroup, refusedTopics } from '../acl/check.js';
 import { defineHandler } from './handler.js';
 
 export const offsetCommitHandler = defineHandler<OffsetCommitRequest, OffsetCommitResponse>({
@@ -16,6 +17,9 @@ export const offsetCommitHandler = defineHandler<OffsetCommitRequest, OffsetComm
   maxVersion: 9,
   async handle(ctx, req, version) {
     const groups = coordinatorOf(ctx);
+    // ACLs (none without --authorizer): READ on the group, then READ on each topic.
+    if (!allowedOnGroup(ctx, AclOperation.READ, req.groupId)) return everyPartition(req, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    const refused = refusedTopics(ctx, AclOperation.READ, req.topics.map((t) => t.name));
     const maxMetadata = groups.config.offsetMetadataMaxBytes;
     const errors = new Map<string, number>();
     const key = (topic: string, partition: number) => `${partition}:${topic}`;
@@ -23,7 +27,8 @@ export const offsetCommitHandler = defineHandler<OffsetCommitRequest, OffsetComm
     for (const t of req.topics) {
       for (const p of t.partitions) {
         let code: number = ErrorCode.NONE;
-        if (!ctx.broker.topics.partition(t.name, p.partitionIndex)) code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        if (refused.has(t.name)) code = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+        else if (!ctx.broker.topics.partition(t.name, p.partitionIndex)) code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         else if (p.committedMetadata !== null && Buffer.byteLength(p.committedMetadata) > maxMetadata) code = ErrorCode.OFFSET_METADATA_TOO_LARGE;
         if (code !== ErrorCode.NONE) {
           errors.set(key(t.name, p.partitionIndex), code);

@@ -14,6 +14,8 @@ import {
 import type { GroupCoordinator } from '../groups/coordinator.js';
 import { coordinatorOf } from '../groups/handler-support.js';
 import '../txn/service.js';
+import type { RequestContext } from '../context.js';
+import { AclOperation, allowedOnGroup, allowedOnTopic, refusedTopics } from '../acl/check.js';
 import { defineHandler } from './handler.js';
 
 /** With require_stable (v7+), offsets an open transaction holds for a partition: UNSTABLE_OFFSET_COMMIT (retriable). */
@@ -36,6 +38,22 @@ function fetchTopics(groups: GroupCoordinator, groupId: string, topics: { name: 
   }));
 }
 
+/**
+ * ACLs (none without --authorizer): DESCRIBE on the group (else GROUP_AUTHORIZATION_FAILED, checked by the
+ * caller), then DESCRIBE on each topic: a requested topic that is refused gets TOPIC_AUTHORIZATION_FAILED
+ * on its partitions; "all topics" leaves refused ones out.
+ */
+function fetchAuthorized(ctx: RequestContext, groups: GroupCoordinator, groupId: string, topics: { name: string; partitionIndexes: number[] }[] | null, version: number, unstable: Unstable) {
+  if (!ctx.broker.services.authorizer) return fetchTopics(groups, groupId, topics, version, unstable);
+  if (topics === null) return fetchTopics(groups, groupId, null, version, unstable).filter((t) => allowedOnTopic(ctx, AclOperation.DESCRIBE, t.name));
+  const refused = refusedTopics(ctx, AclOperation.DESCRIBE, topics.map((t) => t.name));
+  const fetched = fetchTopics(groups, groupId, topics.filter((t) => !refused.has(t.name)), version, unstable);
+  const denied = topics
+    .filter((t) => refused.has(t.name))
+    .map((t) => ({ name: t.name, partitions: t.partitionIndexes.map((partitionIndex) => createOffsetFetchResponsePartition({ partitionIndex, committedOffset: -1n, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })) }));
+  return [...fetched, ...denied];
+}
+
 export const offsetFetchHandler = defineHandler<OffsetFetchRequest, OffsetFetchResponse>({
   codec: OffsetFetch,
   minVersion: 0,
@@ -46,22 +64,35 @@ export const offsetFetchHandler = defineHandler<OffsetFetchRequest, OffsetFetchR
     const unstable: Unstable = txns && ((groupId, topic, partition) => txns.hasPendingOffset(groupId, topic, partition));
     if (version >= 8) {
       return createOffsetFetchResponse({
-        groups: req.groups.map((g) => ({ groupId: g.groupId, topics: fetchTopics(groups, g.groupId, g.topics, version, unstable), errorCode: ErrorCode.NONE })),
+        groups: req.groups.map((g) =>
+          allowedOnGroup(ctx, AclOperation.DESCRIBE, g.groupId)
+            ? { groupId: g.groupId, topics: fetchAuthorized(ctx, groups, g.groupId, g.topics, version, unstable), errorCode: ErrorCode.NONE }
+            : { groupId: g.groupId, topics: [], errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED },
+        ),
       });
     }
     // v0-1 have no "all topics" form: an absent list is empty.
     const topics = version >= 2 ? req.topics : (req.topics ?? []);
-    return createOffsetFetchResponse({ topics: fetchTopics(groups, req.groupId, topics, version, unstable) });
+    if (!allowedOnGroup(ctx, AclOperation.DESCRIBE, req.groupId)) return groupRefused(req, version);
+    return createOffsetFetchResponse({ topics: fetchAuthorized(ctx, groups, req.groupId, topics, version, unstable) });
   },
   errorResponse(req, version, errorCode) {
-    if (version >= 8) {
-      return createOffsetFetchResponse({ groups: req.groups.map((g) => ({ groupId: g.groupId, topics: [], errorCode })) });
-    }
-    // Before v2 there is no top-level error: report it on every requested partition.
-    const topics = (req.topics ?? []).map((t) => ({
-      name: t.name,
-      partitions: t.partitionIndexes.map((partitionIndex) => createOffsetFetchResponsePartition({ partitionIndex, committedOffset: -1n, errorCode })),
-    }));
-    return createOffsetFetchResponse({ topics, errorCode });
+    return offsetFetchError(req, version, errorCode);
   },
 });
+
+function groupRefused(req: OffsetFetchRequest, version: number): OffsetFetchResponse {
+  return offsetFetchError(req, version, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+}
+
+function offsetFetchError(req: OffsetFetchRequest, version: number, errorCode: number): OffsetFetchResponse {
+  if (version >= 8) {
+    return createOffsetFetchResponse({ groups: req.groups.map((g) => ({ groupId: g.groupId, topics: [], errorCode })) });
+  }
+  // Before v2 there is no top-level error: report it on every requested partition.
+  const topics = (req.topics ?? []).map((t) => ({
+    name: t.name,
+    partitions: t.partitionIndexes.map((partitionIndex) => createOffsetFetchResponsePartition({ partitionIndex, committedOffset: -1n, errorCode })),
+  }));
+  return createOffsetFetchResponse({ topics, errorCode });
+}

@@ -13,6 +13,8 @@ import { Produce, type ProduceRequest, type ProduceResponse } from '../../protoc
 import type { RequestContext } from '../context.js';
 import { appendToPartition } from '../partition-append.js';
 import { topicNameProblem } from '../topic-name.js';
+import { AclOperation, allowedOnTransactionalId, refusedTopics } from '../acl/check.js';
+import { ATTRIBUTE, BATCH_HEADER_SIZE, BATCH_OFFSET } from '../../protocol/batch-header.js';
 import { CloseConnection } from './close-connection.js';
 import { defineHandler } from './handler.js';
 
@@ -46,12 +48,20 @@ export const produceHandler = defineHandler<ProduceRequest, ProduceResponse>({
   recyclesRequest: true,
   async handle(ctx, req) {
     const acksValid = req.acks === 0 || req.acks === 1 || req.acks === -1;
+    // ACLs (no-ops without --authorizer): transactional records need WRITE on their transactional id,
+    // every topic WRITE on the topic (Kafka's KafkaApis.handleProduceRequest).
+    const authorizer = ctx.broker.services.authorizer;
+    if (authorizer && hasTransactionalRecords(req) && (req.transactionalId === null || !allowedOnTransactionalId(ctx, AclOperation.WRITE, req.transactionalId))) {
+      return produceError(req, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, `${ctx.principal} may not WRITE transactional id ${String(req.transactionalId)}`);
+    }
+    const refused = authorizer ? refusedTopics(ctx, AclOperation.WRITE, req.topicData.map((t) => t.name)) : null;
     // Every append is started before the first await, so appends keep request order.
     const pending = req.topicData.map((t) => {
       const nameProblem = topicNameProblem(t.name);
       return {
         name: t.name,
         partitions: t.partitionData.map((p) => {
+          if (refused?.has(t.name)) return Promise.resolve(partitionResult(p.index, ErrorCode.TOPIC_AUTHORIZATION_FAILED, null));
           if (!acksValid) return Promise.resolve(partitionResult(p.index, ErrorCode.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1, got ${req.acks}`));
           if (nameProblem) return Promise.resolve(partitionResult(p.index, ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem));
           return appendPartition(ctx, t.name, p.index, p.records);
@@ -70,12 +80,27 @@ export const produceHandler = defineHandler<ProduceRequest, ProduceResponse>({
     return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
   },
   errorResponse(req, _version, errorCode, message) {
-    // No response to send, so the connection is closed instead (the CloseConnection answer, as in handle).
-    if (req.acks === 0) return new CloseConnection(`acks=0 produce failed (error ${errorCode}: ${message})`) as unknown as ProduceResponse;
-    return {
-      responses: req.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((p) => partitionResult(p.index, errorCode, message)) })),
-      throttleTimeMs: 0,
-      nodeEndpoints: [],
-    };
+    return produceError(req, errorCode, message);
   },
 });
+
+function produceError(req: ProduceRequest, errorCode: number, message: string): ProduceResponse {
+  // No response to send, so the connection is closed instead (the CloseConnection answer, as in handle).
+  if (req.acks === 0) return new CloseConnection(`acks=0 produce failed (error ${errorCode}: ${message})`) as unknown as ProduceResponse;
+  return {
+    responses: req.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((p) => partitionResult(p.index, errorCode, message)) })),
+    throttleTimeMs: 0,
+    nodeEndpoints: [],
+  };
+}
+
+/** Whether any partition's first batch is transactional (as Kafka's RequestUtils.hasTransactionalRecords). */
+function hasTransactionalRecords(req: ProduceRequest): boolean {
+  for (const t of req.topicData) {
+    for (const p of t.partitionData) {
+      const r = p.records;
+      if (r && r.length >= BATCH_HEADER_SIZE && (r.readInt16BE(BATCH_OFFSET.attributes) & ATTRIBUTE.transactional) !== 0) return true;
+    }
+  }
+  return false;
+}

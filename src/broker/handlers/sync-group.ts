@@ -4,6 +4,8 @@
  */
 import { SyncGroup, createSyncGroupResponse, type SyncGroupRequest, type SyncGroupResponse } from '../../protocol/messages/sync-group.js';
 import { coordinatorOf, ownBytes } from '../groups/handler-support.js';
+import { ErrorCode } from '../../protocol/errors.js';
+import { AclOperation, allowedOnGroup } from '../acl/check.js';
 import { defineHandler } from './handler.js';
 
 export const syncGroupHandler = defineHandler<SyncGroupRequest, SyncGroupResponse>({
@@ -11,6 +13,7 @@ export const syncGroupHandler = defineHandler<SyncGroupRequest, SyncGroupRespons
   minVersion: 0,
   maxVersion: 5,
   async handle(ctx, req, version) {
+    if (!allowedOnGroup(ctx, AclOperation.READ, req.groupId)) return createSyncGroupResponse({ errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED });
     const r = await coordinatorOf(ctx).sync({
       groupId: req.groupId,
       generationId: req.generationId,

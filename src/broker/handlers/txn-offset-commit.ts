@@ -6,6 +6,7 @@
 import { ErrorCode } from '../../protocol/errors.js';
 import { TxnOffsetCommit, type TxnOffsetCommitRequest, type TxnOffsetCommitResponse } from '../../protocol/messages/txn-offset-commit.js';
 import type { OffsetToCommit } from '../groups/offset-store.js';
+import { AclOperation, allowedOnGroup, allowedOnTransactionalId, refusedTopics } from '../acl/check.js';
 import { defineHandler } from './handler.js';
 import { fencedAs, transactionsOf } from './txn-support.js';
 
@@ -18,6 +19,14 @@ export const txnOffsetCommitHandler = defineHandler<TxnOffsetCommitRequest, TxnO
   maxVersion: 4,
   async handle(ctx, req, version) {
     const txns = transactionsOf(ctx);
+    // ACLs (none without --authorizer): WRITE on the transactional id, READ on the group, READ on each topic.
+    const everyPartition = (errorCode: number): TxnOffsetCommitResponse => ({
+      throttleTimeMs: 0,
+      topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),
+    });
+    if (!allowedOnTransactionalId(ctx, AclOperation.WRITE, req.transactionalId)) return everyPartition(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    if (!allowedOnGroup(ctx, AclOperation.READ, req.groupId)) return everyPartition(ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    const refused = refusedTopics(ctx, AclOperation.READ, req.topics.map((t) => t.name));
     const maxMetadata = ctx.broker.services.groups?.config.offsetMetadataMaxBytes ?? DEFAULT_MAX_METADATA;
     const errors = new Map<string, number>();
     const key = (topic: string, partition: number) => `${partition}:${topic}`;
@@ -25,7 +34,8 @@ export const txnOffsetCommitHandler = defineHandler<TxnOffsetCommitRequest, TxnO
     for (const t of req.topics) {
       for (const p of t.partitions) {
         let code: number = ErrorCode.NONE;
-        if (!ctx.broker.topics.partition(t.name, p.partitionIndex)) code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        if (refused.has(t.name)) code = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+        else if (!ctx.broker.topics.partition(t.name, p.partitionIndex)) code = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
         else if (p.committedMetadata !== null && Buffer.byteLength(p.committedMetadata) > maxMetadata) code = ErrorCode.OFFSET_METADATA_TOO_LARGE;
         if (code !== ErrorCode.NONE) errors.set(key(t.name, p.partitionIndex), code);
         else offsets.push({ topic: t.name, partition: p.partitionIndex, offset: p.committedOffset, leaderEpoch: version >= 2 ? p.committedLeaderEpoch : -1, metadata: p.committedMetadata });

@@ -24,6 +24,9 @@ import { AddPartitionsToTxn } from './add-partitions-to-txn.js';
 import { AddOffsetsToTxn } from './add-offsets-to-txn.js';
 import { EndTxn } from './end-txn.js';
 import { TxnOffsetCommit } from './txn-offset-commit.js';
+import { DescribeAcls } from './describe-acls.js';
+import { CreateAcls } from './create-acls.js';
+import { DeleteAcls } from './delete-acls.js';
 import { DescribeConfigs } from './describe-configs.js';
 import { SaslAuthenticate } from './sasl-authenticate.js';
 import { CreatePartitions } from './create-partitions.js';
@@ -58,6 +61,9 @@ export * from './add-partitions-to-txn.js';
 export * from './add-offsets-to-txn.js';
 export * from './end-txn.js';
 export * from './txn-offset-commit.js';
+export * from './describe-acls.js';
+export * from './create-acls.js';
+export * from './delete-acls.js';
 export * from './describe-configs.js';
 export * from './sasl-authenticate.js';
 export * from './create-partitions.js';
@@ -94,6 +100,9 @@ export const allCodecs: readonly ApiCodec<unknown, unknown>[] = [
   AddOffsetsToTxn as ApiCodec<unknown, unknown>,
   EndTxn as ApiCodec<unknown, unknown>,
   TxnOffsetCommit as ApiCodec<unknown, unknown>,
+  DescribeAcls as ApiCodec<unknown, unknown>,
+  CreateAcls as ApiCodec<unknown, unknown>,
+  DeleteAcls as ApiCodec<unknown, unknown>,
   DescribeConfigs as ApiCodec<unknown, unknown>,
   SaslAuthenticate as ApiCodec<unknown, unknown>,
   CreatePartitions as ApiCodec<unknown, unknown>,

@@ -170,6 +170,8 @@ describe('fetch handler within read memory', () => {
       correlationId: 1,
       clientId: 't',
       peer: 'test',
+      principal: 'User:ANONYMOUS',
+      clientHost: '127.0.0.1',
       logger: pino({ level: 'silent' }),
       signal: new AbortController().signal,
       connectionState: new Map<string, unknown>([[CONNECTION_READ_MEMORY, memory]]),
