@@ -85,7 +85,8 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   };
 
   if (http) {
-    const metrics = new BrokerMetrics(context, { logOpenSeconds: openMs / 1000, recovered: !logs.openedClean });
+    // A fresh data dir has no clean-shutdown marker either; only one holding topics was recovered.
+    const metrics = new BrokerMetrics(context, { logOpenSeconds: openMs / 1000, recovered: !logs.openedClean && logs.topics().length > 0 });
     const refusals = http.server.refusals;
     metrics.addRefusalSource(() => ({ 'http-max-connections': refusals.maxConnections, 'http-max-header-size': refusals.maxHeaderSize, 'http-request-timeout': refusals.requestTimeout }));
     context.services.metrics = metrics;
