@@ -18,9 +18,13 @@ export function collectGroups(broker: BrokerContext, groups: SeriesBound, groupP
   if (!coordinator) return out;
   const other = new Map<string, SampleSums>([STATE, MEMBERS, COMMITTED, LAG].map((n) => [n, new SampleSums()]));
   const logs = broker.logs;
-  groups.begin();
-  groupPartitions.begin();
-  for (const groupId of coordinator.groupIds()) {
+  const groupIds = coordinator.groupIds();
+  const offsets = new Map(groupIds.map((id) => [id, coordinator.fetchOffsets(id, null)]));
+  const currentPartitions = new Set<string>();
+  for (const [id, topics] of offsets) for (const t of topics) for (const p of t.partitions) currentPartitions.add(`${id}\u0000${t.name}\u0000${p.partition}`);
+  groups.begin(new Set(groupIds));
+  groupPartitions.begin(currentPartitions);
+  for (const groupId of groupIds) {
     const group = coordinator.group(groupId);
     const state = group?.state ?? 'Empty';
     const members = group?.members.size ?? 0;
@@ -31,7 +35,7 @@ export function collectGroups(broker: BrokerContext, groups: SeriesBound, groupP
       other.get(STATE)!.add({ group: OTHER, state }, 1);
       other.get(MEMBERS)!.add({ group: OTHER }, members);
     }
-    for (const topic of coordinator.fetchOffsets(groupId, null)) {
+    for (const topic of offsets.get(groupId)!) {
       for (const p of topic.partitions) {
         if (p.offset < 0n) continue;
         const log = logs.partition(topic.name, p.partition);

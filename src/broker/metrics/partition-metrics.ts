@@ -22,8 +22,11 @@ export function collectPartitions(broker: BrokerContext, counters: PartitionCoun
   const out = new Map<string, Sample[]>(Object.values(NAMES).map((n) => [n, []]));
   const other = new Map<string, SampleSums>(Object.values(NAMES).map((n) => [n, new SampleSums()]));
   const logs = broker.logs;
-  bound.begin();
-  for (const topic of logs.topics()) {
+  const topics = logs.topics();
+  const current = new Set<string>();
+  for (const topic of topics) for (let p = 0; p < logs.partitions(topic.name).length; p++) current.add(`${topic.name}\u0000${p}`);
+  bound.begin(current);
+  for (const topic of topics) {
     const partitions = logs.partitions(topic.name);
     for (let p = 0; p < partitions.length; p++) {
       const log = partitions[p]!;
