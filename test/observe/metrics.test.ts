@@ -62,6 +62,7 @@ describe('/metrics', () => {
     }
     expect(s.value('kafkaesque_connections_open', { listener: 'PLAINTEXT' })).toBe(0);
     expect(s.value('kafkaesque_limit_refusals_total', { limit: 'max-connections-per-ip' })).toBe(0);
+    expect(s.value('kafkaesque_storage_errors_total', { source: 'retention' })).toBe(0);
   });
 
   it('counts bytes and records in and out, offsets, committed offsets, lag and group state from real clients', async () => {

@@ -82,6 +82,7 @@ export class BrokerMetrics {
   parkedFetches = 0;
   private readonly refusals = new Map<LimitName, number>(LIMITS.map((l) => [l, 0]));
   private readonly refusalSources: RefusalSource[] = [];
+  private readonly storageErrors = new Map<string, number>([['retention', 0]]);
   private readonly connectionsOpen = new Map<string, number>();
   private readonly connectionsTotal = new Map<string, number>();
   /** Computed once per scrape (see `scrape`), read by several metrics. */
@@ -101,7 +102,10 @@ export class BrokerMetrics {
     scrapeMetric(r, 'kafkaesque_request_duration_seconds', `Time from a request's arrival to its response being ready, by API (buckets ${LATENCY_BUCKETS.join(', ')})`, 'histogram', () =>
       requests.latencySamples('kafkaesque_request_duration_seconds'),
     );
-    scrapeMetric(r, 'kafkaesque_storage_errors_total', 'KAFKA_STORAGE_ERROR answers (a log read or write failed), by API', 'counter', () => requests.storageErrorSamples());
+    scrapeMetric(r, 'kafkaesque_storage_errors_total', 'Log reads or writes that failed: KAFKA_STORAGE_ERROR answers by API, and housekeeping (source="retention")', 'counter', () => [
+      ...requests.storageErrorSamples(),
+      ...[...this.storageErrors].map(([source, value]) => ({ labels: { source }, value })),
+    ]);
     scrapeMetric(r, 'kafkaesque_connections_open', 'Kafka connections open, by listener', 'gauge', () => byListener(this.connectionsOpen));
     scrapeMetric(r, 'kafkaesque_connections_total', 'Kafka connections accepted since start, by listener', 'counter', () => byListener(this.connectionsTotal));
     scrapeMetric(r, 'kafkaesque_fetch_parked', 'Fetch requests waiting for data (short of min_bytes, before max_wait_ms)', 'gauge', () => [{ labels: {}, value: this.parkedFetches }]);
@@ -181,6 +185,11 @@ export class BrokerMetrics {
 
   connectionClosed(listener: string): void {
     this.connectionsOpen.set(listener, (this.connectionsOpen.get(listener) ?? 1) - 1);
+  }
+
+  /** A storage failure outside any request (e.g. retention could not delete a segment). */
+  storageError(source: 'retention'): void {
+    this.storageErrors.set(source, (this.storageErrors.get(source) ?? 0) + 1);
   }
 
   refused(limit: LimitName): void {
