@@ -72,6 +72,17 @@ describe('/metrics refusals by limit', () => {
     expect(s.value('kafkaesque_limit_refusals_total', { limit: 'partial-frame-timeout-ms' })).toBe(0);
   });
 
+  it('counts partial-frame-timeout-ms when a request frame stays incomplete', async () => {
+    broker = await startTestBroker({ httpPort: 0, partialFrameTimeoutMs: 50 });
+    const raw = await RawClient.connect(broker);
+    const head = Buffer.alloc(6);
+    head.writeInt32BE(100); // announces 100 bytes, sends 2
+    raw.write(head);
+    await within(raw.closedPromise, 'the broker to close a connection whose frame stays incomplete');
+    const s = await scrape(broker.http!);
+    expect(s.value('kafkaesque_limit_refusals_total', { limit: 'partial-frame-timeout-ms' })).toBe(1);
+  });
+
   it('counts the HTTP endpoint\'s own refusals (oversized headers)', async () => {
     broker = await startTestBroker({ httpPort: 0 });
     const res = await fetch(`http://${broker.http!.host}:${broker.http!.port}/metrics`, { headers: { 'x-big': 'a'.repeat(32 * 1024) } });
