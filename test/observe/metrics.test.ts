@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeRecordBatch } from '../../src/protocol/records.js';
+import { inProcessLink } from '../../src/broker/index.js';
 import { Produce } from '../../src/protocol/messages/produce.js';
 import { hasKcat, kafkaClient, RawClient, startTestBroker, type TestBroker } from '../broker/helpers.js';
 import { until } from '../until.js';
@@ -140,6 +141,20 @@ describe('/metrics', () => {
     // Fetch latency includes the time parked: the histogram saw the consumer's fetches.
     expect(s.value('kafkaesque_request_duration_seconds_count', { api: 'Fetch' })).toBe(s.sum('kafkaesque_requests_total', { api: 'Fetch' }));
   }, 60_000);
+
+  it('counts what the in-process link appends and reads', async () => {
+    const link = inProcessLink(broker);
+    const topic = 'linked';
+    expect((await link.prepareTopic(topic, false)).kind).toBe('ready');
+    const batch = encodeRecordBatch({ baseTimestamp: 0, compression: 'none', records: Array.from({ length: 12 }, (_, i) => ({ key: null, value: Buffer.from(`r${i}`) })) });
+    expect((await link.append(topic, batch)).kind).toBe('appended');
+    const read = await link.read(topic, 0n, 1 << 20, { waitForData: false });
+    expect(read.kind).toBe('records');
+    const s = await scrape(broker.http!);
+    expect(s.value('kafkaesque_partition_records_in_total', { topic, partition: 0 })).toBe(12);
+    expect(s.value('kafkaesque_partition_records_out_total', { topic, partition: 0 })).toBe(12);
+    expect(s.value('kafkaesque_partition_bytes_out_total', { topic, partition: 0 })).toBe(batch.length);
+  });
 
   it.skipIf(!hasKcat())('counts what kcat (librdkafka) produces and consumes', async () => {
     const topic = 'kcat-observed';

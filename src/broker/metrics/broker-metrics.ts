@@ -216,11 +216,15 @@ export class BrokerMetrics {
       const t = targets[i]!;
       if (!records || records.length === 0 || t.topic === null) continue;
       const log = this.broker.logs.partition(t.topic, t.partition);
-      if (!log) continue;
-      const c = this.partitions.of(log);
-      c.bytesOut += records.length;
-      c.recordsOut += recordsInBatches(records);
+      if (log) this.readOut(log, records);
     }
+  }
+
+  /** `records` of `log` go to a reader (Fetch, or the in-process link). */
+  readOut(log: PartitionLog, records: Buffer): void {
+    const c = this.partitions.of(log);
+    c.bytesOut += records.length;
+    c.recordsOut += recordsInBatches(records);
   }
 
   /** Reads the read memory's waits at scrape time (the server calls this once it has one). */
