@@ -173,3 +173,12 @@ describe('/metrics', () => {
     expect(s.value('kafkaesque_partition_bytes_out_total', { topic, partition: 0 })).toBe(s.value('kafkaesque_partition_bytes_in_total', { topic, partition: 0 }));
   }, 60_000);
 });
+
+describe('/metrics concurrency', () => {
+  it('answers concurrent scrapes each with every series', async () => {
+    const all = await Promise.all(Array.from({ length: 8 }, () => scrape(broker.http!)));
+    const counts = all.map((s) => s.samples('kafkaesque_partition_high_watermark').length);
+    expect(counts[0]).toBeGreaterThan(0);
+    expect(new Set(counts).size).toBe(1);
+  });
+});

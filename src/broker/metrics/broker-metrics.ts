@@ -85,6 +85,7 @@ export class BrokerMetrics {
   private readonly storageErrors = new Map<string, number>([['retention', 0]]);
   private readonly connectionsOpen = new Map<string, number>();
   private readonly connectionsTotal = new Map<string, number>();
+  private lastScrape: Promise<unknown> = Promise.resolve();
   /** Computed once per scrape (see `scrape`), read by several metrics. */
   private snapshot: { partitions: Map<string, Sample[]>; groups: Map<string, Sample[]> } | null = null;
 
@@ -134,17 +135,24 @@ export class BrokerMetrics {
     this.registry = Registry.merge([processMetrics(), r]);
   }
 
-  /** The text Prometheus scrapes: broker state is read once, then every metric formats its part. */
-  async scrape(): Promise<string> {
-    this.snapshot = {
-      partitions: collectPartitions(this.broker, this.partitions, this.topicSeries),
-      groups: collectGroups(this.broker, this.groupSeries, this.groupPartitionSeries),
-    };
-    try {
-      return await this.registry.metrics();
-    } finally {
-      this.snapshot = null;
-    }
+  /**
+   * The text Prometheus scrapes: broker state is read once, then every metric formats its part. Scrapes run
+   * one at a time, so concurrent ones never see each other's snapshot.
+   */
+  scrape(): Promise<string> {
+    const next = this.lastScrape.then(async () => {
+      this.snapshot = {
+        partitions: collectPartitions(this.broker, this.partitions, this.topicSeries),
+        groups: collectGroups(this.broker, this.groupSeries, this.groupPartitionSeries),
+      };
+      try {
+        return await this.registry.metrics();
+      } finally {
+        this.snapshot = null;
+      }
+    });
+    this.lastScrape = next.catch(() => undefined);
+    return next;
   }
 
   // ---------------------------------------------------------------- hot-path hooks
