@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeRecordBatch } from '../../src/protocol/records.js';
 import { inProcessLink } from '../../src/broker/index.js';
+import { ApiVersions, createApiVersionsRequest } from '../../src/protocol/messages/api-versions.js';
 import { Produce } from '../../src/protocol/messages/produce.js';
 import { hasKcat, kafkaClient, RawClient, startTestBroker, type TestBroker } from '../broker/helpers.js';
 import { until } from '../until.js';
@@ -172,6 +173,22 @@ describe('/metrics', () => {
     expect(s.value('kafkaesque_partition_records_out_total', { topic, partition: 0 })).toBe(25);
     expect(s.value('kafkaesque_partition_bytes_out_total', { topic, partition: 0 })).toBe(s.value('kafkaesque_partition_bytes_in_total', { topic, partition: 0 }));
   }, 60_000);
+});
+
+describe('/metrics unsupported versions', () => {
+  it('counts a request in a version the broker does not serve, with UNSUPPORTED_VERSION', async () => {
+    const before = await scrape(broker.http!);
+    const raw = await RawClient.connect(broker);
+    // ApiVersions v9 does not exist: the broker answers v0 with its ranges (KIP-511).
+    const frame = raw.frame(ApiVersions, 4, createApiVersionsRequest({ clientSoftwareName: 'metrics-test', clientSoftwareVersion: '1' }), 77);
+    frame.writeInt16BE(9, 6); // the version field of the request header, after size and API key
+    raw.write(frame);
+    expect(await raw.readFrame()).not.toBeNull();
+    raw.close();
+    const s = await scrape(broker.http!);
+    expect(s.value('kafkaesque_requests_total', { api: 'ApiVersions', version: 9 })).toBe(1);
+    expect(s.sum('kafkaesque_request_errors_total', { api: 'ApiVersions', error: 'UNSUPPORTED_VERSION' }) - before.sum('kafkaesque_request_errors_total', { api: 'ApiVersions', error: 'UNSUPPORTED_VERSION' })).toBe(1);
+  });
 });
 
 describe('/metrics concurrency', () => {

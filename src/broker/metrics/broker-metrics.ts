@@ -186,6 +186,12 @@ export class BrokerMetrics {
     if (!this.connectionsTotal.has(listener)) this.connectionsTotal.set(listener, 0);
   }
 
+  /** A request in a version this broker does not serve: counted, and answered UNSUPPORTED_VERSION (or closed). */
+  unsupportedVersion(apiKey: number, apiVersion: number): void {
+    this.requests.started(apiKey, apiVersion);
+    this.requests.error(apiKey, ErrorCode.UNSUPPORTED_VERSION);
+  }
+
   connectionOpened(listener: string): void {
     this.connectionsOpen.set(listener, (this.connectionsOpen.get(listener) ?? 0) + 1);
     this.connectionsTotal.set(listener, (this.connectionsTotal.get(listener) ?? 0) + 1);
