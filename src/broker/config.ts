@@ -63,6 +63,13 @@ export interface BrokerConfig {
   superUsers: string | null;
   allowEveryoneIfNoAclFound: boolean;
   maxAcls: number;
+  /** HTTP endpoint (issue 14): /metrics, /healthz, /readyz; null = off. */
+  httpPort: number | null;
+  httpHost: string;
+  /** Topic-partition series kept per metric before the rest are summed under topic="__other__". */
+  metricsMaxTopicSeries: number;
+  /** Group(-partition) series kept per metric before the rest are summed under group="__other__". */
+  metricsMaxGroupSeries: number;
 }
 
 /** A bad setting; the message names the flag and says what is allowed. */
@@ -159,6 +166,7 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   // topics never meet it, and low enough that a few concurrent inflations stay small next to the heap.
   { key: 'maxInflatedBatchBytes', flag: 'max-inflated-batch-bytes', kind: 'bytes', default: 64 * MiB, min: 1024, max: INT32_MAX, help: 'most bytes one compressed batch may inflate to (below a topic\'s max.message.bytes if that is higher); Kafka has none' },
   // Transactions (issue 12)
+  { key: 'transactionMaxTimeoutMs', flag: 'transaction-max-timeout-ms', kind: 'duration', default: 15 * MINUTE, min: 1, max: INT32_MAX, help: 'longest transaction.timeout.ms a producer may ask for; InitProducerId beyond it gets INVALID_TRANSACTION_TIMEOUT (transaction.max.timeout.ms)' },
   // Authorization (issue 13)
   { key: 'authorizer', flag: 'authorizer', kind: 'enum', default: 'none', values: AUTHORIZERS, help: 'acl: check every request against ACLs stored in the data dir, managed with CreateAcls/DeleteAcls or `kafkaesque acls` (authorizer.class.name)' },
   { key: 'superUsers', flag: 'super-users', kind: 'string', default: null, nullable: true, help: 'principals that bypass ACLs: admin,ops or User:admin;User:ops (super.users)' },
@@ -167,7 +175,13 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   // principal allowed to create ACLs could otherwise grow the heap without bound; 100,000 is far beyond the
   // ACL counts of large Kafka deployments (thousands to tens of thousands).
   { key: 'maxAcls', flag: 'max-acls', kind: 'int', default: 100_000, min: 1, max: 10_000_000, help: 'ACLs the broker stores in all; CreateAcls beyond it gets POLICY_VIOLATION' },
-  { key: 'transactionMaxTimeoutMs', flag: 'transaction-max-timeout-ms', kind: 'duration', default: 15 * MINUTE, min: 1, max: INT32_MAX, help: 'longest transaction.timeout.ms a producer may ask for; InitProducerId beyond it gets INVALID_TRANSACTION_TIMEOUT (transaction.max.timeout.ms)' },
+  // HTTP endpoint (issue 14). Off unless a port is given; loopback by default, as it is unauthenticated.
+  { key: 'httpPort', flag: 'http-port', kind: 'int', default: null, nullable: true, min: 0, max: 65535, help: 'serve /metrics (Prometheus), /healthz and /readyz over HTTP on this port; 0 picks a free one; off unless given' },
+  { key: 'httpHost', flag: 'http-host', kind: 'string', default: '127.0.0.1', help: 'interface the HTTP endpoint binds (0.0.0.0 for all)' },
+  // No Kafka equivalent. Every series costs Prometheus memory and scrape time; 1,000 topic-partitions per
+  // metric covers a busy single broker while a client creating topics in a loop cannot blow up the scrape.
+  { key: 'metricsMaxTopicSeries', flag: 'metrics-max-topic-series', kind: 'int', default: 1000, min: 1, max: 1_000_000, help: 'topic-partition series per metric; partitions past it are summed under topic="__other__"' },
+  { key: 'metricsMaxGroupSeries', flag: 'metrics-max-group-series', kind: 'int', default: 1000, min: 1, max: 1_000_000, help: 'group (and group-partition) series per metric; the rest are summed under group="__other__"' },
 ];
 
 export const DEFAULT_CONFIG: Readonly<BrokerConfig> = Object.freeze(
