@@ -59,17 +59,17 @@ describe('sessionWindow', () => {
       const input = cold<Ev>('a-b-c-d----|', {
         a: messages(20, [{ user: 'ann', n: 1 }, { user: 'bob', n: 5 }]),
         b: messages(0, [{ user: 'ann', n: 2 }]),
-        c: messages(10, [{ user: 'ann', n: 3 }]), // bridges [0, 8) and [20, 28) for ann
+        c: messages(10, [{ user: 'ann', n: 3 }]), // bridges [0, 12) and [20, 32) for ann
         d: end(0),
       });
-      const op = sessionWindow(8, {
+      const op = sessionWindow(12, {
         key: (r: { user: string; n: number }) => r.user,
         aggregate: (digits: string, r: { n: number }) => digits + r.n,
         seed: '',
       });
       expectObservable(input.pipe(op, validate({ strict: true }))).toBe('------(efg)|', {
-        e: messages(0, [session(0, 28, '231', 'ann')]),
-        f: messages(20, [session(20, 28, '5', 'bob')]),
+        e: messages(0, [session(0, 32, '231', 'ann')]),
+        f: messages(20, [session(20, 32, '5', 'bob')]),
         g: end(0),
       } as Record<string, Ev>);
     });
