@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import type { OperatorFunction } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import {
   aggregatePerTime,
@@ -12,6 +13,7 @@ import {
   reducePerTime,
   validate,
   type Event,
+  type LateOutput,
 } from '../../src/dataflow/index.js';
 import { collectSync, eventsOf, fromEvents, numbers, pairs, streamArb, type TimeKind } from './helpers.js';
 
@@ -58,12 +60,13 @@ for (const [label, kind] of [
 ] as [string, TimeKind<unknown>][]) {
   const ts = { timestamp: kind.order };
   describe(`late records at per-time operators, ${label}`, () => {
-    const operators = [
-      ['countPerTime', (late: ReturnType<typeof lateOutput<unknown, number>>) => countPerTime<unknown, number>({ ...ts, late })],
-      ['reducePerTime', (late: ReturnType<typeof lateOutput<unknown, number>>) => reducePerTime((a: number, x: number) => a + x, 0, { ...ts, late })],
-      ['aggregatePerTime', (late: ReturnType<typeof lateOutput<unknown, number>>) => aggregatePerTime((x: number) => x % 3, (n: number) => n + 1, 0, { ...ts, late })],
-      ['delay', (late: ReturnType<typeof lateOutput<unknown, number>>) => delay((t: unknown) => kind.shift(t, [0, 1]), { ...ts, late })],
-    ] as const;
+    type Op = (late: LateOutput<unknown, number> | undefined) => OperatorFunction<Event<unknown, number>, Event<unknown, unknown>>;
+    const operators: [string, Op][] = [
+      ['countPerTime', (late) => countPerTime<unknown, number>({ ...ts, late })],
+      ['reducePerTime', (late) => reducePerTime((a: number, x: number) => a + x, 0, { ...ts, late })],
+      ['aggregatePerTime', (late) => aggregatePerTime((x: number) => x % 3, (n: number) => n + 1, 0, { ...ts, late })],
+      ['delay', (late) => delay((t: unknown) => kind.shift(t, [0, 1]), { ...ts, late })],
+    ];
     for (const [name, op] of operators) {
       it(`${name}: late records are diverted and counted, the rest is computed as if they never came`, () => {
         fc.assert(
@@ -86,7 +89,7 @@ for (const [label, kind] of [
             expect(values.every((v) => v === -1)).toBe(true);
             expect(values.length).toBe(late.count);
             if (late.count > 0) {
-              const failed = collectSync(fromEvents(events).pipe(op(undefined as never)));
+              const failed = collectSync(fromEvents(events).pipe(op(undefined)));
               expect(failed.error).toBeInstanceOf(LateDataError);
             }
           }),

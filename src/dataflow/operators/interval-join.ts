@@ -3,8 +3,8 @@ import { InvalidTimeError } from '../errors.js';
 import { messages, type Event, type Stream } from '../event.js';
 import { MutableAntichain } from '../mutable-antichain.js';
 import { assertNumberTime } from '../progress-tracker.js';
-import { TimeHeap } from '../time-heap.js';
 import { numberTimestamp } from '../timestamp.js';
+import { IntervalSide } from './internal/interval-side.js';
 import { handleLate } from './internal/late-data.js';
 import { frontierValue } from './internal/window-spec.js';
 import { mergeSides, type Sided } from './internal/sided.js';
@@ -15,45 +15,6 @@ import { eventOperator } from './operate.js';
 export interface IntervalJoinKeys<L, R, K> {
   left: (left: L) => K;
   right: (right: R) => K;
-}
-
-interface Held<D> {
-  readonly time: number;
-  readonly value: D;
-  alive: boolean;
-}
-
-/** One input's records still able to match, by key, with a heap of when each stops being able to. */
-class Side<K, D> {
-  readonly byKey = new Map<K, Held<D>[]>();
-  private readonly expiries = new TimeHeap<{ at: number; key: K; held: Held<D> }>((a, b) => a.at - b.at);
-  private readonly dead = new Map<K, number>();
-
-  add(key: K, held: Held<D>, expiresAt: number): void {
-    const list = this.byKey.get(key);
-    if (list === undefined) this.byKey.set(key, [held]);
-    else list.push(held);
-    this.expiries.push({ at: expiresAt, key, held });
-  }
-
-  /** Drops the records that expire before `frontier`; a key's list is compacted once half of it is dead. */
-  release(frontier: number): void {
-    while (this.expiries.size > 0 && (this.expiries.peek() as { at: number }).at < frontier) {
-      const { key, held } = this.expiries.pop() as { key: K; held: Held<D> };
-      held.alive = false;
-      const list = this.byKey.get(key) as Held<D>[];
-      const dead = (this.dead.get(key) ?? 0) + 1;
-      if (dead === list.length) {
-        this.byKey.delete(key);
-        this.dead.delete(key);
-      } else if (dead * 2 > list.length) {
-        this.byKey.set(key, list.filter((h) => h.alive));
-        this.dead.delete(key);
-      } else {
-        this.dead.set(key, dead);
-      }
-    }
-  }
 }
 
 /**
@@ -85,8 +46,8 @@ export function intervalJoin<L, R, K>(
   const late = options?.late;
   const join = eventOperator<number, Sided<L, R>, number, readonly [L, R]>((out) => {
     const frontier = MutableAntichain.withMinimum(numberTimestamp);
-    const lefts = new Side<K, L>();
-    const rights = new Side<K, R>();
+    const lefts = new IntervalSide<K, L>();
+    const rights = new IntervalSide<K, R>();
     return {
       next(event) {
         if (event.kind === 'progress') {

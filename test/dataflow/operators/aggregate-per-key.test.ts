@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { aggregatePerKey, lateOutput, messages, validate } from '../../../src/dataflow/index.js';
+import { aggregatePerKey, lateOutput, messages, validate, type Event } from '../../../src/dataflow/index.js';
 import { eventsOf, fromEvents } from '../helpers.js';
 import { adv, end, scheduler, type Ev } from './marble-helpers.js';
 
 describe('aggregatePerKey', () => {
   it('counts words across times, emitting running counts per completed time (marbles)', () => {
     scheduler().run(({ cold, expectObservable }) => {
-      const input = cold<Ev>('a-b---c-d---e|', {
+      const input = cold<Event<number, string>>('a-b---c-d---e|', {
         a: messages(0, ['a', 'b', 'a']),
         b: adv(0, 1),
         c: messages(1, ['a']),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aggregatePerTime, countPerTime, LateDataError, lateOutput, messages, validate, type LateArrival } from '../../../src/dataflow/index.js';
+import { aggregatePerTime, countPerTime, LateDataError, lateOutput, messages, validate, type Event, type LateArrival } from '../../../src/dataflow/index.js';
 import { adv, end, scheduler, type Ev } from './marble-helpers.js';
 
 describe('lateOutput and late records at per-time operators', () => {
@@ -8,7 +8,7 @@ describe('lateOutput and late records at per-time operators', () => {
     const seen: LateArrival<number, string>[] = [];
     late.late$.subscribe((l) => seen.push(l));
     scheduler().run(({ cold, expectObservable }) => {
-      const input = cold<Ev>('a-b-c-d|', { a: messages(0, ['x']), b: adv(0, 2), c: messages(1, ['late', 'too']), d: end(2) });
+      const input = cold<Event<number, string>>('a-b-c-d|', { a: messages(0, ['x']), b: adv(0, 2), c: messages(1, ['late', 'too']), d: end(2) });
       expectObservable(input.pipe(countPerTime({ late }), validate({ strict: true }))).toBe('--(ef)g|', {
         e: messages(0, [1]),
         f: adv(0, 2),
@@ -36,7 +36,7 @@ describe('lateOutput and late records at per-time operators', () => {
   it('one output can serve several operators and counts late records of all of them, observed or not', () => {
     const late = lateOutput<number, string>();
     scheduler().run(({ cold, expectObservable }) => {
-      const input = cold<Ev>('a-b-c-d|', { a: messages(0, ['x']), b: adv(0, 5), c: messages(3, ['y']), d: end(5) });
+      const input = cold<Event<number, string>>('a-b-c-d|', { a: messages(0, ['x']), b: adv(0, 5), c: messages(3, ['y']), d: end(5) });
       expectObservable(input.pipe(countPerTime({ late }))).toBe('--(ef)g|', { e: messages(0, [1]), f: adv(0, 5), g: end(5) } as Record<string, Ev>);
       expectObservable(input.pipe(aggregatePerTime((w: string) => w, (n: number) => n + 1, 0, { late }))).toBe('--(ef)g|', {
         e: messages(0, [['x', 1]]),

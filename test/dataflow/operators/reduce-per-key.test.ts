@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidTimeError, lateOutput, messages, pairTimestamp, reducePerKey, validate } from '../../../src/dataflow/index.js';
+import { InvalidTimeError, lateOutput, messages, pairTimestamp, reducePerKey, validate, type Event } from '../../../src/dataflow/index.js';
 import { eventsOf, fromEvents } from '../helpers.js';
 import { adv, end, scheduler, type Ev } from './marble-helpers.js';
 
@@ -12,7 +12,7 @@ const best = (a: Bid, b: Bid): Bid => (b.price > a.price ? b : a);
 describe('reducePerKey', () => {
   it('keeps state across times and emits each touched key once the frontier passes the time (marbles)', () => {
     scheduler().run(({ cold, expectObservable }) => {
-      const input = cold<Ev>('a-b-c-----d|', {
+      const input = cold<Event<number, Bid>>('a-b-c-----d|', {
         a: messages(1, [{ item: 'lamp', price: 20 }]),
         b: messages(0, [{ item: 'lamp', price: 12 }, { item: 'desk', price: 50 }]),
         c: adv(0, 2),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidTimeError, lateOutput, messages, sessionWindow, validate, type LateArrival } from '../../../src/dataflow/index.js';
+import { InvalidTimeError, lateOutput, messages, sessionWindow, validate, type Event, type LateArrival } from '../../../src/dataflow/index.js';
 import { adv, end, scheduler, type Ev } from './marble-helpers.js';
 
 const session = (start: number, endAt: number, value: unknown, key?: unknown): unknown => ({ window: { start, end: endAt }, key, value });
@@ -35,7 +35,7 @@ describe('sessionWindow', () => {
     const seen: LateArrival<number, string>[] = [];
     late.late$.subscribe((l) => seen.push(l));
     scheduler().run(({ cold, expectObservable }) => {
-      const input = cold<Ev>('a-b-c-d-e-f----g|', {
+      const input = cold<Event<number, string>>('a-b-c-d-e-f----g|', {
         a: messages(0, ['x']),
         b: adv(0, 12),
         c: messages(8, ['y']), // 4 behind the frontier: accepted, the session becomes [0, 18)
@@ -56,7 +56,7 @@ describe('sessionWindow', () => {
 
   it('merges two sessions bridged by a later-arriving record, per key, folding in time order', () => {
     scheduler().run(({ cold, expectObservable }) => {
-      const input = cold<Ev>('a-b-c-d----|', {
+      const input = cold<Event<number, { user: string; n: number }>>('a-b-c-d----|', {
         a: messages(20, [{ user: 'ann', n: 1 }, { user: 'bob', n: 5 }]),
         b: messages(0, [{ user: 'ann', n: 2 }]),
         c: messages(10, [{ user: 'ann', n: 3 }]), // bridges [0, 12) and [20, 32) for ann

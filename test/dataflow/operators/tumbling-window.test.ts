@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countPerTime, InvalidTimeError, lateOutput, LateDataError, messages, tumblingWindow, validate } from '../../../src/dataflow/index.js';
+import { countPerTime, InvalidTimeError, lateOutput, LateDataError, messages, tumblingWindow, validate, type Event } from '../../../src/dataflow/index.js';
 import { collectSync, fromEvents } from '../helpers.js';
 import { adv, end, scheduler, type Ev } from './marble-helpers.js';
 
@@ -49,7 +49,7 @@ describe('tumblingWindow', () => {
   it('with allowedLateness, waits for end + lateness, keeps records that far behind and diverts older ones (marbles)', () => {
     const late = lateOutput<number, number>();
     scheduler().run(({ cold, expectObservable }) => {
-      const input = cold<Ev>('a-b-c-d-e---f|', {
+      const input = cold<Event<number, number>>('a-b-c-d-e---f|', {
         a: messages(4, [1]),
         b: adv(0, 13), // window [0, 10) waits for 15
         c: messages(9, [2]), // 4 behind: still counts
