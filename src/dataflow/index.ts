@@ -67,7 +67,7 @@ export { aggregatePerTime } from './operators/aggregate-per-time.js';
 export { tumblingWindow } from './operators/tumbling-window.js';
 export { slidingWindow } from './operators/sliding-window.js';
 export { sessionWindow } from './operators/session-window.js';
-export type { Window, WindowAggregation, WindowOptions, WindowResult } from './operators/internal/window-spec.js';
+export type { WindowBounds, WindowAggregation, WindowOptions, WindowResult } from './operators/internal/window-spec.js';
 export { reducePerKey } from './operators/reduce-per-key.js';
 export { aggregatePerKey } from './operators/aggregate-per-key.js';
 export type { KeyedStateOptions } from './operators/internal/keyed-state.js';

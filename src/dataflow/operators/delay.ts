@@ -6,6 +6,7 @@ import { perTime, type PerTimeOptions } from './per-time.js';
  * Moves data to later times, like Timely's `delay`: each batch at `t` is re-timed to `later(t)` (which must
  * be `≥ t`, or the output errors with an `InvalidTimeError`) and held — with a capability at the new time —
  * until the input frontier passes the new time; then everything gathered for it is emitted as one batch.
+ * A record is late (to `options.late`, or a `LateDataError`) only when the time it moves to was completed.
  *
  * @example
  * ```ts

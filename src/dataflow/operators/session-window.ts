@@ -76,6 +76,7 @@ export function sessionWindow<D, K, A>(
       if (sessions === undefined) open.set(key, (sessions = []));
       // The sessions whose window [start, last + gap) overlaps the record's own [time, time + gap).
       let merged: Session<K, D> | undefined;
+      let bridged = false;
       for (let i = 0; i < sessions.length; i++) {
         const s = sessions[i] as Session<K, D>;
         if (!(time < s.last + gap && s.start < time + gap)) continue;
@@ -84,6 +85,7 @@ export function sessionWindow<D, K, A>(
           continue;
         }
         // A bridging record: fold s into merged and drop s (its capability goes with it).
+        bridged = true;
         if (s.start < merged.start) {
           tracker.hold(s.start);
           tracker.release(merged.start);
@@ -106,8 +108,11 @@ export function sessionWindow<D, K, A>(
           tracker.release(merged.start);
           merged.start = time;
         }
-        if (time > merged.last) merged.last = time;
-        ends.push({ end: merged.last + gap, session: merged });
+        // A new end needs a heap entry; a record inside the session (the common case) needs none.
+        if (time > merged.last || bridged) {
+          if (time > merged.last) merged.last = time;
+          ends.push({ end: merged.last + gap, session: merged });
+        }
       }
       merged.records.push([time, record]);
     };

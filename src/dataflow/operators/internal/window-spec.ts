@@ -2,14 +2,14 @@ import { InvalidTimeError } from '../../errors.js';
 import type { LateOptions } from './late-data.js';
 
 /** A window's bounds in event time: it holds the times `t` with `start ≤ t < end`. */
-export interface Window {
+export interface WindowBounds {
   readonly start: number;
   readonly end: number;
 }
 
 /** What every windowed operator emits: one record per window and key, at the window's start time. */
 export interface WindowResult<K, V> {
-  readonly window: Window;
+  readonly window: WindowBounds;
   readonly key: K;
   readonly value: V;
 }
@@ -30,12 +30,12 @@ export interface WindowAggregation<D, K, A> {
   /** Folds one record into the accumulator. */
   aggregate: (accumulator: A, record: D, time: number) => A;
   /** The accumulator of a key's first record in a window (a value, or a function of key and window). */
-  seed: A | ((key: K, window: Window) => A);
+  seed: A | ((key: K, window: WindowBounds) => A);
 }
 
 /** How an operator turns a window's records into its value: create, add, finish. */
 export interface Folder<D, K, S, V> {
-  create(key: K, window: Window): S;
+  create(key: K, window: WindowBounds): S;
   add(state: S, record: D, time: number): S;
   finish(state: S): V;
 }
@@ -54,7 +54,7 @@ export function folderOf<D, K, V>(options: Partial<WindowAggregation<D, K, unkno
     };
   }
   const seed = options?.seed;
-  const create = typeof seed === 'function' ? (seed as (key: K, window: Window) => unknown) : () => seed;
+  const create = typeof seed === 'function' ? (seed as (key: K, window: WindowBounds) => unknown) : () => seed;
   return { create, add: aggregate, finish: (acc) => acc as V };
 }
 

@@ -1,0 +1,66 @@
+/**
+ * The dataflow layer's public API: progress-carrying RxJS streams (Timely Dataflow's model).
+ *
+ * A stream is an `Observable<Event<T, D>>` of data batches at times and progress events (frontier changes).
+ * Sources: `InputHandle`, `toStream`, `fromTimestamped`. Operators (each an RxJS operator): `mapData`,
+ * `filterData`, `flatMapData`, `mapBatch`, `inspect`, `countPerTime`, `reducePerTime`, `aggregatePerTime`,
+ * `tumblingWindow`, `delay`, `probe`, `validate`; `merge` combines streams. Timestamps are numbers unless an
+ * operator is given `{ timestamp }` (e.g. `pairTimestamp`). `extract` is the test oracle.
+ *
+ * @example
+ * ```ts
+ * const input = new InputHandle<number, string>();
+ * input.stream.pipe(mapData((w) => w.toUpperCase()), countPerTime()).subscribe(console.log);
+ * input.send(['a', 'b']);
+ * input.advanceTo(1); // messages(0, [2]), then progress [[0, -1], [1, 1]]
+ * input.close();      // progress [[1, -1]]
+ * ```
+ */
+export { messages, progress } from './event.js';
+export type { Batch, Event, MessagesEvent, ProgressEvent, Stream } from './event.js';
+export { numberTimestamp, pairTimestamp, productTimestamp, lessThan, sortByTime } from './timestamp.js';
+export type { Pair, TimeKey, Timestamp } from './timestamp.js';
+export { Antichain } from './antichain.js';
+export { MutableAntichain } from './mutable-antichain.js';
+export { ChangeBatch, compactUpdates } from './change-batch.js';
+export type { Update } from './change-batch.js';
+export { ProgressTracker, resolveOrder } from './progress-tracker.js';
+export type { ProgressTrackerOptions, TimestampOptions } from './progress-tracker.js';
+export {
+  InputHandleError,
+  InvalidTimeError,
+  ProgressProtocolError,
+  TimestampMismatchError,
+} from './errors.js';
+export type { ProtocolViolation } from './errors.js';
+export { extract, extractAll, compareValues } from './extract.js';
+export type { ExtractOptions } from './extract.js';
+
+export { InputHandle } from './sources/input-handle.js';
+export { toStream } from './sources/to-stream.js';
+export type { ToStreamOptions } from './sources/to-stream.js';
+export { fromTimestamped } from './sources/from-timestamped.js';
+export type { FromTimestampedOptions, LateRecord, TimestampedStream } from './sources/from-timestamped.js';
+
+export { eventOperator } from './operators/operate.js';
+export type { EventHandlers } from './operators/operate.js';
+export { mapData } from './operators/map-data.js';
+export type { MapDataOptions } from './operators/map-data.js';
+export { filterData } from './operators/filter-data.js';
+export { flatMapData } from './operators/flat-map-data.js';
+export { mapBatch } from './operators/map-batch.js';
+export { inspect } from './operators/inspect.js';
+export type { InspectObserver } from './operators/inspect.js';
+export { merge } from './operators/merge.js';
+export { perTime } from './operators/per-time.js';
+export type { PerTimeSpec } from './operators/per-time.js';
+export { countPerTime } from './operators/count-per-time.js';
+export { reducePerTime } from './operators/reduce-per-time.js';
+export type { Reducer } from './operators/reduce-per-time.js';
+export { aggregatePerTime } from './operators/aggregate-per-time.js';
+export { tumblingWindow } from './operators/tumbling-window.js';
+export { delay } from './operators/delay.js';
+export { probe } from './operators/probe.js';
+export type { Probe } from './operators/probe.js';
+export { validate } from './operators/validate.js';
+export type { ValidateOptions } from './operators/validate.js';
