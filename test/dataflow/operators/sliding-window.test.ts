@@ -12,6 +12,13 @@ describe('slidingWindow', () => {
     expect(() => slidingWindow(10, Infinity)).toThrow(InvalidTimeError);
   });
 
+  it('refuses more windows per record than maxWindowsPerRecord (default 1,000)', () => {
+    expect(() => slidingWindow(1000, 1)).not.toThrow();
+    expect(() => slidingWindow(1001, 1)).toThrow(/1001 windows, over maxWindowsPerRecord \(1000\)/);
+    expect(() => slidingWindow(100, 10, { maxWindowsPerRecord: 9 })).toThrow(InvalidTimeError);
+    expect(() => slidingWindow(3_600_000, 1, { maxWindowsPerRecord: 4_000_000 })).not.toThrow();
+  });
+
   it('puts a record in every window holding it, emitting each window when the frontier passes its end (marbles)', () => {
     scheduler().run(({ cold, expectObservable }) => {
       const input = cold<Ev>('a-b---c---|', { a: messages(7, ['x']), b: adv(0, 10), c: end(10) });
