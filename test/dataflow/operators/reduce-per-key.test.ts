@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidTimeError, lateOutput, messages, pairTimestamp, reducePerKey, validate, type Event } from '../../../src/dataflow/index.js';
+import { InvalidTimeError, lateOutput, messages, numberTimestamp, pairTimestamp, reducePerKey, validate, type Event } from '../../../src/dataflow/index.js';
 import { eventsOf, fromEvents } from '../helpers.js';
 import { adv, end, scheduler, type Ev } from './marble-helpers.js';
 
@@ -45,6 +45,9 @@ describe('reducePerKey', () => {
   it('refuses a partial order and a bad ttl', () => {
     expect(() => reducePerKey((b: Bid) => b.item, best, { timestamp: pairTimestamp as never })).toThrow(/totally ordered/);
     expect(() => reducePerKey((b: Bid) => b.item, best, { ttl: 0 })).toThrow(InvalidTimeError);
+    expect(() => reducePerKey((b: Bid) => b.item, best, { timestamp: numberTimestamp, ttl: 5 })).not.toThrow();
+    const custom = { ...numberTimestamp, name: 'seconds' };
+    expect(() => reducePerKey((b: Bid) => b.item, best, { timestamp: custom, ttl: 5 })).toThrow(/pass ttl as a function/);
     const backwards = reducePerKey<Bid, string>((b) => b.item, best, { ttl: (t) => t, late: lateOutput() });
     expect(() => eventsOf(fromEvents<number, Bid>([messages(0, [{ item: 'x', price: 1 }])]).pipe(backwards))).toThrow(InvalidTimeError);
   });

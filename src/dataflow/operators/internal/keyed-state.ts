@@ -3,6 +3,7 @@ import { InvalidTimeError } from '../../errors.js';
 import type { Batch, Event } from '../../event.js';
 import { resolveOrder } from '../../progress-tracker.js';
 import { TimeHeap } from '../../time-heap.js';
+import { numberTimestamp } from '../../timestamp.js';
 import { perTime, type PerTimeOptions } from '../per-time.js';
 
 /** Options of the keyed-state operators (`reducePerKey`, `aggregatePerKey`). */
@@ -50,7 +51,7 @@ export function keyedState<T, D, K, A>(
   const ttl = options?.ttl;
   let expiryOf: ((updated: T) => T) | undefined;
   if (typeof ttl === 'number') {
-    if (!assumeNumbers) throw new InvalidTimeError(`${operator} ttl as a number needs number times; pass ttl as a function of the time`);
+    if (!assumeNumbers && order !== (numberTimestamp as unknown)) throw new InvalidTimeError(`${operator} ttl as a number needs number times; pass ttl as a function of the time`);
     if (!(ttl > 0)) throw new InvalidTimeError(`${operator} ttl must be > 0, got ${ttl}`);
     expiryOf = (updated) => ((updated as number) + ttl) as T;
   } else if (ttl !== undefined) {
