@@ -57,6 +57,28 @@ export class InvalidTimeError extends Error {
   }
 }
 
+/**
+ * Records reached an operator after the time their result belongs to was completed (behind the input
+ * frontier, less any `allowedLateness`), and the operator was given no `late` side output to divert them to.
+ * A stream that follows the progress protocol never does this; a source whose frontier is a heuristic
+ * watermark may.
+ */
+export class LateDataError extends Error {
+  override readonly name = 'LateDataError';
+  constructor(
+    readonly operator: string,
+    readonly time: unknown,
+    readonly frontier: readonly unknown[],
+    readonly records: number,
+  ) {
+    super(
+      `${operator} received ${records} record(s) at time ${describe(time)} after the frontier ${describe(frontier)} ` +
+        `had completed it; pass { late: lateOutput() } to the operator to divert and count late records ` +
+        `instead of failing (or raise allowedLateness on windowed operators)`,
+    );
+  }
+}
+
 /** Misuse of an `InputHandle` (sending after close, advancing backwards). */
 export class InputHandleError extends Error {
   override readonly name = 'InputHandleError';

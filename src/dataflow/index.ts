@@ -4,7 +4,9 @@
  * A stream is an `Observable<Event<T, D>>` of data batches at times and progress events (frontier changes).
  * Sources: `InputHandle`, `toStream`, `fromTimestamped`. Operators (each an RxJS operator): `mapData`,
  * `filterData`, `flatMapData`, `mapBatch`, `inspect`, `countPerTime`, `reducePerTime`, `aggregatePerTime`,
- * `tumblingWindow`, `delay`, `probe`, `validate`; `merge` combines streams. Timestamps are numbers unless an
+ * `tumblingWindow`, `slidingWindow`, `sessionWindow`, `reducePerKey`, `aggregatePerKey`, `joinPerTime`,
+ * `intervalJoin`, `delay`, `probe`, `validate`; `merge` combines streams. Late records (behind the frontier)
+ * go to a `lateOutput()` passed as `{ late }`. Timestamps are numbers unless an
  * operator is given `{ timestamp }` (e.g. `pairTimestamp`). `extract` is the test oracle.
  *
  * @example
@@ -29,6 +31,7 @@ export type { ProgressTrackerOptions, TimestampOptions } from './progress-tracke
 export {
   InputHandleError,
   InvalidTimeError,
+  LateDataError,
   ProgressProtocolError,
   TimestampMismatchError,
 } from './errors.js';
@@ -53,12 +56,27 @@ export { inspect } from './operators/inspect.js';
 export type { InspectObserver } from './operators/inspect.js';
 export { merge } from './operators/merge.js';
 export { perTime } from './operators/per-time.js';
-export type { PerTimeSpec } from './operators/per-time.js';
+export type { PerTimeOptions, PerTimeSpec } from './operators/per-time.js';
+export { lateOutput, LateOutput } from './operators/late-output.js';
+export type { LateArrival } from './operators/late-output.js';
+export type { LateOptions } from './operators/internal/late-data.js';
 export { countPerTime } from './operators/count-per-time.js';
 export { reducePerTime } from './operators/reduce-per-time.js';
 export type { Reducer } from './operators/reduce-per-time.js';
 export { aggregatePerTime } from './operators/aggregate-per-time.js';
 export { tumblingWindow } from './operators/tumbling-window.js';
+export { DEFAULT_MAX_WINDOWS_PER_RECORD, slidingWindow } from './operators/sliding-window.js';
+export type { SlidingWindowOptions } from './operators/sliding-window.js';
+export { sessionWindow } from './operators/session-window.js';
+export type { WindowBounds, WindowAggregation, WindowOptions, WindowResult } from './operators/internal/window-spec.js';
+export { reducePerKey } from './operators/reduce-per-key.js';
+export { aggregatePerKey } from './operators/aggregate-per-key.js';
+export type { KeyedStateOptions } from './operators/internal/keyed-state.js';
+export { joinPerTime } from './operators/join-per-time.js';
+export type { JoinOptions } from './operators/join-per-time.js';
+export { intervalJoin } from './operators/interval-join.js';
+export type { IntervalJoinKeys } from './operators/interval-join.js';
+export type { Sided } from './operators/internal/sided.js';
 export { delay } from './operators/delay.js';
 export { probe } from './operators/probe.js';
 export type { Probe } from './operators/probe.js';

@@ -1,7 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
 import type { Event } from '../event.js';
-import type { TimestampOptions } from '../progress-tracker.js';
-import { perTime } from './per-time.js';
+import { perTime, type PerTimeOptions } from './per-time.js';
 import type { Reducer } from './reduce-per-time.js';
 
 /**
@@ -20,11 +19,12 @@ export function aggregatePerTime<K, A, D, T = number>(
   key: (record: D) => K,
   reducer: Reducer<A, D, T>,
   seed: A | ((key: K, time: T) => A),
-  options?: TimestampOptions<T>,
+  options?: PerTimeOptions<T, D>,
 ): OperatorFunction<Event<T, D>, Event<T, readonly [K, A]>> {
   const init = typeof seed === 'function' ? (seed as (key: K, time: T) => A) : () => seed;
   return perTime<T, D, Map<K, A>, readonly [K, A]>(
     {
+      name: 'aggregatePerTime',
       create: () => new Map<K, A>(),
       add: (groups, batch, time) => {
         for (let i = 0; i < batch.length; i++) {

@@ -1,7 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
 import type { Event } from '../event.js';
-import type { TimestampOptions } from '../progress-tracker.js';
-import { perTime } from './per-time.js';
+import { perTime, type PerTimeOptions } from './per-time.js';
 
 /**
  * Counts the records at each time and emits the count — one record, at that time — once the input
@@ -9,7 +8,8 @@ import { perTime } from './per-time.js';
  * The output holds a capability for every time still being counted, so its progress never releases a
  * time before its count.
  *
- * @param options `timestamp` for times other than numbers.
+ * @param options `timestamp` for times other than numbers; `late` for records that arrive after their time
+ *   was completed (see {@link lateOutput}; without it they fail the output with a `LateDataError`).
  * @example
  * ```ts
  * const input = new InputHandle<number, string>();
@@ -21,10 +21,11 @@ import { perTime } from './per-time.js';
  * ```
  */
 export function countPerTime<T = number, D = unknown>(
-  options?: TimestampOptions<T>,
+  options?: PerTimeOptions<T, D>,
 ): OperatorFunction<Event<T, D>, Event<T, number>> {
   return perTime<T, D, number, number>(
     {
+      name: 'countPerTime',
       create: () => 0,
       add: (count, batch) => count + batch.length,
       finish: (count) => [count],

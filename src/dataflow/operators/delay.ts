@@ -1,12 +1,12 @@
 import type { OperatorFunction } from 'rxjs';
 import type { Batch, Event } from '../event.js';
-import type { TimestampOptions } from '../progress-tracker.js';
-import { perTime } from './per-time.js';
+import { perTime, type PerTimeOptions } from './per-time.js';
 
 /**
  * Moves data to later times, like Timely's `delay`: each batch at `t` is re-timed to `later(t)` (which must
  * be `≥ t`, or the output errors with an `InvalidTimeError`) and held — with a capability at the new time —
  * until the input frontier passes the new time; then everything gathered for it is emitted as one batch.
+ * A record is late (to `options.late`, or a `LateDataError`) only when the time it moves to was completed.
  *
  * @example
  * ```ts
@@ -16,10 +16,11 @@ import { perTime } from './per-time.js';
  */
 export function delay<D, T = number>(
   later: (time: T) => T,
-  options?: TimestampOptions<T>,
+  options?: PerTimeOptions<T, D>,
 ): OperatorFunction<Event<T, D>, Event<T, D>> {
   return perTime<T, D, D[], D>(
     {
+      name: 'delay',
       outputTime: later,
       create: () => [],
       add: (gathered, batch: Batch<D>) => {

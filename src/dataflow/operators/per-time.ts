@@ -5,6 +5,10 @@ import { assertNumberTime, ProgressTracker, resolveOrder, type TimestampOptions 
 import { sortByTime, type TimeKey } from '../timestamp.js';
 import { eventOperator } from './operate.js';
 import { TimeHeap } from '../time-heap.js';
+import { handleLate, type LateOptions } from './internal/late-data.js';
+
+/** Options of every per-time operator: the timestamp order and the side output for late records. */
+export interface PerTimeOptions<T, D> extends TimestampOptions<T>, LateOptions<T, D> {}
 
 /** How a per-time operator folds the batches of one time into a state and turns it into output. */
 export interface PerTimeSpec<T, D, S, O> {
@@ -16,6 +20,10 @@ export interface PerTimeSpec<T, D, S, O> {
   add(state: S, batch: Batch<D>, inputTime: T): S;
   /** The output batch for a complete time (an empty batch emits nothing). */
   finish(state: S, time: T): Batch<O>;
+  /** Called after each input frontier move (once completed times are emitted), e.g. to expire state. */
+  frontierMoved?(frontier: readonly T[]): void;
+  /** The operator's name in late-data reports; `perTime` when omitted. */
+  name?: string;
 }
 
 interface Pending<T, S> {
@@ -28,11 +36,17 @@ interface Pending<T, S> {
  * capability held for each pending time, and the time's result emitted — before the progress event that
  * releases it — as soon as the input frontier no longer allows it. When the input completes, everything
  * still pending is emitted and the output frontier is emptied.
+ *
+ * A batch whose (output) time the input frontier has already completed is late: it goes to `options.late`,
+ * or fails the output with a `LateDataError`. The check runs once per new pending time, not per record.
  */
 export function perTime<T, D, S, O>(
   spec: PerTimeSpec<T, D, S, O>,
-  options?: TimestampOptions<T>,
+  options?: PerTimeOptions<T, D>,
 ): OperatorFunction<Event<T, D>, Event<T, O>> {
+  const late = options?.late;
+  const name = spec.name ?? 'perTime';
+  const frontierMoved = spec.frontierMoved;
   return eventOperator<T, D, T, O>((out) => {
     const { order, assumeNumbers } = resolveOrder(options);
     const tracker = new ProgressTracker(order, { capabilities: true });
@@ -89,6 +103,12 @@ export function perTime<T, D, S, O>(
           const k = key(time);
           let p = pending.get(k);
           if (p === undefined) {
+            // Every pending time is still allowed by the input frontier (it is emitted once it is not), so
+            // only a new time can be late.
+            if (!tracker.input.lessEqual(time)) {
+              handleLate(late, name, inputTime, data, tracker.input.frontier);
+              return;
+            }
             p = { time, state: spec.create(time) };
             pending.set(k, p);
             heap?.push(time);
@@ -99,12 +119,14 @@ export function perTime<T, D, S, O>(
           if (event.updates.length === 0) return;
           const moved = tracker.applyInput(event.updates);
           if (moved.length > 0 && pending.size > 0) emitReady(false);
+          if (moved.length > 0 && frontierMoved !== undefined) frontierMoved(tracker.input.frontier);
           flushProgress();
         }
       },
       complete() {
         tracker.closeInputs();
         emitReady(true);
+        frontierMoved?.(tracker.input.frontier);
         flushProgress();
       },
     };

@@ -1,7 +1,6 @@
 import type { OperatorFunction } from 'rxjs';
 import type { Event } from '../event.js';
-import type { TimestampOptions } from '../progress-tracker.js';
-import { perTime } from './per-time.js';
+import { perTime, type PerTimeOptions } from './per-time.js';
 
 /** Folds one record into a time's accumulator. */
 export type Reducer<A, D, T> = (accumulator: A, record: D, time: T) => A;
@@ -20,11 +19,12 @@ export type Reducer<A, D, T> = (accumulator: A, record: D, time: T) => A;
 export function reducePerTime<A, D, T = number>(
   reducer: Reducer<A, D, T>,
   seed: A | ((time: T) => A),
-  options?: TimestampOptions<T>,
+  options?: PerTimeOptions<T, D>,
 ): OperatorFunction<Event<T, D>, Event<T, A>> {
   const init = typeof seed === 'function' ? (seed as (time: T) => A) : () => seed;
   return perTime<T, D, A, A>(
     {
+      name: 'reducePerTime',
       create: init,
       add: (acc, batch, time) => {
         for (let i = 0; i < batch.length; i++) acc = reducer(acc, batch[i] as D, time);
