@@ -55,6 +55,13 @@ export interface BrokerConfig {
   maxInflatedBatchBytes: number;
   /** Transactions (issue 12). */
   transactionMaxTimeoutMs: number;
+  /** HTTP endpoint (issue 14): /metrics, /healthz, /readyz; null = off. */
+  httpPort: number | null;
+  httpHost: string;
+  /** Topic-partition series kept per metric before the rest are summed under topic="__other__". */
+  metricsMaxTopicSeries: number;
+  /** Group(-partition) series kept per metric before the rest are summed under group="__other__". */
+  metricsMaxGroupSeries: number;
 }
 
 /** A bad setting; the message names the flag and says what is allowed. */
@@ -151,6 +158,13 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   { key: 'maxInflatedBatchBytes', flag: 'max-inflated-batch-bytes', kind: 'bytes', default: 64 * MiB, min: 1024, max: INT32_MAX, help: 'most bytes one compressed batch may inflate to (below a topic\'s max.message.bytes if that is higher); Kafka has none' },
   // Transactions (issue 12)
   { key: 'transactionMaxTimeoutMs', flag: 'transaction-max-timeout-ms', kind: 'duration', default: 15 * MINUTE, min: 1, max: INT32_MAX, help: 'longest transaction.timeout.ms a producer may ask for; InitProducerId beyond it gets INVALID_TRANSACTION_TIMEOUT (transaction.max.timeout.ms)' },
+  // HTTP endpoint (issue 14). Off unless a port is given; loopback by default, as it is unauthenticated.
+  { key: 'httpPort', flag: 'http-port', kind: 'int', default: null, nullable: true, min: 0, max: 65535, help: 'serve /metrics (Prometheus), /healthz and /readyz over HTTP on this port; 0 picks a free one; off unless given' },
+  { key: 'httpHost', flag: 'http-host', kind: 'string', default: '127.0.0.1', help: 'interface the HTTP endpoint binds (0.0.0.0 for all)' },
+  // No Kafka equivalent. Every series costs Prometheus memory and scrape time; 1,000 topic-partitions per
+  // metric covers a busy single broker while a client creating topics in a loop cannot blow up the scrape.
+  { key: 'metricsMaxTopicSeries', flag: 'metrics-max-topic-series', kind: 'int', default: 1000, min: 1, max: 1_000_000, help: 'topic-partition series per metric; partitions past it are summed under topic="__other__"' },
+  { key: 'metricsMaxGroupSeries', flag: 'metrics-max-group-series', kind: 'int', default: 1000, min: 1, max: 1_000_000, help: 'group (and group-partition) series per metric; the rest are summed under group="__other__"' },
 ];
 
 export const DEFAULT_CONFIG: Readonly<BrokerConfig> = Object.freeze(

@@ -13,6 +13,8 @@ import type { Handler } from './handlers/handler.js';
 import { LogManager } from './log/log-manager.js';
 import { createLogger } from './logger.js';
 import { BrokerServer } from './server.js';
+import { startHttp, type BrokerHttp, type HttpEndpointOptions } from './http/start.js';
+import { BrokerMetrics } from './metrics/broker-metrics.js';
 import type { RunningBroker } from './running-broker.js';
 import { serviceStarters } from './services.js';
 import { Topics } from './topics.js';
@@ -21,6 +23,7 @@ export type { BrokerConfig } from './config.js';
 export { resolveConfig, DEFAULT_CONFIG, ConfigError } from './config.js';
 export { inProcessLink, InProcessLink } from './in-process-link.js';
 export type { RunningBroker } from './running-broker.js';
+export type { HttpEndpointOptions } from './http/start.js';
 
 export interface StartBrokerOptions extends Partial<BrokerConfig> {
   /** Use this logger instead of a new stderr one at `logLevel`. */
@@ -29,27 +32,39 @@ export interface StartBrokerOptions extends Partial<BrokerConfig> {
   handlers?: readonly Handler[];
   /** Extra services to start, after the registered ones. */
   services?: readonly ServiceStarter[];
+  /** HTTP endpoint settings that are not plain config (TLS, basic auth, limits); used with `httpPort`. */
+  http?: HttpEndpointOptions;
 }
 
 const CLUSTER_ID = 'kafkaesque-local-cluster';
 const NODE_ID = 0;
 
 export async function startBroker(options: StartBrokerOptions = {}): Promise<RunningBroker> {
-  const { logger: givenLogger, handlers: givenHandlers, services: extraServices, ...settings } = options;
+  const { logger: givenLogger, handlers: givenHandlers, services: extraServices, http: givenHttp, ...settings } = options;
   const config = resolveConfig(settings);
   const logger = givenLogger ?? createLogger(config.logLevel);
   const handlerList = givenHandlers ?? registeredHandlers;
   const handlers = handlerMap(handlerList);
 
+  // Bound before the logs open, so /healthz answers (and /readyz says "starting") during a long recovery.
+  const http: BrokerHttp | null = config.httpPort === null ? null : await startHttp(config, logger, givenHttp);
   const openStarted = performance.now();
-  const logs = await LogManager.open(config.dataDir, config, { logger });
+  let logs: LogManager;
+  try {
+    logs = await LogManager.open(config.dataDir, config, { logger });
+  } catch (err) {
+    await http?.close();
+    throw err;
+  }
+  const openMs = performance.now() - openStarted;
   // After a crash this is the recovery time (every batch past the checkpoint validated).
-  logger.info({ ms: Math.round(performance.now() - openStarted), recovered: !logs.openedClean, dataDir: config.dataDir }, 'logs opened');
+  logger.info({ ms: Math.round(openMs), recovered: !logs.openedClean, dataDir: config.dataDir }, 'logs opened');
   const server = new BrokerServer({ host: config.host, port: config.port, maxConnections: config.maxConnections, logger, handlers });
   let bound: { host: string; port: number };
   try {
     bound = await server.listen();
   } catch (err) {
+    await http?.close();
     await logs.close();
     throw err;
   }
@@ -69,6 +84,8 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       .sort((a, b) => a.apiKey - b.apiKey),
   };
 
+  if (http) context.services.metrics = new BrokerMetrics(context, { logOpenSeconds: openMs / 1000, recovered: !logs.openedClean });
+
   const stops: ServiceStop[] = [];
   for (const start of [...serviceStarters, ...(extraServices ?? [])]) {
     const stop = await start(context);
@@ -82,7 +99,8 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   retention.unref();
 
   server.attach(context);
-  logger.info({ host: bound.host, port: bound.port, dataDir: config.dataDir }, 'broker listening');
+  http?.ready(context);
+  logger.info({ host: bound.host, port: bound.port, dataDir: config.dataDir, http: http?.address }, 'broker listening');
 
   let closing: Promise<void> | null = null;
   const closingSignal = new AbortController();
@@ -91,14 +109,18 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     port: bound.port,
     config,
     context,
+    http: http?.address ?? null,
+    httpServer: http?.server ?? null,
     closing: closingSignal.signal,
     close() {
       closingSignal.abort();
       closing ??= (async () => {
         clearInterval(retention);
+        http?.stopping();
         await server.close();
         for (const stop of stops.reverse()) await stop();
         await logs.close();
+        await http?.close();
         logger.info('broker closed cleanly');
       })();
       return closing;
