@@ -5,7 +5,8 @@
  */
 import type { ServiceStarter } from './context.js';
 import { startGroupCoordinator } from './groups/service.js';
+import { startConsoleApi } from './http/api/service.js';
 import { startProducerServices } from './producers/service.js';
 import { startTransactionCoordinator } from './txn/service.js';
 
-export const serviceStarters: ServiceStarter[] = [startGroupCoordinator, startProducerServices, startTransactionCoordinator];
+export const serviceStarters: ServiceStarter[] = [startGroupCoordinator, startProducerServices, startTransactionCoordinator, startConsoleApi];
