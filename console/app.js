@@ -38,4 +38,7 @@ function App() {
     <main>${body}</main>`;
 }
 
-render(html`<${App} />`, document.getElementById('app'));
+// Preact diffs against what is in the element: the static "Loading…" placeholder goes first.
+const root = document.getElementById('app');
+root.textContent = '';
+render(html`<${App} />`, root);

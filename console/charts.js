@@ -30,6 +30,7 @@ export function Sparkline({ points, label }) {
     () => ({
       width: 140,
       height: 30,
+      padding: [3, 2, 3, 2],
       legend: { show: false },
       cursor: { show: false },
       select: { show: false },

@@ -61,8 +61,7 @@ function Bytes({ v }) {
 
 function EventCell({ e }) {
   if (e.kind === 'messages') {
-    return html`<span class="event messages"><b>messages</b> at time <code>${JSON.stringify(e.time)}</code>: ${num(e.count)} items
-      <span class="muted">${JSON.stringify(e.sample).slice(0, 80)}${e.count > e.sample.length ? ' …' : ''}</span></span>`;
+    return html`<span class="event messages"><b>messages</b> at time <code>${JSON.stringify(e.time)}</code>: ${num(e.count)} items${' '}<span class="muted">${JSON.stringify(e.sample).slice(0, 80)}${e.count > e.sample.length ? ' …' : ''}</span></span>`;
   }
   return html`<span class="event progress"><b>progress</b> ${e.updates.length === 0
     ? html`<span class="muted">(no change)</span>`
@@ -155,8 +154,7 @@ function GroupCard({ g }) {
   const owner = new Map(g.members.map((m) => [m.memberId, m.clientId]));
   return html`<article class="card" data-group=${g.groupId}>
     <h3><a href=${`#/groups/${enc(g.groupId)}`}>${g.groupId}</a> <${StateBadge} state=${g.state} /></h3>
-    <p class="summary">${g.members.length} members · generation ${g.generationId} · ${g.protocolType || 'no protocol'}${g.protocolName ? ` (${g.protocolName})` : ''}
-      · total lag <b data-testid="total-lag">${num(g.totalLag)}</b> · since ${time(g.stateSince)}</p>
+    <p class="summary">${g.members.length} members · generation ${g.generationId} · ${g.protocolType || 'no protocol'}${g.protocolName ? ` (${g.protocolName})` : ''}${' · '}total lag <b data-testid="total-lag">${num(g.totalLag)}</b> · since ${time(g.stateSince)}</p>
     ${g.members.length > 0 && html`<table class="grid">
       <thead><tr><th>Member</th><th>Client</th><th>Host</th><th>Assignment</th></tr></thead>
       <tbody>${g.members.map((m) => html`<tr key=${m.memberId}><td class="mono small">${m.memberId}</td><td>${m.clientId}</td><td>${m.clientHost}</td>
@@ -252,6 +250,6 @@ export function BrokerPage() {
       <label class="controls"><input type="checkbox" checked=${all} onChange=${(e) => setAll(e.currentTarget.checked)} /> show defaults too</label>
       <table class="grid settings" data-testid="settings"><thead><tr><th>Setting</th><th>Value</th><th>Default</th><th>Meaning</th></tr></thead>
         <tbody>${b.settings.filter((s) => all || s.changed).map((s) => html`<tr key=${s.flag} class=${s.changed ? 'changed' : ''}>
-          <td class="mono">--${s.flag}</td><td class="mono">${JSON.stringify(s.value)}</td><td class="mono muted">${JSON.stringify(s.default)}</td><td class="small">${s.help}</td></tr>`)}</tbody></table>`}
+          <td class="mono nowrap">--${s.flag}</td><td class="mono">${JSON.stringify(s.value)}</td><td class="mono muted">${JSON.stringify(s.default)}</td><td class="small">${s.help}</td></tr>`)}</tbody></table>`}
   </section>`;
 }

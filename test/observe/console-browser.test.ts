@@ -67,6 +67,7 @@ describe.skipIf(!available)('web console in chromium', () => {
     const row = page.locator(`tr[data-topic="${TOPIC}"]`);
     await expect.poll(() => row.locator('[data-testid=records]').textContent(), { timeout: 15_000 }).toBe('120');
     await row.locator('.sparkline canvas').waitFor({ timeout: 15_000 });
+    expect(await page.locator('.loading').count()).toBe(0); // the static placeholder is gone once the app renders
 
     // Topic detail: both partitions' offsets add up to 120, and the record browser shows kcat's last record.
     await row.locator('a').click();
