@@ -209,3 +209,20 @@ describe('/api', () => {
     }
   });
 });
+
+describe('console files', () => {
+  it('serves the page at / and only the listed files under /console/; other paths stay 404', async () => {
+    const page = await fetch(`http://${broker.http!.host}:${broker.http!.port}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await page.text()).toContain('/console/app.js');
+    for (const file of ['app.js', 'vendor/preact.mjs', 'vendor/preact-hooks.mjs', 'vendor/htm-preact.mjs', 'vendor/uPlot.esm.js', 'vendor/uPlot.min.css']) {
+      const res = await fetch(`http://${broker.http!.host}:${broker.http!.port}/console/${file}`);
+      expect(res.status, file).toBe(200);
+      expect((await res.arrayBuffer()).byteLength, file).toBeGreaterThan(100);
+    }
+    for (const path of ['/nope', '/package.json', '/console/package.json', '/console/..%2Fpackage.json', '/console/vendor/../../package.json']) {
+      expect((await fetch(`http://${broker.http!.host}:${broker.http!.port}${path}`)).status, path).toBe(404);
+    }
+  });
+});

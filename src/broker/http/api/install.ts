@@ -84,7 +84,7 @@ export const installConsoleApi: HttpRouteInstaller = (http, broker) => {
     if (!file) {
       res.statusCode = 404;
       res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-      res.end(`no console file ${name}\n`);
+      res.end(name === '' ? 'no such path (the console is at /, its JSON API at /api/)\n' : `no console file ${name}\n`);
       return;
     }
     const { body, contentType } = await file;
@@ -95,6 +95,7 @@ export const installConsoleApi: HttpRouteInstaller = (http, broker) => {
     res.setHeader('Cache-Control', name === 'index.html' ? 'no-cache' : 'max-age=300');
     res.end(body);
   };
-  http.registerRoute('GET', '/', (_req, res) => serve('index.html', res));
+  // "/" is a prefix route (it matches every path no other route takes): only "/" itself is the console.
+  http.registerRoute('GET', '/', (_req, res, info) => serve(info.url.pathname === '/' ? 'index.html' : '', res));
   http.registerRoute('GET', '/console/', (_req, res, info) => serve(info.url.pathname.slice('/console/'.length), res));
 };
