@@ -206,6 +206,7 @@ export class Connection {
         if (next === null) break;
         if (!Buffer.isBuffer(next)) {
           if (next.kind === 'too-large') {
+            this.deps.broker.services.metrics?.refused('max-request-size');
             this.fail('request size above the limit (raise --max-request-size if this is legitimate)', { size: next.size, limit: next.limit });
           } else {
             this.fail('negative request size', { size: next.size });
@@ -242,7 +243,10 @@ export class Connection {
       if (this.closed || this.partialFrame < 0) return;
       const left = this.partialSince + this.deps.broker.config.partialFrameTimeoutMs - Date.now();
       if (left > 0) this.armDeadline(left);
-      else this.fail('request frame incomplete at its deadline (--partial-frame-timeout-ms)', { bufferedBytes: this.reader.pendingBytes });
+      else {
+        this.deps.broker.services.metrics?.refused('partial-frame-timeout-ms');
+        this.fail('request frame incomplete at its deadline (--partial-frame-timeout-ms)', { bufferedBytes: this.reader.pendingBytes });
+      }
     }, ms);
   }
 
@@ -253,6 +257,7 @@ export class Connection {
     } else if (this.writeBlocked) {
       // Responses wait to be written and nothing moved for connections.max.idle.ms: the client stopped
       // reading. Kafka's idle check closes such a connection too; here it also frees the memory it holds.
+      this.deps.broker.services.metrics?.refused('connections-max-idle-ms');
       this.fail('client stopped reading responses (--connections-max-idle-ms)', { queued: this.queue.length, heldBytes: this.memory.bytesHeld });
     }
     // Otherwise requests are still in flight (e.g. a parked fetch): the next write re-arms the timer.
@@ -328,6 +333,8 @@ export class Connection {
     } catch (err) {
       result = Promise.reject(err);
     }
+    const metrics = this.deps.broker.services.metrics;
+    if (metrics) result = metrics.observeRequest(apiKey, apiVersion, result);
     const recycle = handler.recyclesRequest ? (): void => this.deps.framePool.release(frame) : undefined;
     if (result instanceof Promise) {
       const slot = this.pushSlot();

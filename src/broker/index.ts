@@ -84,7 +84,13 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       .sort((a, b) => a.apiKey - b.apiKey),
   };
 
-  if (http) context.services.metrics = new BrokerMetrics(context, { logOpenSeconds: openMs / 1000, recovered: !logs.openedClean });
+  if (http) {
+    // A fresh data dir has no clean-shutdown marker either; only one holding topics was recovered.
+    const metrics = new BrokerMetrics(context, { logOpenSeconds: openMs / 1000, recovered: !logs.openedClean && logs.topics().length > 0 });
+    const refusals = http.server.refusals;
+    metrics.addRefusalSource(() => ({ 'http-max-connections': refusals.maxConnections, 'http-max-header-size': refusals.maxHeaderSize, 'http-request-timeout': refusals.requestTimeout }));
+    context.services.metrics = metrics;
+  }
 
   const stops: ServiceStop[] = [];
   for (const start of [...serviceStarters, ...(extraServices ?? [])]) {

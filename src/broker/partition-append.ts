@@ -77,6 +77,7 @@ export async function appendToPartition(
   if (!records || records.length === 0) return refused(ErrorCode.CORRUPT_MESSAGE, 'empty record set');
   const payload = checkProducedBatches(records, options.produceVersion);
   if (isRefusal(payload)) {
+    broker.services.metrics?.appendRefused(payload.errorCode, payload.message);
     logger.info({ topic, partition: index, errorCode: payload.errorCode }, `produce rejected: ${payload.message}`);
     return refused(payload.errorCode, payload.message);
   }
@@ -99,6 +100,7 @@ export async function appendToPartition(
   try {
     const appended = await appendInOrder(log, check, () => coalescedAppend(log, records));
     guard?.afterAppend?.(topic, index, records, appended.baseOffset);
+    broker.services.metrics?.appended(log, records);
     return { ok: true, baseOffset: appended.baseOffset, logAppendTime: appended.logAppendTime, logStartOffset: appended.logStartOffset };
   } catch (err) {
     guard?.appendFailed?.(topic, index, records);
@@ -108,6 +110,7 @@ export async function appendToPartition(
     if (closing) return refused(ErrorCode.BROKER_NOT_AVAILABLE, `${closing} before the batch was written (${message})`);
     const code = errorCodeOf(err, undefined);
     if (code !== undefined) {
+      broker.services.metrics?.appendRefused(code, message);
       logger.info({ topic, partition: index, errorCode: code }, `produce rejected: ${message}`);
       return refused(code, message);
     }

@@ -28,6 +28,8 @@ export class ReadMemory {
    * more (a catching-up consumer's) are pooled; 48 MiB of free blocks are kept at most.
    */
   readonly buffers = new BufferPool({ minPooled: 64 * 1024, maxPooled: 16 * 1024 * 1024, maxFreeBytes: 48 * 1024 * 1024 });
+  /** Reads that had to wait for memory, by the limit that made them wait (read by the metrics at scrape). */
+  readonly waits = { connection: 0, broker: 0 };
   /** Connections holding read-ahead, asked to give it up when a read has to wait. */
   private readonly sheddable = new Set<ConnectionReadMemory>();
 
@@ -109,9 +111,11 @@ export class ConnectionReadMemory {
     // This connection's read-ahead is given up before waiting for memory it may be holding.
     this.shed();
     const ownTurn = this.own.take(bytes, signal);
+    if (ownTurn) this.broker.waits.connection++;
     if (ownTurn && !(await ownTurn)) return false;
     this.broker.shed();
     const brokerTurn = this.broker.budget.take(bytes, signal);
+    if (brokerTurn) this.broker.waits.broker++;
     if (brokerTurn && !(await brokerTurn)) {
       this.own.give(bytes);
       return false;

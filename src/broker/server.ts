@@ -17,6 +17,8 @@ export interface ServerOptions {
   maxConnections: number;
   logger: Logger;
   handlers: ReadonlyMap<number, Handler>;
+  /** Names this listener in metrics (Kafka's listener names); PLAINTEXT by default. */
+  listenerName?: string;
 }
 
 export class BrokerServer {
@@ -54,6 +56,12 @@ export class BrokerServer {
   attach(broker: BrokerContext): void {
     this.broker = broker;
     this.readMemory = new ReadMemory(broker.config.readMemoryBytes);
+    broker.services.metrics?.watchReadMemory(this.readMemory);
+    broker.services.metrics?.declareListener(this.listenerName);
+  }
+
+  private get listenerName(): string {
+    return this.options.listenerName ?? 'PLAINTEXT';
   }
 
   get connectionCount(): number {
@@ -71,6 +79,7 @@ export class BrokerServer {
     const perIpLimit = this.broker.config.maxConnectionsPerIp;
     if (this.connections.size >= this.options.maxConnections || fromIp >= perIpLimit) {
       // Log the first refusal in a burst with the peer, then count quietly until a connection succeeds.
+      this.broker.services.metrics?.refused(fromIp >= perIpLimit ? 'max-connections-per-ip' : 'max-connections');
       if (this.rejectedSinceLastLog++ === 0) {
         const peer = `${socket.remoteAddress}:${socket.remotePort}`;
         if (fromIp >= perIpLimit) log.warn({ peer, limit: perIpLimit }, 'refusing connection: max connections from this address reached (--max-connections-per-ip)');
@@ -81,6 +90,8 @@ export class BrokerServer {
     }
     if (this.rejectedSinceLastLog > 1) log.warn({ refused: this.rejectedSinceLastLog }, 'connections refused while at the limit');
     this.rejectedSinceLastLog = 0;
+    const metrics = this.broker.services.metrics;
+    metrics?.connectionOpened(this.listenerName);
     const conn = new Connection(socket, {
       broker: this.broker,
       handlers: this.options.handlers,
@@ -89,6 +100,7 @@ export class BrokerServer {
       readMemory: this.readMemory,
       onClosed: (c) => {
         if (!this.connections.delete(c)) return;
+        metrics?.connectionClosed(this.listenerName);
         const left = (this.perIp.get(ip) ?? 1) - 1;
         if (left > 0) this.perIp.set(ip, left);
         else this.perIp.delete(ip);

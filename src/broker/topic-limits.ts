@@ -19,10 +19,12 @@ export function partitionBudget(ctx: Pick<RequestContext, 'config' | 'broker'>):
   return {
     take(topic, partitions) {
       if (used + partitions > perRequest) {
+        ctx.broker.services.metrics?.refused('max-partitions-per-request');
         return `topic '${topic}' needs ${partitions} partition(s), but this request already creates ${used} and the broker's limit per request is ${perRequest} (--max-partitions-per-request); send the topics in several requests`;
       }
       const existing = ctx.broker.logs.partitionCount + used;
       if (existing + partitions > total) {
+        ctx.broker.services.metrics?.refused('max-partitions');
         return `topic '${topic}' needs ${partitions} partition(s); the broker holds ${existing} (with this request's) and its limit is ${total} in all (--max-partitions); delete topics or raise the limit`;
       }
       used += partitions;

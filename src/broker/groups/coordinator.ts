@@ -754,6 +754,11 @@ export class GroupCoordinator {
     return this.groups.get(groupId);
   }
 
+  /** Every group known: with members or with committed offsets (metrics and tools). */
+  groupIds(): string[] {
+    return [...new Set([...this.groups.keys(), ...this.store.groupIds()])];
+  }
+
   get groupCount(): number {
     return this.groups.size;
   }

@@ -351,8 +351,12 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>({
         break;
       }
       dropPass(memory, fetch, pass); // short of min_bytes: this pass is read again
+      const metrics = ctx.broker.services.metrics;
+      if (metrics) metrics.parkedFetches++;
       await park.woken; // then read again: after an append, at the deadline, or on shutdown (no new park)
+      if (metrics) metrics.parkedFetches--;
     }
+    ctx.broker.services.metrics?.fetched(targets, pass.results);
     // Group partition results back under their topics, in request order.
     const responses: TopicOut[] = [];
     let i = 0;

@@ -85,6 +85,8 @@ export class HttpServer {
   /** False until the broker serves Kafka requests; unmatched paths then answer 503 instead of 404. */
   private started = false;
   readonly limits: Readonly<HttpLimits>;
+  /** Clients refused by a limit, by limit (read by the metrics at scrape time). */
+  readonly refusals = { maxConnections: 0, maxHeaderSize: 0, requestTimeout: 0 };
 
   constructor(private readonly options: HttpServerOptions) {
     const limits = { ...DEFAULT_HTTP_LIMITS, ...options.limits };
@@ -100,12 +102,15 @@ export class HttpServer {
     const onRequest = (req: IncomingMessage, res: ServerResponse): void => this.dispatch(req, res);
     this.server = options.tls ? https.createServer({ ...options.tls, ...serverOptions }, onRequest) : http.createServer(serverOptions, onRequest);
     this.server.maxConnections = limits.maxConnections;
+    this.server.on('drop', () => this.refusals.maxConnections++);
     this.server.on('connection', (socket: net.Socket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
     });
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
       options.logger.debug({ err: err.message, code: err.code }, 'bad HTTP request');
+      if (err.code === 'HPE_HEADER_OVERFLOW') this.refusals.maxHeaderSize++;
+      else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') this.refusals.requestTimeout++;
       if (!socket.writable) return socket.destroy();
       const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);

@@ -6,7 +6,7 @@ export const installMetricsRoute: HttpRouteInstaller = (http, broker) => {
   http.registerRoute('GET', '/metrics', async (_req, res) => {
     const metrics = broker.services.metrics;
     if (!metrics) return plain(res, 503, 'metrics are not collected\n');
-    const body = await metrics.registry.metrics();
+    const body = await metrics.scrape();
     res.statusCode = 200;
     res.setHeader('Content-Type', metrics.registry.contentType);
     res.setHeader('Content-Length', Buffer.byteLength(body));
