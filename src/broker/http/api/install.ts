@@ -34,7 +34,7 @@ export const API_ENDPOINTS: readonly string[] = [
 async function answer(broker: BrokerContext, state: ConsoleApiState, req: IncomingMessage, url: URL): Promise<unknown> {
   const [resource, id, sub, partition, leaf, ...extra] = pathSegments(url.pathname, '/api/');
   const logs = broker.logs;
-  const limits = { maxBytes: broker.config.httpApiMaxBytes };
+  const limits = { maxBytes: broker.config.httpApiMaxBytes, maxInflatedBytes: broker.config.maxInflatedBatchBytes };
   switch (resource) {
     case undefined:
       return { endpoints: API_ENDPOINTS };

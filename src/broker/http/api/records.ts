@@ -40,6 +40,8 @@ export interface RecordsPage {
   nextOffset: number;
   /** Bytes of batches read for this answer. */
   bytesRead: number;
+  /** Why the read stopped early at a batch it could not show (corrupt, or inflating past the bound); else null. */
+  problem: string | null;
   /**
    * The byte budget ended the read before `limit` records (or the high watermark) were reached; with no
    * records at all, the next batch alone is larger than `maxBytes` (ask again with a larger one).
@@ -49,8 +51,10 @@ export interface RecordsPage {
 }
 
 export interface RecordLimits {
-  /** Largest `maxBytes` a request may ask for (and the bound on inflating one batch). */
+  /** Largest `maxBytes` a request may ask for. */
   maxBytes: number;
+  /** Most bytes one compressed batch may inflate to (the broker's --max-inflated-batch-bytes). */
+  maxInflatedBytes: number;
 }
 
 export const RECORD_FORMATS = ['auto', 'text', 'hex'] as const;
@@ -82,6 +86,7 @@ export async function readRecords(logs: LogManager, topic: string, partitionText
   let next = from;
   let bytesRead = 0;
   let truncatedByBytes = false;
+  let problem: string | null = null;
   while (records.length < limit && next < end) {
     const budget = maxBytes - bytesRead;
     if (budget <= 0) {
@@ -105,7 +110,17 @@ export async function readRecords(logs: LogManager, topic: string, partitionText
     }
     bytesRead += read.records.length;
     let advanced = false;
-    for (const batch of iterateRecordBatches(read.records, { maxDecompressedBytes: limits.maxBytes })) {
+    const batches = iterateRecordBatches(read.records, { maxDecompressedBytes: limits.maxInflatedBytes });
+    for (;;) {
+      let step;
+      try {
+        step = batches.next();
+      } catch (err) {
+        problem = `the batch after offset ${next - 1n} cannot be shown: ${(err as Error).message}`;
+        break;
+      }
+      if (step.done) break;
+      const batch = step.value;
       const header = batch.header;
       const lastOffset = header.baseOffset + BigInt(header.lastOffsetDelta);
       if (lastOffset < next) continue;
@@ -132,6 +147,7 @@ export async function readRecords(logs: LogManager, topic: string, partitionText
       next = lastOffset + 1n;
       advanced = true;
     }
+    if (problem !== null) break;
     if (!advanced && records.length < limit) {
       // Only a partial batch fit in what was left of the budget.
       truncatedByBytes = true;
@@ -147,6 +163,7 @@ export async function readRecords(logs: LogManager, topic: string, partitionText
     nextOffset: offsetNumber(next),
     bytesRead,
     truncatedByBytes,
+    problem,
     records,
   };
 }

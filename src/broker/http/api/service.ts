@@ -31,7 +31,7 @@ export function startConsoleApi(broker: BrokerContext): ServiceStop | void {
   broker.services.consoleApi = {
     startedAt: Date.now(),
     sampler,
-    streams: new StreamScanner(broker.logs),
+    streams: new StreamScanner(broker.logs, config.maxInflatedBatchBytes),
     reads: new ReadGate(config.httpApiConcurrentReads, QUEUED_READS),
   };
   sampler.start();

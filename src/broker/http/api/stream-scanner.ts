@@ -55,12 +55,20 @@ export interface StreamState {
   historyLost: boolean;
   /** Why the frontier cannot be followed (a negative count, times of an unknown type); null when fine. */
   problem: string | null;
+  /** A batch could not be decoded: the stream is not read further (its frontier so far still holds). */
+  blocked: boolean;
+  /** The progress read cannot be turned into a frontier (see `problem`). */
+  frontierBroken: boolean;
 }
 
 export class StreamScanner {
   private readonly states = new Map<string, StreamState>();
 
-  constructor(private readonly logs: LogManager) {}
+  constructor(
+    private readonly logs: LogManager,
+    /** Most bytes one compressed batch may inflate to (the broker's --max-inflated-batch-bytes). */
+    private readonly maxInflatedBytes: number,
+  ) {}
 
   /** Topics that may be captured streams: one partition and a `-<index>` suffix. */
   candidates(): string[] {
@@ -90,6 +98,8 @@ export class StreamScanner {
         lastProgressAt: null,
         historyLost: false,
         problem: null,
+        blocked: false,
+        frontierBroken: false,
       };
       this.states.set(topic, s);
     }
@@ -108,9 +118,9 @@ export class StreamScanner {
   async advance(topic: string, budget: number, firstRead: boolean): Promise<number> {
     const s = this.state(topic);
     const log = this.logs.partition(topic, 0);
-    if (!s || !log || s.notCaptured) return 0;
+    if (!s || !log || s.notCaptured || s.blocked) return 0;
     let used = 0;
-    while (s.nextOffset < log.highWatermark && used < budget && !s.notCaptured) {
+    while (s.nextOffset < log.highWatermark && used < budget && !s.notCaptured && !s.blocked) {
       if (s.nextOffset < log.logStartOffset) {
         s.historyLost = s.events > 0 || s.historyLost;
         s.nextOffset = log.logStartOffset;
@@ -126,7 +136,19 @@ export class StreamScanner {
       if (data === null || data.length === 0) break;
       used += data.length;
       let advanced = false;
-      for (const batch of iterateRecordBatches(data, { maxDecompressedBytes: Math.max(budget, 1024 * 1024) * 4 })) {
+      const batches = iterateRecordBatches(data, { maxDecompressedBytes: this.maxInflatedBytes });
+      for (;;) {
+        let step;
+        try {
+          step = batches.next();
+        } catch (err) {
+          // A batch that cannot be read stays unreadable: stop following this stream rather than fail every request.
+          s.blocked = true;
+          s.problem ??= `the batch at offset ${s.nextOffset} cannot be read (${(err as Error).message}); the frontier shown is the one before it`;
+          return used;
+        }
+        if (step.done) break;
+        const batch = step.value;
         const header = batch.header;
         const last = header.baseOffset + BigInt(header.lastOffsetDelta);
         if (last < s.nextOffset) continue;
@@ -150,7 +172,10 @@ export class StreamScanner {
     const kind = eventKindOf(value);
     if (kind === undefined || value === null) {
       if (s.events === 0) s.notCaptured = true;
-      else s.problem ??= `a record that is not a captured event (offset ${s.nextOffset}); the topic is not a pure capture`;
+      else {
+        s.problem ??= `a record that is not a captured event (offset ${s.nextOffset}); the topic is not a pure capture`;
+        s.frontierBroken = true;
+      }
       return;
     }
     s.events++;
@@ -167,14 +192,16 @@ export class StreamScanner {
     const updates = decodeProgress(value);
     if (!updates) {
       s.problem ??= 'a progress event that does not decode';
+      s.frontierBroken = true;
       return;
     }
     if (s.timeKind === undefined && updates.length > 0) this.setTimeKind(s, timeKindOf(updates[0]![0]));
-    if (!s.counts || s.problem) return;
+    if (!s.counts || s.frontierBroken) return;
     try {
       s.counts.updateIter(updates);
     } catch (err) {
       s.problem = `the progress does not add up (${(err as Error).message})`;
+      s.frontierBroken = true;
     }
   }
 
@@ -182,6 +209,7 @@ export class StreamScanner {
     s.timeKind = kind;
     if (kind === 'other') {
       s.problem ??= 'times of a type the console cannot order (neither numbers nor pairs of numbers)';
+      s.frontierBroken = true;
       return;
     }
     // Every stream starts holding the minimum, retired by its first progress event.
@@ -217,7 +245,7 @@ export function streamView(logs: LogManager, s: StreamState): StreamView | undef
   const parsed = parseStreamTopic(s.topic);
   const log = logs.partition(s.topic, 0);
   if (!parsed || !log || s.notCaptured) return undefined;
-  const frontier = s.counts && !s.problem ? s.counts.frontier.map(toJson) : s.timeKind === undefined && !s.problem ? [0] : null;
+  const frontier = s.frontierBroken ? null : s.counts ? s.counts.frontier.map(toJson) : s.timeKind === undefined ? [0] : null;
   return {
     topic: s.topic,
     name: parsed.name,
