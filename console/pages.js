@@ -111,6 +111,7 @@ export function TopicPage({ name }) {
       </tr>`)}</tbody>
     </table>
     ${r.truncatedByBytes && html`<p class="muted">Stopped at the read budget (${bytes(r.bytesRead)}).</p>`}`}
+    ${r && r.problem && html`<p class="error">${r.problem}</p>`}
   </section>`;
 }
 
