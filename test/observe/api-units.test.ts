@@ -91,3 +91,11 @@ describe('consumer protocol readers', () => {
     );
   });
 });
+
+describe('the console tests under CI', () => {
+  it('fail rather than skip when chromium is missing', async () => {
+    const { hasChromium } = await import('./console-helpers.js');
+    expect(() => hasChromium({ PATH: '/nonexistent', CI: '1' })).toThrow(/chromium is required when CI is set \(apt-get install chromium/);
+    expect(hasChromium({ PATH: '/nonexistent' })).toBe(false);
+  });
+});

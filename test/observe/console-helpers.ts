@@ -13,8 +13,11 @@ import { until } from '../until.js';
 export const CHROMIUM = '/usr/bin/chromium';
 
 /** Whether Debian's chromium is installed; under CI a missing one throws (it must fail, not skip). */
-export function hasChromium(): boolean {
-  return toolAvailable('chromium') && fs.existsSync(CHROMIUM);
+export function hasChromium(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (!toolAvailable('chromium', env)) return false;
+  if (fs.existsSync(CHROMIUM)) return true;
+  if (env.CI) throw new Error(`chromium is on PATH but not at ${CHROMIUM}, where the console tests launch it (apt-get install chromium)`);
+  return false;
 }
 
 export function httpBase(b: TestBroker): string {
