@@ -11,6 +11,9 @@
  *   BENCH_BROKER_PROFILE=1       run the broker under --cpu-prof (profiles in .tmp/broker-prof/)
  *   BENCH_BROKER_TOPICS          single-partition topics tried under a 1,024-descriptor limit (5000)
  *   BENCH_BROKER_ONLY=greedy     run only the greedy-fetch row (a fresh broker, about 10 s)
+ *   BENCH_BROKER_METRICS_RECORDS 100-byte records per run of the metrics on/off rows (5e6)
+ *   BENCH_BROKER_METRICS_BYTES   bytes produced then fetched per run of the metrics on/off rows (1e9)
+ *   BENCH_BROKER_ONLY=metrics    run only the metrics on/off rows
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -34,11 +37,11 @@ interface BrokerChild {
   exited: Promise<number | null>;
 }
 
-function startBrokerChild(dataDir: string, profile = false): Promise<BrokerChild> {
+function startBrokerChild(dataDir: string, profile = false, extraArgs: string[] = []): Promise<BrokerChild> {
   const profDir = path.join(root, '.tmp', 'broker-prof');
   const flags = profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
   const started = performance.now();
-  const child = spawn(process.execPath, [...flags, '--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'broker', '--port', '0', '--data-dir', dataDir, '--log-level', 'info'], {
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'broker', '--port', '0', '--data-dir', dataDir, '--log-level', 'info', ...extraArgs], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -101,7 +104,91 @@ async function greedyFetchRow(dir: string): Promise<BenchRow> {
   }
 }
 
+/** The HTTP port a broker child logged ("HTTP endpoint listening"). */
+function httpPortOf(b: BrokerChild): number {
+  const m = /"port":(\d+)[^\n]*"msg":"HTTP endpoint listening"/.exec(b.stderr());
+  if (!m) throw new Error(`broker child logged no HTTP endpoint: ${b.stderr().slice(-2000)}`);
+  return Number(m[1]);
+}
+
+/** Scrapes /metrics every second while `work` runs, as a (busy) Prometheus would; returns the scrape times. */
+async function whileScraping<T>(port: number, work: Promise<T>): Promise<{ result: T; scrapes: number[] }> {
+  const scrapes: number[] = [];
+  let done = false;
+  const scraper = (async () => {
+    while (!done) {
+      const t0 = performance.now();
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      await res.text();
+      scrapes.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  })();
+  try {
+    return { result: await work, scrapes };
+  } finally {
+    done = true;
+    await scraper;
+  }
+}
+
+/**
+ * Issue 14's overhead: the same small-batch and bulk workloads on a broker without and with `--http-port`
+ * (metrics collected, /metrics scraped every second), in alternating order over two rounds so drift in the
+ * machine's load falls on both. Goal: within 3%.
+ */
+async function metricsOverheadRows(dir: string): Promise<BenchRow[]> {
+  const records = env('BENCH_BROKER_METRICS_RECORDS', 5e6);
+  const bytes = env('BENCH_BROKER_METRICS_BYTES', 1e9);
+  const results = { off: { records: [] as number[], produce: [] as number[], fetch: [] as number[] }, on: { records: [] as number[], produce: [] as number[], fetch: [] as number[] } };
+  const scrapeMs: number[] = [];
+  const order: ('off' | 'on')[] = ['off', 'on', 'on', 'off'];
+  for (const [i, mode] of order.entries()) {
+    const broker = await startBrokerChild(path.join(dir, `metrics-${i}`), false, mode === 'on' ? ['--http-port', '0'] : []);
+    try {
+      const port = mode === 'on' ? httpPortOf(broker) : 0;
+      const run = async <T>(work: () => Promise<T>): Promise<T> => {
+        if (mode === 'off') return work();
+        const { result, scrapes } = await whileScraping(port, work());
+        scrapeMs.push(...scrapes);
+        return result;
+      };
+      const r = await run(() => load('records', broker.port, 'm-records', records));
+      results[mode].records.push(r.recordsPerSecond!);
+      const p = await run(() => load('produce', broker.port, 'm-bulk', bytes));
+      results[mode].produce.push(p.mbps!);
+      const f = await run(() => load('fetch', broker.port, 'm-bulk', bytes));
+      results[mode].fetch.push(f.mbps!);
+    } finally {
+      await stop(broker);
+    }
+  }
+  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const rows: BenchRow[] = [];
+  const row = (what: string, key: 'records' | 'produce' | 'fetch', unit: string): void => {
+    const off = mean(results.off[key]);
+    const on = mean(results.on[key]);
+    const change = ((on - off) / off) * 100;
+    rows.push({ name: `${what}, metrics off`, value: off, unit, note: `runs ${results.off[key].map((x) => x.toFixed(0)).join(', ')}` });
+    rows.push({ name: `${what}, metrics on (--http-port, scraped every 1 s)`, value: on, unit, limit: off, note: `${change >= 0 ? '+' : ''}${change.toFixed(1)}% vs off (goal: within 3%); runs ${results.on[key].map((x) => x.toFixed(0)).join(', ')}` });
+  };
+  row('100-byte records, batches of 1,000, acks=1', 'records', 'records/s');
+  row('produce, 1 MiB batches, acks=1', 'produce', 'MB/s');
+  row('fetch, 8 MiB per request', 'fetch', 'MB/s');
+  scrapeMs.sort((a, b) => a - b);
+  rows.push({ name: '/metrics scrape time p50 under load', value: scrapeMs[Math.floor(scrapeMs.length / 2)] ?? NaN, unit: 'ms', note: `${scrapeMs.length} scrapes; max ${(scrapeMs.at(-1) ?? NaN).toFixed(1)} ms` });
+  return rows;
+}
+
 export default async function run(): Promise<BenchRow[]> {
+  if (process.env.BENCH_BROKER_ONLY === 'metrics') {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kq-bench-broker-'));
+    try {
+      return await metricsOverheadRows(dir);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
   if (process.env.BENCH_BROKER_ONLY === 'greedy') {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kq-bench-broker-'));
     try {
@@ -152,6 +239,7 @@ export default async function run(): Promise<BenchRow[]> {
     rows.push({ name: `broker peak RSS while ${(bytes / 1e9).toFixed(1)} GB went in and out`, value: rss, unit: 'MB', note: 'target ≤ 256 MB (VmHWM)' });
     await stop(broker);
     rows.push(await greedyFetchRow(dir));
+    rows.push(...(await metricsOverheadRows(dir)));
 
     // Recovery: fill one segment (never rolled, never flushed: fsync never), kill -9, time the restart.
     const recoveryDir = path.join(dir, 'recovery');

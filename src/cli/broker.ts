@@ -17,6 +17,7 @@ export const brokerCommand: Command = {
       'Runs the embedded broker: Kafka clients connect to HOST:PORT. Prints',
       '"kafkaesque broker listening on HOST:PORT" on stdout when ready; logs (JSON) go to stderr.',
       'SIGTERM or SIGINT: finish in-flight requests, flush, mark the logs clean, exit 0.',
+      'With --http-port: /metrics (Prometheus), /healthz and /readyz over HTTP; its address goes to stderr.',
       '',
       'Options (sizes take k/m/g suffixes, durations ms/s/m/h/d):',
       brokerOptionsHelp(),
@@ -44,6 +45,8 @@ export const brokerCommand: Command = {
       return 1;
     }
     process.stdout.write(`kafkaesque broker listening on ${broker.host}:${broker.port}\n`);
+    // On stderr, so stdout keeps its one line; says which port --http-port 0 picked.
+    if (broker.http) process.stderr.write(`kafkaesque broker: HTTP endpoint (/metrics, /healthz, /readyz) on ${broker.http.tls ? 'https' : 'http'}://${broker.http.host}:${broker.http.port}\n`);
     return await new Promise<number>((resolve) => {
       let stopping = false;
       const stop = (signal: NodeJS.Signals): void => {

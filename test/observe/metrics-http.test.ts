@@ -2,10 +2,18 @@
  * The HTTP endpoint itself: off unless asked, health and readiness, routing, and hostile HTTP clients
  * (huge headers, slowloris) that must not reach the Kafka side.
  */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
+import path from 'node:path';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestBroker, assertServes, type TestBroker } from '../broker/helpers.js';
-import { within } from '../until.js';
+import { resolveConfig } from '../../src/broker/config.js';
+import { startHttp } from '../../src/broker/http/start.js';
+import { startTestBroker, assertServes, tempDir, type TestBroker } from '../broker/helpers.js';
+import { until, within } from '../until.js';
+import { scrape } from './prom-text.js';
 
 let broker: TestBroker | undefined;
 afterEach(async () => {
@@ -64,14 +72,83 @@ describe('HTTP endpoint', () => {
     expect(ok.status).toBe(200);
   });
 
+  it('answers /healthz but not /readyz while the broker is starting, and 503 on other paths then', async () => {
+    const http = await startHttp(resolveConfig({ httpPort: 0 }), pino({ level: 'silent' }));
+    try {
+      const url = `http://${http.address.host}:${http.address.port}`;
+      expect((await fetch(`${url}/healthz`)).status).toBe(200);
+      const ready = await fetch(`${url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({ ready: false, phase: 'starting' });
+      expect((await fetch(`${url}/metrics`)).status).toBe(503);
+      http.stopping();
+      expect(await (await fetch(`${url}/readyz`)).json()).toEqual({ ready: false, phase: 'stopping' });
+    } finally {
+      await http.close();
+    }
+  });
+
   it('/readyz says stopping (503) once shutdown begins', async () => {
     broker = await startTestBroker({ httpPort: 0 });
     const url = `${base(broker)}/readyz`;
-    // A parked connection keeps close() busy for a moment; readiness must flip before the listener goes.
+    // A Kafka connection that never hangs up keeps close() in its grace period: readiness flips first.
+    const peer = net.connect(broker.port, broker.host);
+    peer.on('error', () => {});
+    await new Promise((resolve) => peer.on('connect', resolve));
     const closing = broker.close();
-    const res = await fetch(url).catch(() => null);
-    if (res) expect(res.status).toBe(503);
-    await closing;
+    const res = await fetch(url);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ ready: false, phase: 'stopping' });
+    peer.destroy();
+    await closing; // afterEach's stop() then only removes the data dir
+  });
+
+  it('closes HTTP sockets beyond its connection limit and counts them', async () => {
+    broker = await startTestBroker({ httpPort: 0, http: { limits: { maxConnections: 2 } } });
+    const { host, port } = broker.http!;
+    const held: net.Socket[] = [];
+    for (let i = 0; i < 2; i++) {
+      const s = net.connect(port, host);
+      s.on('error', () => {});
+      await new Promise((resolve) => s.on('connect', resolve));
+      held.push(s);
+    }
+    const extra = net.connect(port, host);
+    extra.on('error', () => {});
+    await within(new Promise((resolve) => extra.on('close', resolve)), 'the HTTP server to close a socket beyond maxConnections');
+    for (const s of held) s.destroy();
+    await until(async () => {
+      try {
+        return (await fetch(`${base(broker!)}/healthz`)).status === 200;
+      } catch {
+        return false;
+      }
+    }, 'the HTTP endpoint to serve again once sockets are free');
+    const s = await scrape(broker.http!);
+    expect(s.value('kafkaesque_limit_refusals_total', { limit: 'http-max-connections' })).toBeGreaterThanOrEqual(1);
+  });
+
+  it('serves HTTPS when given a TLS key and certificate', async () => {
+    const dir = tempDir();
+    try {
+      const key = path.join(dir, 'key.pem');
+      const cert = path.join(dir, 'cert.pem');
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+      broker = await startTestBroker({ httpPort: 0, http: { tls: { key: fs.readFileSync(key), cert: fs.readFileSync(cert) } } });
+      expect(broker.http!.tls).toBe(true);
+      const body = await new Promise<string>((resolve, reject) => {
+        https
+          .get({ host: broker!.http!.host, port: broker!.http!.port, path: '/healthz', ca: fs.readFileSync(cert), servername: 'localhost', checkServerIdentity: () => undefined }, (res) => {
+            let text = '';
+            res.on('data', (d: Buffer) => (text += d.toString()));
+            res.on('end', () => resolve(text));
+          })
+          .on('error', reject);
+      });
+      expect(JSON.parse(body)).toMatchObject({ status: 'ok' });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('closes a client sending huge headers (431) and a slowloris client, while Kafka clients are served', async () => {

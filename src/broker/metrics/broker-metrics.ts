@@ -54,8 +54,25 @@ export interface BrokerMetricsOptions {
 /** Refusals counted elsewhere (the HTTP server, the read memory) and read at scrape time. */
 export type RefusalSource = () => Partial<Record<LimitName, number>>;
 
+/**
+ * Node's process metrics, registered once per process: they start an event-loop delay monitor and a GC
+ * observer that prom-client cannot stop, so brokers started in one process (tests) share them. The monitor
+ * samples every 100 ms rather than prom-client's 10 ms: the delays it records are exact either way.
+ */
+let processRegistry: Registry | null = null;
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry, eventLoopMonitoringPrecision: 100 });
+  }
+  return processRegistry;
+}
+
 export class BrokerMetrics {
-  readonly registry = new Registry();
+  /** The broker's own metrics. */
+  private readonly own = new Registry();
+  /** What /metrics serves: the process metrics and the broker's. */
+  readonly registry: Registry;
   readonly requests = new RequestCounters();
   readonly partitions = new PartitionCounterMap();
   readonly topicSeries: SeriesBound;
@@ -77,8 +94,7 @@ export class BrokerMetrics {
     this.topicSeries = new SeriesBound(broker.config.metricsMaxTopicSeries);
     this.groupSeries = new SeriesBound(broker.config.metricsMaxGroupSeries);
     this.groupPartitionSeries = new SeriesBound(broker.config.metricsMaxGroupSeries);
-    const r = this.registry;
-    collectDefaultMetrics({ register: r });
+    const r = this.own;
     const requests = this.requests;
     scrapeMetric(r, 'kafkaesque_requests_total', 'Kafka requests received, by API and version', 'counter', () => requests.requestSamples());
     scrapeMetric(r, 'kafkaesque_request_errors_total', 'Error codes in Kafka responses (top level, per topic and per partition), by API and code', 'counter', () => requests.errorSamples());
@@ -110,6 +126,8 @@ export class BrokerMetrics {
     scrapeMetric(r, 'kafkaesque_series_aggregated', 'Topic-partitions and groups beyond --metrics-max-topic-series / --metrics-max-group-series, summed under "__other__"', 'gauge', () =>
       this.aggregatedSamples(),
     );
+    // Merged once every metric is registered (merge copies the registrations it finds).
+    this.registry = Registry.merge([processMetrics(), r]);
   }
 
   /** The text Prometheus scrapes: broker state is read once, then every metric formats its part. */

@@ -52,22 +52,23 @@ export class RequestCounters {
   }
 
   /**
-   * Walks a response object for non-zero `errorCode` fields (top level, per topic, per partition). Only
-   * objects and arrays are visited: record bytes (Buffers) and scalars are skipped, so a Fetch response
-   * costs one visit per partition, not per record.
+   * Counts the non-zero `errorCode` fields of a response: on the response itself and on the elements of its
+   * arrays (topics, partitions, groups...), the only places Kafka's response schemas put one (no plain
+   * nested struct carries an ErrorCode). Only arrays are descended: record bytes, scalars and structs are
+   * skipped, so a Fetch response costs one visit per partition, not per record.
    */
   private countErrors(apiKey: number, value: object, depth: number): void {
-    if (depth > 6 || ArrayBuffer.isView(value)) return;
-    if (Array.isArray(value)) {
-      for (const item of value) if (item !== null && typeof item === 'object') this.countErrors(apiKey, item as object, depth + 1);
-      return;
-    }
+    const code = (value as { errorCode?: unknown }).errorCode;
+    if (typeof code === 'number' && code !== 0) this.error(apiKey, code);
+    if (depth >= 4) return;
     const record = value as Record<string, unknown>;
     for (const key in record) {
       const v = record[key];
-      if (typeof v === 'number') {
-        if (v !== 0 && key === 'errorCode') this.error(apiKey, v);
-      } else if (v !== null && typeof v === 'object') this.countErrors(apiKey, v, depth + 1);
+      if (!Array.isArray(v)) continue;
+      for (let i = 0; i < v.length; i++) {
+        const item: unknown = v[i];
+        if (item !== null && typeof item === 'object' && !ArrayBuffer.isView(item)) this.countErrors(apiKey, item, depth + 1);
+      }
     }
   }
 
