@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeAssignment, decodeSubscription } from '../../src/broker/http/api/consumer-protocol.js';
 import { ReadGate } from '../../src/broker/http/api/read-gate.js';
+import { groupView } from '../../src/broker/http/api/streams.js';
 import { ThroughputSampler } from '../../src/broker/http/api/throughput.js';
 import type { LogManager } from '../../src/broker/log/log-manager.js';
 
@@ -97,5 +98,25 @@ describe('the console tests under CI', () => {
     const { hasChromium } = await import('./console-helpers.js');
     expect(() => hasChromium({ PATH: '/nonexistent', CI: '1' })).toThrow(/chromium is required when CI is set \(apt-get install chromium/);
     expect(hasChromium({ PATH: '/nonexistent' })).toBe(false);
+  });
+});
+
+describe('streams groupView', () => {
+  const stream = (index: number, frontier: unknown[] | null, extra: object = {}) => ({
+    topic: `s-${index}`, name: 's', index, records: 1, sizeBytes: 1, events: 1, messages: 0, progress: 1, caughtUp: true,
+    readOffset: 1, highWatermark: 1, frontier, complete: frontier?.length === 0, lastProgressAt: 1000 + index, historyLost: false, problem: null, ...extra,
+  });
+
+  it('pairs: the group frontier is the minimal times over all streams, and each stream holding one of them is named', () => {
+    const g = groupView('s', [stream(0, [[1, 0]]), stream(1, [[0, 2]]), stream(2, [[2, 2]]), stream(3, [])]);
+    expect(g.frontier).toEqual([[1, 0], [0, 2]]);
+    expect(g.holdingBack.map((h) => h.topic)).toEqual(['s-0', 's-1']);
+    expect(g.complete).toBe(false);
+  });
+
+  it('complete only when every stream is and none is missing; unknown frontiers make the group unknown', () => {
+    expect(groupView('s', [stream(0, []), stream(1, [])])).toMatchObject({ frontier: [], complete: true, holdingBack: [] });
+    expect(groupView('s', [stream(0, []), stream(2, [])])).toMatchObject({ missing: [1], frontier: [0], complete: false });
+    expect(groupView('s', [stream(0, [4]), stream(1, null, { problem: 'x' })])).toMatchObject({ frontier: null, holdingBack: [] });
   });
 });
