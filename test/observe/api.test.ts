@@ -263,3 +263,48 @@ describe('a batch that cannot be read', () => {
     }
   });
 });
+
+describe('what a principal may see', () => {
+  it('lists only visible topics, groups and streams; a hidden one by name is 403; offsets of hidden topics are left out', async () => {
+    const b = await startTestBroker({ httpPort: 0, groupInitialRebalanceDelayMs: 0, http: { authenticate: (_user, password) => password === 'pw' } });
+    try {
+      // Alice may describe topics and groups starting with "alice-", nothing else; admin everything.
+      b.context.services.consoleApi!.visible = (principal, resource, name) => principal === 'admin' || (resource !== 'cluster' && name.startsWith('alice-'));
+      const producer = kafkaClient(b, 'visibility').producer();
+      await producer.connect();
+      await producer.send({ topic: 'alice-orders', messages: [{ value: 'a' }] });
+      await producer.send({ topic: 'bob-orders', messages: [{ value: 'b' }] });
+      await producer.send({ topic: 'alice-s-0', messages: [{ value: encodeEvent({ kind: 'progress', updates: [[0, -1]] }) }] });
+      await producer.send({ topic: 'bob-s-0', messages: [{ value: encodeEvent({ kind: 'progress', updates: [[0, -1]] }) }] });
+      await producer.disconnect();
+      const groups = b.context.services.groups!;
+      for (const group of ['alice-g', 'bob-g']) {
+        groups.commitOffsets({ groupId: group, generationId: -1, memberId: '', groupInstanceId: null, offsets: [
+          { topic: 'alice-orders', partition: 0, offset: 1n, leaderEpoch: -1, metadata: null },
+          { topic: 'bob-orders', partition: 0, offset: 1n, leaderEpoch: -1, metadata: null },
+        ] });
+      }
+      const as = async (user: string, path: string) => {
+        const res = await fetch(`http://${b.http!.host}:${b.http!.port}${path}`, { headers: { authorization: `Basic ${Buffer.from(`${user}:pw`).toString('base64')}` } });
+        return { status: res.status, body: (await res.json()) as any };
+      };
+      expect((await fetch(`http://${b.http!.host}:${b.http!.port}/api/topics`)).status).toBe(401);
+      expect((await as('alice', '/api/topics')).body.topics.map((t: { name: string }) => t.name)).toEqual(['alice-orders', 'alice-s-0']);
+      expect((await as('admin', '/api/topics')).body.total).toBe(4);
+      const hidden = await as('alice', '/api/topics/bob-orders');
+      expect(hidden.status).toBe(403);
+      expect(hidden.body.error).toMatch(/alice may not describe topic "bob-orders"/);
+      expect((await as('alice', '/api/topics/bob-orders/partitions/0/records')).status).toBe(403);
+      expect((await as('alice', '/api/broker')).status).toBe(403);
+      expect((await as('admin', '/api/broker')).status).toBe(200);
+      const aliceGroups = (await as('alice', '/api/groups')).body.groups;
+      expect(aliceGroups.map((g: { groupId: string }) => g.groupId)).toEqual(['alice-g']);
+      expect(aliceGroups[0].partitions.map((p: { topic: string }) => p.topic)).toEqual(['alice-orders']);
+      expect((await as('alice', '/api/groups/bob-g')).status).toBe(403);
+      expect((await as('admin', '/api/groups/bob-g')).body.partitions).toHaveLength(2);
+      expect((await as('alice', '/api/streams')).body.groups.map((g: { name: string }) => g.name)).toEqual(['alice-s']);
+    } finally {
+      await b.stop();
+    }
+  });
+});

@@ -5,7 +5,7 @@
 export class ApiError extends Error {
   override readonly name = 'ApiError';
   constructor(
-    readonly status: 400 | 404 | 503,
+    readonly status: 400 | 403 | 404 | 503,
     message: string,
   ) {
     super(message);

@@ -8,6 +8,7 @@ import type { GroupCoordinator } from '../../groups/coordinator.js';
 import '../../groups/service.js';
 import { ApiError, intParam, offsetNumber } from './api-error.js';
 import { decodeAssignment, decodeSubscription, type TopicPartitions } from './consumer-protocol.js';
+import { ALL_VISIBLE_VIEWER, type Viewer } from './visibility.js';
 
 export interface GroupMemberView {
   memberId: string;
@@ -56,7 +57,7 @@ function coordinator(broker: BrokerContext): GroupCoordinator {
   return groups;
 }
 
-export function describeGroup(broker: BrokerContext, groupId: string, partitionLimit: number): GroupView | undefined {
+export function describeGroup(broker: BrokerContext, groupId: string, partitionLimit: number, who: Viewer = ALL_VISIBLE_VIEWER): GroupView | undefined {
   const groups = coordinator(broker);
   const group = groups.group(groupId);
   if (!group) return undefined;
@@ -64,7 +65,8 @@ export function describeGroup(broker: BrokerContext, groupId: string, partitionL
   const consumer = description.protocolType === 'consumer';
   const owner = new Map<string, string>();
   const members = description.members.map((m): GroupMemberView => {
-    const assignment = consumer ? (decodeAssignment(m.assignment) ?? null) : null;
+    // Topics the caller may not describe are left out of assignments and offsets, as OffsetFetch does.
+    const assignment = consumer ? (decodeAssignment(m.assignment)?.filter((tp) => who.sees('topic', tp.topic)) ?? null) : null;
     for (const tp of assignment ?? []) for (const p of tp.partitions) owner.set(`${tp.topic}\u0000${p}`, m.memberId);
     return {
       memberId: m.memberId,
@@ -97,6 +99,7 @@ export function describeGroup(broker: BrokerContext, groupId: string, partitionL
     return r;
   };
   for (const topic of groups.fetchOffsets(groupId, null)) {
+    if (!who.sees('topic', topic.name)) continue;
     for (const p of topic.partitions) {
       if (p.offset < 0n) continue;
       const r = row(topic.name, p.partition);
@@ -134,25 +137,27 @@ export function describeGroup(broker: BrokerContext, groupId: string, partitionL
 }
 
 /** GET /api/groups?limit=&partitionLimit= */
-export function listGroups(broker: BrokerContext, url: URL): { total: number; groups: GroupView[] } {
+export function listGroups(broker: BrokerContext, url: URL, who: Viewer = ALL_VISIBLE_VIEWER): { total: number; groups: GroupView[] } {
   const limit = intParam(url, 'limit', 200, 1, 10_000);
   const partitionLimit = intParam(url, 'partitionLimit', 1_000, 0, 100_000);
   const ids = coordinator(broker)
     .list()
     .map((g) => g.groupId)
+    .filter((id) => who.sees('group', id))
     .sort();
   const views: GroupView[] = [];
   for (const id of ids.slice(0, limit)) {
-    const view = describeGroup(broker, id, partitionLimit);
+    const view = describeGroup(broker, id, partitionLimit, who);
     if (view) views.push(view);
   }
   return { total: ids.length, groups: views };
 }
 
 /** GET /api/groups/{id}?partitionLimit= */
-export function getGroup(broker: BrokerContext, groupId: string, url: URL): GroupView {
+export function getGroup(broker: BrokerContext, groupId: string, url: URL, who: Viewer = ALL_VISIBLE_VIEWER): GroupView {
+  who.require('group', groupId);
   const partitionLimit = intParam(url, 'partitionLimit', 10_000, 0, 100_000);
-  const view = describeGroup(broker, groupId, partitionLimit);
+  const view = describeGroup(broker, groupId, partitionLimit, who);
   if (!view) throw new ApiError(404, `no group named ${JSON.stringify(groupId)}`);
   return view;
 }

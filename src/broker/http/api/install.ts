@@ -18,6 +18,7 @@ import { readRecords } from './records.js';
 import type { ConsoleApiState } from './service.js';
 import { readStreams } from './streams.js';
 import { describeTopic, listTopics } from './topics.js';
+import { viewer } from './visibility.js';
 
 /** The API's own index, at GET /api/. */
 export const API_ENDPOINTS: readonly string[] = [
@@ -31,7 +32,9 @@ export const API_ENDPOINTS: readonly string[] = [
   'GET /api/streams/{name}?maxBytes=',
 ];
 
-async function answer(broker: BrokerContext, state: ConsoleApiState, req: IncomingMessage, url: URL): Promise<unknown> {
+async function answer(broker: BrokerContext, state: ConsoleApiState, req: IncomingMessage, info: HttpRequestInfo): Promise<unknown> {
+  const url = info.url;
+  const who = viewer(state.visible, info.principal);
   const [resource, id, sub, partition, leaf, ...extra] = pathSegments(url.pathname, '/api/');
   const logs = broker.logs;
   const limits = { maxBytes: broker.config.httpApiMaxBytes, maxInflatedBytes: broker.config.maxInflatedBatchBytes };
@@ -39,21 +42,22 @@ async function answer(broker: BrokerContext, state: ConsoleApiState, req: Incomi
     case undefined:
       return { endpoints: API_ENDPOINTS };
     case 'broker':
+      who.require('cluster', 'kafka-cluster');
       if (id === undefined) return brokerInfo(broker, packageRoot().version, state.startedAt, req.socket.localPort ?? null);
       break;
     case 'topics':
-      if (id === undefined) return listTopics(logs, state.sampler, url);
-      if (sub === undefined) return describeTopic(logs, state.sampler, id, url);
+      if (id === undefined) return listTopics(logs, state.sampler, url, who);
+      if (sub === undefined) return describeTopic(logs, state.sampler, id, url, who);
       if (sub === 'partitions' && partition !== undefined && leaf === 'records' && extra.length === 0) {
-        return state.reads.run(() => readRecords(logs, id, partition, url, limits));
+        return state.reads.run(() => readRecords(logs, id, partition, url, limits, who));
       }
       break;
     case 'groups':
-      if (id === undefined) return listGroups(broker, url);
-      if (sub === undefined) return getGroup(broker, id, url);
+      if (id === undefined) return listGroups(broker, url, who);
+      if (sub === undefined) return getGroup(broker, id, url, who);
       break;
     case 'streams':
-      if (sub === undefined) return readStreams(logs, state.streams, state.reads, url, limits, id);
+      if (sub === undefined) return readStreams(logs, state.streams, state.reads, url, limits, id, who);
       break;
   }
   throw new ApiError(404, `no such API path: ${url.pathname} (GET /api/ lists them)`);
@@ -73,7 +77,7 @@ export const installConsoleApi: HttpRouteInstaller = (http, broker) => {
   if (!state) throw new Error('the console API service did not start (is --http-port set?)');
   http.registerRoute('GET', '/api/', async (req: IncomingMessage, res: ServerResponse, info: HttpRequestInfo) => {
     try {
-      sendJson(res, 200, await answer(broker, state, req, info.url));
+      sendJson(res, 200, await answer(broker, state, req, info));
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       sendJson(res, err.status, { error: err.message });

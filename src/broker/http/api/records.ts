@@ -10,6 +10,7 @@ import { isStorageError } from '../../log/errors.js';
 import type { LogManager } from '../../log/log-manager.js';
 import { ApiError, enumParam, intParam, offsetNumber } from './api-error.js';
 import { decodeEventView, type EventView } from './captured-event.js';
+import { ALL_VISIBLE_VIEWER, type Viewer } from './visibility.js';
 
 export interface RenderedBytes {
   /** Bytes in the record (the shown part may be shorter, see `truncated`). */
@@ -60,7 +61,9 @@ export interface RecordLimits {
 export const RECORD_FORMATS = ['auto', 'text', 'hex'] as const;
 export type RecordFormat = (typeof RECORD_FORMATS)[number];
 
-export async function readRecords(logs: LogManager, topic: string, partitionText: string, url: URL, limits: RecordLimits): Promise<RecordsPage> {
+export async function readRecords(logs: LogManager, topic: string, partitionText: string, url: URL, limits: RecordLimits, who: Viewer = ALL_VISIBLE_VIEWER): Promise<RecordsPage> {
+  // Reading records is Kafka's Read on the topic; the console asks the same question as for describing it.
+  who.require('topic', topic);
   if (!/^\d+$/.test(partitionText)) throw new ApiError(400, `partition must be a non-negative integer, got ${JSON.stringify(partitionText.slice(0, 40))}`);
   const partition = Number(partitionText);
   if (!logs.topic(topic)) throw new ApiError(404, `no topic named ${JSON.stringify(topic)}`);

@@ -5,6 +5,7 @@
  */
 import type { BrokerContext, ServiceStop } from '../../context.js';
 import { ReadGate } from './read-gate.js';
+import { EVERYTHING_VISIBLE, type ApiVisibility } from './visibility.js';
 import { StreamScanner } from './stream-scanner.js';
 import { ThroughputSampler } from './throughput.js';
 
@@ -13,6 +14,8 @@ export interface ConsoleApiState {
   readonly sampler: ThroughputSampler;
   readonly streams: StreamScanner;
   readonly reads: ReadGate;
+  /** What each principal may see (see visibility.ts); the security layer replaces it. */
+  visible: ApiVisibility;
 }
 
 declare module '../../context.js' {
@@ -33,6 +36,7 @@ export function startConsoleApi(broker: BrokerContext): ServiceStop | void {
     sampler,
     streams: new StreamScanner(broker.logs, config.maxInflatedBatchBytes),
     reads: new ReadGate(config.httpApiConcurrentReads, QUEUED_READS),
+    visible: EVERYTHING_VISIBLE,
   };
   sampler.start();
   return () => sampler.stop();

@@ -9,6 +9,7 @@ import type { LogManager } from '../../log/log-manager.js';
 import { ApiError, intParam } from './api-error.js';
 import type { ReadGate } from './read-gate.js';
 import { parseStreamTopic, streamView, type StreamScanner, type StreamView } from './stream-scanner.js';
+import { ALL_VISIBLE_VIEWER, type Viewer } from './visibility.js';
 
 export interface HoldingStream {
   topic: string;
@@ -44,7 +45,7 @@ export interface StreamLimits {
 
 let rotation = 0;
 
-export async function readStreams(logs: LogManager, scanner: StreamScanner, gate: ReadGate, url: URL, limits: StreamLimits, only?: string): Promise<StreamsAnswer> {
+export async function readStreams(logs: LogManager, scanner: StreamScanner, gate: ReadGate, url: URL, limits: StreamLimits, only?: string, who: Viewer = ALL_VISIBLE_VIEWER): Promise<StreamsAnswer> {
   const limit = intParam(url, 'limit', 100, 1, 10_000);
   const maxBytes = intParam(url, 'maxBytes', limits.maxBytes, 1024, limits.maxBytes);
   scanner.prune();
@@ -52,6 +53,7 @@ export async function readStreams(logs: LogManager, scanner: StreamScanner, gate
   for (const topic of scanner.candidates()) {
     const { name } = parseStreamTopic(topic)!;
     if (only !== undefined && name !== only) continue;
+    if (!who.sees('topic', topic)) continue;
     let list = byName.get(name);
     if (!list) byName.set(name, (list = []));
     list.push(topic);

@@ -6,6 +6,7 @@
 import type { LogManager } from '../../log/log-manager.js';
 import type { PartitionLog } from '../../log/partition-log.js';
 import { ApiError, intParam, offsetNumber } from './api-error.js';
+import { ALL_VISIBLE_VIEWER, type Viewer } from './visibility.js';
 import type { ThroughputPoint, ThroughputSampler } from './throughput.js';
 
 export interface PartitionSummary {
@@ -66,12 +67,13 @@ export function topicSummary(logs: LogManager, sampler: ThroughputSampler, name:
 }
 
 /** GET /api/topics?limit=&partitionLimit= */
-export function listTopics(logs: LogManager, sampler: ThroughputSampler, url: URL): { total: number; topics: TopicSummary[] } {
+export function listTopics(logs: LogManager, sampler: ThroughputSampler, url: URL, who: Viewer = ALL_VISIBLE_VIEWER): { total: number; topics: TopicSummary[] } {
   const limit = intParam(url, 'limit', 500, 1, 10_000);
   const partitionLimit = intParam(url, 'partitionLimit', 100, 0, 10_000);
   const names = logs
     .topics()
     .map((t) => t.name)
+    .filter((name) => who.sees('topic', name))
     .sort();
   const topics: TopicSummary[] = [];
   for (const name of names.slice(0, limit)) {
@@ -82,7 +84,8 @@ export function listTopics(logs: LogManager, sampler: ThroughputSampler, url: UR
 }
 
 /** GET /api/topics/{name}?partitionLimit= */
-export function describeTopic(logs: LogManager, sampler: ThroughputSampler, name: string, url: URL): TopicSummary {
+export function describeTopic(logs: LogManager, sampler: ThroughputSampler, name: string, url: URL, who: Viewer = ALL_VISIBLE_VIEWER): TopicSummary {
+  who.require('topic', name);
   const partitionLimit = intParam(url, 'partitionLimit', 10_000, 0, 100_000);
   const summary = topicSummary(logs, sampler, name, partitionLimit);
   if (!summary) throw new ApiError(404, `no topic named ${JSON.stringify(name)}`);
