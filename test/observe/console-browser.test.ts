@@ -130,6 +130,18 @@ describe.skipIf(!available)('web console in chromium', () => {
     expect(eventsText).toContain('["five","fünf"]');
     await shot('captured-topic');
 
+    // kcat's records as hex, through the page's own control.
+    await page.goto(`${httpBase(broker)}/#/topics/${TOPIC}`);
+    await page.locator('[data-testid=records-table] .bytes.text').first().waitFor({ timeout: 15_000 });
+    await page.locator('select').nth(2).selectOption('hex');
+    await expect.poll(() => page.locator('[data-testid=records-table] .bytes.hex').count(), { timeout: 15_000 }).toBeGreaterThan(0);
+
+    // One group's own page, with its lag chart.
+    await page.goto(`${httpBase(broker)}/#/groups/${GROUP}`);
+    await expect.poll(() => page.locator(`[data-group="${GROUP}"] [data-testid=total-lag]`).textContent(), { timeout: 15_000 }).toBe('40');
+    await page.locator('.linechart canvas').first().waitFor({ timeout: 15_000 });
+    await shot('group-detail');
+
     // Broker: uptime, listeners, settings in effect (the changed ones shown first).
     await page.locator('header.top nav a', { hasText: 'Broker' }).click();
     await page.locator('[data-testid=settings]').waitFor();

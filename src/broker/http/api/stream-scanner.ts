@@ -63,12 +63,18 @@ export interface StreamState {
 
 export class StreamScanner {
   private readonly states = new Map<string, StreamState>();
+  private rotation = 0;
 
   constructor(
     private readonly logs: LogManager,
     /** Most bytes one compressed batch may inflate to (the broker's --max-inflated-batch-bytes). */
     private readonly maxInflatedBytes: number,
   ) {}
+
+  /** Where the next request starts reading (each starts one stream further along). */
+  nextRotation(): number {
+    return this.rotation++;
+  }
 
   /** Topics that may be captured streams: one partition and a `-<index>` suffix. */
   candidates(): string[] {

@@ -43,8 +43,6 @@ export interface StreamLimits {
   maxBytes: number;
 }
 
-let rotation = 0;
-
 export async function readStreams(logs: LogManager, scanner: StreamScanner, gate: ReadGate, url: URL, limits: StreamLimits, only?: string, who: Viewer = ALL_VISIBLE_VIEWER): Promise<StreamsAnswer> {
   const limit = intParam(url, 'limit', 100, 1, 10_000);
   const maxBytes = intParam(url, 'maxBytes', limits.maxBytes, 1024, limits.maxBytes);
@@ -65,7 +63,7 @@ export async function readStreams(logs: LogManager, scanner: StreamScanner, gate
   // stream does not take every request's budget from the others.
   let bytesRead = 0;
   await gate.run(async () => {
-    const start = topics.length === 0 ? 0 : rotation++ % topics.length;
+    const start = topics.length === 0 ? 0 : scanner.nextRotation() % topics.length;
     for (let k = 0; k < topics.length && bytesRead < maxBytes; k++) {
       bytesRead += await scanner.advance(topics[(start + k) % topics.length]!, maxBytes - bytesRead, bytesRead === 0);
     }
