@@ -53,7 +53,11 @@ export function LineChart({ t, lines, height = 180, yLabel }) {
       width: Math.max(320, el.clientWidth || 640),
       height,
       scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
-      axes: [{}, { label: yLabel, size: 60 }],
+      // Whole seconds, at least 90 px apart: the chart spans minutes, not milliseconds.
+      axes: [
+        { space: 90, incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600], values: (_u, ticks) => ticks.map((t) => new Date(t * 1000).toLocaleTimeString('en-GB', { hour12: false })) },
+        { label: yLabel, size: 60 },
+      ],
       series: [{}, ...lines.map((l, i) => ({ label: l.label, stroke: colors[i % colors.length], width: 1.5 }))],
     }),
     data,
