@@ -289,6 +289,7 @@ export class Connection {
     const { correlationId } = header;
     const supported = apiVersion >= handler.minVersion && apiVersion <= handler.maxVersion;
 
+    if (!supported) this.deps.broker.services.metrics?.unsupportedVersion(apiKey, apiVersion);
     if (!supported && apiKey === ApiKey.ApiVersions) {
       // Clients retry lower after this v0-format reply (KIP-511); it lists our ranges.
       const res = apiVersionsUnsupportedReply(this.deps.broker);

@@ -154,6 +154,7 @@ export class InProcessLink implements InProcessBrokerLink {
       }
       try {
         const r = await log.read(offset, maxBytes, buffers ? { buffers } : {});
+        if (r.records) this.broker.services.metrics?.readOut(log, r.records);
         return { kind: 'records', records: r.records, highWatermark: r.highWatermark };
       } catch (err) {
         return failure(errorCodeOf(err, ErrorCode.KAFKA_STORAGE_ERROR), (err as Error).message);

@@ -100,7 +100,10 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
 
   // Housekeeping only: retention deletes whole old segments on a slow timer; nothing on the data path polls.
   const retention = setInterval(() => {
-    logs.runRetention().catch((err: unknown) => logger.error({ err }, 'retention failed'));
+    logs.runRetention().catch((err: unknown) => {
+      context.services.metrics?.storageError('retention');
+      logger.error({ err }, 'retention failed');
+    });
   }, config.retentionCheckIntervalMs);
   retention.unref();
 

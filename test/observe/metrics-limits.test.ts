@@ -2,7 +2,9 @@
  * /metrics under pressure: refusals are counted by the limit that refused, and topic and group series stay
  * bounded (the rest summed under "__other__") whatever clients create.
  */
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeRecordBatch } from '../../src/protocol/records.js';
 import { Produce } from '../../src/protocol/messages/produce.js';
@@ -68,6 +70,17 @@ describe('/metrics refusals by limit', () => {
     expect(s.value('kafkaesque_request_errors_total', { api: 'Produce', error: 'MESSAGE_TOO_LARGE' })).toBe(1);
     expect(s.value('kafkaesque_request_errors_total', { api: 'CreateTopics', error: 'POLICY_VIOLATION' })).toBe(2);
     expect(s.value('kafkaesque_limit_refusals_total', { limit: 'partial-frame-timeout-ms' })).toBe(0);
+  });
+
+  it('counts partial-frame-timeout-ms when a request frame stays incomplete', async () => {
+    broker = await startTestBroker({ httpPort: 0, partialFrameTimeoutMs: 50 });
+    const raw = await RawClient.connect(broker);
+    const head = Buffer.alloc(6);
+    head.writeInt32BE(100); // announces 100 bytes, sends 2
+    raw.write(head);
+    await within(raw.closedPromise, 'the broker to close a connection whose frame stays incomplete');
+    const s = await scrape(broker.http!);
+    expect(s.value('kafkaesque_limit_refusals_total', { limit: 'partial-frame-timeout-ms' })).toBe(1);
   });
 
   it('counts the HTTP endpoint\'s own refusals (oversized headers)', async () => {
@@ -140,5 +153,28 @@ describe('/metrics series bounds', () => {
     expect(s.value('kafkaesque_group_lag', { group: 'ga' })).toBe(9);
     expect(s.value('kafkaesque_group_lag', { group: '__other__' })).toBe(8 + 7);
     expect(s.value('kafkaesque_series_aggregated', { label: 'group' })).toBe(2);
+  });
+});
+
+describe('/metrics storage errors', () => {
+  it('counts KAFKA_STORAGE_ERROR answers by API when the log cannot be written', async () => {
+    broker = await startTestBroker({ httpPort: 0, segmentBytes: 1024 });
+    const raw = await RawClient.connect(broker);
+    const admin = kafkaClient(broker).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'disk', numPartitions: 1 }] });
+    await admin.disconnect();
+    const first = await produce(raw, 'disk', 0, [Buffer.alloc(600, 1)]);
+    expect(first.responses[0]!.partitionResponses[0]!.errorCode).toBe(0);
+    // The partition's directory vanishes under the broker: the next segment cannot be created.
+    const partitionDir = fs.readdirSync(broker.dataDir).find((d) => d.startsWith('disk-'))!;
+    fs.rmSync(path.join(broker.dataDir, partitionDir), { recursive: true, force: true });
+    const second = await produce(raw, 'disk', 0, [Buffer.alloc(600, 2)]);
+    raw.close();
+    expect(second.responses[0]!.partitionResponses[0]!.errorCode).toBe(56);
+    const s = await scrape(broker.http!);
+    expect(s.value('kafkaesque_storage_errors_total', { source: 'Produce' })).toBe(1);
+    expect(s.value('kafkaesque_request_errors_total', { api: 'Produce', error: 'KAFKA_STORAGE_ERROR' })).toBe(1);
+    fs.mkdirSync(path.join(broker.dataDir, partitionDir)); // so the broker can close its logs
   });
 });

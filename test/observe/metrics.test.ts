@@ -7,6 +7,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeRecordBatch } from '../../src/protocol/records.js';
+import { inProcessLink } from '../../src/broker/index.js';
+import { ApiVersions, createApiVersionsRequest } from '../../src/protocol/messages/api-versions.js';
 import { Produce } from '../../src/protocol/messages/produce.js';
 import { hasKcat, kafkaClient, RawClient, startTestBroker, type TestBroker } from '../broker/helpers.js';
 import { until } from '../until.js';
@@ -62,6 +64,7 @@ describe('/metrics', () => {
     }
     expect(s.value('kafkaesque_connections_open', { listener: 'PLAINTEXT' })).toBe(0);
     expect(s.value('kafkaesque_limit_refusals_total', { limit: 'max-connections-per-ip' })).toBe(0);
+    expect(s.value('kafkaesque_storage_errors_total', { source: 'retention' })).toBe(0);
   });
 
   it('counts bytes and records in and out, offsets, committed offsets, lag and group state from real clients', async () => {
@@ -140,6 +143,20 @@ describe('/metrics', () => {
     expect(s.value('kafkaesque_request_duration_seconds_count', { api: 'Fetch' })).toBe(s.sum('kafkaesque_requests_total', { api: 'Fetch' }));
   }, 60_000);
 
+  it('counts what the in-process link appends and reads', async () => {
+    const link = inProcessLink(broker);
+    const topic = 'linked';
+    expect((await link.prepareTopic(topic, false)).kind).toBe('ready');
+    const batch = encodeRecordBatch({ baseTimestamp: 0, compression: 'none', records: Array.from({ length: 12 }, (_, i) => ({ key: null, value: Buffer.from(`r${i}`) })) });
+    expect((await link.append(topic, batch)).kind).toBe('appended');
+    const read = await link.read(topic, 0n, 1 << 20, { waitForData: false });
+    expect(read.kind).toBe('records');
+    const s = await scrape(broker.http!);
+    expect(s.value('kafkaesque_partition_records_in_total', { topic, partition: 0 })).toBe(12);
+    expect(s.value('kafkaesque_partition_records_out_total', { topic, partition: 0 })).toBe(12);
+    expect(s.value('kafkaesque_partition_bytes_out_total', { topic, partition: 0 })).toBe(batch.length);
+  });
+
   it.skipIf(!hasKcat())('counts what kcat (librdkafka) produces and consumes', async () => {
     const topic = 'kcat-observed';
     const brokers = `${broker.host}:${broker.port}`;
@@ -156,4 +173,29 @@ describe('/metrics', () => {
     expect(s.value('kafkaesque_partition_records_out_total', { topic, partition: 0 })).toBe(25);
     expect(s.value('kafkaesque_partition_bytes_out_total', { topic, partition: 0 })).toBe(s.value('kafkaesque_partition_bytes_in_total', { topic, partition: 0 }));
   }, 60_000);
+});
+
+describe('/metrics unsupported versions', () => {
+  it('counts a request in a version the broker does not serve, with UNSUPPORTED_VERSION', async () => {
+    const before = await scrape(broker.http!);
+    const raw = await RawClient.connect(broker);
+    // ApiVersions v9 does not exist: the broker answers v0 with its ranges (KIP-511).
+    const frame = raw.frame(ApiVersions, 4, createApiVersionsRequest({ clientSoftwareName: 'metrics-test', clientSoftwareVersion: '1' }), 77);
+    frame.writeInt16BE(9, 6); // the version field of the request header, after size and API key
+    raw.write(frame);
+    expect(await raw.readFrame()).not.toBeNull();
+    raw.close();
+    const s = await scrape(broker.http!);
+    expect(s.value('kafkaesque_requests_total', { api: 'ApiVersions', version: 9 })).toBe(1);
+    expect(s.sum('kafkaesque_request_errors_total', { api: 'ApiVersions', error: 'UNSUPPORTED_VERSION' }) - before.sum('kafkaesque_request_errors_total', { api: 'ApiVersions', error: 'UNSUPPORTED_VERSION' })).toBe(1);
+  });
+});
+
+describe('/metrics concurrency', () => {
+  it('answers concurrent scrapes each with every series', async () => {
+    const all = await Promise.all(Array.from({ length: 8 }, () => scrape(broker.http!)));
+    const counts = all.map((s) => s.samples('kafkaesque_partition_high_watermark').length);
+    expect(counts[0]).toBeGreaterThan(0);
+    expect(new Set(counts).size).toBe(1);
+  });
 });

@@ -29,6 +29,8 @@ export async function startHttp(config: BrokerConfig, logger: Logger, options: H
   const bound = await server.listen();
   const address = { ...bound, tls: server.isTls };
   logger.info(address, 'HTTP endpoint listening');
+  const loopback = bound.host === '127.0.0.1' || bound.host === '::1' || bound.host.startsWith('127.');
+  if (!loopback && !options.authenticate) logger.warn({ host: bound.host }, 'HTTP endpoint reachable beyond this host without authentication: anyone who reaches it reads the metrics');
   return {
     server,
     address,

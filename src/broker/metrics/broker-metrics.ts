@@ -82,8 +82,10 @@ export class BrokerMetrics {
   parkedFetches = 0;
   private readonly refusals = new Map<LimitName, number>(LIMITS.map((l) => [l, 0]));
   private readonly refusalSources: RefusalSource[] = [];
+  private readonly storageErrors = new Map<string, number>([['retention', 0]]);
   private readonly connectionsOpen = new Map<string, number>();
   private readonly connectionsTotal = new Map<string, number>();
+  private lastScrape: Promise<unknown> = Promise.resolve();
   /** Computed once per scrape (see `scrape`), read by several metrics. */
   private snapshot: { partitions: Map<string, Sample[]>; groups: Map<string, Sample[]> } | null = null;
 
@@ -101,7 +103,10 @@ export class BrokerMetrics {
     scrapeMetric(r, 'kafkaesque_request_duration_seconds', `Time from a request's arrival to its response being ready, by API (buckets ${LATENCY_BUCKETS.join(', ')})`, 'histogram', () =>
       requests.latencySamples('kafkaesque_request_duration_seconds'),
     );
-    scrapeMetric(r, 'kafkaesque_storage_errors_total', 'KAFKA_STORAGE_ERROR answers (a log read or write failed), by API', 'counter', () => requests.storageErrorSamples());
+    scrapeMetric(r, 'kafkaesque_storage_errors_total', 'Log reads or writes that failed: KAFKA_STORAGE_ERROR answers by API, and housekeeping (source="retention")', 'counter', () => [
+      ...requests.storageErrorSamples(),
+      ...[...this.storageErrors].map(([source, value]) => ({ labels: { source }, value })),
+    ]);
     scrapeMetric(r, 'kafkaesque_connections_open', 'Kafka connections open, by listener', 'gauge', () => byListener(this.connectionsOpen));
     scrapeMetric(r, 'kafkaesque_connections_total', 'Kafka connections accepted since start, by listener', 'counter', () => byListener(this.connectionsTotal));
     scrapeMetric(r, 'kafkaesque_fetch_parked', 'Fetch requests waiting for data (short of min_bytes, before max_wait_ms)', 'gauge', () => [{ labels: {}, value: this.parkedFetches }]);
@@ -130,17 +135,24 @@ export class BrokerMetrics {
     this.registry = Registry.merge([processMetrics(), r]);
   }
 
-  /** The text Prometheus scrapes: broker state is read once, then every metric formats its part. */
-  async scrape(): Promise<string> {
-    this.snapshot = {
-      partitions: collectPartitions(this.broker, this.partitions, this.topicSeries),
-      groups: collectGroups(this.broker, this.groupSeries, this.groupPartitionSeries),
-    };
-    try {
-      return await this.registry.metrics();
-    } finally {
-      this.snapshot = null;
-    }
+  /**
+   * The text Prometheus scrapes: broker state is read once, then every metric formats its part. Scrapes run
+   * one at a time, so concurrent ones never see each other's snapshot.
+   */
+  scrape(): Promise<string> {
+    const next = this.lastScrape.then(async () => {
+      this.snapshot = {
+        partitions: collectPartitions(this.broker, this.partitions, this.topicSeries),
+        groups: collectGroups(this.broker, this.groupSeries, this.groupPartitionSeries),
+      };
+      try {
+        return await this.registry.metrics();
+      } finally {
+        this.snapshot = null;
+      }
+    });
+    this.lastScrape = next.catch(() => undefined);
+    return next;
   }
 
   // ---------------------------------------------------------------- hot-path hooks
@@ -174,6 +186,12 @@ export class BrokerMetrics {
     if (!this.connectionsTotal.has(listener)) this.connectionsTotal.set(listener, 0);
   }
 
+  /** A request in a version this broker does not serve: counted, and answered UNSUPPORTED_VERSION (or closed). */
+  unsupportedVersion(apiKey: number, apiVersion: number): void {
+    this.requests.started(apiKey, apiVersion);
+    this.requests.error(apiKey, ErrorCode.UNSUPPORTED_VERSION);
+  }
+
   connectionOpened(listener: string): void {
     this.connectionsOpen.set(listener, (this.connectionsOpen.get(listener) ?? 0) + 1);
     this.connectionsTotal.set(listener, (this.connectionsTotal.get(listener) ?? 0) + 1);
@@ -181,6 +199,11 @@ export class BrokerMetrics {
 
   connectionClosed(listener: string): void {
     this.connectionsOpen.set(listener, (this.connectionsOpen.get(listener) ?? 1) - 1);
+  }
+
+  /** A storage failure outside any request (e.g. retention could not delete a segment). */
+  storageError(source: 'retention'): void {
+    this.storageErrors.set(source, (this.storageErrors.get(source) ?? 0) + 1);
   }
 
   refused(limit: LimitName): void {
@@ -207,11 +230,15 @@ export class BrokerMetrics {
       const t = targets[i]!;
       if (!records || records.length === 0 || t.topic === null) continue;
       const log = this.broker.logs.partition(t.topic, t.partition);
-      if (!log) continue;
-      const c = this.partitions.of(log);
-      c.bytesOut += records.length;
-      c.recordsOut += recordsInBatches(records);
+      if (log) this.readOut(log, records);
     }
+  }
+
+  /** `records` of `log` go to a reader (Fetch, or the in-process link). */
+  readOut(log: PartitionLog, records: Buffer): void {
+    const c = this.partitions.of(log);
+    c.bytesOut += records.length;
+    c.recordsOut += recordsInBatches(records);
   }
 
   /** Reads the read memory's waits at scrape time (the server calls this once it has one). */

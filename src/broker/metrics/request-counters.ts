@@ -91,7 +91,7 @@ export class RequestCounters {
 
   storageErrorSamples(): Sample[] {
     const out: Sample[] = [];
-    for (const [key, value] of this.errors) if ((key % 1024) - 1 === STORAGE_ERROR) out.push({ labels: { api: apiName(Math.floor(key / 1024)) }, value });
+    for (const [key, value] of this.errors) if ((key % 1024) - 1 === STORAGE_ERROR) out.push({ labels: { source: apiName(Math.floor(key / 1024)) }, value });
     return out;
   }
 
