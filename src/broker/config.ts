@@ -70,6 +70,11 @@ export interface BrokerConfig {
   metricsMaxTopicSeries: number;
   /** Group(-partition) series kept per metric before the rest are summed under group="__other__". */
   metricsMaxGroupSeries: number;
+  /** Web console and /api (issue 14). */
+  httpApiMaxBytes: number;
+  httpApiConcurrentReads: number;
+  httpSampleMs: number;
+  httpThroughputTopics: number;
 }
 
 /** A bad setting; the message names the flag and says what is allowed. */
@@ -182,6 +187,14 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   // metric covers a busy single broker while a client creating topics in a loop cannot blow up the scrape.
   { key: 'metricsMaxTopicSeries', flag: 'metrics-max-topic-series', kind: 'int', default: 1000, min: 1, max: 1_000_000, help: 'topic-partition series per metric; partitions past it are summed under topic="__other__"' },
   { key: 'metricsMaxGroupSeries', flag: 'metrics-max-group-series', kind: 'int', default: 1000, min: 1, max: 1_000_000, help: 'group (and group-partition) series per metric; the rest are summed under group="__other__"' },
+  // Web console and /api (issue 14); no Kafka equivalents. 4 MiB of log per request lets the record browser
+  // show a page of large records and the streams page catch up a capture at ~2 MB/s while it polls, and
+  // caps what one request holds. Two reads at a time keep a console from competing with Kafka fetches.
+  { key: 'httpApiMaxBytes', flag: 'http-api-max-bytes', kind: 'bytes', default: 4 * MiB, min: 1024, max: 256 * MiB, help: 'most log bytes one /api request reads (record browser, captured streams); also caps its maxBytes parameter' },
+  { key: 'httpApiConcurrentReads', flag: 'http-api-concurrent-reads', kind: 'int', default: 2, min: 1, max: 64, help: '/api requests reading the log at once; up to 32 more wait, beyond that 503' },
+  { key: 'httpSampleMs', flag: 'http-sample-ms', kind: 'duration', default: 5 * SECOND, min: 100, max: HOUR, help: 'how often the console samples topic throughput (only while the HTTP endpoint is on; 120 samples are kept)' },
+  // 1,000 topics × 120 samples × 24 bytes is under 3 MB; past it topics get no sparkline, not more memory.
+  { key: 'httpThroughputTopics', flag: 'http-throughput-topics', kind: 'int', default: 1000, min: 0, max: 1_000_000, help: 'topics whose throughput the console keeps a series of; the rest show no sparkline' },
 ];
 
 export const DEFAULT_CONFIG: Readonly<BrokerConfig> = Object.freeze(

@@ -5,8 +5,9 @@
  */
 import type { ServiceStarter } from './context.js';
 import { startGroupCoordinator } from './groups/service.js';
+import { startConsoleApi } from './http/api/service.js';
 import { startProducerServices } from './producers/service.js';
 import { startTransactionCoordinator } from './txn/service.js';
 import { startAuthorizer } from './acl/service.js';
 
-export const serviceStarters: ServiceStarter[] = [startGroupCoordinator, startProducerServices, startTransactionCoordinator, startAuthorizer];
+export const serviceStarters: ServiceStarter[] = [startGroupCoordinator, startProducerServices, startTransactionCoordinator, startAuthorizer, startConsoleApi];

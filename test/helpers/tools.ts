@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /** The Debian package that provides each tool. */
-const PACKAGES = { kcat: 'kcat', lz4: 'lz4', zstd: 'zstd', gzip: 'gzip' } as const;
+const PACKAGES = { kcat: 'kcat', lz4: 'lz4', zstd: 'zstd', gzip: 'gzip', chromium: 'chromium' } as const;
 
 export type Tool = keyof typeof PACKAGES;
 

@@ -6,7 +6,8 @@
  */
 import type { HttpRouteInstaller } from './route-installer.js';
 import { installMetricsRoute } from '../metrics/route.js';
+import { installConsoleApi } from './api/install.js';
 
 export type { HttpRouteInstaller } from './route-installer.js';
 
-export const httpRouteInstallers: HttpRouteInstaller[] = [installMetricsRoute];
+export const httpRouteInstallers: HttpRouteInstaller[] = [installMetricsRoute, installConsoleApi];
