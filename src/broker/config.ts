@@ -55,6 +55,19 @@ export interface BrokerConfig {
   maxInflatedBatchBytes: number;
   /** Transactions (issue 12). */
   transactionMaxTimeoutMs: number;
+  // Security (issue 13): listeners, TLS and SASL
+  /** `PROTOCOL://host:port,...`; null = one PLAINTEXT listener on host:port. */
+  listeners: string | null;
+  /** `PROTOCOL://host:port,...` given to clients per listener; null = each listener's bound address. */
+  advertisedListeners: string | null;
+  sslCert: string | null;
+  sslKey: string | null;
+  sslCa: string | null;
+  sslClientAuth: 'none' | 'requested' | 'required';
+  sslHandshakeTimeoutMs: number;
+  saslMechanisms: string;
+  usersFile: string | null;
+  connectionFailedAuthenticationDelayMs: number;
 }
 
 /** A bad setting; the message names the flag and says what is allowed. */
@@ -92,6 +105,7 @@ const INT32_MAX = 2 ** 31 - 1;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const FSYNC_POLICIES = ['never', 'interval', 'always'] as const;
+const SSL_CLIENT_AUTH = ['none', 'requested', 'required'] as const;
 
 export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   { key: 'host', flag: 'host', kind: 'string', default: '127.0.0.1', help: 'interface to bind (0.0.0.0 for all)' },
@@ -151,6 +165,19 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   { key: 'maxInflatedBatchBytes', flag: 'max-inflated-batch-bytes', kind: 'bytes', default: 64 * MiB, min: 1024, max: INT32_MAX, help: 'most bytes one compressed batch may inflate to (below a topic\'s max.message.bytes if that is higher); Kafka has none' },
   // Transactions (issue 12)
   { key: 'transactionMaxTimeoutMs', flag: 'transaction-max-timeout-ms', kind: 'duration', default: 15 * MINUTE, min: 1, max: INT32_MAX, help: 'longest transaction.timeout.ms a producer may ask for; InitProducerId beyond it gets INVALID_TRANSACTION_TIMEOUT (transaction.max.timeout.ms)' },
+  // Security (issue 13). Listener and mechanism lists are checked when the broker starts (security/listeners.ts).
+  { key: 'listeners', flag: 'listeners', kind: 'string', default: null, nullable: true, help: 'comma-separated PROTOCOL://HOST:PORT with PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL, at most one of each (listeners); replaces --host/--port' },
+  { key: 'advertisedListeners', flag: 'advertised-listeners', kind: 'string', default: null, nullable: true, help: 'PROTOCOL://HOST:PORT per listener, given in Metadata/FindCoordinator/DescribeCluster to clients of that listener (advertised.listeners; default: the bound address)' },
+  { key: 'sslCert', flag: 'ssl-cert', kind: 'string', default: null, nullable: true, help: 'PEM certificate (chain) of SSL/SASL_SSL listeners; reloaded with --ssl-key and --ssl-ca on SIGHUP' },
+  { key: 'sslKey', flag: 'ssl-key', kind: 'string', default: null, nullable: true, help: 'PEM private key for --ssl-cert' },
+  { key: 'sslCa', flag: 'ssl-ca', kind: 'string', default: null, nullable: true, help: 'PEM CA certificates trusted for client certificates (ssl.truststore)' },
+  { key: 'sslClientAuth', flag: 'ssl-client-auth', kind: 'enum', default: 'none', values: SSL_CLIENT_AUTH, help: 'client certificates: none, requested, required (ssl.client.auth); the principal is User:<certificate subject>' },
+  // Kafka has no separate TLS handshake limit (its idle timeout covers it); Node's tls.Server default is 120 s.
+  // 10 s is far above any real handshake, even on a loaded machine, and frees a half-open connection quickly.
+  { key: 'sslHandshakeTimeoutMs', flag: 'ssl-handshake-timeout-ms', kind: 'duration', default: 10 * SECOND, min: 10, max: INT32_MAX, help: 'close a TLS connection whose handshake has not finished this long after accept' },
+  { key: 'saslMechanisms', flag: 'sasl-mechanisms', kind: 'string', default: 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512', help: 'SASL mechanisms of SASL_* listeners, from PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (sasl.enabled.mechanisms)' },
+  { key: 'usersFile', flag: 'users', kind: 'string', default: null, nullable: true, help: 'JSON file {"user": "password", ...}; SCRAM credentials are derived from it at start (random salts, 4096 iterations) and never written back' },
+  { key: 'connectionFailedAuthenticationDelayMs', flag: 'connection-failed-authentication-delay-ms', kind: 'duration', default: 100, min: 0, max: INT32_MAX, help: 'delay before answering a failed authentication, then closing (connection.failed.authentication.delay.ms)' },
 ];
 
 export const DEFAULT_CONFIG: Readonly<BrokerConfig> = Object.freeze(

@@ -20,7 +20,9 @@ import { adoptWithOnread } from './onread-socket.js';
 import { SocketFramer } from './socket-framer.js';
 import type { Handler } from './handlers/handler.js';
 import { CloseConnection } from './handlers/close-connection.js';
+import { RespondAndClose } from './handlers/respond-and-close.js';
 import { apiVersionsUnsupportedReply } from './handlers/api-versions.js';
+import { CONNECTION_AUTH, type ConnectionAuth } from './security/connection-auth.js';
 
 /**
  * Requests dispatched but not yet answered on one connection; beyond it we stop taking frames (and reading).
@@ -35,6 +37,8 @@ interface Slot {
   chunks: Buffer[] | null;
   /** Close the connection once every response before this slot is written (see CloseConnection). */
   closeReason?: string;
+  /** Close the connection once this slot's response is written (a failed SASL authentication). */
+  closeAfter?: string;
   /** Read memory the response holds until the socket has written it (Fetch). */
   held: HeldMemory | undefined;
 }
@@ -47,6 +51,8 @@ export interface ConnectionDeps {
   framePool: BufferPool;
   /** The broker-wide budget for fetched bytes (see read-memory.ts). */
   readMemory: ReadMemory;
+  /** Listener, principal and SASL state (security/connection-auth.ts). */
+  auth: ConnectionAuth;
   onClosed(conn: Connection): void;
 }
 
@@ -83,11 +89,14 @@ export class Connection {
     this.reader = new SocketFramer(cfg.maxRequestSize, deps.framePool);
     this.memory = deps.readMemory.forConnection(cfg.maxPendingResponseBytes);
     this.state.set(CONNECTION_READ_MEMORY, this.memory);
+    if (deps.auth.sasl !== null) this.state.set(CONNECTION_AUTH, deps.auth);
     // Reads land in the frame being assembled (or a reused staging buffer), not a fresh 64 KiB chunk each.
-    const adopted = adoptWithOnread(accepted, {
-      buffer: () => this.reader.readTarget(),
-      callback: (n, target) => this.onRead(n, target),
-    });
+    const adopted = deps.auth.plainTcp
+      ? adoptWithOnread(accepted, {
+          buffer: () => this.reader.readTarget(),
+          callback: (n, target) => this.onRead(n, target),
+        })
+      : null;
     const socket = adopted ?? accepted;
     this.socket = socket;
     this.peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
@@ -266,6 +275,12 @@ export class Connection {
     const apiKey = frame.readInt16BE(0);
     const apiVersion = frame.readInt16BE(2);
     const handler = this.deps.handlers.get(apiKey);
+    const sasl = this.deps.auth.sasl;
+    if (sasl !== null && !sasl.authenticated && apiKey !== ApiKey.ApiVersions && apiKey !== ApiKey.SaslHandshake && apiKey !== ApiKey.SaslAuthenticate) {
+      // Kafka's SASL authenticator closes the connection on any other request before authentication.
+      this.fail('request before SASL authentication on a SASL listener', { apiKey, apiVersion });
+      return;
+    }
     if (!handler) {
       // Kafka closes the connection on an API key it does not know; clients never send unadvertised keys.
       this.fail('unknown or unsupported API key', { apiKey, apiVersion });
@@ -318,6 +333,8 @@ export class Connection {
       correlationId,
       clientId: header.clientId,
       peer: this.peer,
+      principal: this.deps.auth.principal,
+      listenerName: this.deps.auth.listenerName,
       logger: this.log,
       signal: this.abort.signal,
       connectionState: this.state,
@@ -372,7 +389,11 @@ export class Connection {
     slot.done = true;
     slot.held = heldUntilWritten(res);
     if (res instanceof CloseConnection) slot.closeReason = res.reason;
-    else if (res !== null && res !== undefined) {
+    else if (res instanceof RespondAndClose) {
+      slot.closeAfter = res.reason;
+      res = res.response;
+    }
+    if (slot.closeReason === undefined && res !== null && res !== undefined) {
       try {
         slot.chunks = this.encode(handler, version, correlationId, res, headerVersion);
       } catch (err) {
@@ -436,6 +457,12 @@ export class Connection {
           } else if (lent) ok = this.socket.write(chunk, () => buffers.release(chunk));
           else ok = this.socket.write(chunk);
           if (!ok) this.writeBlocked = true;
+        }
+        if (slot.closeAfter !== undefined) {
+          this.queue.splice(0, i + 1);
+          this.socket.uncork();
+          this.closeAfterWrites(slot.closeAfter);
+          return;
         }
       } else if (slot.held !== undefined) {
         this.memory.release(slot.held.fetch, slot.held.bytes);

@@ -78,6 +78,13 @@ export interface RequestContext {
   readonly clientId: string | null;
   /** `host:port` of the client. */
   readonly peer: string;
+  /**
+   * Who sent the request, in Kafka's form: `User:ANONYMOUS` on PLAINTEXT and on SSL without a client
+   * certificate, `User:<name>` after SASL, `User:<certificate subject, RFC 2253>` with mTLS.
+   */
+  readonly principal: string;
+  /** The listener the connection came in on: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL. */
+  readonly listenerName: string;
   /** Logger bound to this connection (peer, clientId). */
   readonly logger: Logger;
   /** Aborted when the connection closes, so parked requests can give up early. */

@@ -33,6 +33,10 @@ import { describeTransactionsHandler } from './describe-transactions.js';
 import { endTxnHandler } from './end-txn.js';
 import { listTransactionsHandler } from './list-transactions.js';
 import { txnOffsetCommitHandler } from './txn-offset-commit.js';
+import { saslHandshakeHandler } from './sasl-handshake.js';
+import { saslAuthenticateHandler } from './sasl-authenticate.js';
+import { describeUserScramCredentialsHandler } from './describe-user-scram-credentials.js';
+import { alterUserScramCredentialsHandler } from './alter-user-scram-credentials.js';
 
 export const handlers: readonly Handler[] = [
   produceHandler,
@@ -66,6 +70,11 @@ export const handlers: readonly Handler[] = [
   txnOffsetCommitHandler,
   describeTransactionsHandler,
   listTransactionsHandler,
+  // Security (src/broker/security).
+  saslHandshakeHandler,
+  saslAuthenticateHandler,
+  describeUserScramCredentialsHandler,
+  alterUserScramCredentialsHandler,
 ];
 
 /** Handlers by API key; throws on a key registered twice (a merge mistake worth failing loudly on). */

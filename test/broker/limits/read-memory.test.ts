@@ -170,6 +170,8 @@ describe('fetch handler within read memory', () => {
       correlationId: 1,
       clientId: 't',
       peer: 'test',
+      principal: 'User:ANONYMOUS',
+      listenerName: 'PLAINTEXT',
       logger: pino({ level: 'silent' }),
       signal: new AbortController().signal,
       connectionState: new Map<string, unknown>([[CONNECTION_READ_MEMORY, memory]]),
