@@ -39,6 +39,7 @@ export function makeCerts(dir: string): TestCerts {
   signed(dir, 'ca', 'server', '/O=kafkaesque tests/CN=localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
   signed(dir, 'ca', 'client', '/C=DE/O=Acme, Inc/CN=client', 'extendedKeyUsage=clientAuth\n');
   signed(dir, 'other-ca', 'other-client', '/O=elsewhere/CN=client', 'extendedKeyUsage=clientAuth\n');
+  signed(dir, 'other-ca', 'other-server', '/O=elsewhere/CN=localhost', 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n');
   const p = (f: string): string => path.join(dir, f);
   return {
     dir,

@@ -54,16 +54,32 @@ export class TlsAcceptor {
     socket.once('close', () => clearTimeout(timer));
     socket.once('secure', () => {
       clearTimeout(timer);
-      const peer = auth === 'none' ? null : socket.getPeerX509Certificate();
-      if (peer && !socket.authorized) {
-        this.logger.warn({ peer: `${raw.remoteAddress}:${raw.remotePort}`, reason: String(socket.authorizationError) }, 'closing connection: client certificate not trusted (--ssl-ca)');
+      const peer = auth === 'none' ? undefined : socket.getPeerX509Certificate();
+      const refuse = (reason: string): void => {
+        this.logger.warn({ peer: `${raw.remoteAddress}:${raw.remotePort}`, reason }, 'closing connection: client certificate refused (--ssl-client-auth, --ssl-ca)');
         socket.destroy();
-        return;
+      };
+      if (auth === 'required' && !peer) return refuse('no client certificate');
+      if (peer) {
+        const error = verifyError(socket);
+        if (error) return refuse(error);
       }
       onSecure(peer ? `User:${rfc2253Subject(peer)}` : ANONYMOUS);
     });
     return socket;
   }
+}
+
+/**
+ * Why the peer's certificate chain did not verify against --ssl-ca, or null. A TLSSocket made outside tls.Server
+ * gets no `authorized` flag, so this asks the TLS handle directly, as tls.Server itself does on 'secure'
+ * (lib/_tls_wrap.js, onServerSocketSecure). If that handle method is missing, nothing is trusted.
+ */
+function verifyError(socket: tls.TLSSocket): string | null {
+  const handle = (socket as unknown as { _handle?: { verifyError?: () => (Error & { code?: string }) | null } })._handle;
+  if (typeof handle?.verifyError !== 'function') return 'this Node version gives no way to verify client certificates';
+  const error = handle.verifyError();
+  return error ? (error.code ?? error.message) : null;
 }
 
 export function loadSecureContext(config: BrokerConfig): tls.SecureContext {
