@@ -107,7 +107,9 @@ export class SaslSession {
     const withoutProof = text.slice(0, proofAt);
     const attrs = parseScramAttributes(withoutProof);
     if (attrs.get('c') !== Buffer.from(s.gs2Header, 'utf8').toString('base64')) return { kind: 'failed', message: 'SCRAM channel binding data does not match the client-first message' };
-    if (attrs.get('r') !== s.nonce) return { kind: 'failed', message: 'SCRAM nonce does not match' };
+    // Kafka's ScramSaslServer accepts a final nonce that *ends with* the server-first nonce, and librdkafka relies
+    // on it: it sends its client nonce again in front of the combined one.
+    if (!(attrs.get('r') ?? '').endsWith(s.nonce)) return { kind: 'failed', message: 'SCRAM nonce does not match' };
     const proof = Buffer.from(text.slice(proofAt + 3), 'base64');
     const authMessage = `${s.clientFirstBare},${s.serverFirst},${withoutProof}`;
     const clientSignature = hmac(s.mechanism, s.credential.storedKey, authMessage);
