@@ -64,6 +64,13 @@ const requests: Record<string, unknown> = {
   },
   DescribeTransactions: { transactionalIds: ['tx', 'ty'] },
   ListTransactions: { stateFilters: [], producerIdFilters: [], durationFilter: -1n },
+  SaslHandshake: { mechanism: 'SCRAM-SHA-512' },
+  SaslAuthenticate: { authBytes: Buffer.from('n,,n=alice,r=abc') },
+  DescribeUserScramCredentials: { users: [{ name: 'alice' }] },
+  AlterUserScramCredentials: {
+    deletions: [{ name: 'bob', mechanism: 1 }],
+    upsertions: [{ name: 'alice', mechanism: 2, iterations: 4096, salt: Buffer.from('salt'), saltedPassword: Buffer.alloc(64, 1) }],
+  },
 };
 
 const logger = { info() {}, warn() {}, error() {}, debug() {} };
