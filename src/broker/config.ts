@@ -68,6 +68,7 @@ export interface BrokerConfig {
   saslMechanisms: string;
   usersFile: string | null;
   connectionFailedAuthenticationDelayMs: number;
+  saslServerMaxReceiveSize: number;
 }
 
 /** A bad setting; the message names the flag and says what is allowed. */
@@ -177,6 +178,7 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   { key: 'sslHandshakeTimeoutMs', flag: 'ssl-handshake-timeout-ms', kind: 'duration', default: 10 * SECOND, min: 10, max: INT32_MAX, help: 'close a TLS connection whose handshake has not finished this long after accept' },
   { key: 'saslMechanisms', flag: 'sasl-mechanisms', kind: 'string', default: 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512', help: 'SASL mechanisms of SASL_* listeners, from PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (sasl.enabled.mechanisms)' },
   { key: 'usersFile', flag: 'users', kind: 'string', default: null, nullable: true, help: 'JSON file {"user": "password", ...}; SCRAM credentials are derived from it at start (random salts, 4096 iterations) and never written back' },
+  { key: 'saslServerMaxReceiveSize', flag: 'sasl-server-max-receive-size', kind: 'bytes', default: 512 * KiB, min: 1024, max: INT32_MAX, help: 'largest request frame on a SASL listener before authentication completes; bigger ones close the connection (sasl.server.max.receive.size)' },
   { key: 'connectionFailedAuthenticationDelayMs', flag: 'connection-failed-authentication-delay-ms', kind: 'duration', default: 100, min: 0, max: INT32_MAX, help: 'delay before answering a failed authentication, then closing (connection.failed.authentication.delay.ms)' },
 ];
 

@@ -86,7 +86,10 @@ export class Connection {
     private readonly deps: ConnectionDeps,
   ) {
     const cfg = deps.broker.config;
-    this.reader = new SocketFramer(cfg.maxRequestSize, deps.framePool);
+    // Until a SASL connection has authenticated, its frames are held to sasl.server.max.receive.size (as Kafka).
+    const sasl = deps.auth.sasl;
+    this.reader = new SocketFramer(sasl === null ? cfg.maxRequestSize : Math.min(cfg.saslServerMaxReceiveSize, cfg.maxRequestSize), deps.framePool);
+    if (sasl !== null) sasl.onAuthenticated = () => (this.reader.maxFrameSize = cfg.maxRequestSize);
     this.memory = deps.readMemory.forConnection(cfg.maxPendingResponseBytes);
     this.state.set(CONNECTION_READ_MEMORY, this.memory);
     if (deps.auth.sasl !== null) this.state.set(CONNECTION_AUTH, deps.auth);
@@ -215,7 +218,8 @@ export class Connection {
         if (next === null) break;
         if (!Buffer.isBuffer(next)) {
           if (next.kind === 'too-large') {
-            this.fail('request size above the limit (raise --max-request-size if this is legitimate)', { size: next.size, limit: next.limit });
+            const preAuth = this.deps.auth.sasl !== null && !this.deps.auth.sasl.authenticated;
+            this.fail(`request size above the limit (raise ${preAuth ? '--sasl-server-max-receive-size: not yet authenticated' : '--max-request-size'} if this is legitimate)`, { size: next.size, limit: next.limit });
           } else {
             this.fail('negative request size', { size: next.size });
           }

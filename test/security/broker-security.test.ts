@@ -19,6 +19,8 @@ import { ErrorCode } from '../../src/protocol/errors.js';
 import { AlterUserScramCredentials } from '../../src/protocol/messages/alter-user-scram-credentials.js';
 import { DescribeUserScramCredentials } from '../../src/protocol/messages/describe-user-scram-credentials.js';
 import { Metadata } from '../../src/protocol/messages/metadata.js';
+import { Produce } from '../../src/protocol/messages/produce.js';
+import { encodeRecordBatch } from '../../src/protocol/records.js';
 import { saltPassword } from '../../src/protocol/sasl-scram.js';
 import { RawClient, startTestBroker, tempDir, type TestBroker } from '../broker/helpers.js';
 import { hasOpenssl, makeCerts, type TestCerts } from './certs.js';
@@ -131,6 +133,20 @@ describe.skipIf(!available)('SASL listeners', () => {
     // ... while the broker serves everyone else
     const c = await connect(broker, 'SASL_PLAINTEXT', { mechanism: 'PLAIN', username: 'alice', password: 'alice-secret' });
     expect(await metadata(c)).toHaveLength(1);
+    c.close();
+  });
+
+  it('before authentication frames are held to sasl.server.max.receive.size; after it, to --max-request-size', async () => {
+    const raw = await RawClient.connect(addr(broker, 'SASL_PLAINTEXT'));
+    const big = Buffer.alloc(4 + 600 * 1024);
+    big.writeInt32BE(600 * 1024, 0);
+    raw.write(big);
+    expect(await raw.readFrame()).toBeNull();
+    const c = await connect(broker, 'SASL_PLAINTEXT', { mechanism: 'PLAIN', username: 'alice', password: 'alice-secret' });
+    await c.request(Metadata, { topics: [{ name: 'big-after-auth', topicId: '00000000-0000-0000-0000-000000000000' }], allowAutoTopicCreation: true, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+    const records = encodeRecordBatch({ records: [{ key: null, value: Buffer.alloc(700 * 1024, 7) }] });
+    const res = await c.send(Produce, 9, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'big-after-auth', partitionData: [{ index: 0, records }] }] });
+    expect(res.responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCode.NONE);
     c.close();
   });
 

@@ -31,6 +31,7 @@ export const saslAuthenticateHandler = defineHandler<SaslAuthenticateRequest, Sa
     if (step.kind === 'continue') return createSaslAuthenticateResponse({ authBytes: step.challenge });
     session.authenticated = true;
     auth.principal = `User:${step.user}`;
+    session.onAuthenticated?.();
     ctx.logger.info({ principal: auth.principal, mechanism: session.mechanism, listener: ctx.listenerName }, 'authenticated');
     return createSaslAuthenticateResponse({ authBytes: step.response });
   },

@@ -42,6 +42,8 @@ export class SaslSession {
   mechanism: SaslMechanism | null = null;
   authenticated = false;
   principal = 'User:ANONYMOUS';
+  /** Called once authentication succeeds (the connection lifts its pre-authentication frame limit). */
+  onAuthenticated: (() => void) | null = null;
   private scram: ScramPending | null = null;
 
   constructor(
