@@ -313,3 +313,23 @@ describe.skipIf(!available)('TLS listeners', () => {
     expect(await fingerprint()).toBe(second);
   });
 });
+
+describe.skipIf(!available)('TLS with client certificates requested', () => {
+  let broker: TestBroker;
+  beforeAll(async () => {
+    broker = await startTestBroker({ listeners: 'SSL://127.0.0.1:0', sslCert: certs.serverCert, sslKey: certs.serverKey, sslCa: certs.caCert, sslClientAuth: 'requested', handlers: recording });
+  });
+  afterAll(async () => broker?.stop());
+
+  it('no certificate is User:ANONYMOUS, a trusted one names the principal, a foreign one is refused', async () => {
+    principals.length = 0;
+    const anonymous = await connect(broker, 'SSL');
+    await metadata(anonymous);
+    anonymous.close();
+    const named = await connect(broker, 'SSL', undefined, { cert: fs.readFileSync(certs.clientCert), key: fs.readFileSync(certs.clientKey) });
+    await metadata(named);
+    named.close();
+    expect(principals).toEqual(['SSL User:ANONYMOUS', 'SSL User:CN=client,O=Acme\\, Inc,C=DE']);
+    await expect(connect(broker, 'SSL', undefined, { cert: fs.readFileSync(certs.otherClientCert), key: fs.readFileSync(certs.otherClientKey) })).rejects.toThrow(/connection to broker/);
+  });
+});
