@@ -23,6 +23,7 @@ import { CloseConnection } from './handlers/close-connection.js';
 import { RespondAndClose } from './handlers/respond-and-close.js';
 import { apiVersionsUnsupportedReply } from './handlers/api-versions.js';
 import { CONNECTION_AUTH, type ConnectionAuth } from './security/connection-auth.js';
+import type { SaslSession } from './security/sasl-session.js';
 
 /**
  * Requests dispatched but not yet answered on one connection; beyond it we stop taking frames (and reading).
@@ -89,7 +90,12 @@ export class Connection {
     // Until a SASL connection has authenticated, its frames are held to sasl.server.max.receive.size (as Kafka).
     const sasl = deps.auth.sasl;
     this.reader = new SocketFramer(sasl === null ? cfg.maxRequestSize : Math.min(cfg.saslServerMaxReceiveSize, cfg.maxRequestSize), deps.framePool);
-    if (sasl !== null) sasl.onAuthenticated = () => (this.reader.maxFrameSize = cfg.maxRequestSize);
+    if (sasl !== null) {
+      sasl.onAuthenticated = (user) => {
+        deps.auth.principal = `User:${user}`;
+        this.reader.maxFrameSize = cfg.maxRequestSize;
+      };
+    }
     this.memory = deps.readMemory.forConnection(cfg.maxPendingResponseBytes);
     this.state.set(CONNECTION_READ_MEMORY, this.memory);
     if (deps.auth.sasl !== null) this.state.set(CONNECTION_AUTH, deps.auth);
@@ -272,6 +278,8 @@ export class Connection {
   }
 
   private onFrame(frame: Buffer): void {
+    const sasl = this.deps.auth.sasl;
+    if (sasl !== null && !sasl.authenticated && this.beforeAuthentication(frame, sasl)) return;
     if (frame.length < 8) {
       this.fail('request frame too short for a header', { size: frame.length });
       return;
@@ -279,12 +287,6 @@ export class Connection {
     const apiKey = frame.readInt16BE(0);
     const apiVersion = frame.readInt16BE(2);
     const handler = this.deps.handlers.get(apiKey);
-    const sasl = this.deps.auth.sasl;
-    if (sasl !== null && !sasl.authenticated && apiKey !== ApiKey.ApiVersions && apiKey !== ApiKey.SaslHandshake && apiKey !== ApiKey.SaslAuthenticate) {
-      // Kafka's SASL authenticator closes the connection on any other request before authentication.
-      this.fail('request before SASL authentication on a SASL listener', { apiKey, apiVersion });
-      return;
-    }
     if (!handler) {
       // Kafka closes the connection on an API key it does not know; clients never send unadvertised keys.
       this.fail('unknown or unsupported API key', { apiKey, apiVersion });
@@ -363,6 +365,40 @@ export class Connection {
       this.enqueueValue(handler, apiVersion, correlationId, result);
       recycle?.();
     }
+  }
+
+  /**
+   * A SASL listener's frame before authentication. Returns true when it was taken here: a raw SASL token after
+   * SaslHandshake v0 (no Kafka header, answered the same way), or a request other than ApiVersions,
+   * SaslHandshake and SaslAuthenticate, on which Kafka's authenticator closes the connection.
+   */
+  private beforeAuthentication(frame: Buffer, sasl: SaslSession): boolean {
+    if (sasl.rawTokens) {
+      const slot = this.pushSlot();
+      void sasl.step(frame).then(async (step) => {
+        if (step.kind === 'failed') {
+          // v0 has no error response: after the delay the connection is closed (as Kafka does).
+          this.log.warn({ clientId: this.clientId }, `authentication failed: ${step.message}`);
+          const ms = this.deps.broker.config.connectionFailedAuthenticationDelayMs;
+          if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+          slot.closeReason = `authentication failed: ${step.message}`;
+        } else {
+          const token = step.kind === 'continue' ? step.challenge : step.response;
+          const size = Buffer.allocUnsafe(4);
+          size.writeInt32BE(token.length, 0);
+          slot.chunks = [size, token];
+          if (step.kind === 'done') sasl.succeeded(step.user);
+        }
+        if (this.closed) return;
+        slot.done = true;
+        this.scheduleFlush();
+      });
+      return true;
+    }
+    const apiKey = frame.length >= 2 ? frame.readInt16BE(0) : -1;
+    if (apiKey === ApiKey.ApiVersions || apiKey === ApiKey.SaslHandshake || apiKey === ApiKey.SaslAuthenticate) return false;
+    this.fail('request before SASL authentication on a SASL listener', { apiKey });
+    return true;
   }
 
   private completeWithFailure(slot: Slot, handler: Handler, req: unknown, version: number, correlationId: number, err: unknown): void {

@@ -20,6 +20,7 @@ import { AlterUserScramCredentials } from '../../src/protocol/messages/alter-use
 import { DescribeUserScramCredentials } from '../../src/protocol/messages/describe-user-scram-credentials.js';
 import { Metadata } from '../../src/protocol/messages/metadata.js';
 import { Produce } from '../../src/protocol/messages/produce.js';
+import { SaslHandshake } from '../../src/protocol/messages/sasl-handshake.js';
 import { encodeRecordBatch } from '../../src/protocol/records.js';
 import { saltPassword } from '../../src/protocol/sasl-scram.js';
 import { RawClient, startTestBroker, tempDir, type TestBroker } from '../broker/helpers.js';
@@ -149,6 +150,30 @@ describe.skipIf(!available)('SASL listeners', () => {
     const res = await c.send(Produce, 9, { transactionalId: null, acks: 1, timeoutMs: 5000, topicData: [{ name: 'big-after-auth', partitionData: [{ index: 0, records }] }] });
     expect(res.responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCode.NONE);
     c.close();
+  });
+
+  it('SaslHandshake v0: raw SASL tokens without Kafka headers, then ordinary requests; a wrong password closes after the delay', async () => {
+    const raw = await RawClient.connect(addr(broker, 'SASL_PLAINTEXT'));
+    const handshake = await raw.request(SaslHandshake, 0, { mechanism: 'PLAIN' });
+    expect(handshake.errorCode).toBe(ErrorCode.NONE);
+    const token = (t: string): Buffer => {
+      const b = Buffer.alloc(4 + Buffer.byteLength(t));
+      b.writeInt32BE(Buffer.byteLength(t), 0);
+      b.write(t, 4);
+      return b;
+    };
+    raw.write(token('\0alice\0alice-secret'));
+    expect((await raw.readFrame())?.length).toBe(0); // PLAIN's empty server token
+    const res = await raw.request(Metadata, 4, { topics: [], allowAutoTopicCreation: false, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false });
+    expect(res.brokers).toHaveLength(1);
+    raw.close();
+
+    const bad = await RawClient.connect(addr(broker, 'SASL_PLAINTEXT'));
+    await bad.request(SaslHandshake, 0, { mechanism: 'PLAIN' });
+    const started = performance.now();
+    bad.write(token('\0alice\0wrong'));
+    expect(await bad.readFrame()).toBeNull();
+    expect(performance.now() - started).toBeGreaterThanOrEqual(DELAY - 5);
   });
 
   it('a plaintext client on the TLS port and a TLS client on a plaintext port fail cleanly; the broker keeps serving', async () => {

@@ -29,9 +29,7 @@ export const saslAuthenticateHandler = defineHandler<SaslAuthenticateRequest, Sa
       return delayedRefusal(ctx, createSaslAuthenticateResponse({ errorCode: ErrorCode.SASL_AUTHENTICATION_FAILED, errorMessage: step.message }), step.message);
     }
     if (step.kind === 'continue') return createSaslAuthenticateResponse({ authBytes: step.challenge });
-    session.authenticated = true;
-    auth.principal = `User:${step.user}`;
-    session.onAuthenticated?.();
+    session.succeeded(step.user);
     ctx.logger.info({ principal: auth.principal, mechanism: session.mechanism, listener: ctx.listenerName }, 'authenticated');
     return createSaslAuthenticateResponse({ authBytes: step.response });
   },

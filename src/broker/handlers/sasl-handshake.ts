@@ -2,8 +2,8 @@
  * SaslHandshake (key 17), v0–1: picks the connection's SASL mechanism on a SASL listener. An unknown or
  * disabled mechanism gets UNSUPPORTED_SASL_MECHANISM with the enabled list, after the failed-authentication
  * delay, and the connection is closed; on other listeners, or a second time, ILLEGAL_SASL_STATE (as Kafka).
- * v0 clients then send raw SASL tokens without Kafka framing; this broker expects SaslAuthenticate, which every
- * client that speaks SaslAuthenticate sends after either version.
+ * After v0 the client sends raw SASL tokens (size-prefixed, no request header; connection.ts answers them the
+ * same way), after v1 SaslAuthenticate requests.
  */
 import { ErrorCode } from '../../protocol/errors.js';
 import { SaslHandshake, createSaslHandshakeResponse, type SaslHandshakeRequest, type SaslHandshakeResponse } from '../../protocol/messages/sasl-handshake.js';
@@ -17,7 +17,7 @@ export const saslHandshakeHandler = defineHandler<SaslHandshakeRequest, SaslHand
   codec: SaslHandshake,
   minVersion: 0,
   maxVersion: 1,
-  handle(ctx, req) {
+  handle(ctx, req, version) {
     const session = (ctx.connectionState.get(CONNECTION_AUTH) as ConnectionAuth | undefined)?.sasl;
     if (!session) return createSaslHandshakeResponse({ errorCode: ErrorCode.ILLEGAL_SASL_STATE });
     const mechanisms = [...session.enabled];
@@ -28,6 +28,7 @@ export const saslHandshakeHandler = defineHandler<SaslHandshakeRequest, SaslHand
       return delayedRefusal(ctx, createSaslHandshakeResponse({ errorCode: ErrorCode.UNSUPPORTED_SASL_MECHANISM, mechanisms }), `unsupported SASL mechanism "${req.mechanism}" (enabled: ${mechanisms.join(', ')})`);
     }
     session.mechanism = req.mechanism as SaslMechanism;
+    session.rawTokens = version === 0;
     return createSaslHandshakeResponse({ mechanisms });
   },
   errorResponse(_req, _version, errorCode) {

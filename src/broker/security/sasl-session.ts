@@ -41,15 +41,22 @@ export class SaslSession {
   /** The mechanism chosen by SaslHandshake, null before it. */
   mechanism: SaslMechanism | null = null;
   authenticated = false;
-  principal = 'User:ANONYMOUS';
-  /** Called once authentication succeeds (the connection lifts its pre-authentication frame limit). */
-  onAuthenticated: (() => void) | null = null;
+  /** After SaslHandshake v0 the client sends raw SASL tokens, not SaslAuthenticate requests. */
+  rawTokens = false;
+  /** Called once authentication succeeds: the connection takes `User:<user>` as its principal and lifts its pre-authentication frame limit. */
+  onAuthenticated: ((user: string) => void) | null = null;
   private scram: ScramPending | null = null;
 
   constructor(
     readonly enabled: readonly SaslMechanism[],
     private readonly store: ScramStore,
   ) {}
+
+  /** Marks the session authenticated as `user` and tells the connection (its frame limit rises). */
+  succeeded(user: string): void {
+    this.authenticated = true;
+    this.onAuthenticated?.(user);
+  }
 
   /** The next response to a client token, or why authentication failed. */
   async step(token: Buffer): Promise<SaslStep> {
