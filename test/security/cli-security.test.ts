@@ -39,7 +39,9 @@ describe.skipIf(!available)('kafkaesque broker with listeners', () => {
       expect(lines[1]).toMatch(/^kafkaesque broker listening on 127\.0\.0\.1:\d+ \(SASL_SSL\)$/);
       const port = Number(/:(\d+) \(SASL_SSL\)/.exec(lines[1]!)![1]);
       child.kill('SIGHUP');
-      await until(() => stderr.includes('TLS certificates reloaded'), 'the reload log line', 10_000);
+      await until(() => stderr.includes('TLS certificates reloaded'), 'the reload log line', 20_000).catch((err: Error) => {
+        throw new Error(`${err.message}; the broker's stderr: ${stderr.slice(-2000)}`);
+      });
       const s = tls.connect({ host: '127.0.0.1', port, ca: fs.readFileSync(certs.caCert), servername: 'localhost' });
       await new Promise((resolve, reject) => s.once('secureConnect', resolve).once('error', reject));
       s.destroy();
