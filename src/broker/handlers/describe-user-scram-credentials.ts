@@ -1,6 +1,6 @@
 /**
  * DescribeUserScramCredentials (key 50), v0: which SCRAM mechanisms (and iterations) each user has; never
- * salts or keys. `users: null` lists everyone. Unknown users get RESOURCE_NOT_FOUND, a user named twice
+ * salts or keys. `users` null or empty lists everyone. Unknown users get RESOURCE_NOT_FOUND, a user named twice
  * DUPLICATE_RESOURCE (as Kafka).
  */
 import { ErrorCode } from '../../protocol/errors.js';
@@ -22,7 +22,8 @@ export const describeUserScramCredentialsHandler = defineHandler<DescribeUserScr
   handle(ctx, req) {
     const store = ctx.broker.services.scram;
     if (!store) return createDescribeUserScramCredentialsResponse({ errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: 'no SCRAM credential store' });
-    const names = req.users === null ? store.users() : req.users.map((u) => u.name);
+    // As Kafka: a null or empty list describes every user.
+    const names = req.users === null || req.users.length === 0 ? store.users() : req.users.map((u) => u.name);
     const counts = new Map<string, number>();
     for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
     const results = [...new Set(names)].map((user) => describeUser(store, user, counts.get(user)! > 1));
