@@ -126,6 +126,7 @@ describe.skipIf(!available)('SASL listeners', () => {
     expect((err as SaslAuthenticationError).code).toBe(code);
     expect(elapsed).toBeGreaterThanOrEqual(DELAY - 5);
     await closed; // the broker hangs up after the refusal
+    console.log(`${_name}: refused after ${elapsed.toFixed(0)} ms (delay ${DELAY} ms)`);
   });
 
   it('a request other than ApiVersions/SaslHandshake before authentication closes the connection', async () => {
