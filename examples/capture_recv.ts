@@ -18,10 +18,11 @@ import { replay } from '../src/replay/replay.js';
 import type { StallReport } from '../src/replay/stall-watch.js';
 import { streamsOf, type WorkerContext } from '../src/workers/context.js';
 import { execute } from '../src/workers/execute.js';
-import { spanMs, mbPerSecond, parseExampleArgs, processCpuMicros, progressBars, takeNumberFlag, usage, withBrokers, isEntryPoint } from './common.js';
+import type { SecurityFlags } from '../src/client/security.js';
+import { SECURITY_HELP, securityFromFlags, spanMs, mbPerSecond, parseExampleArgs, processCpuMicros, progressBars, takeNumberFlag, usage, withBrokers, isEntryPoint } from './common.js';
 import { checkStreams, ReplayedStreams, type StreamDigest } from './stream-check.js';
 
-const HELP = 'usage: capture_recv <topic> <streams> [--count N] [--stall-report-ms MS (default 10000)] [-w N] [-n P] [-p I] [-h hostfile] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs]';
+const HELP = 'usage: capture_recv <topic> <streams> [--count N] [--stall-report-ms MS (default 10000)] [-w N] [-n P] [-p I] [-h hostfile] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs] [--security-protocol P --sasl-mechanism M --sasl-username U --sasl-password-file F --ssl-ca F]\n' + SECURITY_HELP;
 
 interface RecvArgs {
   topic: string;
@@ -30,6 +31,8 @@ interface RecvArgs {
   transport: TransportName;
   /** Numbers per stream, when known: each stream must hold exactly 0..count-1. */
   count?: number;
+  /** kcat-like TLS/SASL flags (see common.ts). */
+  security?: SecurityFlags;
   /** No per-worker lines (benchmarks). */
   quiet?: boolean;
   /** Say on stderr why the frontier is stuck after this long (default 10,000 ms). */
@@ -98,7 +101,7 @@ export async function replayAndCount(iterators: readonly EventIterator<number, n
 /** Runs on every worker thread. */
 export async function recvWorker(ctx: WorkerContext<RecvArgs>): Promise<RecvResult> {
   const { topic, streams, brokers, transport: name } = ctx.args;
-  const transport = await openTransport({ transport: name, brokers });
+  const transport = await openTransport({ transport: name, brokers, ...securityFromFlags(ctx.args.security ?? {}) });
   try {
     const iterators = streamsOf(ctx, streams).map((i) => {
       if (!ctx.args.quiet) console.log(`allocating consumer for topic "${streamTopic(topic, i)}"`);
@@ -143,7 +146,7 @@ async function main(): Promise<void> {
     try {
       const results = await execute<RecvResult, RecvArgs>(
         args.workers,
-        { module: import.meta.url, export: 'recvWorker', args: { topic, streams, brokers, transport: args.transport, count, ...(stallReportMs ? { stallReportMs } : {}) } },
+        { module: import.meta.url, export: 'recvWorker', args: { topic, streams, brokers, transport: args.transport, count, security: args.security, ...(stallReportMs ? { stallReportMs } : {}) } },
         // The ports reach the broker in this process (embedded transport); other transports ignore them.
         {
           onReport: (index, seen) => bars.update(index - first, seen as number),

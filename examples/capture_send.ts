@@ -11,9 +11,10 @@ import { streamTopic } from '../src/transport/transport.js';
 import { messages, type Event } from '../src/dataflow/event.js';
 import type { WorkerContext } from '../src/workers/context.js';
 import { execute } from '../src/workers/execute.js';
-import { spanMs, mbPerSecond, parseExampleArgs, processCpuMicros, progressBars, usage, withBrokers, isEntryPoint } from './common.js';
+import type { SecurityFlags } from '../src/client/security.js';
+import { SECURITY_HELP, securityFromFlags, spanMs, mbPerSecond, parseExampleArgs, processCpuMicros, progressBars, usage, withBrokers, isEntryPoint } from './common.js';
 
-const HELP = 'usage: capture_send <topic> <count> [-w N] [-n P] [-p I] [-h hostfile] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs] [--type f64|u64] [--replace]';
+const HELP = 'usage: capture_send <topic> <count> [-w N] [-n P] [-p I] [-h hostfile] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs] [--type f64|u64] [--replace] [--security-protocol P --sasl-mechanism M --sasl-username U --sasl-password-file F --ssl-ca F]\n' + SECURITY_HELP;
 const BATCH = 1024;
 
 interface SendArgs {
@@ -23,6 +24,8 @@ interface SendArgs {
   transport: TransportName;
   type: 'f64' | 'u64';
   replace: boolean;
+  /** kcat-like TLS/SASL flags (see common.ts). */
+  security?: SecurityFlags;
   /** No per-worker lines (benchmarks). */
   quiet?: boolean;
 }
@@ -75,7 +78,7 @@ export async function sendWorker(ctx: WorkerContext<SendArgs>): Promise<SendResu
   const { topic, count, brokers, transport: name, type, replace } = ctx.args;
   const stream = streamTopic(topic, ctx.index);
   if (!ctx.args.quiet) console.log(`allocating producer for topic "${stream}"`);
-  const transport = await openTransport({ transport: name, brokers });
+  const transport = await openTransport({ transport: name, brokers, ...securityFromFlags(ctx.args.security ?? {}) });
   try {
     const pusher = await transport.pusher<number, number>(stream, { replace });
     const startedAt = Date.now();
@@ -97,7 +100,7 @@ async function main(): Promise<void> {
     try {
       const results = await execute<SendResult, SendArgs>(
         args.workers,
-        { module: import.meta.url, export: 'sendWorker', args: { topic, count, brokers, transport: args.transport, type: args.type, replace: args.replace } },
+        { module: import.meta.url, export: 'sendWorker', args: { topic, count, brokers, transport: args.transport, type: args.type, replace: args.replace, security: args.security } },
         // The ports reach the broker in this process (embedded transport); other transports ignore them.
         { onReport: (index, done) => bars.update(index - args.workers.process * args.workers.workers, done as number), ports },
       );

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMainThread, type MessagePort } from 'node:worker_threads';
+import { securityFromFlags, SecurityFlagError, SECURITY_FLAG_OPTIONS, SECURITY_FLAGS_HELP, type SecurityFlags } from '../src/client/security.js';
 import { DEFAULT_REMOTE_TRANSPORT, DEFAULT_TRANSPORT, TRANSPORTS, type TransportName } from '../src/transport/open-transport.js';
 import { parseWorkerArgs, type ExecuteConfig } from '../src/workers/args.js';
 
@@ -12,6 +13,8 @@ export interface ExampleArgs {
   brokers: string[] | undefined;
   dataDir: string;
   transport: TransportName;
+  /** kcat-like TLS/SASL flags, as given (workers turn them into options themselves, so no password travels). */
+  security: SecurityFlags;
   replace: boolean;
   type: 'f64' | 'u64';
 }
@@ -59,7 +62,7 @@ export function takeNumberFlag(argv: string[], flag: string, help: string): numb
 export function parseExampleArgs(argv: readonly string[], help: string): ExampleArgs {
   const { config, rest } = parseWorkerArgs(argv);
   const positional: string[] = [];
-  const args: ExampleArgs = { positional, workers: config, brokers: undefined, dataDir: './kafkaesque-data', transport: DEFAULT_TRANSPORT, replace: false, type: 'f64' };
+  const args: ExampleArgs = { positional, workers: config, brokers: undefined, dataDir: './kafkaesque-data', transport: DEFAULT_TRANSPORT, replace: false, type: 'f64', security: {} };
   let transportGiven = false;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i] as string;
@@ -67,6 +70,8 @@ export function parseExampleArgs(argv: readonly string[], help: string): Example
     const value = (): string => inline ?? rest[++i] ?? usage(`${flag} needs a value\n${help}`);
     if (flag === '--brokers') args.brokers = value().split(',').filter(Boolean);
     else if (flag === '--data-dir') args.dataDir = value();
+    else if (flag === '--sasl-password') usage(`--sasl-password is not accepted (it would show in ps): use --sasl-password-file FILE or KAFKAESQUE_SASL_PASSWORD\n${help}`);
+    else if (flag.startsWith('--') && flag.slice(2) in SECURITY_FLAG_OPTIONS) args.security[flag.slice(2) as keyof SecurityFlags] = value();
     else if (flag === '--transport') {
       const t = value();
       if (!(TRANSPORTS as readonly string[]).includes(t) || t === 'memory') usage(`--transport must be embedded, wire or kafkajs\n${help}`);
@@ -80,6 +85,15 @@ export function parseExampleArgs(argv: readonly string[], help: string): Example
     } else if (flag === '--help') usage(help);
     else if (flag.startsWith('-') && flag.length > 1 && Number.isNaN(Number(flag))) usage(`unknown flag ${flag}\n${help}`);
     else positional.push(arg);
+  }
+  if (Object.keys(args.security).length > 0) {
+    if (!args.brokers) usage(`--security-protocol and the other TLS/SASL flags need --brokers (the embedded broker is in this process)\n${help}`);
+    try {
+      securityFromFlags(args.security);
+    } catch (err) {
+      if (err instanceof SecurityFlagError) usage(`${err.message}\n${help}`);
+      throw err;
+    }
   }
   if (args.brokers) {
     // A broker elsewhere is reached over TCP: the embedded transport needs the broker in this process.
@@ -150,3 +164,7 @@ export function cpuSpanMicros(results: readonly { cpuAtStart: number; cpuAtEnd: 
   if (results.length === 0) return 0;
   return Math.max(...results.map((r) => r.cpuAtEnd)) - Math.min(...results.map((r) => r.cpuAtStart));
 }
+
+/** The TLS/SASL flags' help, for the examples' usage text. */
+export const SECURITY_HELP = `TLS/SASL (with --brokers):\n${SECURITY_FLAGS_HELP}`;
+export { securityFromFlags };

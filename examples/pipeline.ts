@@ -15,9 +15,10 @@ import { aggregatePerTime, flatMapData, InputHandle, tumblingWindow, type Event 
 import { replay } from '../src/replay/replay.js';
 import { streamsOf, type WorkerContext } from '../src/workers/context.js';
 import { execute } from '../src/workers/execute.js';
-import { parseExampleArgs, withBrokers, isEntryPoint } from './common.js';
+import type { SecurityFlags } from '../src/client/security.js';
+import { SECURITY_HELP, parseExampleArgs, securityFromFlags, withBrokers, isEntryPoint } from './common.js';
 
-const HELP = 'usage: pipeline [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs]';
+const HELP = 'usage: pipeline [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs] [--security-protocol P --sasl-mechanism M --sasl-username U --sasl-password-file F --ssl-ca F]\n' + SECURITY_HELP;
 const TOPIC = 'words';
 const CAPTURE_WORKERS = 3;
 const REPLAY_WORKERS = 2;
@@ -61,10 +62,12 @@ function feed(input: InputHandle<number, string>, index: number, workers: number
 interface Args {
   brokers: string[];
   transport: TransportName;
+  /** kcat-like TLS/SASL flags (see common.ts). */
+  security?: SecurityFlags;
 }
 
 export async function captureWorker(ctx: WorkerContext<Args>): Promise<number> {
-  const transport = await openTransport({ transport: ctx.args.transport, brokers: ctx.args.brokers });
+  const transport = await openTransport({ transport: ctx.args.transport, brokers: ctx.args.brokers, ...securityFromFlags(ctx.args.security ?? {}) });
   try {
     const input = new InputHandle<number, string>();
     const done = captureFrom(input.stream, await transport.pusher<number, string>(streamTopic(TOPIC, ctx.index), { replace: true }));
@@ -76,7 +79,7 @@ export async function captureWorker(ctx: WorkerContext<Args>): Promise<number> {
 }
 
 export async function replayWorker(ctx: WorkerContext<Args>): Promise<[number, string, number][]> {
-  const transport = await openTransport({ transport: ctx.args.transport, brokers: ctx.args.brokers });
+  const transport = await openTransport({ transport: ctx.args.transport, brokers: ctx.args.brokers, ...securityFromFlags(ctx.args.security ?? {}) });
   try {
     const iterators = streamsOf(ctx, CAPTURE_WORKERS).map((i) => transport.iterator<number, string>(streamTopic(TOPIC, i)));
     const counts: [number, string, number][] = [];
@@ -128,7 +131,7 @@ async function inMemory(): Promise<string[]> {
 async function main(): Promise<void> {
   const args = parseExampleArgs(process.argv.slice(2), HELP);
   await withBrokers(args, async (brokers, ports) => {
-    const job = { brokers, transport: args.transport };
+    const job = { brokers, transport: args.transport, security: args.security };
     // The ports reach the broker in this process (embedded transport); other transports ignore them.
     const captured = await execute<number, Args>({ workers: CAPTURE_WORKERS }, { module: import.meta.url, export: 'captureWorker', args: job }, { ports });
     console.log(`captured ${captured.reduce((a, b) => a + b, 0)} lines into ${CAPTURE_WORKERS} streams (${captured.join(' + ')})`);

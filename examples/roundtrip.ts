@@ -12,7 +12,8 @@ import type { MessagePort } from 'node:worker_threads';
 import { inProcessLink, startBroker } from '../src/broker/index.js';
 import type { TransportName } from '../src/transport/open-transport.js';
 import { execute } from '../src/workers/execute.js';
-import { cpuSpanMicros, isEntryPoint, mbPerSecond, parseExampleArgs, spanMs, takeNumberFlag } from './common.js';
+import type { SecurityFlags } from '../src/client/security.js';
+import { SECURITY_HELP, cpuSpanMicros, isEntryPoint, mbPerSecond, parseExampleArgs, spanMs, takeNumberFlag } from './common.js';
 import { checkStreams, StreamContentError, type StreamDigest } from './stream-check.js';
 
 export interface RoundTripOptions {
@@ -25,6 +26,8 @@ export interface RoundTripOptions {
   captureWorkers: number;
   replayWorkers: number;
   quiet?: boolean;
+  /** kcat-like TLS/SASL flags for a secured --brokers (see common.ts). */
+  security?: SecurityFlags;
   /** For the embedded transport: the in-process broker's ports for each worker (`inProcessLink(broker).ports`). */
   ports?: (workerIndex: number) => Record<string, MessagePort>;
 }
@@ -50,7 +53,7 @@ export async function roundTrip(options: RoundTripOptions): Promise<RoundTripRes
     {
       module: path.join(here, `capture_send${ext}`),
       export: 'sendWorker',
-      args: { topic: options.topic, count: options.count, brokers: options.brokers, transport: options.transport, type: 'f64', replace: true, quiet: options.quiet },
+      args: { topic: options.topic, count: options.count, brokers: options.brokers, transport: options.transport, type: 'f64', replace: true, quiet: options.quiet, security: options.security },
     },
     { ports: options.ports },
   );
@@ -59,7 +62,7 @@ export async function roundTrip(options: RoundTripOptions): Promise<RoundTripRes
     {
       module: path.join(here, `capture_recv${ext}`),
       export: 'recvWorker',
-      args: { topic: options.topic, streams: options.streams, count: options.count, brokers: options.brokers, transport: options.transport, quiet: options.quiet },
+      args: { topic: options.topic, streams: options.streams, count: options.count, brokers: options.brokers, transport: options.transport, quiet: options.quiet, security: options.security },
     },
     { ports: options.ports },
   );
@@ -88,7 +91,7 @@ export async function roundTrip(options: RoundTripOptions): Promise<RoundTripRes
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const help = 'usage: roundtrip [--count N] [--streams S] [--replay-workers R] [--transport embedded|wire|kafkajs] [--brokers ...] [--data-dir dir]';
+  const help = 'usage: roundtrip [--count N] [--streams S] [--replay-workers R] [--transport embedded|wire|kafkajs] [--brokers ...] [--data-dir dir] [--security-protocol P --sasl-mechanism M --sasl-username U --sasl-password-file F --ssl-ca F]\n' + SECURITY_HELP;
   const count = takeNumberFlag(argv, '--count', help) ?? 10_000_000;
   const streams = takeNumberFlag(argv, '--streams', help) ?? 5;
   const replayWorkers = takeNumberFlag(argv, '--replay-workers', help) ?? 3;
@@ -109,7 +112,7 @@ async function main(): Promise<void> {
   }
   try {
     console.log(`capturing ${streams} streams × ${count.toLocaleString('en-US')} numbers with ${streams} workers, replaying with ${replayWorkers} (${args.transport})`);
-    const r = await roundTrip({ brokers, ports, transport: args.transport, topic: 'numbat', streams, count, captureWorkers: streams, replayWorkers });
+    const r = await roundTrip({ brokers, ports, transport: args.transport, topic: 'numbat', streams, count, captureWorkers: streams, replayWorkers, security: args.security });
     const perCpu = (cpuSeconds: number): string => `${cpuSeconds.toFixed(2)} CPU-s, ${(r.bytes / 1e6 / cpuSeconds).toFixed(0)} MB per CPU-s`;
     console.log(`capture: ${(r.bytes / 1e6).toFixed(0)} MB in ${(r.captureMs / 1000).toFixed(2)} s = ${mbPerSecond(r.bytes, r.captureMs)} MB/s (${perCpu(r.captureCpuSeconds)})`);
     console.log(`replay:  ${(r.bytes / 1e6).toFixed(0)} MB in ${(r.replayMs / 1000).toFixed(2)} s = ${mbPerSecond(r.bytes, r.replayMs)} MB/s (${perCpu(r.replayCpuSeconds)})`);

@@ -10,5 +10,6 @@ export * from './workers/index.js';
 export { startBroker, resolveConfig, DEFAULT_CONFIG, ConfigError, inProcessLink, InProcessLink } from './broker/index.js';
 export type { BrokerConfig, StartBrokerOptions, RunningBroker } from './broker/index.js';
 export { KafkaClient, parseBroker, BrokerConnectionError, RequestTimeoutError, UnsupportedApiError } from './client/index.js';
-export type { ClientOptions } from './client/index.js';
+export type { ClientOptions, ClientSecurity, SaslClientOptions, TlsClientOptions } from './client/index.js';
+export { SaslAuthenticationError, securityFromFlags } from './client/index.js';
 export { KafkaError, ErrorCode } from './protocol/errors.js';

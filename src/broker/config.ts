@@ -75,6 +75,20 @@ export interface BrokerConfig {
   httpApiConcurrentReads: number;
   httpSampleMs: number;
   httpThroughputTopics: number;
+  // Security (issue 13): listeners, TLS and SASL
+  /** `PROTOCOL://host:port,...`; null = one PLAINTEXT listener on host:port. */
+  listeners: string | null;
+  /** `PROTOCOL://host:port,...` given to clients per listener; null = each listener's bound address. */
+  advertisedListeners: string | null;
+  sslCert: string | null;
+  sslKey: string | null;
+  sslCa: string | null;
+  sslClientAuth: 'none' | 'requested' | 'required';
+  sslHandshakeTimeoutMs: number;
+  saslMechanisms: string;
+  usersFile: string | null;
+  connectionFailedAuthenticationDelayMs: number;
+  saslServerMaxReceiveSize: number;
 }
 
 /** A bad setting; the message names the flag and says what is allowed. */
@@ -113,6 +127,7 @@ const INT32_MAX = 2 ** 31 - 1;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const FSYNC_POLICIES = ['never', 'interval', 'always'] as const;
 const AUTHORIZERS = ['none', 'acl'] as const;
+const SSL_CLIENT_AUTH = ['none', 'requested', 'required'] as const;
 
 export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   { key: 'host', flag: 'host', kind: 'string', default: '127.0.0.1', help: 'interface to bind (0.0.0.0 for all)' },
@@ -195,6 +210,20 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   { key: 'httpSampleMs', flag: 'http-sample-ms', kind: 'duration', default: 5 * SECOND, min: 100, max: HOUR, help: 'how often the console samples topic throughput (only while the HTTP endpoint is on; 120 samples are kept)' },
   // 1,000 topics × 120 samples × 24 bytes is under 3 MB; past it topics get no sparkline, not more memory.
   { key: 'httpThroughputTopics', flag: 'http-throughput-topics', kind: 'int', default: 1000, min: 0, max: 1_000_000, help: 'topics whose throughput the console keeps a series of; the rest show no sparkline' },
+  // Security (issue 13). Listener and mechanism lists are checked when the broker starts (security/listeners.ts).
+  { key: 'listeners', flag: 'listeners', kind: 'string', default: null, nullable: true, help: 'comma-separated PROTOCOL://HOST:PORT with PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL, at most one of each (listeners); replaces --host/--port' },
+  { key: 'advertisedListeners', flag: 'advertised-listeners', kind: 'string', default: null, nullable: true, help: 'PROTOCOL://HOST:PORT per listener, given in Metadata/FindCoordinator/DescribeCluster to clients of that listener (advertised.listeners; default: the bound address)' },
+  { key: 'sslCert', flag: 'ssl-cert', kind: 'string', default: null, nullable: true, help: 'PEM certificate (chain) of SSL/SASL_SSL listeners; reloaded with --ssl-key and --ssl-ca on SIGHUP' },
+  { key: 'sslKey', flag: 'ssl-key', kind: 'string', default: null, nullable: true, help: 'PEM private key for --ssl-cert' },
+  { key: 'sslCa', flag: 'ssl-ca', kind: 'string', default: null, nullable: true, help: 'PEM CA certificates trusted for client certificates (ssl.truststore)' },
+  { key: 'sslClientAuth', flag: 'ssl-client-auth', kind: 'enum', default: 'none', values: SSL_CLIENT_AUTH, help: 'client certificates: none, requested, required (ssl.client.auth); the principal is User:<certificate subject>' },
+  // Kafka has no separate TLS handshake limit (its idle timeout covers it); Node's tls.Server default is 120 s.
+  // 10 s is far above any real handshake, even on a loaded machine, and frees a half-open connection quickly.
+  { key: 'sslHandshakeTimeoutMs', flag: 'ssl-handshake-timeout-ms', kind: 'duration', default: 10 * SECOND, min: 10, max: INT32_MAX, help: 'close a TLS connection whose handshake has not finished this long after accept' },
+  { key: 'saslMechanisms', flag: 'sasl-mechanisms', kind: 'string', default: 'PLAIN,SCRAM-SHA-256,SCRAM-SHA-512', help: 'SASL mechanisms of SASL_* listeners, from PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (sasl.enabled.mechanisms)' },
+  { key: 'usersFile', flag: 'users', kind: 'string', default: null, nullable: true, help: 'JSON file {"user": "password", ...}; SCRAM credentials are derived from it at start (random salts, 4096 iterations) and never written back' },
+  { key: 'saslServerMaxReceiveSize', flag: 'sasl-server-max-receive-size', kind: 'bytes', default: 512 * KiB, min: 1024, max: INT32_MAX, help: 'largest request frame on a SASL listener before authentication completes; bigger ones close the connection (sasl.server.max.receive.size)' },
+  { key: 'connectionFailedAuthenticationDelayMs', flag: 'connection-failed-authentication-delay-ms', kind: 'duration', default: 100, min: 0, max: INT32_MAX, help: 'delay before answering a failed authentication, then closing (connection.failed.authentication.delay.ms)' },
 ];
 
 export const DEFAULT_CONFIG: Readonly<BrokerConfig> = Object.freeze(

@@ -20,8 +20,11 @@ import { adoptWithOnread } from './onread-socket.js';
 import { SocketFramer } from './socket-framer.js';
 import type { Handler } from './handlers/handler.js';
 import { CloseConnection } from './handlers/close-connection.js';
+import { RespondAndClose } from './handlers/respond-and-close.js';
 import { apiVersionsUnsupportedReply } from './handlers/api-versions.js';
-import { ANONYMOUS_PRINCIPAL, aclHostOf } from './acl/principals.js';
+import { aclHostOf } from './acl/principals.js';
+import { CONNECTION_AUTH, type ConnectionAuth } from './security/connection-auth.js';
+import type { SaslSession } from './security/sasl-session.js';
 
 /**
  * Requests dispatched but not yet answered on one connection; beyond it we stop taking frames (and reading).
@@ -36,6 +39,8 @@ interface Slot {
   chunks: Buffer[] | null;
   /** Close the connection once every response before this slot is written (see CloseConnection). */
   closeReason?: string;
+  /** Close the connection once this slot's response is written (a failed SASL authentication). */
+  closeAfter?: string;
   /** Read memory the response holds until the socket has written it (Fetch). */
   held: HeldMemory | undefined;
 }
@@ -48,6 +53,8 @@ export interface ConnectionDeps {
   framePool: BufferPool;
   /** The broker-wide budget for fetched bytes (see read-memory.ts). */
   readMemory: ReadMemory;
+  /** Listener, principal and SASL state (security/connection-auth.ts). */
+  auth: ConnectionAuth;
   onClosed(conn: Connection): void;
 }
 
@@ -62,7 +69,6 @@ export class Connection {
   private readonly log: Logger;
   private clientId: string | null = null;
   /** Who is on the other end, for ACLs: anonymous until an authenticator replaces it. */
-  private principal = ANONYMOUS_PRINCIPAL;
   /** The peer's address as ACL hosts name it. */
   private readonly clientHost: string;
   private closed = false;
@@ -85,14 +91,25 @@ export class Connection {
     private readonly deps: ConnectionDeps,
   ) {
     const cfg = deps.broker.config;
-    this.reader = new SocketFramer(cfg.maxRequestSize, deps.framePool);
+    // Until a SASL connection has authenticated, its frames are held to sasl.server.max.receive.size (as Kafka).
+    const sasl = deps.auth.sasl;
+    this.reader = new SocketFramer(sasl === null ? cfg.maxRequestSize : Math.min(cfg.saslServerMaxReceiveSize, cfg.maxRequestSize), deps.framePool);
+    if (sasl !== null) {
+      sasl.onAuthenticated = (user) => {
+        deps.auth.principal = `User:${user}`;
+        this.reader.maxFrameSize = cfg.maxRequestSize;
+      };
+    }
     this.memory = deps.readMemory.forConnection(cfg.maxPendingResponseBytes);
     this.state.set(CONNECTION_READ_MEMORY, this.memory);
+    if (deps.auth.sasl !== null) this.state.set(CONNECTION_AUTH, deps.auth);
     // Reads land in the frame being assembled (or a reused staging buffer), not a fresh 64 KiB chunk each.
-    const adopted = adoptWithOnread(accepted, {
-      buffer: () => this.reader.readTarget(),
-      callback: (n, target) => this.onRead(n, target),
-    });
+    const adopted = deps.auth.plainTcp
+      ? adoptWithOnread(accepted, {
+          buffer: () => this.reader.readTarget(),
+          callback: (n, target) => this.onRead(n, target),
+        })
+      : null;
     const socket = adopted ?? accepted;
     this.socket = socket;
     this.peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
@@ -213,7 +230,8 @@ export class Connection {
         if (!Buffer.isBuffer(next)) {
           if (next.kind === 'too-large') {
             this.deps.broker.services.metrics?.refused('max-request-size');
-            this.fail('request size above the limit (raise --max-request-size if this is legitimate)', { size: next.size, limit: next.limit });
+            const preAuth = this.deps.auth.sasl !== null && !this.deps.auth.sasl.authenticated;
+            this.fail(`request size above the limit (raise ${preAuth ? '--sasl-server-max-receive-size: not yet authenticated' : '--max-request-size'} if this is legitimate)`, { size: next.size, limit: next.limit });
           } else {
             this.fail('negative request size', { size: next.size });
           }
@@ -270,6 +288,8 @@ export class Connection {
   }
 
   private onFrame(frame: Buffer): void {
+    const sasl = this.deps.auth.sasl;
+    if (sasl !== null && !sasl.authenticated && this.beforeAuthentication(frame, sasl)) return;
     if (frame.length < 8) {
       this.fail('request frame too short for a header', { size: frame.length });
       return;
@@ -330,7 +350,8 @@ export class Connection {
       correlationId,
       clientId: header.clientId,
       peer: this.peer,
-      principal: this.principal,
+      principal: this.deps.auth.principal,
+      listenerName: this.deps.auth.listenerName,
       clientHost: this.clientHost,
       logger: this.log,
       signal: this.abort.signal,
@@ -358,6 +379,40 @@ export class Connection {
       this.enqueueValue(handler, apiVersion, correlationId, result);
       recycle?.();
     }
+  }
+
+  /**
+   * A SASL listener's frame before authentication. Returns true when it was taken here: a raw SASL token after
+   * SaslHandshake v0 (no Kafka header, answered the same way), or a request other than ApiVersions,
+   * SaslHandshake and SaslAuthenticate, on which Kafka's authenticator closes the connection.
+   */
+  private beforeAuthentication(frame: Buffer, sasl: SaslSession): boolean {
+    if (sasl.rawTokens) {
+      const slot = this.pushSlot();
+      void sasl.step(frame).then(async (step) => {
+        if (step.kind === 'failed') {
+          // v0 has no error response: after the delay the connection is closed (as Kafka does).
+          this.log.warn({ clientId: this.clientId }, `authentication failed: ${step.message}`);
+          const ms = this.deps.broker.config.connectionFailedAuthenticationDelayMs;
+          if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+          slot.closeReason = `authentication failed: ${step.message}`;
+        } else {
+          const token = step.kind === 'continue' ? step.challenge : step.response;
+          const size = Buffer.allocUnsafe(4);
+          size.writeInt32BE(token.length, 0);
+          slot.chunks = [size, token];
+          if (step.kind === 'done') sasl.succeeded(step.user);
+        }
+        if (this.closed) return;
+        slot.done = true;
+        this.scheduleFlush();
+      });
+      return true;
+    }
+    const apiKey = frame.length >= 2 ? frame.readInt16BE(0) : -1;
+    if (apiKey === ApiKey.ApiVersions || apiKey === ApiKey.SaslHandshake || apiKey === ApiKey.SaslAuthenticate) return false;
+    this.fail('request before SASL authentication on a SASL listener', { apiKey });
+    return true;
   }
 
   private completeWithFailure(slot: Slot, handler: Handler, req: unknown, version: number, correlationId: number, err: unknown): void {
@@ -388,7 +443,11 @@ export class Connection {
     slot.done = true;
     slot.held = heldUntilWritten(res);
     if (res instanceof CloseConnection) slot.closeReason = res.reason;
-    else if (res !== null && res !== undefined) {
+    else if (res instanceof RespondAndClose) {
+      slot.closeAfter = res.reason;
+      res = res.response;
+    }
+    if (slot.closeReason === undefined && res !== null && res !== undefined) {
       try {
         slot.chunks = this.encode(handler, version, correlationId, res, headerVersion);
       } catch (err) {
@@ -452,6 +511,12 @@ export class Connection {
           } else if (lent) ok = this.socket.write(chunk, () => buffers.release(chunk));
           else ok = this.socket.write(chunk);
           if (!ok) this.writeBlocked = true;
+        }
+        if (slot.closeAfter !== undefined) {
+          this.queue.splice(0, i + 1);
+          this.socket.uncork();
+          this.closeAfterWrites(slot.closeAfter);
+          return;
         }
       } else if (slot.held !== undefined) {
         this.memory.release(slot.held.fetch, slot.held.bytes);

@@ -78,8 +78,13 @@ export interface RequestContext {
   readonly clientId: string | null;
   /** `host:port` of the client. */
   readonly peer: string;
-  /** Who sent the request (`User:<name>`), as ACLs name it; `User:ANONYMOUS` until a connection authenticates. */
+  /**
+   * Who sent the request, in Kafka's form: `User:ANONYMOUS` on PLAINTEXT and on SSL without a client
+   * certificate, `User:<name>` after SASL, `User:<certificate subject, RFC 2253>` with mTLS.
+   */
   readonly principal: string;
+  /** The listener the connection came in on: PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL. */
+  readonly listenerName: string;
   /** The client's IP address, as ACL hosts name it (IPv4 without the `::ffff:` prefix). */
   readonly clientHost: string;
   /** Logger bound to this connection (peer, clientId). */

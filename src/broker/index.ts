@@ -12,7 +12,11 @@ import { handlerMap, handlers as registeredHandlers } from './handlers/index.js'
 import type { Handler } from './handlers/handler.js';
 import { LogManager } from './log/log-manager.js';
 import { createLogger } from './logger.js';
-import { BrokerServer } from './server.js';
+import { BrokerServer, type BoundListener } from './server.js';
+import { advertisedByListener, checkListenerRequirements, configuredListeners, isLoopback, usesSasl, usesTls } from './security/listeners.js';
+import { parseSaslMechanisms } from './security/sasl-session.js';
+import { ScramStore } from './security/scram-store.js';
+import { TlsAcceptor } from './security/tls.js';
 import { startHttp, type BrokerHttp, type HttpEndpointOptions } from './http/start.js';
 import { BrokerMetrics } from './metrics/broker-metrics.js';
 import type { RunningBroker } from './running-broker.js';
@@ -46,6 +50,13 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   const handlerList = givenHandlers ?? registeredHandlers;
   const handlers = handlerMap(handlerList);
 
+  // Security settings are checked before anything is opened, so a bad flag fails fast.
+  const listeners = configuredListeners(config);
+  checkListenerRequirements(config, listeners);
+  const advertised = advertisedByListener(config, listeners);
+  const mechanisms = parseSaslMechanisms(config.saslMechanisms);
+  const tls = listeners.some((l) => usesTls(l.protocol)) ? new TlsAcceptor(config, logger) : null;
+
   // Bound before the logs open, so /healthz answers (and /readyz says "starting") during a long recovery.
   const http: BrokerHttp | null = config.httpPort === null ? null : await startHttp(config, logger, givenHttp);
   const openStarted = performance.now();
@@ -59,16 +70,41 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   const openMs = performance.now() - openStarted;
   // After a crash this is the recovery time (every batch past the checkpoint validated).
   logger.info({ ms: Math.round(openMs), recovered: !logs.openedClean, dataDir: config.dataDir }, 'logs opened');
-  const server = new BrokerServer({ host: config.host, port: config.port, maxConnections: config.maxConnections, logger, handlers });
-  let bound: { host: string; port: number };
+  let scram: ScramStore;
   try {
-    bound = await server.listen();
+    scram = await ScramStore.open(config.dataDir, config.usersFile);
   } catch (err) {
     await http?.close();
     await logs.close();
     throw err;
   }
-  const wildcard = bound.host === '0.0.0.0' || bound.host === '::';
+  const sasl = listeners.some((l) => usesSasl(l.protocol)) ? { mechanisms, store: scram } : null;
+  if (sasl && scram.size === 0) logger.warn('SASL listener without users: no client can authenticate (give --users FILE)');
+  const server = new BrokerServer({ listeners, tls, sasl, maxConnections: config.maxConnections, logger, handlers });
+  let boundListeners: BoundListener[];
+  try {
+    boundListeners = await server.listen();
+  } catch (err) {
+    await http?.close();
+    await logs.close();
+    throw err;
+  }
+  for (const l of boundListeners) {
+    const authenticated = usesSasl(l.protocol) || (l.protocol === 'SSL' && config.sslClientAuth === 'required');
+    if (!authenticated && !isLoopback(l.host)) {
+      logger.warn({ listener: l.protocol, host: l.host, port: l.port }, `${l.protocol} listener on non-loopback ${l.host}:${l.port} has no authentication: anyone who can reach it can read, write and delete everything (use SASL_SSL/SASL_PLAINTEXT or SSL with --ssl-client-auth required)`);
+    }
+  }
+  const advertisedOf = (l: BoundListener): { host: string; port: number } => {
+    const given = advertised.get(l.protocol);
+    if (given) return given;
+    const wildcard = l.host === '0.0.0.0' || l.host === '::';
+    // --advertised-host/--advertised-port predate --advertised-listeners and apply to the first listener.
+    if (l === boundListeners[0]) return { host: config.advertisedHost ?? (wildcard ? '127.0.0.1' : l.host), port: config.advertisedPort ?? l.port };
+    return { host: wildcard ? '127.0.0.1' : l.host, port: l.port };
+  };
+  const bound = boundListeners[0]!;
+  const first = advertisedOf(bound);
   const context: BrokerContext = {
     config,
     logs,
@@ -76,9 +112,9 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     logger,
     nodeId: NODE_ID,
     clusterId: CLUSTER_ID,
-    advertisedHost: config.advertisedHost ?? (wildcard ? '127.0.0.1' : bound.host),
-    advertisedPort: config.advertisedPort ?? bound.port,
-    services: {} as Partial<BrokerServices>,
+    advertisedHost: first.host,
+    advertisedPort: first.port,
+    services: { scram } as Partial<BrokerServices>,
     apis: [...handlers.values()]
       .map((h) => ({ apiKey: h.codec.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }))
       .sort((a, b) => a.apiKey - b.apiKey),
@@ -107,15 +143,24 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   }, config.retentionCheckIntervalMs);
   retention.unref();
 
-  server.attach(context);
+  // Each listener's requests see the same state with that listener's advertised address (Kafka answers
+  // Metadata, FindCoordinator and DescribeCluster with the endpoints of the listener the client used).
+  const perListener = new Map<string, BrokerContext>();
+  for (const l of boundListeners) {
+    const a = advertisedOf(l);
+    perListener.set(l.protocol, a.host === context.advertisedHost && a.port === context.advertisedPort ? context : { ...context, advertisedHost: a.host, advertisedPort: a.port });
+  }
+  server.attach(context, perListener);
   http?.ready(context);
-  logger.info({ host: bound.host, port: bound.port, dataDir: config.dataDir, http: http?.address }, 'broker listening');
+  for (const l of boundListeners) logger.info({ listener: l.protocol, host: l.host, port: l.port, dataDir: config.dataDir, http: http?.address }, 'broker listening');
 
   let closing: Promise<void> | null = null;
   const closingSignal = new AbortController();
   return {
     host: bound.host,
     port: bound.port,
+    listeners: boundListeners,
+    reloadCertificates: () => tls?.reload() ?? false,
     config,
     context,
     http: http?.address ?? null,

@@ -7,9 +7,13 @@ import type { BrokerContext } from './context.js';
 import type { HttpServer } from './http/server.js';
 
 export interface RunningBroker {
-  /** The address actually bound. */
+  /** The address actually bound (the first listener's). */
   readonly host: string;
   readonly port: number;
+  /** Every listener with the address it bound, in `--listeners` order. */
+  readonly listeners: ReadonlyArray<{ readonly protocol: string; readonly host: string; readonly port: number }>;
+  /** Re-reads the TLS certificate files (SIGHUP); open connections keep theirs. False if there is no TLS or it failed. */
+  reloadCertificates(): boolean;
   readonly config: BrokerConfig;
   /** Broker state, for in-process tools and tests. */
   readonly context: BrokerContext;

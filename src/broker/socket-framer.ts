@@ -56,7 +56,8 @@ export class SocketFramer {
 
   /** `memory`: where frames get their buffers (pooled for large ones); used only after the size passed the limit. */
   constructor(
-    private readonly maxFrameSize: number,
+    /** Checked against every size prefix; may be raised later (a SASL connection once it has authenticated). */
+    public maxFrameSize: number,
     memory: FrameMemory | ((n: number) => Buffer) = PLAIN,
   ) {
     this.memory = typeof memory === 'function' ? { acquire: memory, release: () => {} } : memory;

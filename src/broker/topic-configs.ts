@@ -133,8 +133,11 @@ interface BrokerConfigEntry {
 
 const BROKER_CONFIGS: readonly BrokerConfigEntry[] = [
   { name: 'broker.id', value: () => '0', type: ConfigType.INT, doc: 'Always 0: a single-node broker.' },
-  { name: 'listeners', value: (c) => `PLAINTEXT://${c.host}:${c.port}`, type: ConfigType.STRING, doc: 'Where the broker listens (--host, --port).' },
-  { name: 'advertised.listeners', value: (c) => (c.advertisedHost || c.advertisedPort ? `PLAINTEXT://${c.advertisedHost ?? c.host}:${c.advertisedPort ?? c.port}` : null), type: ConfigType.STRING, doc: 'Address given to clients (--advertised-host, --advertised-port).' },
+  { name: 'listeners', value: (c) => c.listeners ?? `PLAINTEXT://${c.host}:${c.port}`, type: ConfigType.STRING, doc: 'Where the broker listens (--listeners, or --host and --port).' },
+  { name: 'advertised.listeners', value: (c) => c.advertisedListeners ?? (c.advertisedHost || c.advertisedPort ? `PLAINTEXT://${c.advertisedHost ?? c.host}:${c.advertisedPort ?? c.port}` : null), type: ConfigType.STRING, doc: 'Addresses given to clients (--advertised-listeners, --advertised-host, --advertised-port).' },
+  { name: 'sasl.enabled.mechanisms', value: (c) => c.saslMechanisms, type: ConfigType.LIST, doc: 'SASL mechanisms of SASL listeners.' },
+  { name: 'ssl.client.auth', value: (c) => c.sslClientAuth, type: ConfigType.STRING, doc: 'Client certificates on TLS listeners.' },
+  { name: 'connection.failed.authentication.delay.ms', value: (c) => String(c.connectionFailedAuthenticationDelayMs), type: ConfigType.INT, doc: 'Delay before a failed authentication is answered.' },
   { name: 'log.dirs', value: (c) => c.dataDir, type: ConfigType.STRING, doc: 'The data directory (--data-dir).' },
   { name: 'auto.create.topics.enable', value: (c) => String(c.autoCreateTopics), type: ConfigType.BOOLEAN, doc: 'Create unknown topics on Metadata requests.' },
   { name: 'num.partitions', value: (c) => String(c.numPartitions), type: ConfigType.INT, doc: 'Partitions of auto-created topics.' },

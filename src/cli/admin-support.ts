@@ -4,11 +4,14 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { securityFromFlags, SecurityFlagError, SECURITY_FLAGS_HELP, SECURITY_FLAG_OPTIONS, type ClientSecurity, type SecurityFlags } from '../client/security.js';
+import { kafkaJsSecurity } from '../transport/kafkajs/kafkajs-security.js';
 import { UsageError } from './command.js';
 
 export const DEFAULT_BROKERS = '127.0.0.1:9092';
 
-export const BROKERS_HELP = `  --brokers HOST:PORT[,...]  brokers to bootstrap from (default $KAFKAESQUE_BROKERS or ${DEFAULT_BROKERS})`;
+/** --brokers and the TLS/SASL flags every admin command takes. */
+export const BROKERS_HELP = `  --brokers HOST:PORT[,...]  brokers to bootstrap from (default $KAFKAESQUE_BROKERS or ${DEFAULT_BROKERS})\n${SECURITY_FLAGS_HELP}`;
 
 export function brokersFrom(flag: string | undefined): string[] {
   const list = (flag ?? process.env.KAFKAESQUE_BROKERS ?? DEFAULT_BROKERS)
@@ -22,6 +25,7 @@ export function brokersFrom(flag: string | undefined): string[] {
 
 export type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
 const COMMON_OPTIONS = {
+  ...SECURITY_FLAG_OPTIONS,
   brokers: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -34,6 +38,14 @@ export interface AdminArgs<O extends OptionsConfig> {
   action: string | undefined;
   names: string[];
   brokers: string[];
+  /** TLS/SASL from --security-protocol and friends. */
+  security: ClientSecurity;
+}
+
+/** Where an admin command connects: brokers and how to authenticate. */
+export interface AdminTarget {
+  brokers: string[];
+  security: ClientSecurity;
 }
 
 /**
@@ -58,12 +70,20 @@ export function parseAdminArgs<O extends OptionsConfig>(argv: readonly string[],
     return undefined;
   }
   const [action, ...names] = positionals;
-  return { values, action, names, brokers: brokersFrom(common.brokers) };
+  let security: ClientSecurity;
+  try {
+    security = securityFromFlags(values as SecurityFlags);
+  } catch (err) {
+    if (err instanceof SecurityFlagError) throw new UsageError(err.message);
+    throw err;
+  }
+  return { values, action, names, brokers: brokersFrom(common.brokers), security };
 }
 
 /** Runs `fn` with a connected admin client, and always disconnects. */
-export async function withAdmin<T>(brokers: string[], fn: (admin: Admin) => Promise<T>): Promise<T> {
-  const kafka = new Kafka({ clientId: 'kafkaesque-cli', brokers, logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 100 } });
+export async function withAdmin<T>(target: string[] | AdminTarget, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const { brokers, security } = Array.isArray(target) ? { brokers: target, security: {} } : target;
+  const kafka = new Kafka({ clientId: 'kafkaesque-cli', brokers, logLevel: logLevel.NOTHING, retry: { retries: 2, initialRetryTime: 100 }, ...kafkaJsSecurity(security) });
   const admin = kafka.admin();
   try {
     await admin.connect();

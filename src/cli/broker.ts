@@ -15,9 +15,14 @@ export const brokerCommand: Command = {
       'Usage: kafkaesque broker [options]',
       '',
       'Runs the embedded broker: Kafka clients connect to HOST:PORT. Prints',
-      '"kafkaesque broker listening on HOST:PORT" on stdout when ready; logs (JSON) go to stderr.',
+      '"kafkaesque broker listening on HOST:PORT" on stdout when ready (with --listeners: one line',
+      '"kafkaesque broker listening on HOST:PORT (PROTOCOL)" per listener); logs (JSON) go to stderr.',
       'SIGTERM or SIGINT: finish in-flight requests, flush, mark the logs clean, exit 0.',
       'With --http-port: /metrics (Prometheus), /healthz and /readyz over HTTP; its address goes to stderr.',
+      'SIGHUP: reload --ssl-cert/--ssl-key/--ssl-ca; open connections are kept.',
+      '',
+      'Security: e.g. --listeners SASL_SSL://0.0.0.0:9093 --ssl-cert cert.pem --ssl-key key.pem --users users.json',
+      '(see the README\'s Security section).',
       '',
       'Options (sizes take k/m/g suffixes, durations ms/s/m/h/d):',
       brokerOptionsHelp(),
@@ -44,9 +49,13 @@ export const brokerCommand: Command = {
       process.stderr.write(`kafkaesque broker: could not start: ${(err as Error).message}\n`);
       return 1;
     }
-    process.stdout.write(`kafkaesque broker listening on ${broker.host}:${broker.port}\n`);
+    process.stdout.write(readyLines(broker.listeners));
     // On stderr, so stdout keeps its one line; says which port --http-port 0 picked.
     if (broker.http) process.stderr.write(`kafkaesque broker: HTTP endpoint (/metrics, /healthz, /readyz) on ${broker.http.tls ? 'https' : 'http'}://${broker.http.host}:${broker.http.port}\n`);
+    const reload = (): void => {
+      broker.reloadCertificates();
+    };
+    process.on('SIGHUP', reload);
     return await new Promise<number>((resolve) => {
       let stopping = false;
       const stop = (signal: NodeJS.Signals): void => {
@@ -68,3 +77,9 @@ export const brokerCommand: Command = {
     });
   },
 };
+
+/** The ready line(s): the historical single line for one PLAINTEXT listener, else one per listener with its protocol. */
+export function readyLines(listeners: ReadonlyArray<{ protocol: string; host: string; port: number }>): string {
+  if (listeners.length === 1 && listeners[0]!.protocol === 'PLAINTEXT') return `kafkaesque broker listening on ${listeners[0]!.host}:${listeners[0]!.port}\n`;
+  return listeners.map((l) => `kafkaesque broker listening on ${l.host.includes(':') ? `[${l.host}]` : l.host}:${l.port} (${l.protocol})\n`).join('');
+}

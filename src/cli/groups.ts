@@ -132,7 +132,7 @@ export const groupsCommand: Command = {
     const { values, action, names, brokers } = parsed;
     switch (action) {
       case 'list':
-        return withAdmin(brokers, async (admin) => {
+        return withAdmin(parsed, async (admin) => {
           const { groups } = await admin.listGroups();
           const ids = groups.map((g) => g.groupId).sort();
           const described = ids.length === 0 ? [] : (await admin.describeGroups(ids)).groups;
@@ -144,7 +144,7 @@ export const groupsCommand: Command = {
         });
       case 'describe': {
         if (names.length === 0) throw new UsageError('groups describe needs a group id');
-        return withAdmin(brokers, async (admin) => {
+        return withAdmin(parsed, async (admin) => {
           const reports: GroupReport[] = [];
           for (const name of names) reports.push(await describeGroup(admin, name));
           if (values.json) printJson(names.length === 1 ? reports[0] : reports);

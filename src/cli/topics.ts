@@ -31,7 +31,7 @@ export const topicsCommand: Command = {
     const { values, action, names, brokers } = parsed;
     switch (action) {
       case 'list':
-        return withAdmin(brokers, async (admin) => {
+        return withAdmin(parsed, async (admin) => {
           const { topics } = await admin.fetchTopicMetadata();
           const rows = topics.map((t) => ({ name: t.name, partitions: t.partitions.length })).sort((a, b) => a.name.localeCompare(b.name));
           if (values.json) printJson(rows);
@@ -40,7 +40,7 @@ export const topicsCommand: Command = {
         });
       case 'describe': {
         if (names.length === 0) throw new UsageError('topics describe needs at least one topic name');
-        return withAdmin(brokers, async (admin) => {
+        return withAdmin(parsed, async (admin) => {
           const existing = new Set(await admin.listTopics());
           const missing = names.filter((n) => !existing.has(n));
           if (missing.length > 0) {
@@ -81,7 +81,7 @@ export const topicsCommand: Command = {
           if (i <= 0) throw new UsageError(`--config takes key=value, got "${kv}"`);
           return { name: kv.slice(0, i), value: kv.slice(i + 1) };
         });
-        return withAdmin(brokers, async (admin) => {
+        return withAdmin(parsed, async (admin) => {
           const created = await admin.createTopics({ topics: [{ topic: names[0]!, numPartitions: partitions, configEntries }], waitForLeaders: true });
           if (!created) {
             process.stderr.write(`kafkaesque topics: topic ${names[0]} already exists\n`);
@@ -93,7 +93,7 @@ export const topicsCommand: Command = {
       }
       case 'delete': {
         if (names.length === 0) throw new UsageError('topics delete needs at least one topic name');
-        return withAdmin(brokers, async (admin) => {
+        return withAdmin(parsed, async (admin) => {
           await admin.deleteTopics({ topics: names });
           print(`deleted ${names.length === 1 ? 'topic' : 'topics'} ${names.join(', ')}`);
           return 0;

@@ -4,6 +4,7 @@
  * request uses the highest version both sides speak, within the range this client was written for.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { ApiKey } from '../protocol/api-keys.js';
 import type { ApiCodec } from '../protocol/codec.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
@@ -11,6 +12,8 @@ import { requestHeaderVersion, responseHeaderVersion, writeRequestHeader } from 
 import { ApiVersions } from '../protocol/messages/api-versions.js';
 import { Reader, Writer } from '../protocol/primitives.js';
 import { BrokerConnectionError, RequestTimeoutError, UnsupportedApiError } from './errors.js';
+import { authenticate } from './sasl.js';
+import type { ClientSecurity } from './security.js';
 
 /** The versions this client uses per API key: standard, non-topic-id versions every current Kafka serves. */
 export const CLIENT_VERSIONS: Readonly<Record<number, readonly [number, number]>> = {
@@ -31,7 +34,7 @@ interface Pending {
   timer: NodeJS.Timeout | undefined;
 }
 
-export interface ConnectionOptions {
+export interface ConnectionOptions extends ClientSecurity {
   clientId?: string;
   /** Per-request timeout (default 30,000 ms); a timed-out request closes the connection. */
   requestTimeoutMs?: number;
@@ -71,12 +74,20 @@ export class BrokerConnection {
     this.timeoutMs = options.requestTimeoutMs ?? 30_000;
     // Reads go into buffers we choose (`onread`): the frame being assembled, so a multi-megabyte Fetch response
     // arrives with no intermediate copy and no 64 KiB chunk allocated (and collected) per read.
-    this.socket = net.connect({
-      host,
-      port,
-      noDelay: true,
-      onread: { buffer: () => this.readTarget(), callback: (n: number, target: Uint8Array) => this.onRead(n, target) },
-    });
+    if (options.ssl) {
+      // TLS sockets cannot read into our buffers (no onread): their chunks take the copying path.
+      const given = options.ssl === true ? {} : options.ssl;
+      this.socket = tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, ...given });
+      this.socket.setNoDelay(true);
+      this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    } else {
+      this.socket = net.connect({
+        host,
+        port,
+        noDelay: true,
+        onread: { buffer: () => this.readTarget(), callback: (n: number, target: Uint8Array) => this.onRead(n, target) },
+      });
+    }
     this.socket.on('error', (error) => this.fail(new BrokerConnectionError(this.address, error.message, { cause: error })));
     this.socket.on('close', () => this.fail(new BrokerConnectionError(this.address, 'the broker closed the connection')));
   }
@@ -89,7 +100,7 @@ export class BrokerConnection {
         connection.socket.destroy();
         reject(new BrokerConnectionError(connection.address, `no connection within ${options.connectTimeoutMs ?? 10_000} ms`));
       }, options.connectTimeoutMs ?? 10_000);
-      connection.socket.once('connect', () => {
+      connection.socket.once(options.ssl ? 'secureConnect' : 'connect', () => {
         clearTimeout(timer);
         resolve();
       });
@@ -98,7 +109,13 @@ export class BrokerConnection {
         reject(new BrokerConnectionError(connection.address, error.message, { cause: error }));
       });
     });
-    await connection.negotiate();
+    try {
+      await connection.negotiate();
+      if (options.sasl) await authenticate(connection, options.sasl);
+    } catch (error) {
+      connection.close();
+      throw error;
+    }
     return connection;
   }
 

@@ -4,3 +4,6 @@ export type { ClientOptions, TopicInfo } from './client.js';
 export { BrokerConnection, CLIENT_VERSIONS } from './connection.js';
 export type { ConnectionOptions } from './connection.js';
 export { BrokerConnectionError, RequestTimeoutError, UnsupportedApiError } from './errors.js';
+export { SaslAuthenticationError } from './sasl.js';
+export { securityFromFlags, SecurityFlagError, SECURITY_FLAGS_HELP, SECURITY_FLAG_OPTIONS } from './security.js';
+export type { ClientSecurity, SaslClientOptions, TlsClientOptions, ClientSaslMechanism, SecurityFlags } from './security.js';

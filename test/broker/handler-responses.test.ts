@@ -78,6 +78,14 @@ const requests: Record<string, unknown> = {
       { resourceTypeFilter: 2, resourceNameFilter: 't', patternTypeFilter: 2, principalFilter: null, hostFilter: '*', operation: 3, permissionType: 3 },
     ],
   },
+  // Security (issue 13).
+  SaslHandshake: { mechanism: 'SCRAM-SHA-512' },
+  SaslAuthenticate: { authBytes: Buffer.from('n,,n=alice,r=abc') },
+  DescribeUserScramCredentials: { users: [{ name: 'alice' }] },
+  AlterUserScramCredentials: {
+    deletions: [{ name: 'bob', mechanism: 1 }],
+    upsertions: [{ name: 'alice', mechanism: 2, iterations: 4096, salt: Buffer.from('salt'), saltedPassword: Buffer.alloc(64, 1) }],
+  },
 };
 
 const logger = { info() {}, warn() {}, error() {}, debug() {} };

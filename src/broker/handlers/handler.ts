@@ -5,6 +5,7 @@
 import type { ApiCodec } from '../../protocol/codec.js';
 import type { RequestContext } from '../context.js';
 import type { CloseConnection } from './close-connection.js';
+import type { RespondAndClose } from './respond-and-close.js';
 
 export interface Handler<Req = any, Res = any> {
   readonly codec: ApiCodec<Req, Res>;
@@ -12,10 +13,11 @@ export interface Handler<Req = any, Res = any> {
   readonly minVersion: number;
   readonly maxVersion: number;
   /**
-   * Returns the response, null when none is sent (Produce with acks=0), or CloseConnection to send none and
+   * Returns the response, null when none is sent (Produce with acks=0), RespondAndClose to send one and then
+   * close the connection (failed SASL authentication), or CloseConnection to send none and
    * close the connection (a refused Produce with acks=0).
    */
-  handle(ctx: RequestContext, req: Req, version: number): Promise<Res | null | CloseConnection> | Res | null | CloseConnection;
+  handle(ctx: RequestContext, req: Req, version: number): Promise<Res | null | CloseConnection | RespondAndClose<Res>> | Res | null | CloseConnection | RespondAndClose<Res>;
   /**
    * A response carrying `errorCode` for every part of `req`, used for UNSUPPORTED_VERSION and for internal
    * failures. Without it the server closes the connection instead (as Kafka does when it cannot answer).

@@ -36,6 +36,10 @@ import { txnOffsetCommitHandler } from './txn-offset-commit.js';
 import { createAclsHandler } from './create-acls.js';
 import { deleteAclsHandler } from './delete-acls.js';
 import { describeAclsHandler } from './describe-acls.js';
+import { saslHandshakeHandler } from './sasl-handshake.js';
+import { saslAuthenticateHandler } from './sasl-authenticate.js';
+import { describeUserScramCredentialsHandler } from './describe-user-scram-credentials.js';
+import { alterUserScramCredentialsHandler } from './alter-user-scram-credentials.js';
 
 export const handlers: readonly Handler[] = [
   produceHandler,
@@ -73,6 +77,11 @@ export const handlers: readonly Handler[] = [
   describeAclsHandler,
   createAclsHandler,
   deleteAclsHandler,
+  // Security (src/broker/security).
+  saslHandshakeHandler,
+  saslAuthenticateHandler,
+  describeUserScramCredentialsHandler,
+  alterUserScramCredentialsHandler,
 ];
 
 /** Handlers by API key; throws on a key registered twice (a merge mistake worth failing loudly on). */

@@ -31,6 +31,8 @@ import { DescribeConfigs } from './describe-configs.js';
 import { SaslAuthenticate } from './sasl-authenticate.js';
 import { CreatePartitions } from './create-partitions.js';
 import { DeleteGroups } from './delete-groups.js';
+import { DescribeUserScramCredentials } from './describe-user-scram-credentials.js';
+import { AlterUserScramCredentials } from './alter-user-scram-credentials.js';
 import { DescribeCluster } from './describe-cluster.js';
 import { DescribeProducers } from './describe-producers.js';
 import { DescribeTransactions } from './describe-transactions.js';
@@ -68,6 +70,8 @@ export * from './describe-configs.js';
 export * from './sasl-authenticate.js';
 export * from './create-partitions.js';
 export * from './delete-groups.js';
+export * from './describe-user-scram-credentials.js';
+export * from './alter-user-scram-credentials.js';
 export * from './describe-cluster.js';
 export * from './describe-producers.js';
 export * from './describe-transactions.js';
@@ -107,6 +111,8 @@ export const allCodecs: readonly ApiCodec<unknown, unknown>[] = [
   SaslAuthenticate as ApiCodec<unknown, unknown>,
   CreatePartitions as ApiCodec<unknown, unknown>,
   DeleteGroups as ApiCodec<unknown, unknown>,
+  DescribeUserScramCredentials as ApiCodec<unknown, unknown>,
+  AlterUserScramCredentials as ApiCodec<unknown, unknown>,
   DescribeCluster as ApiCodec<unknown, unknown>,
   DescribeProducers as ApiCodec<unknown, unknown>,
   DescribeTransactions as ApiCodec<unknown, unknown>,

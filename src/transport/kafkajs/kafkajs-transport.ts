@@ -18,8 +18,11 @@ import { createLogger } from '../../broker/logger.js';
 import { applyKafkaJsPatches, currentKafkaJsPatches, type KafkaJsPatches } from './kafkajs-patches.js';
 import { ProduceOrder } from './kafkajs-produce-order.js';
 import type { EventTransport, PusherOptions } from '../transport.js';
+import type { ClientSecurity } from '../../client/security.js';
+import { kafkaJsSecurity } from './kafkajs-security.js';
 
-export interface KafkaJsTransportOptions {
+/** `ssl` and `sasl` (ClientSecurity, as the wire transport takes them) are handed to kafkajs's own TLS and SASL. */
+export interface KafkaJsTransportOptions extends ClientSecurity {
   brokers: readonly string[];
   clientId?: string;
   /** Bytes of events per send (default 512 KiB: with record overhead a send stays under the usual 1 MB message.max.bytes). */
@@ -191,7 +194,7 @@ export class KafkaJsTransport implements EventTransport {
   }
 
   private client(extra: Partial<KafkaConfig> = {}): Kafka {
-    return new Kafka({ clientId: this.options.clientId ?? 'kafkaesque', brokers: [...this.options.brokers], logLevel: logLevel.NOTHING, ...extra });
+    return new Kafka({ clientId: this.options.clientId ?? 'kafkaesque', brokers: [...this.options.brokers], logLevel: logLevel.NOTHING, ...kafkaJsSecurity(this.options), ...extra });
   }
 
   admin(): Promise<Admin> {

@@ -172,6 +172,7 @@ describe('fetch handler within read memory', () => {
       peer: 'test',
       principal: 'User:ANONYMOUS',
       clientHost: '127.0.0.1',
+      listenerName: 'PLAINTEXT',
       logger: pino({ level: 'silent' }),
       signal: new AbortController().signal,
       connectionState: new Map<string, unknown>([[CONNECTION_READ_MEMORY, memory]]),
