@@ -4,8 +4,9 @@
  * its state on `broker.services` and may return a function that stops it.
  */
 import type { ServiceStarter } from './context.js';
+import { startDynamicBrokerConfigs } from './dynamic-configs.js';
 import { startGroupCoordinator } from './groups/service.js';
 import { startProducerServices } from './producers/service.js';
 import { startTransactionCoordinator } from './txn/service.js';
 
-export const serviceStarters: ServiceStarter[] = [startGroupCoordinator, startProducerServices, startTransactionCoordinator];
+export const serviceStarters: ServiceStarter[] = [startDynamicBrokerConfigs, startGroupCoordinator, startProducerServices, startTransactionCoordinator];

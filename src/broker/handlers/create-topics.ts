@@ -48,7 +48,7 @@ function plan(ctx: RequestContext, t: TopicIn): { partitions: number; configs: R
   }
   if (partitions === -1) partitions = ctx.config.numPartitions;
   if (partitions < 1 || partitions > 100_000) return result(t.name, ErrorCode.INVALID_PARTITIONS, `partition count ${t.numPartitions} must be at least 1 (or -1 for the default)`);
-  const configProblem = topicConfigProblem(t.configs, brokerLogConfig(ctx.config));
+  const configProblem = topicConfigProblem(t.configs, ctx.broker.logs.config);
   if (configProblem) return result(t.name, ErrorCode.INVALID_CONFIG, configProblem);
   return { partitions, configs: storedTopicConfigs(t.configs) };
 }
@@ -77,7 +77,7 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequest, CreateTopi
         topics.push(Promise.resolve(result(t.name, ErrorCode.POLICY_VIOLATION, refused)));
         continue;
       }
-      const described = describeTopicConfigs(ctx.config, p.configs).map((c) => ({ name: c.name, value: c.value, readOnly: c.readOnly, configSource: c.configSource, isSensitive: false }));
+      const described = describeTopicConfigs(ctx.config, p.configs, ctx.broker.services.brokerConfigs?.layers()).map((c) => ({ name: c.name, value: c.value, readOnly: c.readOnly, configSource: c.configSource, isSensitive: false }));
       if (req.validateOnly) {
         topics.push(Promise.resolve(result(t.name, 0, null, { numPartitions: p.partitions, replicationFactor: 1, configs: described })));
         continue;
