@@ -25,9 +25,15 @@ import { AddOffsetsToTxn } from './add-offsets-to-txn.js';
 import { EndTxn } from './end-txn.js';
 import { TxnOffsetCommit } from './txn-offset-commit.js';
 import { DescribeConfigs } from './describe-configs.js';
+import { AlterConfigs } from './alter-configs.js';
+import { DescribeLogDirs } from './describe-log-dirs.js';
 import { SaslAuthenticate } from './sasl-authenticate.js';
 import { CreatePartitions } from './create-partitions.js';
 import { DeleteGroups } from './delete-groups.js';
+import { IncrementalAlterConfigs } from './incremental-alter-configs.js';
+import { OffsetDelete } from './offset-delete.js';
+import { DescribeClientQuotas } from './describe-client-quotas.js';
+import { AlterClientQuotas } from './alter-client-quotas.js';
 import { DescribeCluster } from './describe-cluster.js';
 import { DescribeProducers } from './describe-producers.js';
 import { DescribeTransactions } from './describe-transactions.js';
@@ -59,9 +65,15 @@ export * from './add-offsets-to-txn.js';
 export * from './end-txn.js';
 export * from './txn-offset-commit.js';
 export * from './describe-configs.js';
+export * from './alter-configs.js';
+export * from './describe-log-dirs.js';
 export * from './sasl-authenticate.js';
 export * from './create-partitions.js';
 export * from './delete-groups.js';
+export * from './incremental-alter-configs.js';
+export * from './offset-delete.js';
+export * from './describe-client-quotas.js';
+export * from './alter-client-quotas.js';
 export * from './describe-cluster.js';
 export * from './describe-producers.js';
 export * from './describe-transactions.js';
@@ -95,9 +107,15 @@ export const allCodecs: readonly ApiCodec<unknown, unknown>[] = [
   EndTxn as ApiCodec<unknown, unknown>,
   TxnOffsetCommit as ApiCodec<unknown, unknown>,
   DescribeConfigs as ApiCodec<unknown, unknown>,
+  AlterConfigs as ApiCodec<unknown, unknown>,
+  DescribeLogDirs as ApiCodec<unknown, unknown>,
   SaslAuthenticate as ApiCodec<unknown, unknown>,
   CreatePartitions as ApiCodec<unknown, unknown>,
   DeleteGroups as ApiCodec<unknown, unknown>,
+  IncrementalAlterConfigs as ApiCodec<unknown, unknown>,
+  OffsetDelete as ApiCodec<unknown, unknown>,
+  DescribeClientQuotas as ApiCodec<unknown, unknown>,
+  AlterClientQuotas as ApiCodec<unknown, unknown>,
   DescribeCluster as ApiCodec<unknown, unknown>,
   DescribeProducers as ApiCodec<unknown, unknown>,
   DescribeTransactions as ApiCodec<unknown, unknown>,
