@@ -137,7 +137,9 @@ export class GroupCoordinator {
     if (p.sessionTimeoutMs < this.config.minSessionTimeoutMs || p.sessionTimeoutMs > this.config.maxSessionTimeoutMs) {
       return Promise.resolve(joinError(ErrorCode.INVALID_SESSION_TIMEOUT, p.memberId));
     }
-    const rebalanceTimeoutMs = p.rebalanceTimeoutMs < 0 ? p.sessionTimeoutMs : p.rebalanceTimeoutMs;
+    // As Kafka (JoinGroup v0 has no rebalance timeout): none given, or one <= 0, means the session timeout, so
+    // the pending-SyncGroup deadline derived from it never collapses to 0 ms.
+    const rebalanceTimeoutMs = p.rebalanceTimeoutMs <= 0 ? p.sessionTimeoutMs : p.rebalanceTimeoutMs;
     const params = { ...p, rebalanceTimeoutMs };
     let group = this.groups.get(p.groupId);
     if (!group) {
@@ -631,7 +633,7 @@ export class GroupCoordinator {
     const committed = this.store.offsetsOf(groupId);
     const present = (partition: number, c: CommittedOffset | undefined): FetchedOffset =>
       c
-        ? { partition, offset: c.offset, leaderEpoch: c.leaderEpoch, metadata: c.metadata, errorCode: 0 }
+        ? { partition, offset: c.offset, leaderEpoch: c.leaderEpoch, metadata: c.metadata ?? '', errorCode: 0 }
         : { partition, offset: -1n, leaderEpoch: -1, metadata: '', errorCode: 0 };
     if (topics === null) {
       return [...committed].map(([name, parts]) => ({
