@@ -64,6 +64,15 @@ const requests: Record<string, unknown> = {
   },
   DescribeTransactions: { transactionalIds: ['tx', 'ty'] },
   ListTransactions: { stateFilters: [], producerIdFilters: [], durationFilter: -1n },
+  // Issue 16 (configs, admin APIs).
+  AlterConfigs: { resources: [{ resourceType: 2, resourceName: 't', configs: [{ name: 'retention.ms', value: '1' }] }, { resourceType: 4, resourceName: '', configs: [] }], validateOnly: true },
+  IncrementalAlterConfigs: {
+    resources: [{ resourceType: 2, resourceName: 't', configs: [{ name: 'cleanup.policy', configOperation: 2, value: 'compact' }] }, { resourceType: 4, resourceName: '0', configs: [] }],
+    validateOnly: true,
+  },
+  OffsetDelete: { groupId: 'g', topics: [{ name: 't', partitions: [{ partitionIndex: 0 }, { partitionIndex: 2 }] }] },
+  DescribeLogDirs: { topics: [{ topic: 't', partitions: [0, 2] }] },
+  DescribeProducers: { topics: [{ name: 't', partitionIndexes: [0, 2] }] },
 };
 
 const logger = { info() {}, warn() {}, error() {}, debug() {} };

@@ -18,10 +18,15 @@ import { defineHandler } from './handler.js';
  */
 const ADVERTISED_MIN_VERSION: Readonly<Record<number, number>> = { 0: 0 };
 
+/** The lowest version ApiVersions advertises for an API whose handler serves from `served`. */
+export function advertisedMinVersion(apiKey: number, served: number): number {
+  return Math.min(served, ADVERTISED_MIN_VERSION[apiKey] ?? served);
+}
+
 function response(broker: BrokerContext, errorCode: number): ApiVersionsResponse {
   return createApiVersionsResponse({
     errorCode,
-    apiKeys: broker.apis.map((a) => ({ apiKey: a.apiKey, minVersion: Math.min(a.minVersion, ADVERTISED_MIN_VERSION[a.apiKey] ?? a.minVersion), maxVersion: a.maxVersion })),
+    apiKeys: broker.apis.map((a) => ({ apiKey: a.apiKey, minVersion: advertisedMinVersion(a.apiKey, a.minVersion), maxVersion: a.maxVersion })),
   });
 }
 

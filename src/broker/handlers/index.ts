@@ -13,6 +13,9 @@ import { describeClusterHandler } from './describe-cluster.js';
 import { describeConfigsHandler } from './describe-configs.js';
 import { alterConfigsHandler } from './alter-configs.js';
 import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js';
+import { describeLogDirsHandler } from './describe-log-dirs.js';
+import { describeProducersHandler } from './describe-producers.js';
+import { offsetDeleteHandler } from './offset-delete.js';
 import { describeTopicPartitionsHandler } from './describe-topic-partitions.js';
 import { fetchHandler } from './fetch.js';
 import { listOffsetsHandler } from './list-offsets.js';
@@ -48,6 +51,7 @@ export const handlers: readonly Handler[] = [
   describeConfigsHandler,
   alterConfigsHandler,
   incrementalAlterConfigsHandler,
+  describeLogDirsHandler,
   createPartitionsHandler,
   describeClusterHandler,
   describeTopicPartitionsHandler,
@@ -63,6 +67,8 @@ export const handlers: readonly Handler[] = [
   listGroupsHandler,
   initProducerIdHandler,
   deleteGroupsHandler,
+  offsetDeleteHandler,
+  describeProducersHandler,
   // Transactions (src/broker/txn).
   addPartitionsToTxnHandler,
   addOffsetsToTxnHandler,
