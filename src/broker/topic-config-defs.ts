@@ -84,6 +84,7 @@ export const TOPIC_CONFIG_DEFS: readonly TopicConfigDef[] = [
   }),
   def('flush.ms', 'long', LONG_MAX, ['log.flush.interval.ms', 'log.flush.scheduler.interval.ms'], { 'log.flush.scheduler.interval.ms': LONG_MAX }, 'Time after which unflushed data is forced to disk (Long.MAX: leave it to the OS).', {
     check: atLeast(0n),
+    effect: 'forcing to disk is the broker-wide --fsync policy (never, interval or always)',
   }),
   def('retention.bytes', 'long', '-1', ['log.retention.bytes'], { 'log.retention.bytes': '-1' }, 'Size a partition may grow to before its oldest segments are deleted (-1: no size limit).'),
   def('retention.ms', 'long', '604800000', ['log.retention.ms', 'log.retention.minutes', 'log.retention.hours'], { 'log.retention.hours': '168' }, 'Age after which a segment is deleted, judged by its newest record (-1: keep forever).', {
