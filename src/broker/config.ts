@@ -55,6 +55,9 @@ export interface BrokerConfig {
   maxInflatedBatchBytes: number;
   /** Transactions (issue 12). */
   transactionMaxTimeoutMs: number;
+  /** Client quotas (issue 16): rate samples kept, and the length of one sample. */
+  quotaWindowNum: number;
+  quotaWindowSizeMs: number;
 }
 
 /** A bad setting; the message names the flag and says what is allowed. */
@@ -150,6 +153,9 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   // topics never meet it, and low enough that a few concurrent inflations stay small next to the heap.
   { key: 'maxInflatedBatchBytes', flag: 'max-inflated-batch-bytes', kind: 'bytes', default: 64 * MiB, min: 1024, max: INT32_MAX, help: 'most bytes one compressed batch may inflate to (below a topic\'s max.message.bytes if that is higher); Kafka has none' },
   // Transactions (issue 12)
+  // Client quotas (issue 16)
+  { key: 'quotaWindowNum', flag: 'quota-window-num', kind: 'int', default: 11, min: 2, max: 1000, help: 'rate samples a client quota is measured over (quota.window.num)' },
+  { key: 'quotaWindowSizeMs', flag: 'quota-window-size', kind: 'duration', default: SECOND, min: 10, max: 60 * MINUTE, help: 'length of one quota rate sample (quota.window.size.seconds); suffixes ms, s, m' },
   { key: 'transactionMaxTimeoutMs', flag: 'transaction-max-timeout-ms', kind: 'duration', default: 15 * MINUTE, min: 1, max: INT32_MAX, help: 'longest transaction.timeout.ms a producer may ask for; InitProducerId beyond it gets INVALID_TRANSACTION_TIMEOUT (transaction.max.timeout.ms)' },
 ];
 

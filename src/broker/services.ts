@@ -5,8 +5,9 @@
  */
 import type { ServiceStarter } from './context.js';
 import { startDynamicBrokerConfigs } from './dynamic-configs.js';
+import { startQuotas } from './quotas/throttle.js';
 import { startGroupCoordinator } from './groups/service.js';
 import { startProducerServices } from './producers/service.js';
 import { startTransactionCoordinator } from './txn/service.js';
 
-export const serviceStarters: ServiceStarter[] = [startDynamicBrokerConfigs, startGroupCoordinator, startProducerServices, startTransactionCoordinator];
+export const serviceStarters: ServiceStarter[] = [startDynamicBrokerConfigs, startQuotas, startGroupCoordinator, startProducerServices, startTransactionCoordinator];

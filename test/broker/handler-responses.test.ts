@@ -73,6 +73,8 @@ const requests: Record<string, unknown> = {
   OffsetDelete: { groupId: 'g', topics: [{ name: 't', partitions: [{ partitionIndex: 0 }, { partitionIndex: 2 }] }] },
   DescribeLogDirs: { topics: [{ topic: 't', partitions: [0, 2] }] },
   DescribeProducers: { topics: [{ name: 't', partitionIndexes: [0, 2] }] },
+  AlterClientQuotas: { entries: [{ entity: [{ entityType: 'user', entityName: 'u' }, { entityType: 'client-id', entityName: null }], ops: [{ key: 'producer_byte_rate', value: 1024, remove: false }] }], validateOnly: true },
+  DescribeClientQuotas: { components: [{ entityType: 'user', matchType: 0, match: 'u' }], strict: false },
 };
 
 const logger = { info() {}, warn() {}, error() {}, debug() {} };

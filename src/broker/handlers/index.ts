@@ -16,6 +16,8 @@ import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js';
 import { describeLogDirsHandler } from './describe-log-dirs.js';
 import { describeProducersHandler } from './describe-producers.js';
 import { offsetDeleteHandler } from './offset-delete.js';
+import { alterClientQuotasHandler } from './alter-client-quotas.js';
+import { describeClientQuotasHandler } from './describe-client-quotas.js';
 import { describeTopicPartitionsHandler } from './describe-topic-partitions.js';
 import { fetchHandler } from './fetch.js';
 import { listOffsetsHandler } from './list-offsets.js';
@@ -52,6 +54,8 @@ export const handlers: readonly Handler[] = [
   alterConfigsHandler,
   incrementalAlterConfigsHandler,
   describeLogDirsHandler,
+  describeClientQuotasHandler,
+  alterClientQuotasHandler,
   createPartitionsHandler,
   describeClusterHandler,
   describeTopicPartitionsHandler,

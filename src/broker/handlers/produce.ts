@@ -14,6 +14,7 @@ import type { RequestContext } from '../context.js';
 import { appendToPartition } from '../partition-append.js';
 import { topicNameProblem } from '../topic-name.js';
 import { CloseConnection } from './close-connection.js';
+import { throttle } from '../quotas/throttle.js';
 import { defineHandler } from './handler.js';
 
 type TopicOut = ProduceResponse['responses'][number];
@@ -60,6 +61,10 @@ export const produceHandler = defineHandler<ProduceRequest, ProduceResponse>({
     });
     const responses: TopicOut[] = [];
     for (const t of pending) responses.push({ name: t.name, partitionResponses: await Promise.all(t.partitions) });
+    // producer_byte_rate (src/broker/quotas): a client over its quota gets its answer late, with the delay.
+    let bytes = 0;
+    for (const t of req.topicData) for (const p of t.partitionData) bytes += p.records?.length ?? 0;
+    const throttleTimeMs = await throttle(ctx, 'producer_byte_rate', bytes);
     if (req.acks === 0) {
       for (const t of responses) {
         const bad = t.partitionResponses.find((p) => p.errorCode !== 0);
@@ -67,7 +72,7 @@ export const produceHandler = defineHandler<ProduceRequest, ProduceResponse>({
       }
       return null;
     }
-    return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
+    return { responses, throttleTimeMs, nodeEndpoints: [] };
   },
   errorResponse(req, _version, errorCode, message) {
     // No response to send, so the connection is closed instead (the CloseConnection answer, as in handle).
