@@ -5,6 +5,7 @@
  * The broker maps its options onto a `LogConfig` (field names match `BrokerConfig`), and a topic's configs
  * from the catalog override it through `resolveTopicLogConfig`.
  */
+import { TOPIC_CONFIG_BY_NAME } from '../topic-config-defs.js';
 import { StorageError } from './errors.js';
 
 export type FsyncPolicy = 'never' | 'interval' | 'always';
@@ -135,13 +136,17 @@ function parseLimitMs(value: string | undefined): number | undefined {
 }
 
 /**
- * The broker-wide log config overridden by a topic's configs (names it does not act on are skipped:
+ * The broker-wide log config overridden by a topic's configs (Kafka topic configs it does not act on are skipped:
  * topic-configs.ts validated them). Throws INVALID_CONFIG (40) for a bad value.
  */
 export function resolveTopicLogConfig(base: LogConfig, topicConfigs: Readonly<Record<string, string>>): LogConfig {
   const merged: Record<string, unknown> = { ...base };
   for (const [name, value] of Object.entries(topicConfigs)) {
-    if (!isTopicConfigName(name)) continue;
+    if (!isTopicConfigName(name)) {
+      // Kafka's other topic configs are checked and described by topic-configs.ts; anything else is a mistake.
+      if (TOPIC_CONFIG_BY_NAME.has(name)) continue;
+      throw new StorageError('INVALID_CONFIG', `unknown topic config '${name}'`);
+    }
     const spec = TOPIC_CONFIGS[name];
     merged[spec.field] = spec.parse(value, name);
   }
