@@ -14,7 +14,7 @@ import { createCreateTopicsRequest, CreateTopics } from '../../../src/protocol/m
 import { Fetch } from '../../../src/protocol/messages/fetch.js';
 import { Produce } from '../../../src/protocol/messages/produce.js';
 import { encodeRecordBatch } from '../../../src/protocol/records.js';
-import { fetchRequest, hasKcat, produceRaw, RawClient, readAll, startTestBroker, type TestBroker } from '../helpers.js';
+import { fetchRequest, hasKcat, kafkaClient, produceRaw, RawClient, readAll, startTestBroker, type TestBroker } from '../helpers.js';
 
 const run = promisify(execFile);
 let broker: TestBroker;
@@ -71,6 +71,17 @@ describe('message.timestamp.*.max.ms', () => {
     const res = await c.request(Produce, 9, { transactionalId: null, acks: 1, timeoutMs: 1000, topicData: [{ name: 'ts-after', partitionData: [{ index: 0, records: batch }] }] });
     expect(res.responses[0]!.partitionResponses[0]!.errorCode).toBe(ErrorCode.INVALID_TIMESTAMP);
     expect((await readAll(broker, 'ts-before')).length).toBe(2);
+  });
+
+  it('kafkajs: a send with a stale timestamp fails with INVALID_TIMESTAMP', async () => {
+    const producer = kafkaClient(broker, 'ts-kj').producer({ retry: { retries: 0 } });
+    await producer.connect();
+    try {
+      await expect(producer.send({ topic: 'ts-before', messages: [{ value: 'old', timestamp: String(Date.now() - 3 * 3_600_000) }] })).rejects.toMatchObject({ type: 'INVALID_TIMESTAMP' });
+      await producer.send({ topic: 'ts-before', messages: [{ value: 'fresh' }] });
+    } finally {
+      await producer.disconnect();
+    }
   });
 });
 
