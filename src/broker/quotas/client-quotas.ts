@@ -68,8 +68,13 @@ export function quotaValueProblem(key: string, value: number): string | null {
   return null;
 }
 
+/** Resolutions remembered between quota changes; cleared past this many (distinct user/client/key triples). */
+const RESOLVE_CACHE_MAX = 10_000;
+
 export class ClientQuotas {
   private readonly entries = new Map<string, QuotaEntry>();
+  /** resolve() results since the last change: a request costs one map lookup, not eight key builds. */
+  private readonly resolved = new Map<string, { entity: QuotaEntity; limit: number } | null>();
   /** Bumped on every change, so throttle state keyed on resolutions can be reset. */
   version = 0;
 
@@ -112,6 +117,7 @@ export class ClientQuotas {
       else this.entries.set(k, { entity: c.entity, values });
     }
     this.version++;
+    this.resolved.clear();
     await writeFileAtomic(this.file, JSON.stringify(this.list()));
   }
 
@@ -121,6 +127,16 @@ export class ClientQuotas {
    * client, default client. Undefined when no entity sets the key.
    */
   resolve(user: string, clientId: string, key: QuotaKey): { entity: QuotaEntity; limit: number } | undefined {
+    const cacheKey = `${key}\u0000${user}\u0000${clientId}`;
+    const cached = this.resolved.get(cacheKey);
+    if (cached !== undefined) return cached ?? undefined;
+    if (this.resolved.size >= RESOLVE_CACHE_MAX) this.resolved.clear();
+    const found = this.lookup(user, clientId, key);
+    this.resolved.set(cacheKey, found ?? null);
+    return found;
+  }
+
+  private lookup(user: string, clientId: string, key: QuotaKey): { entity: QuotaEntity; limit: number } | undefined {
     const candidates: QuotaEntity[] = [
       { user, clientId },
       { user, clientId: null },

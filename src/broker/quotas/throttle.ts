@@ -80,10 +80,11 @@ export class QuotaService {
    * Records `amount` against the quota `key` of this user and client id; returns the throttle time in ms
    * (0 when no quota applies or the client is within it).
    */
-  record(user: string, clientId: string, key: QuotaKey, amount: number, now = Date.now()): number {
+  record(user: string, clientId: string, key: QuotaKey, amount: number, at?: number): number {
     if (this.quotas.size === 0) return 0; // the common case costs one comparison
     const q = this.quotas.resolve(user, clientId, key);
     if (!q) return 0;
+    const now = at ?? Date.now();
     if (this.sensorsVersion !== this.quotas.version) {
       this.sensors.clear();
       this.sensorsVersion = this.quotas.version;
