@@ -136,6 +136,31 @@ describe('DescribeConfigs field for field', () => {
   });
 });
 
+describe('broker flags appear as STATIC_BROKER_CONFIG', () => {
+  it('--retention-ms and --fsync interval show up as the synonyms Kafka names', async () => {
+    const b = await startTestBroker({ retentionMs: 3_600_000, fsync: 'interval', flushIntervalMs: 500 });
+    const raw = await RawClient.connect(b);
+    try {
+      await raw.request(CreateTopics, 7, createCreateTopicsRequest({ topics: [topic('st')] }));
+      const d = await raw.request(DescribeConfigs, 4, createDescribeConfigsRequest({ includeSynonyms: true, resources: [{ resourceType: 2, resourceName: 'st', configurationKeys: ['retention.ms', 'flush.ms'] }] }));
+      const [retention, flush] = d.results[0]!.configs;
+      expect(retention).toMatchObject({ value: '3600000', configSource: 4 });
+      expect(retention!.synonyms).toEqual([
+        { name: 'log.retention.ms', value: '3600000', source: 4 },
+        { name: 'log.retention.hours', value: '168', source: 5 },
+      ]);
+      expect(flush).toMatchObject({ value: '500', configSource: 4 });
+      expect(flush!.synonyms).toEqual([
+        { name: 'log.flush.interval.ms', value: '500', source: 4 },
+        { name: 'log.flush.scheduler.interval.ms', value: LONG_MAX, source: 5 },
+      ]);
+    } finally {
+      raw.close();
+      await b.stop();
+    }
+  });
+});
+
 describe('CreateTopics and AlterConfigs refuse what Kafka refuses', () => {
   it('type and range checks, per topic / per resource', async () => {
     const bad: [string, string][] = [

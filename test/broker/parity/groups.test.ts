@@ -122,6 +122,47 @@ describe('offsets and the Empty state', () => {
   });
 });
 
+describe('Empty after a session expires, and after a restart', () => {
+  it('a member that stops heartbeating leaves an Empty group with its offsets; a restart keeps it Empty and deletable', async () => {
+    const b = await startTestBroker({ groupMinSessionTimeoutMs: 50, groupInitialRebalanceDelayMs: 0 });
+    let raw = await RawClient.connect(b);
+    try {
+      const admin = kafkaClient(b).admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: 'gp', numPartitions: 2 }] });
+      await admin.disconnect();
+      const g = 'gp-expire';
+      let join = await raw.request(JoinGroup, 5, joinRequest(g, '', { sessionTimeoutMs: 200, rebalanceTimeoutMs: 200 }));
+      join = await raw.request(JoinGroup, 5, joinRequest(g, join.memberId, { sessionTimeoutMs: 200, rebalanceTimeoutMs: 200 }));
+      const sync = await raw.request(SyncGroup, 3, { groupId: g, generationId: join.generationId, memberId: join.memberId, groupInstanceId: null, protocolType: null, protocolName: null, assignments: [] });
+      expect(sync.errorCode).toBe(0);
+      const commit = await raw.request(OffsetCommit, 8, {
+        groupId: g, generationIdOrMemberEpoch: join.generationId, memberId: join.memberId, groupInstanceId: null, retentionTimeMs: -1n,
+        topics: [{ name: 'gp', partitions: [{ partitionIndex: 1, committedOffset: 3n, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: null }] }],
+      });
+      expect(commit.topics[0]!.partitions[0]!.errorCode).toBe(0);
+      const state = async () => (await raw.request(DescribeGroups, 5, { groups: [g], includeAuthorizedOperations: false })).groups[0]!;
+      const deadline = Date.now() + 10_000;
+      while ((await state()).members.length > 0) {
+        if (Date.now() > deadline) throw new Error('the member was not expired within 10 s of a 200 ms session timeout');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect((await state()).groupState).toBe('Empty');
+      raw.close();
+      await b.close();
+      const again = await startTestBroker({ dataDir: b.dataDir });
+      Object.assign(b, { stop: again.stop });
+      raw = await RawClient.connect(again);
+      expect((await state()).groupState).toBe('Empty');
+      const del = await raw.request(DeleteGroups, 2, { groupsNames: [g] });
+      expect(del.results[0]!.errorCode).toBe(0);
+    } finally {
+      raw.close();
+      await b.stop();
+    }
+  });
+});
+
 describe('deadlines from client-supplied timeouts', () => {
   it('rebalance_timeout_ms 0 (or negative) takes the session timeout: a late SyncGroup still succeeds', async () => {
     for (const rebalanceTimeoutMs of [0, -1]) {
