@@ -80,6 +80,10 @@ export class ClientQuotas {
 
   private constructor(private readonly file: string) {}
 
+  static empty(dataDir: string): ClientQuotas {
+    return new ClientQuotas(path.join(dataDir, CLIENT_QUOTAS_FILE));
+  }
+
   static async load(dataDir: string): Promise<ClientQuotas> {
     const q = new ClientQuotas(path.join(dataDir, CLIENT_QUOTAS_FILE));
     try {

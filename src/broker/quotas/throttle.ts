@@ -154,6 +154,13 @@ export async function throttleDelay(ctx: RequestContext, ms: number): Promise<vo
 }
 
 export async function startQuotas(broker: import('../context.js').BrokerContext): Promise<void> {
-  const quotas = await ClientQuotas.load(broker.config.dataDir);
+  let quotas: ClientQuotas;
+  try {
+    quotas = await ClientQuotas.load(broker.config.dataDir);
+  } catch (err) {
+    // Written atomically, so only a hand edit gets here: start without quotas rather than not at all.
+    broker.logger.error({ err: (err as Error).message }, 'client-quotas.json is unreadable; starting with no client quotas (fix or remove the file)');
+    quotas = ClientQuotas.empty(broker.config.dataDir);
+  }
   broker.services.quotas = new QuotaService(quotas, broker.config.quotaWindowNum, broker.config.quotaWindowSizeMs);
 }

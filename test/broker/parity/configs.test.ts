@@ -12,7 +12,9 @@ import { createCreateTopicsRequest, CreateTopics } from '../../../src/protocol/m
 import { createDescribeConfigsRequest, DescribeConfigs, type DescribeConfigsResponse } from '../../../src/protocol/messages/describe-configs.js';
 import { createIncrementalAlterConfigsRequest, IncrementalAlterConfigs } from '../../../src/protocol/messages/incremental-alter-configs.js';
 import { TOPIC_CONFIG_DEFS } from '../../../src/broker/topic-config-defs.js';
-import { kafkaClient, produceRaw, RawClient, startTestBroker, type TestBroker } from '../helpers.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { kafkaClient, produceRaw, RawClient, startTestBroker, tempDir, type TestBroker } from '../helpers.js';
 
 const LONG_MAX = '9223372036854775807';
 /** The 15 topic configs issue 16 found missing, with a valid non-default value each. */
@@ -133,6 +135,23 @@ describe('DescribeConfigs field for field', () => {
     // v0: isDefault is what old clients read.
     const v0 = await describeTopic('dc-f', ['retention.ms', 'segment.ms'], 0);
     expect(v0.configs.map((x) => x.isDefault)).toEqual([false, true]);
+  });
+});
+
+describe('a damaged broker-configs.json', () => {
+  it('the broker starts on its command-line settings', async () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'broker-configs.json'), '{ "broker": ');
+    const b = await startTestBroker({ dataDir: dir });
+    const raw = await RawClient.connect(b);
+    try {
+      await raw.request(CreateTopics, 7, createCreateTopicsRequest({ topics: [topic('dmg')] }));
+      const d = await raw.request(DescribeConfigs, 4, createDescribeConfigsRequest({ resources: [{ resourceType: 2, resourceName: 'dmg', configurationKeys: ['retention.ms'] }] }));
+      expect(d.results[0]!.configs[0]).toMatchObject({ value: '604800000', configSource: 5 });
+    } finally {
+      raw.close();
+      await b.stop();
+    }
   });
 });
 

@@ -4,6 +4,8 @@
  * its answer late, with throttle_time_ms, while other clients are not slowed. Short quota windows keep the
  * test fast; the arithmetic is Kafka's (see src/broker/quotas/throttle.ts).
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { Admin } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src/protocol/errors.js';
@@ -152,6 +154,21 @@ describe('enforcement', () => {
       raw = await RawClient.connect(again);
       const d = await raw.request(DescribeClientQuotas, 1, { components: [], strict: false });
       expect(d.entries).toEqual([{ entity: entity('u', 'x'), values: [{ key: 'producer_byte_rate', value: 123 }] }]);
+    } finally {
+      raw.close();
+      await b.stop();
+    }
+  });
+});
+
+describe('a damaged quotas file', () => {
+  it('the broker starts with no quotas instead of failing', async () => {
+    const dir = (await import('../helpers.js')).tempDir();
+    fs.writeFileSync(path.join(dir, 'client-quotas.json'), '{ not json');
+    const b = await startTestBroker({ dataDir: dir });
+    const raw = await RawClient.connect(b);
+    try {
+      expect((await raw.request(DescribeClientQuotas, 1, { components: [], strict: false })).entries).toEqual([]);
     } finally {
       raw.close();
       await b.stop();
