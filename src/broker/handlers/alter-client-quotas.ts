@@ -16,7 +16,7 @@ import { entityKey, parseEntity, quotaValueProblem, QuotaRefused, type QuotaEnti
 import '../quotas/throttle.js';
 import { defineHandler } from './handler.js';
 
-type Change = { entity: QuotaEntity; set: Partial<Record<QuotaKey, number>>; remove: QuotaKey[] };
+type Change = { entity: QuotaEntity; set: Partial<Record<QuotaKey, number>>; remove: QuotaKey[]; source?: unknown };
 
 function plan(entry: AlterClientQuotasRequest['entries'][number]): Change {
   const entity = parseEntity(entry.entity);
@@ -31,7 +31,7 @@ function plan(entry: AlterClientQuotasRequest['entries'][number]): Change {
     if (op.remove) remove.push(op.key as QuotaKey);
     else set[op.key as QuotaKey] = op.value;
   }
-  return { entity, set, remove };
+  return { entity, set, remove, source: entry.entity };
 }
 
 export const alterClientQuotasHandler = defineHandler<AlterClientQuotasRequest, AlterClientQuotasResponse>({
@@ -61,6 +61,22 @@ export const alterClientQuotasHandler = defineHandler<AlterClientQuotasRequest, 
       }
       return result;
     });
+    // --max-quota-entities: entries that would add entities past the limit are refused, one by one.
+    let count = quotas.quotas.size;
+    const accepted: Change[] = [];
+    for (const ch of changes) {
+      const adds = !quotas.quotas.get(ch.entity) && Object.keys(ch.set).length > 0;
+      if (adds && count >= ctx.config.maxQuotaEntities) {
+        const r = results.find((x) => x.entity === ch.source)!;
+        r.errorCode = ErrorCode.POLICY_VIOLATION;
+        r.errorMessage = `the broker already holds ${count} quota entities, its limit (--max-quota-entities); remove some first`;
+        continue;
+      }
+      if (adds) count++;
+      accepted.push(ch);
+    }
+    changes.length = 0;
+    changes.push(...accepted);
     if (!req.validateOnly && changes.length > 0) {
       await quotas.quotas.apply(changes);
       ctx.logger.info({ changes: changes.length }, 'client quotas changed');

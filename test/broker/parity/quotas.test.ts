@@ -161,6 +161,25 @@ describe('enforcement', () => {
   });
 });
 
+describe('--max-quota-entities', () => {
+  it('refuses new entities past the limit with POLICY_VIOLATION; existing ones can still change', async () => {
+    const b = await startTestBroker({ maxQuotaEntities: 2 });
+    const raw = await RawClient.connect(b);
+    const set = (user: string, value: number) => ({ entity: entity(user, undefined), ops: [{ key: 'producer_byte_rate', value, remove: false }] });
+    try {
+      const res = await raw.request(AlterClientQuotas, 1, { validateOnly: false, entries: [set('a', 1), set('b', 1), set('c', 1)] });
+      expect(res.entries.map((e) => e.errorCode)).toEqual([0, 0, ErrorCode.POLICY_VIOLATION]);
+      expect(res.entries[2]!.errorMessage).toMatch(/max-quota-entities/);
+      const again = await raw.request(AlterClientQuotas, 1, { validateOnly: false, entries: [set('a', 5), set('d', 1)] });
+      expect(again.entries.map((e) => e.errorCode)).toEqual([0, ErrorCode.POLICY_VIOLATION]);
+      expect((await raw.request(DescribeClientQuotas, 1, { components: [], strict: false })).entries).toHaveLength(2);
+    } finally {
+      raw.close();
+      await b.stop();
+    }
+  });
+});
+
 describe('a damaged quotas file', () => {
   it('the broker starts with no quotas instead of failing', async () => {
     const dir = (await import('../helpers.js')).tempDir();
