@@ -16,11 +16,16 @@ import { defineHandler } from './handler.js';
  * (the server answers versions below the handler's range so). Fetch stays at v4+, as in Kafka 4: no client
  * gates a feature on a Fetch version below 4 once it has seen Produce v3+ (record batch v2).
  */
-const ADVERTISED_MIN_VERSION: Readonly<Record<number, number>> = { 0: 0 };
+const ADVERTISED_FROM: Readonly<Record<number, { advertise: number; whenServedFrom: number }>> = { 0: { advertise: 0, whenServedFrom: 3 } };
 
-/** The lowest version ApiVersions advertises for an API whose handler serves from `served`. */
+/**
+ * The lowest version ApiVersions advertises for an API whose handler serves from `served`: lowered only over
+ * the legacy gap Kafka 4 advertises too (Produce v0–2 below a handler serving from v3), never over versions a
+ * client could pick as its best common one.
+ */
 export function advertisedMinVersion(apiKey: number, served: number): number {
-  return Math.min(served, ADVERTISED_MIN_VERSION[apiKey] ?? served);
+  const rule = ADVERTISED_FROM[apiKey];
+  return rule && served <= rule.whenServedFrom ? Math.min(served, rule.advertise) : served;
 }
 
 function response(broker: BrokerContext, errorCode: number): ApiVersionsResponse {
