@@ -80,8 +80,13 @@ export function topicConfigProblem(configs: ReadonlyArray<{ name: string; value:
 
 /** The requested configs as stored: canonical values, null values dropped. Call after topicConfigProblem. */
 export function storedTopicConfigs(configs: ReadonlyArray<{ name: string; value: string | null }>): Record<string, string> {
-  const r = validateTopicConfigs(configs);
-  return 'configs' in r ? r.configs : {};
+  const out: Record<string, string> = {};
+  for (const { name, value } of configs) {
+    if (value === null) continue;
+    const c = canonicalTopicConfig(name, value);
+    if ('value' in c) out[name] = c.value;
+  }
+  return out;
 }
 
 export interface DescribedConfig {
