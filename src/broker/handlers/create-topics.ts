@@ -19,7 +19,7 @@ import {
   type CreateTopicsResponse,
 } from '../../protocol/messages/create-topics.js';
 import type { RequestContext } from '../context.js';
-import { brokerLogConfig, describeTopicConfigs, storedTopicConfigs, topicConfigProblem } from '../topic-configs.js';
+import { describeTopicConfigs, storedTopicConfigs, topicConfigProblem } from '../topic-configs.js';
 import { partitionBudget } from '../topic-limits.js';
 import { topicNameProblem } from '../topic-name.js';
 import { defineHandler } from './handler.js';
