@@ -4,6 +4,7 @@
  * `handlers/<kebab-api>.ts` exporting a `Handler` and list it here.
  */
 import type { Handler } from './handler.js';
+import { withRequestQuota } from '../quotas/request-quota.js';
 import { apiVersionsHandler } from './api-versions.js';
 import { createPartitionsHandler } from './create-partitions.js';
 import { createTopicsHandler } from './create-topics.js';
@@ -90,7 +91,7 @@ export function handlerMap(list: readonly Handler[] = handlers): Map<number, Han
     if (h.minVersion < h.codec.minVersion || h.maxVersion > h.codec.maxVersion || h.minVersion > h.maxVersion) {
       throw new Error(`${h.codec.name} handler range ${h.minVersion}-${h.maxVersion} is outside its codec's ${h.codec.minVersion}-${h.codec.maxVersion}`);
     }
-    map.set(h.codec.apiKey, h);
+    map.set(h.codec.apiKey, withRequestQuota(h));
   }
   return map;
 }

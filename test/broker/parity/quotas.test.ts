@@ -12,6 +12,8 @@ import { ErrorCode } from '../../../src/protocol/errors.js';
 import { AlterClientQuotas } from '../../../src/protocol/messages/alter-client-quotas.js';
 import { DescribeClientQuotas } from '../../../src/protocol/messages/describe-client-quotas.js';
 import { createCreateTopicsRequest, CreateTopics } from '../../../src/protocol/messages/create-topics.js';
+import { ApiVersions } from '../../../src/protocol/messages/api-versions.js';
+import { createMetadataRequest, Metadata } from '../../../src/protocol/messages/metadata.js';
 import { Fetch } from '../../../src/protocol/messages/fetch.js';
 import { Produce } from '../../../src/protocol/messages/produce.js';
 import { encodeRecordBatch } from '../../../src/protocol/records.js';
@@ -139,6 +141,24 @@ describe('enforcement', () => {
     } finally {
       consumer.close();
       await c.request(AlterClientQuotas, 1, { validateOnly: false, entries: [{ entity: entity(undefined, null), ops: [{ key: 'consumer_byte_rate', value: 0, remove: true }] }] });
+    }
+  });
+
+  it('request_percentage: a client whose requests take more than its share of the event loop is throttled', async () => {
+    await c.request(AlterClientQuotas, 1, { validateOnly: false, entries: [{ entity: entity(undefined, 'busy'), ops: [{ key: 'request_percentage', value: 0.001, remove: false }] }] });
+    const busy = await RawClient.connect(broker, 'busy');
+    const idle = await RawClient.connect(broker, 'idle');
+    try {
+      let throttled = 0;
+      for (let i = 0; i < 500 && throttled === 0; i++) throttled = (await busy.request(Metadata, 12, createMetadataRequest({ topics: null }))).throttleTimeMs;
+      expect(throttled).toBeGreaterThan(0);
+      expect((await idle.request(Metadata, 12, createMetadataRequest({ topics: null }))).throttleTimeMs).toBe(0);
+      // ApiVersions is never throttled: a client can always connect.
+      expect((await busy.request(ApiVersions, 3, { clientSoftwareName: 't', clientSoftwareVersion: '1' })).throttleTimeMs).toBe(0);
+    } finally {
+      busy.close();
+      idle.close();
+      await c.request(AlterClientQuotas, 1, { validateOnly: false, entries: [{ entity: entity(undefined, 'busy'), ops: [{ key: 'request_percentage', value: 0, remove: true }] }] });
     }
   });
 
