@@ -89,6 +89,11 @@ export interface BrokerConfig {
   usersFile: string | null;
   connectionFailedAuthenticationDelayMs: number;
   saslServerMaxReceiveSize: number;
+  /** Client quotas (issue 16): rate samples kept, and the length of one sample. */
+  quotaWindowNum: number;
+  quotaWindowSizeMs: number;
+  /** Most quota entities stored (Kafka has no limit). */
+  maxQuotaEntities: number;
 }
 
 /** A bad setting; the message names the flag and says what is allowed. */
@@ -187,6 +192,12 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   { key: 'maxInflatedBatchBytes', flag: 'max-inflated-batch-bytes', kind: 'bytes', default: 64 * MiB, min: 1024, max: INT32_MAX, help: 'most bytes one compressed batch may inflate to (below a topic\'s max.message.bytes if that is higher); Kafka has none' },
   // Transactions (issue 12)
   { key: 'transactionMaxTimeoutMs', flag: 'transaction-max-timeout-ms', kind: 'duration', default: 15 * MINUTE, min: 1, max: INT32_MAX, help: 'longest transaction.timeout.ms a producer may ask for; InitProducerId beyond it gets INVALID_TRANSACTION_TIMEOUT (transaction.max.timeout.ms)' },
+  // Client quotas (issue 16)
+  { key: 'quotaWindowNum', flag: 'quota-window-num', kind: 'int', default: 11, min: 2, max: 1000, help: 'rate samples a client quota is measured over (quota.window.num)' },
+  { key: 'quotaWindowSizeMs', flag: 'quota-window-size', kind: 'duration', default: SECOND, min: 10, max: 60 * MINUTE, help: 'length of one quota rate sample (quota.window.size.seconds); suffixes ms, s, m' },
+  // Kafka has no such limit. Each entity is a few hundred bytes in memory and in client-quotas.json; 10,000
+  // covers a quota per client of a large deployment while no admin client can grow the broker without bound.
+  { key: 'maxQuotaEntities', flag: 'max-quota-entities', kind: 'int', default: 10_000, min: 1, max: 1_000_000, help: 'most user/client-id entities with client quotas; AlterClientQuotas past it gets POLICY_VIOLATION; Kafka has none' },
   // Authorization (issue 13)
   { key: 'authorizer', flag: 'authorizer', kind: 'enum', default: 'none', values: AUTHORIZERS, help: 'acl: check every request against ACLs stored in the data dir, managed with CreateAcls/DeleteAcls or `kafkaesque acls` (authorizer.class.name)' },
   { key: 'superUsers', flag: 'super-users', kind: 'string', default: null, nullable: true, help: 'principals that bypass ACLs: admin,ops or User:admin;User:ops (super.users)' },

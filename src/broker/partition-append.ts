@@ -11,6 +11,7 @@ import type { BrokerContext } from './context.js';
 import { checkCompressedBatches, inflateLimit } from './log/compressed-batch.js';
 import type { AppendResult, PartitionLog } from './log/partition-log.js';
 import { checkProducedBatches, isRefusal } from './produce-batch-checks.js';
+import { checkBatchTimestamps, needsRecompression, recompressPayload } from './topic-append-policy.js';
 import './txn/service.js';
 import type { Logger } from 'pino';
 
@@ -81,6 +82,14 @@ export async function appendToPartition(
     logger.info({ topic, partition: index, errorCode: payload.errorCode }, `produce rejected: ${payload.message}`);
     return refused(payload.errorCode, payload.message);
   }
+  // Topic policies (topic-append-policy.ts): header-only timestamp bounds; recompression only when the
+  // topic's compression.type differs from what was sent (never with the default `producer`).
+  const late = checkBatchTimestamps(records, payload.batches, log.config, Date.now());
+  if (late) {
+    logger.info({ topic, partition: index, errorCode: late.errorCode }, `produce rejected: ${late.message}`);
+    return refused(late.errorCode, late.message);
+  }
+  const recompress = needsRecompression(records, payload.batches, log.config);
   if (payload.transactional) {
     // Accepted only from a producer whose ongoing transaction includes the partition (src/broker/txn).
     const txns = broker.services.transactions;
@@ -96,11 +105,17 @@ export async function appendToPartition(
     if (verdict && 'errorCode' in verdict) return refused(verdict.errorCode, verdict.message ?? 'refused by the idempotent-producer checks');
     if (verdict && 'duplicateOf' in verdict) return { ok: true, baseOffset: verdict.duplicateOf, logAppendTime: -1n, logStartOffset: log.logStartOffset };
   }
-  const check = payload.compressed ? checkCompressedBatches(records, payload.batches, inflateLimit(log.config.maxMessageBytes, broker.config.maxInflatedBatchBytes)) : undefined;
+  const limit = inflateLimit(log.config.maxMessageBytes, broker.config.maxInflatedBatchBytes);
+  let stored = records;
+  const check = recompress
+    ? recompressPayload(records, payload.batches, log.config, limit).then((b) => void (stored = b))
+    : payload.compressed
+      ? checkCompressedBatches(records, payload.batches, limit)
+      : undefined;
   try {
-    const appended = await appendInOrder(log, check, () => coalescedAppend(log, records));
-    guard?.afterAppend?.(topic, index, records, appended.baseOffset);
-    broker.services.metrics?.appended(log, records);
+    const appended = await appendInOrder(log, check, () => coalescedAppend(log, stored));
+    guard?.afterAppend?.(topic, index, stored, appended.baseOffset);
+    broker.services.metrics?.appended(log, stored);
     return { ok: true, baseOffset: appended.baseOffset, logAppendTime: appended.logAppendTime, logStartOffset: appended.logStartOffset };
   } catch (err) {
     guard?.appendFailed?.(topic, index, records);

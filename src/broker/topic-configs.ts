@@ -1,14 +1,15 @@
 /**
- * Topic-level configs as CreateTopics accepts them and DescribeConfigs reports them, with the broker setting
- * each falls back to. Names are Kafka's (TopicConfig.java). The log honours the ones in
- * `log/log-config.ts`; `cleanup.policy=delete` and `min.insync.replicas=1` are accepted because tools send
- * them, and are what this broker does anyway. Anything else is refused with INVALID_CONFIG, not ignored.
+ * Topic-level configs as CreateTopics and AlterConfigs accept them and DescribeConfigs reports them: every
+ * Kafka 3.9 topic config (topic-config-defs.ts) with Kafka's type and range checks, stored in canonical form,
+ * and described as Kafka's broker describes them (value, source, synonyms with the broker settings each
+ * falls back to). The log acts on the ones `log/log-config.ts` maps; the others are stored and described.
  */
-import type { BrokerConfig } from './config.js';
-import { describeLogConfig, isTopicConfigName, resolveLogConfig, resolveTopicLogConfig, type LogConfig } from './log/log-config.js';
+import { DEFAULT_CONFIG, type BrokerConfig } from './config.js';
+import { ConfigType, ConfigValueError, parseConfigValue, TYPE_CODE } from './config-values.js';
+import { resolveLogConfig, resolveTopicLogConfig, type LogConfig } from './log/log-config.js';
+import { TOPIC_CONFIG_BY_NAME, TOPIC_CONFIG_DEFS, type TopicConfigDef } from './topic-config-defs.js';
 
-/** DescribeConfigs ConfigType values (KIP-569). */
-export const ConfigType = { BOOLEAN: 1, STRING: 2, INT: 3, SHORT: 4, LONG: 5, DOUBLE: 6, LIST: 7, CLASS: 8, PASSWORD: 9 } as const;
+export { ConfigType };
 /** DescribeConfigs ConfigSource values. */
 export const ConfigSource = {
   UNKNOWN: 0,
@@ -19,52 +20,50 @@ export const ConfigSource = {
   DEFAULT_CONFIG: 5,
 } as const;
 
-interface TopicConfigDoc {
-  brokerName: string;
-  type: number;
-  doc: string;
-}
-
-const DOCS: Record<string, TopicConfigDoc> = {
-  'retention.ms': { brokerName: 'log.retention.ms', type: ConfigType.LONG, doc: 'Delete segments older than this (-1: keep forever).' },
-  'retention.bytes': { brokerName: 'log.retention.bytes', type: ConfigType.LONG, doc: 'Per-partition size above which the oldest segments are deleted (-1: unlimited).' },
-  'segment.bytes': { brokerName: 'log.segment.bytes', type: ConfigType.INT, doc: 'Roll a new segment at this size.' },
-  'segment.ms': { brokerName: 'log.roll.ms', type: ConfigType.LONG, doc: 'Roll a new segment after this long.' },
-  'index.interval.bytes': { brokerName: 'log.index.interval.bytes', type: ConfigType.INT, doc: 'Bytes between two sparse index entries.' },
-  'segment.index.bytes': { brokerName: 'log.index.size.max.bytes', type: ConfigType.INT, doc: 'Roll when an index file reaches this size.' },
-  'max.message.bytes': { brokerName: 'message.max.bytes', type: ConfigType.INT, doc: 'Largest record batch accepted.' },
-  'flush.ms': { brokerName: 'log.flush.interval.ms', type: ConfigType.LONG, doc: 'fsync period when the broker runs with --fsync interval.' },
-  'message.timestamp.type': { brokerName: 'log.message.timestamp.type', type: ConfigType.STRING, doc: 'CreateTime keeps producer timestamps; LogAppendTime stamps batches with broker time.' },
-};
-
-/** Accepted for compatibility, with the only value this broker can honour; not stored. */
-const FIXED: Record<string, { value: string; type: number; doc: string }> = {
-  'cleanup.policy': { value: 'delete', type: ConfigType.LIST, doc: 'Only "delete" (retention) is supported; compaction is not.' },
-  'min.insync.replicas': { value: '1', type: ConfigType.INT, doc: 'A single-node broker: always 1.' },
-};
-
 /** The broker-wide log settings, before any topic overrides. */
 export function brokerLogConfig(c: BrokerConfig): LogConfig {
   return resolveLogConfig(c);
 }
 
-/** Why the requested configs are refused, or null. Null values mean "use the default". */
-export function topicConfigProblem(configs: ReadonlyArray<{ name: string; value: string | null }>, base?: LogConfig): string | null {
+/** One config's value in canonical form, or why it is refused (unknown name, bad type, out of range). */
+export function canonicalTopicConfig(name: string, value: string): { value: string } | { problem: string } {
+  const d = TOPIC_CONFIG_BY_NAME.get(name);
+  if (!d) return { problem: `Unknown topic config name: ${name}` };
+  try {
+    const parsed = parseConfigValue(name, d.type, value);
+    const why = d.check?.(parsed);
+    if (why) return { problem: `Invalid value ${value} for configuration ${name}: ${why}` };
+    return { value: parsed.text };
+  } catch (e) {
+    if (e instanceof ConfigValueError) return { problem: e.message };
+    throw e;
+  }
+}
+
+/**
+ * Checks a whole set of topic configs (each name once, each value valid, and the combination valid for the
+ * log) and returns them canonical, or why they are refused. Null values mean "use the default".
+ */
+export function validateTopicConfigs(configs: ReadonlyArray<{ name: string; value: string | null }>, base?: LogConfig): { configs: Record<string, string> } | { problem: string } {
   const seen = new Set<string>();
   const stored: Record<string, string> = {};
   for (const { name, value } of configs) {
-    if (seen.has(name)) return `topic config "${name}" given twice`;
+    if (seen.has(name)) return { problem: `topic config "${name}" given twice` };
     seen.add(name);
-    const fixed = FIXED[name];
-    if (fixed) {
-      if (value !== null && value !== fixed.value) return `topic config ${name}=${value} is not supported; only ${fixed.value}`;
+    if (value === null) {
+      if (!TOPIC_CONFIG_BY_NAME.has(name)) return { problem: `Unknown topic config name: ${name}` };
       continue;
     }
-    if (!isTopicConfigName(name)) {
-      return `unknown or unsupported topic config "${name}" (supported: ${[...Object.keys(DOCS), ...Object.keys(FIXED)].join(', ')})`;
-    }
-    if (value !== null) stored[name] = value;
+    const c = canonicalTopicConfig(name, value);
+    if ('problem' in c) return c;
+    stored[name] = c.value;
   }
+  const problem = logConfigProblem(stored, base);
+  return problem ? { problem } : { configs: stored };
+}
+
+/** Why the log refuses this combination of topic configs (e.g. a segment smaller than its index needs), or null. */
+export function logConfigProblem(stored: Readonly<Record<string, string>>, base?: LogConfig): string | null {
   try {
     resolveTopicLogConfig(base ?? resolveLogConfig(), stored);
   } catch (err) {
@@ -73,10 +72,20 @@ export function topicConfigProblem(configs: ReadonlyArray<{ name: string; value:
   return null;
 }
 
-/** The subset of requested configs the log stores (drops null values and the fixed ones). */
+/** Why the requested configs are refused, or null. Null values mean "use the default". */
+export function topicConfigProblem(configs: ReadonlyArray<{ name: string; value: string | null }>, base?: LogConfig): string | null {
+  const r = validateTopicConfigs(configs, base);
+  return 'problem' in r ? r.problem : null;
+}
+
+/** The requested configs as stored: canonical values, null values dropped. Call after topicConfigProblem. */
 export function storedTopicConfigs(configs: ReadonlyArray<{ name: string; value: string | null }>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const { name, value } of configs) if (value !== null && isTopicConfigName(name)) out[name] = value;
+  for (const { name, value } of configs) {
+    if (value === null) continue;
+    const c = canonicalTopicConfig(name, value);
+    if ('value' in c) out[name] = c.value;
+  }
   return out;
 }
 
@@ -92,35 +101,78 @@ export interface DescribedConfig {
   synonyms: Array<{ name: string; value: string | null; source: number }>;
 }
 
-/** Every topic config with its effective value and where it comes from (topic, broker flag or default). */
-export function describeTopicConfigs(broker: BrokerConfig, topicConfigs: Readonly<Record<string, string>>): DescribedConfig[] {
-  const base = brokerLogConfig(broker);
-  const defaults = describeLogConfig(resolveLogConfig());
-  const brokerValues = describeLogConfig(base);
-  const effective = describeLogConfig(resolveTopicLogConfig(base, topicConfigs));
-  const out: DescribedConfig[] = [];
-  for (const [name, value] of Object.entries(effective)) {
-    const d = DOCS[name] ?? { brokerName: name, type: ConfigType.STRING, doc: '' };
-    const brokerValue = brokerValues[name as keyof typeof brokerValues];
-    const brokerSource: number = brokerValue === defaults[name as keyof typeof defaults] ? ConfigSource.DEFAULT_CONFIG : ConfigSource.STATIC_BROKER_CONFIG;
-    const own = Object.hasOwn(topicConfigs, name);
-    const synonyms: DescribedConfig['synonyms'] = [{ name: d.brokerName, value: brokerValue, source: brokerSource }];
-    if (own) synonyms.unshift({ name, value, source: ConfigSource.TOPIC_CONFIG });
-    out.push({
-      name,
-      value,
-      readOnly: false,
-      isDefault: !own && brokerSource === ConfigSource.DEFAULT_CONFIG,
-      configSource: own ? ConfigSource.TOPIC_CONFIG : brokerSource,
-      type: d.type,
-      doc: d.doc,
-      synonyms,
-    });
-  }
-  for (const [name, f] of Object.entries(FIXED)) {
-    out.push({ name, value: f.value, readOnly: true, isDefault: true, configSource: ConfigSource.DEFAULT_CONFIG, type: f.type, doc: f.doc, synonyms: [] });
-  }
+/**
+ * The broker-level settings topic configs fall back to, by source: dynamic ones set through AlterConfigs
+ * (per broker, and cluster-wide defaults) and static ones from the command line.
+ */
+export interface BrokerConfigLayers {
+  dynamicBroker: Readonly<Record<string, string>>;
+  dynamicDefault: Readonly<Record<string, string>>;
+  staticBroker: Readonly<Record<string, string>>;
+}
+
+/** The Kafka broker settings our command-line flags set, where they differ from the defaults. */
+export function staticBrokerSettings(c: BrokerConfig, defaults: BrokerConfig): Record<string, string> {
+  const out: Record<string, string> = {};
+  const put = (name: string, value: unknown, dflt: unknown): void => {
+    if (value !== dflt) out[name] = String(value);
+  };
+  put('log.segment.bytes', c.segmentBytes, defaults.segmentBytes);
+  put('log.roll.ms', c.segmentMs, defaults.segmentMs);
+  put('log.retention.ms', c.retentionMs, defaults.retentionMs);
+  put('log.retention.bytes', c.retentionBytes, defaults.retentionBytes);
+  put('message.max.bytes', c.maxMessageBytes, defaults.maxMessageBytes);
+  if (c.fsync === 'interval') out['log.flush.interval.ms'] = String(c.flushIntervalMs);
+  if (c.fsync === 'always') out['log.flush.interval.messages'] = '1';
+  if (c.logAppendTime) out['log.message.timestamp.type'] = 'LogAppendTime';
   return out;
+}
+
+/** A broker synonym's value in the topic config's unit (log.retention.hours=168 -> 604800000). */
+function inTopicUnit(synonym: string, value: string): string {
+  if (synonym.endsWith('.hours')) return (BigInt(value) * 3_600_000n).toString();
+  if (synonym.endsWith('.minutes')) return (BigInt(value) * 60_000n).toString();
+  return value;
+}
+
+function synonymsOf(d: TopicConfigDef, layers: BrokerConfigLayers): DescribedConfig['synonyms'] {
+  const out: DescribedConfig['synonyms'] = [];
+  const add = (values: Readonly<Record<string, string>>, source: number): void => {
+    for (const s of d.synonyms) if (Object.hasOwn(values, s)) out.push({ name: s, value: values[s]!, source });
+  };
+  add(layers.dynamicBroker, ConfigSource.DYNAMIC_BROKER_CONFIG);
+  add(layers.dynamicDefault, ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);
+  add(layers.staticBroker, ConfigSource.STATIC_BROKER_CONFIG);
+  add(d.synonymDefaults, ConfigSource.DEFAULT_CONFIG);
+  return out;
+}
+
+const NO_LAYERS: BrokerConfigLayers = { dynamicBroker: {}, dynamicDefault: {}, staticBroker: {} };
+
+/** One topic config as Kafka describes it: own value or the first broker synonym's, its source and synonyms. */
+export function describeTopicConfig(d: TopicConfigDef, topicConfigs: Readonly<Record<string, string>>, layers: BrokerConfigLayers): DescribedConfig {
+  const inherited = synonymsOf(d, layers);
+  const own = Object.hasOwn(topicConfigs, d.name) ? topicConfigs[d.name]! : undefined;
+  const synonyms = own === undefined ? inherited : [{ name: d.name, value: own, source: ConfigSource.TOPIC_CONFIG }, ...inherited];
+  const first = inherited[0];
+  const value = own ?? (first ? inTopicUnit(first.name, first.value!) : d.default);
+  const configSource = synonyms[0]?.source ?? ConfigSource.DEFAULT_CONFIG;
+  return {
+    name: d.name,
+    value,
+    readOnly: false,
+    isDefault: configSource === ConfigSource.DEFAULT_CONFIG,
+    configSource,
+    type: TYPE_CODE[d.type],
+    doc: d.doc,
+    synonyms,
+  };
+}
+
+/** Every topic config, in Kafka's order, with its effective value and where it comes from. */
+export function describeTopicConfigs(broker: BrokerConfig, topicConfigs: Readonly<Record<string, string>>, layers?: BrokerConfigLayers): DescribedConfig[] {
+  const l = layers ?? { ...NO_LAYERS, staticBroker: staticBrokerSettings(broker, DEFAULT_CONFIG) };
+  return TOPIC_CONFIG_DEFS.map((d) => describeTopicConfig(d, topicConfigs, l));
 }
 
 /** Broker settings described for a broker resource, with their Kafka names. */
@@ -155,12 +207,38 @@ const BROKER_CONFIGS: readonly BrokerConfigEntry[] = [
   { name: 'log.message.timestamp.type', value: (c) => (c.logAppendTime ? 'LogAppendTime' : 'CreateTime'), type: ConfigType.STRING, doc: 'Timestamp type of appended batches.' },
 ];
 
-/** Broker-level settings, read-only (they come from the command line), with default vs. given source. */
-export function describeBrokerConfigs(broker: BrokerConfig, defaults: BrokerConfig): DescribedConfig[] {
-  return BROKER_CONFIGS.map((e) => {
+/**
+ * Broker-level settings: the command-line ones read-only, then the dynamic log settings (each topic config's
+ * first broker synonym) with their value and source, changeable through AlterConfigs.
+ */
+export function describeBrokerConfigs(broker: BrokerConfig, defaults: BrokerConfig, layers?: BrokerConfigLayers): DescribedConfig[] {
+  const fixed = BROKER_CONFIGS.filter((e) => !DYNAMIC_NAMES.has(e.name)).map((e) => {
     const value = e.value(broker);
     const isDefault = value === e.value(defaults);
     const source = isDefault ? ConfigSource.DEFAULT_CONFIG : ConfigSource.STATIC_BROKER_CONFIG;
     return { name: e.name, value, readOnly: true, isDefault, configSource: source, type: e.type, doc: e.doc, synonyms: [{ name: e.name, value, source }] };
   });
+  const l = layers ?? { ...NO_LAYERS, staticBroker: staticBrokerSettings(broker, defaults) };
+  const dynamic: DescribedConfig[] = [];
+  for (const d of TOPIC_CONFIG_DEFS) {
+    const name = d.synonyms[0];
+    if (name === undefined) continue;
+    const synonyms = synonymsOf(d, l);
+    const first = synonyms[0];
+    const configSource = first?.source ?? ConfigSource.DEFAULT_CONFIG;
+    dynamic.push({
+      name,
+      // As Kafka: the setting's own value; null when only a synonym (log.retention.hours) has one.
+      value: synonyms.find((x) => x.name === name)?.value ?? null,
+      readOnly: false,
+      isDefault: configSource === ConfigSource.DEFAULT_CONFIG,
+      configSource,
+      type: name.endsWith('.hours') || name.endsWith('.minutes') ? ConfigType.INT : TYPE_CODE[d.type],
+      doc: `Broker-wide default of the topic config ${d.name}: ${d.doc}`,
+      synonyms,
+    });
+  }
+  return [...fixed, ...dynamic];
 }
+
+const DYNAMIC_NAMES = new Set(TOPIC_CONFIG_DEFS.flatMap((d) => d.synonyms));

@@ -145,7 +145,8 @@ describe('DescribeConfigs', () => {
     expect(t!.configs.find((x) => x.name === 'retention.ms')).toMatchObject({ configSource: 5 });
     expect(b!.configs.map((x) => [x.name, x.value, x.configSource])).toEqual([
       ['num.partitions', '2', 4],
-      ['log.retention.ms', String(7 * 86_400_000), 5],
+      // As Kafka: log.retention.ms has no default of its own; log.retention.hours=168 holds it.
+      ['log.retention.ms', null, 5],
     ]);
     expect(missing!.errorCode).toBe(3);
     expect(otherBroker!.errorCode).toBe(42);

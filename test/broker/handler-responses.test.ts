@@ -86,6 +86,17 @@ const requests: Record<string, unknown> = {
     deletions: [{ name: 'bob', mechanism: 1 }],
     upsertions: [{ name: 'alice', mechanism: 2, iterations: 4096, salt: Buffer.from('salt'), saltedPassword: Buffer.alloc(64, 1) }],
   },
+  // Issue 16 (configs, admin APIs).
+  AlterConfigs: { resources: [{ resourceType: 2, resourceName: 't', configs: [{ name: 'retention.ms', value: '1' }] }, { resourceType: 4, resourceName: '', configs: [] }], validateOnly: true },
+  IncrementalAlterConfigs: {
+    resources: [{ resourceType: 2, resourceName: 't', configs: [{ name: 'cleanup.policy', configOperation: 2, value: 'compact' }] }, { resourceType: 4, resourceName: '0', configs: [] }],
+    validateOnly: true,
+  },
+  OffsetDelete: { groupId: 'g', topics: [{ name: 't', partitions: [{ partitionIndex: 0 }, { partitionIndex: 2 }] }] },
+  DescribeLogDirs: { topics: [{ topic: 't', partitions: [0, 2] }] },
+  DescribeProducers: { topics: [{ name: 't', partitionIndexes: [0, 2] }] },
+  AlterClientQuotas: { entries: [{ entity: [{ entityType: 'user', entityName: 'u' }, { entityType: 'client-id', entityName: null }], ops: [{ key: 'producer_byte_rate', value: 1024, remove: false }] }], validateOnly: true },
+  DescribeClientQuotas: { components: [{ entityType: 'user', matchType: 0, match: 'u' }], strict: false },
 };
 
 const logger = { info() {}, warn() {}, error() {}, debug() {} };

@@ -63,7 +63,11 @@ export class RawClient {
   closed = false;
   readonly closedPromise: Promise<void>;
 
-  private constructor(readonly socket: net.Socket) {
+  private constructor(
+    readonly socket: net.Socket,
+    /** The client id every request of this connection carries (quotas key on it). */
+    readonly clientId = 'raw',
+  ) {
     socket.on('data', (d: Buffer) => {
       this.buffered = Buffer.concat([this.buffered, d]);
       this.wake();
@@ -78,9 +82,9 @@ export class RawClient {
     socket.on('error', () => {});
   }
 
-  static connect(broker: { host: string; port: number }): Promise<RawClient> {
+  static connect(broker: { host: string; port: number }, clientId?: string): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const s = net.connect(broker.port, broker.host, () => resolve(new RawClient(s)));
+      const s = net.connect(broker.port, broker.host, () => resolve(new RawClient(s, clientId)));
       s.once('error', reject);
     });
   }
@@ -97,7 +101,7 @@ export class RawClient {
   frame<Req>(codec: ApiCodec<Req, unknown>, version: number, body: Req, correlationId = this.correlation++): Buffer {
     const w = new Writer();
     w.int32(0);
-    writeRequestHeader(w, requestHeaderVersion(codec.apiKey, version), { apiKey: codec.apiKey, apiVersion: version, correlationId, clientId: 'raw' });
+    writeRequestHeader(w, requestHeaderVersion(codec.apiKey, version), { apiKey: codec.apiKey, apiVersion: version, correlationId, clientId: this.clientId });
     codec.writeRequest(w, version, body);
     w.patchInt32(0, w.length - 4);
     return w.toBuffer();

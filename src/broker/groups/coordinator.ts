@@ -11,6 +11,7 @@
  * retention sweep for the whole coordinator. An idle group costs no CPU.
  */
 import { randomUUID } from 'node:crypto';
+import { subscribedTopics } from './subscription.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { type GroupConfig, resolveGroupConfig } from './group-config.js';
 import {
@@ -137,7 +138,9 @@ export class GroupCoordinator {
     if (p.sessionTimeoutMs < this.config.minSessionTimeoutMs || p.sessionTimeoutMs > this.config.maxSessionTimeoutMs) {
       return Promise.resolve(joinError(ErrorCode.INVALID_SESSION_TIMEOUT, p.memberId));
     }
-    const rebalanceTimeoutMs = p.rebalanceTimeoutMs < 0 ? p.sessionTimeoutMs : p.rebalanceTimeoutMs;
+    // As Kafka (JoinGroup v0 has no rebalance timeout): none given, or one <= 0, means the session timeout, so
+    // the pending-SyncGroup deadline derived from it never collapses to 0 ms.
+    const rebalanceTimeoutMs = p.rebalanceTimeoutMs <= 0 ? p.sessionTimeoutMs : p.rebalanceTimeoutMs;
     const params = { ...p, rebalanceTimeoutMs };
     let group = this.groups.get(p.groupId);
     if (!group) {
@@ -631,7 +634,7 @@ export class GroupCoordinator {
     const committed = this.store.offsetsOf(groupId);
     const present = (partition: number, c: CommittedOffset | undefined): FetchedOffset =>
       c
-        ? { partition, offset: c.offset, leaderEpoch: c.leaderEpoch, metadata: c.metadata, errorCode: 0 }
+        ? { partition, offset: c.offset, leaderEpoch: c.leaderEpoch, metadata: c.metadata ?? '', errorCode: 0 }
         : { partition, offset: -1n, leaderEpoch: -1, metadata: '', errorCode: 0 };
     if (topics === null) {
       return [...committed].map(([name, parts]) => ({
@@ -643,6 +646,42 @@ export class GroupCoordinator {
       name: t.name,
       partitions: t.partitions.map((partition) => present(partition, committed.get(t.name)?.get(partition))),
     }));
+  }
+
+  // ------------------------------------------------------------ OffsetDelete
+
+  /**
+   * OffsetDelete, as Kafka: a group with members may only lose offsets of topics none of its members
+   * subscribes to (the others get GROUP_SUBSCRIBED_TO_TOPIC); a group of another protocol type with members
+   * gets NON_EMPTY_GROUP; an unknown group GROUP_ID_NOT_FOUND. Returns the group error and per-partition codes.
+   */
+  async deleteOffsets(groupId: string, topics: readonly { name: string; partitions: readonly number[] }[]): Promise<{ errorCode: number; partitions: Map<string, number> }> {
+    const codes = new Map<string, number>();
+    const fail = (errorCode: number) => ({ errorCode, partitions: codes });
+    if (this.closed) return fail(ErrorCode.NOT_COORDINATOR);
+    if (groupId === '') return fail(ErrorCode.INVALID_GROUP_ID);
+    const group = this.groups.get(groupId);
+    if (!group || group.state === 'Dead') return fail(ErrorCode.GROUP_ID_NOT_FOUND);
+    const hasMembers = !group.isEmptyOfMembers;
+    if (hasMembers && group.protocolType !== 'consumer') return fail(ErrorCode.NON_EMPTY_GROUP);
+    const subscribed = new Set<string>();
+    if (hasMembers) {
+      for (const m of group.members.values()) {
+        // Before a protocol is chosen, any of the member's protocols may become the group's.
+        const candidates = group.protocolName ? [m.metadataFor(group.protocolName)] : m.protocols.map((p) => p.metadata);
+        for (const meta of candidates) for (const t of subscribedTopics(meta) ?? []) subscribed.add(t);
+      }
+    }
+    const doomed: { topic: string; partition: number }[] = [];
+    for (const t of topics) {
+      for (const partition of t.partitions) {
+        if (subscribed.has(t.name)) codes.set(`${t.name}:${partition}`, ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC);
+        else doomed.push({ topic: t.name, partition });
+      }
+    }
+    await this.store.deleteOffsets(groupId, doomed);
+    this.dropIfUseless(group);
+    return { errorCode: ErrorCode.NONE, partitions: codes };
   }
 
   // ------------------------------------------------------ Describe/List/Delete

@@ -9,10 +9,29 @@ import { ErrorCode } from '../../protocol/errors.js';
 import type { BrokerContext } from '../context.js';
 import { defineHandler } from './handler.js';
 
+/**
+ * Lowest versions advertised below what the handler serves. Produce is advertised from v0, as Kafka 4 does
+ * (KAFKA-18659): librdkafka up to 2.11 checks that Produce v0 is supported before it uses gzip, snappy or lz4,
+ * and silently sends uncompressed batches otherwise. A Produce v0–2 request still gets UNSUPPORTED_VERSION
+ * (the server answers versions below the handler's range so). Fetch stays at v4+, as in Kafka 4: no client
+ * gates a feature on a Fetch version below 4 once it has seen Produce v3+ (record batch v2).
+ */
+const ADVERTISED_FROM: Readonly<Record<number, { advertise: number; whenServedFrom: number }>> = { 0: { advertise: 0, whenServedFrom: 3 } };
+
+/**
+ * The lowest version ApiVersions advertises for an API whose handler serves from `served`: lowered only over
+ * the legacy gap Kafka 4 advertises too (Produce v0–2 below a handler serving from v3), never over versions a
+ * client could pick as its best common one.
+ */
+export function advertisedMinVersion(apiKey: number, served: number): number {
+  const rule = ADVERTISED_FROM[apiKey];
+  return rule && served <= rule.whenServedFrom ? Math.min(served, rule.advertise) : served;
+}
+
 function response(broker: BrokerContext, errorCode: number): ApiVersionsResponse {
   return createApiVersionsResponse({
     errorCode,
-    apiKeys: broker.apis.map((a) => ({ apiKey: a.apiKey, minVersion: a.minVersion, maxVersion: a.maxVersion })),
+    apiKeys: broker.apis.map((a) => ({ apiKey: a.apiKey, minVersion: advertisedMinVersion(a.apiKey, a.minVersion), maxVersion: a.maxVersion })),
   });
 }
 

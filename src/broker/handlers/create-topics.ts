@@ -19,7 +19,7 @@ import {
   type CreateTopicsResponse,
 } from '../../protocol/messages/create-topics.js';
 import type { RequestContext } from '../context.js';
-import { brokerLogConfig, describeTopicConfigs, storedTopicConfigs, topicConfigProblem } from '../topic-configs.js';
+import { describeTopicConfigs, storedTopicConfigs, topicConfigProblem } from '../topic-configs.js';
 import { partitionBudget } from '../topic-limits.js';
 import { topicNameProblem } from '../topic-name.js';
 import { AclOperation, allowedOnTopic, mayCreateTopic } from '../acl/check.js';
@@ -49,7 +49,7 @@ function plan(ctx: RequestContext, t: TopicIn): { partitions: number; configs: R
   }
   if (partitions === -1) partitions = ctx.config.numPartitions;
   if (partitions < 1 || partitions > 100_000) return result(t.name, ErrorCode.INVALID_PARTITIONS, `partition count ${t.numPartitions} must be at least 1 (or -1 for the default)`);
-  const configProblem = topicConfigProblem(t.configs, brokerLogConfig(ctx.config));
+  const configProblem = topicConfigProblem(t.configs, ctx.broker.logs.config);
   if (configProblem) return result(t.name, ErrorCode.INVALID_CONFIG, configProblem);
   return { partitions, configs: storedTopicConfigs(t.configs) };
 }
@@ -85,7 +85,7 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequest, CreateTopi
       // Returning the configs needs DESCRIBE_CONFIGS on the topic too (as Kafka): otherwise none, and an error beside them.
       const mayDescribe = allowedOnTopic(ctx, AclOperation.DESCRIBE_CONFIGS, t.name);
       const configErrors = mayDescribe ? {} : { topicConfigErrorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
-      const described = mayDescribe ? describeTopicConfigs(ctx.config, p.configs).map((c) => ({ name: c.name, value: c.value, readOnly: c.readOnly, configSource: c.configSource, isSensitive: false })) : [];
+      const described = mayDescribe ? describeTopicConfigs(ctx.config, p.configs, ctx.broker.services.brokerConfigs?.layers()).map((c) => ({ name: c.name, value: c.value, readOnly: c.readOnly, configSource: c.configSource, isSensitive: false })) : [];
       if (req.validateOnly) {
         topics.push(Promise.resolve(result(t.name, 0, null, { numPartitions: p.partitions, replicationFactor: 1, configs: described, ...configErrors })));
         continue;

@@ -20,6 +20,7 @@ import type { TransactionCoordinator } from '../txn/coordinator.js';
 import { abortedTransactionsFor, READ_COMMITTED, trimToStable } from '../txn/read-committed.js';
 import '../txn/service.js';
 import { AclOperation, allowedOnCluster, allowedOnTopic } from '../acl/check.js';
+import { recordQuota, throttleDelay } from '../quotas/throttle.js';
 import { defineHandler } from './handler.js';
 
 type TopicOut = FetchResponse['responses'][number];
@@ -365,6 +366,17 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>({
       await park.woken; // then read again: after an append, at the deadline, or on shutdown (no new park)
       if (metrics) metrics.parkedFetches--;
     }
+    // consumer_byte_rate (src/broker/quotas): as Kafka, a client over its quota gets an empty answer after
+    // the throttle time (its data is released at once, not held through the delay) and fetches again.
+    let bytes = 0;
+    for (const r of pass.results) bytes += r.records?.length ?? 0;
+    const throttleTimeMs = bytes > 0 ? recordQuota(ctx, 'consumer_byte_rate', bytes) : 0;
+    if (throttleTimeMs > 0) {
+      dropPass(memory, fetch, pass);
+      pass.held = 0;
+      pass.results = pass.results.map((r) => ({ ...r, records: EMPTY_BUFFER }));
+      await throttleDelay(ctx, throttleTimeMs);
+    }
     ctx.broker.services.metrics?.fetched(targets, pass.results);
     // Group partition results back under their topics, in request order.
     const responses: TopicOut[] = [];
@@ -374,7 +386,7 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>({
       i += t.partitions.length;
       responses.push({ topic: t.topic, topicId: t.topicId ?? ZERO_UUID, partitions });
     }
-    const response: FetchResponse = { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses, nodeEndpoints: [] };
+    const response: FetchResponse = { throttleTimeMs, errorCode: 0, sessionId: 0, responses, nodeEndpoints: [] };
     if (pass.held > 0) holdUntilWritten(response, { fetch, bytes: pass.held });
     return response;
   },

@@ -4,6 +4,7 @@
  * `handlers/<kebab-api>.ts` exporting a `Handler` and list it here.
  */
 import type { Handler } from './handler.js';
+import { withRequestQuota } from '../quotas/request-quota.js';
 import { apiVersionsHandler } from './api-versions.js';
 import { createPartitionsHandler } from './create-partitions.js';
 import { createTopicsHandler } from './create-topics.js';
@@ -11,6 +12,13 @@ import { deleteRecordsHandler } from './delete-records.js';
 import { deleteTopicsHandler } from './delete-topics.js';
 import { describeClusterHandler } from './describe-cluster.js';
 import { describeConfigsHandler } from './describe-configs.js';
+import { alterConfigsHandler } from './alter-configs.js';
+import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js';
+import { describeLogDirsHandler } from './describe-log-dirs.js';
+import { describeProducersHandler } from './describe-producers.js';
+import { offsetDeleteHandler } from './offset-delete.js';
+import { alterClientQuotasHandler } from './alter-client-quotas.js';
+import { describeClientQuotasHandler } from './describe-client-quotas.js';
 import { describeTopicPartitionsHandler } from './describe-topic-partitions.js';
 import { fetchHandler } from './fetch.js';
 import { listOffsetsHandler } from './list-offsets.js';
@@ -51,6 +59,11 @@ export const handlers: readonly Handler[] = [
   deleteTopicsHandler,
   deleteRecordsHandler,
   describeConfigsHandler,
+  alterConfigsHandler,
+  incrementalAlterConfigsHandler,
+  describeLogDirsHandler,
+  describeClientQuotasHandler,
+  alterClientQuotasHandler,
   createPartitionsHandler,
   describeClusterHandler,
   describeTopicPartitionsHandler,
@@ -66,6 +79,8 @@ export const handlers: readonly Handler[] = [
   listGroupsHandler,
   initProducerIdHandler,
   deleteGroupsHandler,
+  offsetDeleteHandler,
+  describeProducersHandler,
   // Transactions (src/broker/txn).
   addPartitionsToTxnHandler,
   addOffsetsToTxnHandler,
@@ -92,7 +107,7 @@ export function handlerMap(list: readonly Handler[] = handlers): Map<number, Han
     if (h.minVersion < h.codec.minVersion || h.maxVersion > h.codec.maxVersion || h.minVersion > h.maxVersion) {
       throw new Error(`${h.codec.name} handler range ${h.minVersion}-${h.maxVersion} is outside its codec's ${h.codec.minVersion}-${h.codec.maxVersion}`);
     }
-    map.set(h.codec.apiKey, h);
+    map.set(h.codec.apiKey, withRequestQuota(h));
   }
   return map;
 }

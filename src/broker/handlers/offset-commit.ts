@@ -39,7 +39,8 @@ export const offsetCommitHandler = defineHandler<OffsetCommitRequest, OffsetComm
           partition: p.partitionIndex,
           offset: p.committedOffset,
           leaderEpoch: version >= 6 ? p.committedLeaderEpoch : -1,
-          metadata: p.committedMetadata,
+          // Kafka stores a null metadata as "" (OffsetFetch then returns "").
+          metadata: p.committedMetadata ?? '',
         });
       }
     }

@@ -16,6 +16,7 @@ import { topicNameProblem } from '../topic-name.js';
 import { AclOperation, allowedOnTransactionalId, refusedTopics } from '../acl/check.js';
 import { ATTRIBUTE, BATCH_HEADER_SIZE, BATCH_OFFSET } from '../../protocol/batch-header.js';
 import { CloseConnection } from './close-connection.js';
+import { throttle } from '../quotas/throttle.js';
 import { defineHandler } from './handler.js';
 
 type TopicOut = ProduceResponse['responses'][number];
@@ -70,6 +71,10 @@ export const produceHandler = defineHandler<ProduceRequest, ProduceResponse>({
     });
     const responses: TopicOut[] = [];
     for (const t of pending) responses.push({ name: t.name, partitionResponses: await Promise.all(t.partitions) });
+    // producer_byte_rate (src/broker/quotas): a client over its quota gets its answer late, with the delay.
+    let bytes = 0;
+    for (const t of req.topicData) for (const p of t.partitionData) bytes += p.records?.length ?? 0;
+    const throttleTimeMs = await throttle(ctx, 'producer_byte_rate', bytes);
     if (req.acks === 0) {
       for (const t of responses) {
         const bad = t.partitionResponses.find((p) => p.errorCode !== 0);
@@ -77,7 +82,7 @@ export const produceHandler = defineHandler<ProduceRequest, ProduceResponse>({
       }
       return null;
     }
-    return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
+    return { responses, throttleTimeMs, nodeEndpoints: [] };
   },
   errorResponse(req, _version, errorCode, message) {
     return produceError(req, errorCode, message);

@@ -5,6 +5,7 @@
  * The broker maps its options onto a `LogConfig` (field names match `BrokerConfig`), and a topic's configs
  * from the catalog override it through `resolveTopicLogConfig`.
  */
+import { TOPIC_CONFIG_BY_NAME } from '../topic-config-defs.js';
 import { StorageError } from './errors.js';
 
 export type FsyncPolicy = 'never' | 'interval' | 'always';
@@ -29,6 +30,21 @@ export interface LogConfig {
   flushIntervalMs: number;
   /** Stamp batches with the broker's clock (message.timestamp.type=LogAppendTime). */
   logAppendTime: boolean;
+  /**
+   * Codec batches are stored with (compression.type): 'producer' keeps what was sent (the zero-decode path);
+   * 'uncompressed', 'gzip', 'snappy', 'lz4' or 'zstd' recompresses batches sent with another codec.
+   */
+  compressionType: string;
+  /** Levels used when recompressing (compression.gzip.level, compression.zstd.level). */
+  gzipLevel: number;
+  zstdLevel: number;
+  /**
+   * How far a CreateTime timestamp may lie behind / ahead of the broker clock (message.timestamp.before.max.ms
+   * and .after.max.ms, falling back to the deprecated message.timestamp.difference.max.ms as Kafka 3.9
+   * does); Infinity when unlimited.
+   */
+  timestampBeforeMaxMs: number;
+  timestampAfterMaxMs: number;
 }
 
 const GiB = 1024 * 1024 * 1024;
@@ -46,6 +62,11 @@ export const defaultLogConfig: Readonly<LogConfig> = Object.freeze({
   fsync: 'never',
   flushIntervalMs: 1000,
   logAppendTime: false,
+  compressionType: 'producer',
+  gzipLevel: -1,
+  zstdLevel: 3,
+  timestampBeforeMaxMs: Infinity,
+  timestampAfterMaxMs: Infinity,
 });
 
 /** Fills in defaults; unknown fields (e.g. a whole BrokerConfig) are ignored. */
@@ -61,6 +82,11 @@ export function resolveLogConfig(partial: Partial<LogConfig> = {}): LogConfig {
     fsync: partial.fsync ?? defaultLogConfig.fsync,
     flushIntervalMs: partial.flushIntervalMs ?? defaultLogConfig.flushIntervalMs,
     logAppendTime: partial.logAppendTime ?? defaultLogConfig.logAppendTime,
+    compressionType: partial.compressionType ?? defaultLogConfig.compressionType,
+    gzipLevel: partial.gzipLevel ?? defaultLogConfig.gzipLevel,
+    zstdLevel: partial.zstdLevel ?? defaultLogConfig.zstdLevel,
+    timestampBeforeMaxMs: partial.timestampBeforeMaxMs ?? defaultLogConfig.timestampBeforeMaxMs,
+    timestampAfterMaxMs: partial.timestampAfterMaxMs ?? defaultLogConfig.timestampAfterMaxMs,
   };
   if (c.segmentBytes < 14 || c.segmentBytes > 0x7fffffff) invalid('segmentBytes', c.segmentBytes, '14..2147483647');
   if (c.segmentMs < 1) invalid('segmentMs', c.segmentMs, '>= 1');
@@ -78,7 +104,10 @@ function invalid(field: string, value: unknown, allowed: string): never {
   throw new StorageError('INVALID_CONFIG', `log setting ${field}=${String(value)} is invalid; allowed: ${allowed}`);
 }
 
-/** Kafka topic config names this log honours, and how each maps onto `LogConfig`. */
+/**
+ * Kafka topic config names this log acts on, and how each maps onto `LogConfig`. Every other Kafka topic
+ * config is validated, stored and described by topic-configs.ts and has no effect on the log.
+ */
 export const TOPIC_CONFIGS = {
   'segment.bytes': { field: 'segmentBytes', parse: parseInteger },
   'segment.ms': { field: 'segmentMs', parse: parseInteger },
@@ -87,9 +116,11 @@ export const TOPIC_CONFIGS = {
   'index.interval.bytes': { field: 'indexIntervalBytes', parse: parseInteger },
   'segment.index.bytes': { field: 'maxIndexBytes', parse: parseInteger },
   'max.message.bytes': { field: 'maxMessageBytes', parse: parseInteger },
-  'flush.ms': { field: 'flushIntervalMs', parse: parseInteger },
   'message.timestamp.type': { field: 'logAppendTime', parse: parseTimestampType },
-} as const satisfies Record<string, { field: keyof LogConfig; parse: (v: string) => unknown }>;
+  'compression.type': { field: 'compressionType', parse: (v: string) => v.trim() },
+  'compression.gzip.level': { field: 'gzipLevel', parse: parseInteger },
+  'compression.zstd.level': { field: 'zstdLevel', parse: parseInteger },
+} as const satisfies Record<string, { field: keyof LogConfig; parse: (v: string, name?: string) => unknown }>;
 
 export type TopicConfigName = keyof typeof TOPIC_CONFIGS;
 
@@ -97,18 +128,45 @@ export function isTopicConfigName(name: string): name is TopicConfigName {
   return Object.hasOwn(TOPIC_CONFIGS, name);
 }
 
+/** A Long config (Long.MAX means "no limit") as a number of ms; Infinity at or beyond 2^53. */
+function parseLimitMs(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = BigInt(value.trim());
+  return n >= BigInt(Number.MAX_SAFE_INTEGER) ? Infinity : Number(n);
+}
+
 /**
- * The broker-wide log config overridden by a topic's configs. Throws INVALID_CONFIG (40) for an unknown
- * name or a bad value, so CreateTopics can report it per topic.
+ * The broker-wide log config overridden by a topic's configs (Kafka topic configs it does not act on are skipped:
+ * topic-configs.ts validated them). Throws INVALID_CONFIG (40) for a bad value.
  */
 export function resolveTopicLogConfig(base: LogConfig, topicConfigs: Readonly<Record<string, string>>): LogConfig {
   const merged: Record<string, unknown> = { ...base };
   for (const [name, value] of Object.entries(topicConfigs)) {
     if (!isTopicConfigName(name)) {
-      throw new StorageError('INVALID_CONFIG', `unknown topic config '${name}'; supported: ${Object.keys(TOPIC_CONFIGS).join(', ')}`);
+      // Kafka's other topic configs are checked and described by topic-configs.ts; anything else is a mistake.
+      if (TOPIC_CONFIG_BY_NAME.has(name)) continue;
+      throw new StorageError('INVALID_CONFIG', `unknown topic config '${name}'`);
     }
     const spec = TOPIC_CONFIGS[name];
     merged[spec.field] = spec.parse(value, name);
+  }
+  try {
+    // KIP-937: before/after take precedence unless left at Long.MAX, then the deprecated difference applies.
+    const difference = parseLimitMs(topicConfigs['message.timestamp.difference.max.ms']);
+    const before = parseLimitMs(topicConfigs['message.timestamp.before.max.ms']);
+    const after = parseLimitMs(topicConfigs['message.timestamp.after.max.ms']);
+    if (before !== undefined && before !== Infinity) merged['timestampBeforeMaxMs'] = before;
+    else if (difference !== undefined) merged['timestampBeforeMaxMs'] = difference;
+    if (after !== undefined && after !== Infinity) merged['timestampAfterMaxMs'] = after;
+    else if (difference !== undefined) merged['timestampAfterMaxMs'] = difference;
+  } catch {
+    throw new StorageError('INVALID_CONFIG', 'a message.timestamp.*.max.ms topic config is not an integer');
+  }
+  // A topic without "delete" in cleanup.policy is never trimmed by retention (Kafka compacts it instead).
+  const policy = topicConfigs['cleanup.policy'];
+  if (policy !== undefined && !policy.split(',').some((p) => p.trim() === 'delete')) {
+    merged['retentionMs'] = -1;
+    merged['retentionBytes'] = -1;
   }
   return resolveLogConfig(merged as Partial<LogConfig>);
 }
@@ -123,17 +181,19 @@ export function describeLogConfig(c: LogConfig): Record<TopicConfigName, string>
     'index.interval.bytes': String(c.indexIntervalBytes),
     'segment.index.bytes': String(c.maxIndexBytes),
     'max.message.bytes': String(c.maxMessageBytes),
-    'flush.ms': String(c.flushIntervalMs),
     'message.timestamp.type': c.logAppendTime ? 'LogAppendTime' : 'CreateTime',
+    'compression.type': c.compressionType,
+    'compression.gzip.level': String(c.gzipLevel),
+    'compression.zstd.level': String(c.zstdLevel),
   };
 }
 
+/** An integer config; Long values beyond 2^53 (e.g. Long.MAX for "no limit") clamp to the largest safe integer. */
 function parseInteger(value: string, name?: string): number {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isSafeInteger(n)) {
-    throw new StorageError('INVALID_CONFIG', `topic config ${name ?? ''}='${value}' is not an integer`);
-  }
-  return n;
+  const t = value.trim();
+  if (!/^[+-]?\d+$/.test(t)) throw new StorageError('INVALID_CONFIG', `topic config ${name ?? ''}='${value}' is not an integer`);
+  const n = Number(t);
+  return Number.isSafeInteger(n) ? n : Math.sign(n) * Number.MAX_SAFE_INTEGER;
 }
 
 function parseTimestampType(value: string, name?: string): boolean {

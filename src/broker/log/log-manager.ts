@@ -96,7 +96,8 @@ export class LogManager {
 
   private constructor(
     readonly dataDir: string,
-    readonly config: LogConfig,
+    /** The broker-wide settings topics fall back to; replaced by `setBaseConfig` (dynamic broker configs). */
+    public config: LogConfig,
     readonly catalog: Catalog,
     private readonly env: SegmentEnv,
     /** Whether the previous run shut down cleanly (recovery was skipped). */
@@ -290,6 +291,18 @@ export class LogManager {
       for (const log of this.logs.get(name) ?? []) log.setConfig(cfg);
       return this.info(topic);
     });
+  }
+
+  /**
+   * Replaces the broker-wide settings every topic falls back to (a dynamic broker config changed) and
+   * applies the result to every open partition log, without a restart.
+   */
+  setBaseConfig(config: LogConfig): void {
+    this.config = config;
+    for (const topic of this.catalog.list()) {
+      const cfg = resolveTopicLogConfig(config, topic.configs);
+      for (const log of this.logs.get(topic.name) ?? []) log.setConfig(cfg);
+    }
   }
 
   /** Applies retention to every partition; returns the number of segments deleted. */

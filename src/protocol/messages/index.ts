@@ -28,9 +28,15 @@ import { DescribeAcls } from './describe-acls.js';
 import { CreateAcls } from './create-acls.js';
 import { DeleteAcls } from './delete-acls.js';
 import { DescribeConfigs } from './describe-configs.js';
+import { AlterConfigs } from './alter-configs.js';
+import { DescribeLogDirs } from './describe-log-dirs.js';
 import { SaslAuthenticate } from './sasl-authenticate.js';
 import { CreatePartitions } from './create-partitions.js';
 import { DeleteGroups } from './delete-groups.js';
+import { IncrementalAlterConfigs } from './incremental-alter-configs.js';
+import { OffsetDelete } from './offset-delete.js';
+import { DescribeClientQuotas } from './describe-client-quotas.js';
+import { AlterClientQuotas } from './alter-client-quotas.js';
 import { DescribeUserScramCredentials } from './describe-user-scram-credentials.js';
 import { AlterUserScramCredentials } from './alter-user-scram-credentials.js';
 import { DescribeCluster } from './describe-cluster.js';
@@ -67,9 +73,15 @@ export * from './describe-acls.js';
 export * from './create-acls.js';
 export * from './delete-acls.js';
 export * from './describe-configs.js';
+export * from './alter-configs.js';
+export * from './describe-log-dirs.js';
 export * from './sasl-authenticate.js';
 export * from './create-partitions.js';
 export * from './delete-groups.js';
+export * from './incremental-alter-configs.js';
+export * from './offset-delete.js';
+export * from './describe-client-quotas.js';
+export * from './alter-client-quotas.js';
 export * from './describe-user-scram-credentials.js';
 export * from './alter-user-scram-credentials.js';
 export * from './describe-cluster.js';
@@ -108,9 +120,15 @@ export const allCodecs: readonly ApiCodec<unknown, unknown>[] = [
   CreateAcls as ApiCodec<unknown, unknown>,
   DeleteAcls as ApiCodec<unknown, unknown>,
   DescribeConfigs as ApiCodec<unknown, unknown>,
+  AlterConfigs as ApiCodec<unknown, unknown>,
+  DescribeLogDirs as ApiCodec<unknown, unknown>,
   SaslAuthenticate as ApiCodec<unknown, unknown>,
   CreatePartitions as ApiCodec<unknown, unknown>,
   DeleteGroups as ApiCodec<unknown, unknown>,
+  IncrementalAlterConfigs as ApiCodec<unknown, unknown>,
+  OffsetDelete as ApiCodec<unknown, unknown>,
+  DescribeClientQuotas as ApiCodec<unknown, unknown>,
+  AlterClientQuotas as ApiCodec<unknown, unknown>,
   DescribeUserScramCredentials as ApiCodec<unknown, unknown>,
   AlterUserScramCredentials as ApiCodec<unknown, unknown>,
   DescribeCluster as ApiCodec<unknown, unknown>,

@@ -1,0 +1,47 @@
+/**
+ * OffsetDelete (key 47), v0: deletes a group's committed offsets for the given partitions, as Kafka does:
+ * unknown partitions get UNKNOWN_TOPIC_OR_PARTITION, partitions of a topic an active member subscribes to get
+ * GROUP_SUBSCRIBED_TO_TOPIC, the rest are deleted (and persisted). Group-level errors (GROUP_ID_NOT_FOUND,
+ * NON_EMPTY_GROUP for a non-consumer group with members) go in the top-level error code.
+ */
+import { ErrorCode } from '../../protocol/errors.js';
+import { OffsetDelete, createOffsetDeleteResponse, type OffsetDeleteRequest, type OffsetDeleteResponse } from '../../protocol/messages/offset-delete.js';
+import { coordinatorOf } from '../groups/handler-support.js';
+import { defineHandler } from './handler.js';
+
+export const offsetDeleteHandler = defineHandler<OffsetDeleteRequest, OffsetDeleteResponse>({
+  codec: OffsetDelete,
+  minVersion: 0,
+  maxVersion: 0,
+  async handle(ctx, req) {
+    const groups = coordinatorOf(ctx);
+    const unknown = new Set<string>();
+    const known: { name: string; partitions: number[] }[] = [];
+    for (const t of req.topics) {
+      const partitions: number[] = [];
+      for (const p of t.partitions) {
+        if (ctx.broker.topics.partition(t.name, p.partitionIndex)) partitions.push(p.partitionIndex);
+        else unknown.add(`${t.name}:${p.partitionIndex}`);
+      }
+      known.push({ name: t.name, partitions });
+    }
+    const result = await groups.deleteOffsets(req.groupId, known);
+    if (result.errorCode !== ErrorCode.NONE) return errorResponse(req, result.errorCode);
+    return createOffsetDeleteResponse({
+      topics: req.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => {
+          const key = `${t.name}:${p.partitionIndex}`;
+          return { partitionIndex: p.partitionIndex, errorCode: unknown.has(key) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : (result.partitions.get(key) ?? ErrorCode.NONE) };
+        }),
+      })),
+    });
+  },
+  errorResponse(req, _version, errorCode) {
+    return errorResponse(req, errorCode);
+  },
+});
+
+function errorResponse(req: OffsetDeleteRequest, errorCode: number): OffsetDeleteResponse {
+  return createOffsetDeleteResponse({ errorCode, topics: [] });
+}
