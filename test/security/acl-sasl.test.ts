@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes, type AclEntry, type KafkaConfig } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aclsCommand } from '../../src/cli/acls.js';
 import { startTestBroker, tempDir, type TestBroker } from '../broker/helpers.js';
 import { hasOpenssl, makeCerts, type TestCerts } from './certs.js';
 
@@ -126,5 +127,15 @@ describe.skipIf(!available)('SASL and mTLS principals under --authorizer acl', (
     await grant([acl(CERT_PRINCIPAL, AclResourceTypes.TOPIC, TOPIC, AclOperationTypes.WRITE)]);
     await produce(mtls(), 'from the certificate');
     expect(broker.context.topics.partition(TOPIC, 0)!.highWatermark).toBe(2n);
+  }, 30_000);
+
+  it('`kafkaesque acls` connects with its security flags (SASL as the super user)', async () => {
+    const passwordFile = path.join(dir, 'admin.password');
+    fs.writeFileSync(passwordFile, 'admin-secret');
+    const l = broker.listeners.find((x) => x.protocol === 'SASL_PLAINTEXT')!;
+    const asAdmin = ['--brokers', `${l.host}:${l.port}`, '--security-protocol', 'SASL_PLAINTEXT', '--sasl-mechanism', 'SCRAM-SHA-256', '--sasl-username', 'admin', '--sasl-password-file', passwordFile];
+    expect(await aclsCommand.run(['add', '--topic', 'cli-granted', '--allow-principal', 'alice', '--operation', 'read', ...asAdmin])).toBe(0);
+    const granted = broker.context.services.authorizer!.store.list({ resourceType: AclResourceTypes.ANY, resourceName: 'cli-granted', patternType: 3, principal: 'User:alice', host: null, operation: AclOperationTypes.ANY, permissionType: AclPermissionTypes.ANY });
+    expect(granted).toHaveLength(1);
   }, 30_000);
 });
