@@ -63,7 +63,7 @@ export interface BrokerConfig {
   superUsers: string | null;
   allowEveryoneIfNoAclFound: boolean;
   maxAcls: number;
-  /** HTTP endpoint (issue 14): /metrics, /healthz, /readyz; null = off. */
+  /** HTTP endpoint (issue 14): the console (/), /api, /metrics, /healthz, /readyz; null = off. */
   httpPort: number | null;
   httpHost: string;
   httpTls: 'auto' | 'on' | 'off';

@@ -51,7 +51,7 @@ export const brokerCommand: Command = {
     }
     process.stdout.write(readyLines(broker.listeners));
     // On stderr, so stdout keeps its one line; says which port --http-port 0 picked.
-    if (broker.http) process.stderr.write(`kafkaesque broker: HTTP endpoint (/metrics, /healthz, /readyz) on ${broker.http.tls ? 'https' : 'http'}://${broker.http.host}:${broker.http.port}\n`);
+    if (broker.http) process.stderr.write(`kafkaesque broker: HTTP endpoint (console /, /api, /metrics, /healthz, /readyz) on ${broker.http.tls ? 'https' : 'http'}://${broker.http.host}:${broker.http.port}\n`);
     const reload = (): void => {
       broker.reloadCertificates();
     };

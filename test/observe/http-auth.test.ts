@@ -182,4 +182,28 @@ describe.skipIf(!available)('--http-tls and when basic auth applies', () => {
       fs.rmSync(open.config.dataDir, { recursive: true, force: true });
     }
   });
+
+  it('SIGHUP\'s certificate reload (reloadCertificates) reaches the HTTPS endpoint: new connections get the new certificate', async () => {
+    const cert = path.join(dir, 'reload.pem');
+    const key = path.join(dir, 'reload.key');
+    fs.copyFileSync(certs.serverCert, cert);
+    fs.copyFileSync(certs.serverKey, key);
+    const b = await startBroker({ logLevel: 'silent', port: 0, dataDir: tempDir(), httpPort: 0, sslCert: cert, sslKey: key });
+    const status = (ca: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        https.get({ host: b.http!.host, port: b.http!.port, path: '/healthz', ca: fs.readFileSync(ca), servername: 'localhost', agent: false }, (res) => (res.resume(), resolve(res.statusCode!))).on('error', reject);
+      });
+    try {
+      expect(b.http!.tls).toBe(true);
+      expect(await status(certs.caCert)).toBe(200);
+      fs.copyFileSync(path.join(certs.dir, 'other-server.pem'), cert);
+      fs.copyFileSync(path.join(certs.dir, 'other-server.key'), key);
+      expect(b.reloadCertificates()).toBe(true);
+      expect(await status(path.join(certs.dir, 'other-ca.pem'))).toBe(200);
+      await expect(status(certs.caCert)).rejects.toThrow(/self.signed|unable to verify|certificate/i);
+    } finally {
+      await b.close();
+      fs.rmSync(b.config.dataDir, { recursive: true, force: true });
+    }
+  });
 });
