@@ -63,9 +63,10 @@ export interface BrokerConfig {
   superUsers: string | null;
   allowEveryoneIfNoAclFound: boolean;
   maxAcls: number;
-  /** HTTP endpoint (issue 14): /metrics, /healthz, /readyz; null = off. */
+  /** HTTP endpoint (issue 14): the console (/), /api, /metrics, /healthz, /readyz; null = off. */
   httpPort: number | null;
   httpHost: string;
+  httpTls: 'auto' | 'on' | 'off';
   /** Topic-partition series kept per metric before the rest are summed under topic="__other__". */
   metricsMaxTopicSeries: number;
   /** Group(-partition) series kept per metric before the rest are summed under group="__other__". */
@@ -133,6 +134,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 const FSYNC_POLICIES = ['never', 'interval', 'always'] as const;
 const AUTHORIZERS = ['none', 'acl'] as const;
 const SSL_CLIENT_AUTH = ['none', 'requested', 'required'] as const;
+const HTTP_TLS = ['auto', 'on', 'off'] as const;
 
 export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   { key: 'host', flag: 'host', kind: 'string', default: '127.0.0.1', help: 'interface to bind (0.0.0.0 for all)' },
@@ -207,8 +209,9 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   // ACL counts of large Kafka deployments (thousands to tens of thousands).
   { key: 'maxAcls', flag: 'max-acls', kind: 'int', default: 100_000, min: 1, max: 10_000_000, help: 'ACLs the broker stores in all; CreateAcls beyond it gets POLICY_VIOLATION' },
   // HTTP endpoint (issue 14). Off unless a port is given; loopback by default, as it is unauthenticated.
-  { key: 'httpPort', flag: 'http-port', kind: 'int', default: null, nullable: true, min: 0, max: 65535, help: 'serve /metrics (Prometheus), /healthz and /readyz over HTTP on this port; 0 picks a free one; off unless given' },
+  { key: 'httpPort', flag: 'http-port', kind: 'int', default: null, nullable: true, min: 0, max: 65535, help: 'serve the console (/), its JSON API (/api), /metrics (Prometheus), /healthz and /readyz over HTTP on this port; 0 picks a free one; off unless given. With --users or a SASL listener every path but /healthz and /readyz needs HTTP basic auth as one of the users' },
   { key: 'httpHost', flag: 'http-host', kind: 'string', default: '127.0.0.1', help: 'interface the HTTP endpoint binds (0.0.0.0 for all)' },
+  { key: 'httpTls', flag: 'http-tls', kind: 'enum', default: 'auto', values: HTTP_TLS, help: 'serve the HTTP endpoint as HTTPS with --ssl-cert/--ssl-key: auto (whenever both are given), on (they must be), off (plain HTTP, e.g. behind a TLS proxy)' },
   // No Kafka equivalent. Every series costs Prometheus memory and scrape time; 1,000 topic-partitions per
   // metric covers a busy single broker while a client creating topics in a loop cannot blow up the scrape.
   { key: 'metricsMaxTopicSeries', flag: 'metrics-max-topic-series', kind: 'int', default: 1000, min: 1, max: 1_000_000, help: 'topic-partition series per metric; partitions past it are summed under topic="__other__"' },

@@ -36,6 +36,14 @@ export interface ProduceGuard {
   appendFailed?(topic: string, partition: number, records: Buffer): void;
 }
 
+export interface ListenerInfo {
+  readonly protocol: string;
+  readonly host: string;
+  readonly port: number;
+  readonly advertisedHost: string;
+  readonly advertisedPort: number;
+}
+
 export interface BrokerContext {
   readonly config: BrokerConfig;
   readonly logs: LogManager;
@@ -48,6 +56,8 @@ export interface BrokerContext {
   /** Where clients should connect (Metadata, DescribeCluster). */
   readonly advertisedHost: string;
   readonly advertisedPort: number;
+  /** Every Kafka listener as bound, with what it advertises (the console's broker page); absent outside startBroker. */
+  readonly listeners?: ReadonlyArray<ListenerInfo>;
   readonly services: Partial<BrokerServices>;
   /** The registered handlers' version ranges, as ApiVersions advertises them. */
   readonly apis: ReadonlyArray<ApiRange>;

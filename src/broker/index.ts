@@ -18,6 +18,7 @@ import { parseSaslMechanisms } from './security/sasl-session.js';
 import { ScramStore } from './security/scram-store.js';
 import { TlsAcceptor } from './security/tls.js';
 import { startHttp, type BrokerHttp, type HttpEndpointOptions } from './http/start.js';
+import { httpSecurity } from './http/security.js';
 import { BrokerMetrics } from './metrics/broker-metrics.js';
 import type { RunningBroker } from './running-broker.js';
 import { serviceStarters } from './services.js';
@@ -58,7 +59,9 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   const tls = listeners.some((l) => usesTls(l.protocol)) ? new TlsAcceptor(config, logger) : null;
 
   // Bound before the logs open, so /healthz answers (and /readyz says "starting") during a long recovery.
-  const http: BrokerHttp | null = config.httpPort === null ? null : await startHttp(config, logger, givenHttp);
+  // HTTPS and basic auth follow the Kafka listeners' settings (http/security.ts); `http` options override.
+  const httpSec = httpSecurity(config, listeners.some((l) => usesSasl(l.protocol)), logger);
+  const http: BrokerHttp | null = config.httpPort === null ? null : await startHttp(config, logger, { ...httpSec.options, ...givenHttp });
   const openStarted = performance.now();
   let logs: LogManager;
   try {
@@ -78,6 +81,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     await logs.close();
     throw err;
   }
+  httpSec.useStore(scram);
   const sasl = listeners.some((l) => usesSasl(l.protocol)) ? { mechanisms, store: scram } : null;
   if (sasl && scram.size === 0) logger.warn('SASL listener without users: no client can authenticate (give --users FILE)');
   const server = new BrokerServer({ listeners, tls, sasl, maxConnections: config.maxConnections, logger, handlers });
@@ -114,6 +118,10 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     clusterId: CLUSTER_ID,
     advertisedHost: first.host,
     advertisedPort: first.port,
+    listeners: boundListeners.map((l) => {
+      const a = advertisedOf(l);
+      return { protocol: l.protocol, host: l.host, port: l.port, advertisedHost: a.host, advertisedPort: a.port };
+    }),
     services: { scram } as Partial<BrokerServices>,
     apis: [...handlers.values()]
       .map((h) => ({ apiKey: h.codec.apiKey, minVersion: h.minVersion, maxVersion: h.maxVersion }))
@@ -154,13 +162,27 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
   http?.ready(context);
   for (const l of boundListeners) logger.info({ listener: l.protocol, host: l.host, port: l.port, dataDir: config.dataDir, http: http?.address }, 'broker listening');
 
+  const reloadHttpTls = (): boolean => {
+    try {
+      http!.server.reloadTls(httpSec.readTls()!);
+      logger.info({ cert: config.sslCert }, 'HTTPS certificate reloaded');
+      return true;
+    } catch (err) {
+      logger.error({ err: (err as Error).message }, 'HTTPS certificate reload failed; keeping the previous certificate');
+      return false;
+    }
+  };
   let closing: Promise<void> | null = null;
   const closingSignal = new AbortController();
   return {
     host: bound.host,
     port: bound.port,
     listeners: boundListeners,
-    reloadCertificates: () => tls?.reload() ?? false,
+    reloadCertificates: () => {
+      const kafka = tls?.reload() ?? null;
+      const web = http?.server.isTls && !givenHttp?.tls ? reloadHttpTls() : null;
+      return kafka !== false && web !== false && (kafka ?? web) !== null;
+    },
     config,
     context,
     http: http?.address ?? null,

@@ -16,7 +16,7 @@ import {
   PermissionType,
   ResourceType,
 } from '../broker/acl/acl-types.js';
-import { BROKERS_HELP, parseAdminArgs, print, printJson, table, withAdmin } from './admin-support.js';
+import { BROKERS_HELP, parseAdminArgs, print, printJson, table, withAdmin, type AdminTarget } from './admin-support.js';
 import { UsageError, type Command } from './command.js';
 
 const HELP = [
@@ -124,9 +124,9 @@ function grantee(v: Values, required: boolean): { principal: string | undefined;
 }
 
 /** Turns kafkajs's "this broker refused" into a message that says what to do. */
-async function admin<T>(brokers: string[], fn: (a: Admin) => Promise<T>): Promise<T> {
+async function admin<T>(target: AdminTarget, fn: (a: Admin) => Promise<T>): Promise<T> {
   try {
-    return await withAdmin(brokers, fn);
+    return await withAdmin(target, fn);
   } catch (err) {
     const e = err as { type?: string; message: string };
     if (e.type === 'SECURITY_DISABLED') throw new Error('the broker has no authorizer; start it with --authorizer acl');
@@ -166,7 +166,8 @@ export const aclsCommand: Command = {
   async run(argv) {
     const args = parseAdminArgs(argv, OPTIONS, HELP);
     if (!args) return 0;
-    const { action, names, brokers } = args;
+    // The whole target: the brokers with the security flags (--security-protocol, --sasl-*, --ssl-*).
+    const { action, names } = args;
     const v = args.values as Values;
     if (names.length > 0) throw new UsageError(`unexpected argument "${names[0]}"; name resources with --topic, --group, --transactional-id or --cluster`);
     const resource = resourceOf(v);
@@ -188,7 +189,7 @@ export const aclsCommand: Command = {
           operation: operations[0] ?? AclOperation.ANY,
           permissionType: who.permission,
         };
-        return admin(brokers, async (a) => {
+        return admin(args, async (a) => {
           if (action === 'list') {
             show(await list(a, filter), v.json);
             return 0;
@@ -214,7 +215,7 @@ export const aclsCommand: Command = {
           operation,
           permissionType: who.permission,
         }));
-        return admin(brokers, async (a) => {
+        return admin(args, async (a) => {
           await a.createAcls({ acl });
           print(`added ${acl.length} ACL${acl.length === 1 ? '' : 's'}`);
           return 0;

@@ -19,7 +19,7 @@ export const brokerCommand: Command = {
       '"kafkaesque broker listening on HOST:PORT (PROTOCOL)" per listener); logs (JSON) go to stderr.',
       'SIGTERM or SIGINT: finish in-flight requests, flush, mark the logs clean, exit 0.',
       'With --http-port: /metrics (Prometheus), /healthz and /readyz over HTTP; its address goes to stderr.',
-      'SIGHUP: reload --ssl-cert/--ssl-key/--ssl-ca; open connections are kept.',
+      'SIGHUP: reload --ssl-cert/--ssl-key/--ssl-ca (the HTTPS endpoint\'s too); open connections are kept.',
       '',
       'Security: e.g. --listeners SASL_SSL://0.0.0.0:9093 --ssl-cert cert.pem --ssl-key key.pem --users users.json',
       '(see the README\'s Security section).',
@@ -51,7 +51,7 @@ export const brokerCommand: Command = {
     }
     process.stdout.write(readyLines(broker.listeners));
     // On stderr, so stdout keeps its one line; says which port --http-port 0 picked.
-    if (broker.http) process.stderr.write(`kafkaesque broker: HTTP endpoint (/metrics, /healthz, /readyz) on ${broker.http.tls ? 'https' : 'http'}://${broker.http.host}:${broker.http.port}\n`);
+    if (broker.http) process.stderr.write(`kafkaesque broker: HTTP endpoint (console /, /api, /metrics, /healthz, /readyz) on ${broker.http.tls ? 'https' : 'http'}://${broker.http.host}:${broker.http.port}\n`);
     const reload = (): void => {
       broker.reloadCertificates();
     };

@@ -11,6 +11,7 @@ import {
   type AlterUserScramCredentialsResponse,
 } from '../../protocol/messages/alter-user-scram-credentials.js';
 import { credentialFromSalted, scramMechanismOfCode, SCRAM_MAX_ITERATIONS, SCRAM_MIN_ITERATIONS, type ScramCredential, type ScramMechanism } from '../../protocol/sasl-scram.js';
+import { AclOperation, allowedOnCluster } from '../acl/check.js';
 import { defineHandler } from './handler.js';
 
 interface Change {
@@ -26,6 +27,10 @@ export const alterUserScramCredentialsHandler = defineHandler<AlterUserScramCred
   async handle(ctx, req) {
     const store = ctx.broker.services.scram;
     const users = [...new Set([...req.deletions, ...req.upsertions].map((e) => e.name))];
+    // As Kafka (KafkaApis.handleAlterUserScramCredentialsRequest): ALTER on the cluster, else every user is refused.
+    if (!allowedOnCluster(ctx, AclOperation.ALTER)) {
+      return errorFor(users, ErrorCode.CLUSTER_AUTHORIZATION_FAILED, `${ctx.principal} may not ALTER the cluster, which altering SCRAM credentials needs`);
+    }
     if (!store) return errorFor(users, ErrorCode.UNKNOWN_SERVER_ERROR, 'no SCRAM credential store');
     const errors = new Map<string, [number, string]>();
     const seen = new Set<string>();

@@ -12,6 +12,7 @@ import {
   type DescribeUserScramCredentialsResponseResult,
 } from '../../protocol/messages/describe-user-scram-credentials.js';
 import { SCRAM_MECHANISM_CODE } from '../../protocol/sasl-scram.js';
+import { AclOperation, allowedOnCluster } from '../acl/check.js';
 import type { ScramStore } from '../security/scram-store.js';
 import { defineHandler } from './handler.js';
 
@@ -20,6 +21,12 @@ export const describeUserScramCredentialsHandler = defineHandler<DescribeUserScr
   minVersion: 0,
   maxVersion: 0,
   handle(ctx, req) {
+    // As Kafka (KafkaApis.handleDescribeUserScramCredentialsRequest): DESCRIBE on the cluster, else the whole
+    // request is refused, top level and per user named.
+    if (!allowedOnCluster(ctx, AclOperation.DESCRIBE)) {
+      const errorMessage = `${ctx.principal} may not DESCRIBE the cluster, which describing SCRAM credentials needs`;
+      return refused(req, ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage);
+    }
     const store = ctx.broker.services.scram;
     if (!store) return createDescribeUserScramCredentialsResponse({ errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: 'no SCRAM credential store' });
     // As Kafka: a null or empty list describes every user.
@@ -33,6 +40,11 @@ export const describeUserScramCredentialsHandler = defineHandler<DescribeUserScr
     return createDescribeUserScramCredentialsResponse({ errorCode, errorMessage: message });
   },
 });
+
+function refused(req: DescribeUserScramCredentialsRequest, errorCode: number, errorMessage: string): DescribeUserScramCredentialsResponse {
+  const users = [...new Set((req.users ?? []).map((u) => u.name))];
+  return createDescribeUserScramCredentialsResponse({ errorCode, errorMessage, results: users.map((user) => ({ user, errorCode, errorMessage, credentialInfos: [] })) });
+}
 
 function describeUser(store: ScramStore, user: string, duplicate: boolean): DescribeUserScramCredentialsResponseResult {
   if (duplicate) return { user, errorCode: ErrorCode.DUPLICATE_RESOURCE, errorMessage: 'Cannot describe SCRAM credentials for the same user twice in a single request', credentialInfos: [] };

@@ -137,6 +137,12 @@ export class HttpServer {
     return this.options.tls !== undefined;
   }
 
+  /** New certificates for connections accepted from now on (SIGHUP); open ones keep theirs. */
+  reloadTls(options: tls.SecureContextOptions): void {
+    if (!(this.server instanceof https.Server)) throw new Error('the HTTP endpoint does not serve HTTPS');
+    this.server.setSecureContext(options);
+  }
+
   /** Binds; returns the address actually bound (port 0 picks a free one). */
   listen(): Promise<{ host: string; port: number }> {
     return new Promise((resolve, reject) => {

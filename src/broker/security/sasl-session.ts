@@ -17,6 +17,7 @@ import {
   type ScramMechanism,
 } from '../../protocol/sasl-scram.js';
 import { ConfigError } from '../config.js';
+import { passwordMatches } from './password-check.js';
 import type { ScramStore } from './scram-store.js';
 
 export const SASL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
@@ -80,13 +81,8 @@ export class SaslSession {
     if (parts.length !== 3) return { kind: 'failed', message: 'PLAIN expects authzid NUL user NUL password' };
     const [authzid, user, password] = parts as [string, string, string];
     if (authzid !== '' && authzid !== user) return { kind: 'failed', message: 'PLAIN authorization id must be empty or the user name' };
-    const credentials = this.store.forUser(user);
-    const invalid: SaslStep = { kind: 'failed', message: 'Authentication failed: Invalid username or password' };
-    if (!credentials || credentials.size === 0) return invalid;
-    const [mechanism, credential] = credentials.entries().next().value as [ScramMechanism, ScramCredential];
-    const salted = await saltPassword(mechanism, password, credential.salt, credential.iterations);
-    const storedKey = digest(mechanism, hmac(mechanism, salted, 'Client Key'));
-    return sameBytes(storedKey, credential.storedKey) ? { kind: 'done', response: Buffer.alloc(0), user } : invalid;
+    const ok = await passwordMatches(this.store, user, password);
+    return ok ? { kind: 'done', response: Buffer.alloc(0), user } : { kind: 'failed', message: 'Authentication failed: Invalid username or password' };
   }
 
   private scramFirst(mechanism: ScramMechanism, token: Buffer): SaslStep {

@@ -14,6 +14,7 @@ import { encodeRecordBatch } from '../../../src/protocol/records.js';
 import { AclOperation as Op, ResourceType as R } from '../../../src/broker/acl/acl-types.js';
 import { AddOffsetsToTxn, createAddOffsetsToTxnRequest } from '../../../src/protocol/messages/add-offsets-to-txn.js';
 import { AddPartitionsToTxn, createAddPartitionsToTxnRequest } from '../../../src/protocol/messages/add-partitions-to-txn.js';
+import { AlterUserScramCredentials, createAlterUserScramCredentialsRequest } from '../../../src/protocol/messages/alter-user-scram-credentials.js';
 import { ApiVersions, createApiVersionsRequest } from '../../../src/protocol/messages/api-versions.js';
 import { CreateAcls, createCreateAclsRequest } from '../../../src/protocol/messages/create-acls.js';
 import { CreatePartitions, createCreatePartitionsRequest } from '../../../src/protocol/messages/create-partitions.js';
@@ -27,6 +28,7 @@ import { DescribeCluster, createDescribeClusterRequest } from '../../../src/prot
 import { DescribeConfigs, createDescribeConfigsRequest } from '../../../src/protocol/messages/describe-configs.js';
 import { DescribeGroups, createDescribeGroupsRequest } from '../../../src/protocol/messages/describe-groups.js';
 import { DescribeTopicPartitions, createDescribeTopicPartitionsRequest } from '../../../src/protocol/messages/describe-topic-partitions.js';
+import { DescribeUserScramCredentials, createDescribeUserScramCredentialsRequest } from '../../../src/protocol/messages/describe-user-scram-credentials.js';
 import { DescribeTransactions, createDescribeTransactionsRequest } from '../../../src/protocol/messages/describe-transactions.js';
 import { EndTxn, createEndTxnRequest } from '../../../src/protocol/messages/end-txn.js';
 import { Fetch } from '../../../src/protocol/messages/fetch.js';
@@ -42,6 +44,8 @@ import { Metadata, createMetadataRequest } from '../../../src/protocol/messages/
 import { OffsetCommit, createOffsetCommitRequest } from '../../../src/protocol/messages/offset-commit.js';
 import { OffsetFetch, createOffsetFetchRequest } from '../../../src/protocol/messages/offset-fetch.js';
 import { Produce, createProduceRequest } from '../../../src/protocol/messages/produce.js';
+import { SaslAuthenticate, createSaslAuthenticateRequest } from '../../../src/protocol/messages/sasl-authenticate.js';
+import { SaslHandshake, createSaslHandshakeRequest } from '../../../src/protocol/messages/sasl-handshake.js';
 import { SyncGroup, createSyncGroupRequest } from '../../../src/protocol/messages/sync-group.js';
 import { TxnOffsetCommit, createTxnOffsetCommitRequest } from '../../../src/protocol/messages/txn-offset-commit.js';
 import type { TestBroker } from '../helpers.js';
@@ -561,5 +565,43 @@ export const MATRIX: MatrixCase[] = [
     steps: [{ grant: cluster(Op.ALTER), refusal: CLUSTER_DENIED }],
     request: () => createDeleteAclsRequest({ filters: [{ resourceTypeFilter: R.TOPIC, resourceNameFilter: 'x', patternTypeFilter: 1, principalFilter: null, hostFilter: null, operation: Op.ANY, permissionType: 1 }] }),
     codes: (res) => res.filterResults.map((r: any) => r.errorCode),
+  },
+  {
+    label: 'SaslHandshake: no authorization (part of the handshake; on this PLAINTEXT listener ILLEGAL_SASL_STATE, as Kafka)',
+    codec: SaslHandshake,
+    version: 1,
+    steps: [],
+    success: ErrorCode.ILLEGAL_SASL_STATE,
+    request: () => createSaslHandshakeRequest({ mechanism: 'PLAIN' }),
+    codes: (res) => [res.errorCode],
+  },
+  {
+    label: 'SaslAuthenticate: no authorization (part of the handshake; on this PLAINTEXT listener ILLEGAL_SASL_STATE, as Kafka)',
+    codec: SaslAuthenticate,
+    version: 2,
+    steps: [],
+    success: ErrorCode.ILLEGAL_SASL_STATE,
+    request: () => createSaslAuthenticateRequest({ authBytes: Buffer.from('\0u\0p') }),
+    codes: (res) => [res.errorCode],
+  },
+  {
+    label: 'DescribeUserScramCredentials: DESCRIBE on the cluster',
+    codec: DescribeUserScramCredentials,
+    version: 0,
+    steps: [{ grant: cluster(Op.DESCRIBE), refusal: CLUSTER_DENIED }],
+    request: () => createDescribeUserScramCredentialsRequest({ users: null }),
+    codes: (res) => [res.errorCode],
+  },
+  {
+    label: 'AlterUserScramCredentials: ALTER on the cluster',
+    codec: AlterUserScramCredentials,
+    version: 0,
+    steps: [{ grant: cluster(Op.ALTER), refusal: CLUSTER_DENIED }],
+    request: () =>
+      createAlterUserScramCredentialsRequest({
+        deletions: [],
+        upsertions: [{ name: 'matrix-user', mechanism: 1, iterations: 4096, salt: Buffer.from('salt'), saltedPassword: Buffer.alloc(32, 7) }],
+      }),
+    codes: (res) => res.results.map((r: any) => r.errorCode),
   },
 ];

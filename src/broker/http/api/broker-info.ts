@@ -50,14 +50,7 @@ export function brokerInfo(broker: BrokerContext, version: string, startedAt: nu
     pid: process.pid,
     startedAt,
     uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-    listeners: [
-      {
-        name: 'PLAINTEXT',
-        protocol: 'PLAINTEXT',
-        bind: `${broker.config.host}:${broker.config.port === 0 ? broker.advertisedPort : broker.config.port}`,
-        advertised: `${broker.advertisedHost}:${broker.advertisedPort}`,
-      },
-    ],
+    listeners: listenersOf(broker),
     http: { host: broker.config.httpHost, port: httpPort ?? broker.config.httpPort },
     dataDir: broker.config.dataDir,
     memory: { rss: memory.rss, heapUsed: memory.heapUsed, heapTotal: memory.heapTotal, external: memory.external, arrayBuffers: memory.arrayBuffers },
@@ -66,4 +59,10 @@ export function brokerInfo(broker: BrokerContext, version: string, startedAt: nu
     groups: broker.services.groups?.groupCount ?? 0,
     settings,
   };
+}
+
+/** The bound Kafka listeners (a broker started outside startBroker has only its advertised address). */
+function listenersOf(broker: BrokerContext): BrokerInfo['listeners'] {
+  const bound = broker.listeners ?? [{ protocol: 'PLAINTEXT', host: broker.config.host, port: broker.advertisedPort, advertisedHost: broker.advertisedHost, advertisedPort: broker.advertisedPort }];
+  return bound.map((l) => ({ name: l.protocol, protocol: l.protocol, bind: `${l.host}:${l.port}`, advertised: `${l.advertisedHost}:${l.advertisedPort}` }));
 }

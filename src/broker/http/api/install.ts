@@ -6,6 +6,8 @@
  * 404 (no such topic, group, stream or path) or 503 (busy, or the group coordinator is not running).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CLUSTER_NAME } from '../../acl/acl-types.js';
+import { aclHostOf } from '../../acl/principals.js';
 import type { BrokerContext } from '../../context.js';
 import { consoleFile } from '../console/static-files.js';
 import { packageRoot } from '../console/package-root.js';
@@ -34,7 +36,7 @@ export const API_ENDPOINTS: readonly string[] = [
 
 async function answer(broker: BrokerContext, state: ConsoleApiState, req: IncomingMessage, info: HttpRequestInfo): Promise<unknown> {
   const url = info.url;
-  const who = viewer(state.visible, info.principal);
+  const who = viewer(state.visible, info.principal, aclHostOf(req.socket.remoteAddress));
   const [resource, id, sub, partition, leaf, ...extra] = pathSegments(url.pathname, '/api/');
   const logs = broker.logs;
   const limits = { maxBytes: broker.config.httpApiMaxBytes, maxInflatedBytes: broker.config.maxInflatedBatchBytes };
@@ -42,7 +44,7 @@ async function answer(broker: BrokerContext, state: ConsoleApiState, req: Incomi
     case undefined:
       return { endpoints: API_ENDPOINTS };
     case 'broker':
-      who.require('cluster', 'kafka-cluster');
+      who.require('cluster', CLUSTER_NAME);
       if (id === undefined) return brokerInfo(broker, packageRoot().version, state.startedAt, req.socket.localPort ?? null);
       break;
     case 'topics':

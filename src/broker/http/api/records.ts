@@ -62,8 +62,8 @@ export const RECORD_FORMATS = ['auto', 'text', 'hex'] as const;
 export type RecordFormat = (typeof RECORD_FORMATS)[number];
 
 export async function readRecords(logs: LogManager, topic: string, partitionText: string, url: URL, limits: RecordLimits, who: Viewer = ALL_VISIBLE_VIEWER): Promise<RecordsPage> {
-  // Reading records is Kafka's Read on the topic; the console asks the same question as for describing it.
-  who.require('topic', topic);
+  // Reading records is Kafka's Read on the topic (not just Describe).
+  who.require('records', topic);
   if (!/^\d+$/.test(partitionText)) throw new ApiError(400, `partition must be a non-negative integer, got ${JSON.stringify(partitionText.slice(0, 40))}`);
   const partition = Number(partitionText);
   if (!logs.topic(topic)) throw new ApiError(404, `no topic named ${JSON.stringify(topic)}`);

@@ -5,6 +5,7 @@
  */
 import type { BrokerContext, ServiceStop } from '../../context.js';
 import { ReadGate } from './read-gate.js';
+import { aclVisibility } from './acl-visibility.js';
 import { EVERYTHING_VISIBLE, type ApiVisibility } from './visibility.js';
 import { StreamScanner } from './stream-scanner.js';
 import { ThroughputSampler } from './throughput.js';
@@ -36,7 +37,8 @@ export function startConsoleApi(broker: BrokerContext): ServiceStop | void {
     sampler,
     streams: new StreamScanner(broker.logs, config.maxInflatedBatchBytes),
     reads: new ReadGate(config.httpApiConcurrentReads, QUEUED_READS),
-    visible: EVERYTHING_VISIBLE,
+    // The authorizer starts before this service (services.ts), so its presence says whether ACLs apply.
+    visible: broker.services.authorizer ? aclVisibility(broker) : EVERYTHING_VISIBLE,
   };
   sampler.start();
   return () => sampler.stop();

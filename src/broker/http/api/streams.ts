@@ -51,7 +51,8 @@ export async function readStreams(logs: LogManager, scanner: StreamScanner, gate
   for (const topic of scanner.candidates()) {
     const { name } = parseStreamTopic(topic)!;
     if (only !== undefined && name !== only) continue;
-    if (!who.sees('topic', topic)) continue;
+    // A stream's events and frontiers are read from its records: Kafka's Read on the topic.
+    if (!who.sees('records', topic)) continue;
     let list = byName.get(name);
     if (!list) byName.set(name, (list = []));
     list.push(topic);
