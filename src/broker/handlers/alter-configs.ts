@@ -6,7 +6,7 @@
  *
  * ACLs (none without --authorizer), as Kafka's controller checks them, after the duplicate check and before
  * anything is looked up: ALTER_CONFIGS on the topic (TOPIC_AUTHORIZATION_FAILED), or on the cluster for the
- * broker and broker-logger resources (CLUSTER_AUTHORIZATION_FAILED).
+ * broker, broker-logger and client-metrics resources (CLUSTER_AUTHORIZATION_FAILED).
  */
 import { ErrorCode } from '../../protocol/errors.js';
 import { AlterConfigs, createAlterConfigsResponse, type AlterConfigsRequest, type AlterConfigsResponse } from '../../protocol/messages/alter-configs.js';
@@ -40,8 +40,12 @@ export const alterConfigsHandler = defineHandler<AlterConfigsRequest, AlterConfi
   },
 });
 
-/** Kafka's BROKER_LOGGER resource type: authorized as the broker is (then refused as unsupported). */
+/**
+ * Kafka's BROKER_LOGGER and CLIENT_METRICS resource types: authorized on the cluster as the broker is (Kafka
+ * 3.9's KafkaApis / ControllerApis), then refused by alterResource as unsupported here.
+ */
 const RESOURCE_BROKER_LOGGER = 8;
+const RESOURCE_CLIENT_METRICS = 16;
 
 /** Why this principal may not alter the resource's configs, or null (always null without an authorizer). */
 export function alterRefusal(ctx: RequestContext, resourceType: number, resourceName: string): AlterOutcome | null {
@@ -49,7 +53,7 @@ export function alterRefusal(ctx: RequestContext, resourceType: number, resource
     if (allowedOnTopic(ctx, AclOperation.ALTER_CONFIGS, resourceName)) return null;
     return { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: `${ctx.principal} may not ALTER_CONFIGS of topic "${resourceName}"` };
   }
-  if (resourceType === RESOURCE_BROKER || resourceType === RESOURCE_BROKER_LOGGER) {
+  if (resourceType === RESOURCE_BROKER || resourceType === RESOURCE_BROKER_LOGGER || resourceType === RESOURCE_CLIENT_METRICS) {
     if (allowedOnCluster(ctx, AclOperation.ALTER_CONFIGS)) return null;
     return { errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: `${ctx.principal} may not ALTER_CONFIGS of the cluster, which broker configs need` };
   }

@@ -644,6 +644,35 @@ export const MATRIX: MatrixCase[] = [
     request: () => createDescribeProducersRequest({ topics: [{ name: TOPIC, partitionIndexes: [0] }] }),
     codes: (res) => partitionCodes(res, 'partitions'),
   },
+  // Checks come before lookups: a refused principal cannot tell a missing topic or group from a guarded one.
+  {
+    label: 'AlterConfigs of a missing topic: refused before the lookup',
+    codec: AlterConfigs,
+    version: 2,
+    steps: [{ grant: topic('no-such-topic', Op.ALTER_CONFIGS), refusal: TOPIC_DENIED }],
+    success: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+    request: () => createAlterConfigsRequest({ validateOnly: true, resources: [{ resourceType: 2, resourceName: 'no-such-topic', configs: [{ name: 'retention.ms', value: '3600000' }] }] }),
+    codes: (res) => res.responses.map((r: any) => r.errorCode),
+  },
+  {
+    label: 'OffsetDelete of a missing group: refused before the lookup',
+    codec: OffsetDelete,
+    version: 0,
+    // Once DELETE is granted, the missing group's error replaces the partitions' (Kafka merges it so too).
+    steps: [{ grant: group('g-odel-none', Op.DELETE), refusal: GROUP_DENIED }],
+    success: ErrorCode.GROUP_ID_NOT_FOUND,
+    request: () => createOffsetDeleteRequest({ groupId: 'g-odel-none', topics: [{ name: 'no-such-topic', partitions: [{ partitionIndex: 0 }] }] }),
+    codes: (res) => (res.errorCode !== 0 ? [res.errorCode] : partitionCodes(res, 'partitions')),
+  },
+  {
+    label: 'DescribeProducers of a missing topic: refused before the lookup',
+    codec: DescribeProducers,
+    version: 0,
+    steps: [{ grant: topic('no-such-topic', Op.READ), refusal: TOPIC_DENIED }],
+    success: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+    request: () => createDescribeProducersRequest({ topics: [{ name: 'no-such-topic', partitionIndexes: [0] }] }),
+    codes: (res) => partitionCodes(res, 'partitions'),
+  },
   {
     label: 'DescribeClientQuotas: DESCRIBE_CONFIGS on the cluster',
     codec: DescribeClientQuotas,
