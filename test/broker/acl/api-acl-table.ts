@@ -689,5 +689,4 @@ export const MATRIX: MatrixCase[] = [
     request: () => createDeleteAclsRequest({ filters: [{ resourceTypeFilter: R.TOPIC, resourceNameFilter: 'x', patternTypeFilter: 1, principalFilter: null, hostFilter: null, operation: Op.ANY, permissionType: 1 }] }),
     codes: (res) => res.filterResults.map((r: any) => r.errorCode),
   },
-
 ];
