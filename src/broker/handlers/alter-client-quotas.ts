@@ -4,6 +4,9 @@
  * the default entity). Each entry is checked on its own (INVALID_REQUEST for an unknown entity type or key, a
  * repeated entity or key, a non-positive value); the valid ones are applied together and persisted, unless
  * validateOnly. See src/broker/quotas.
+ *
+ * ACLs (none without --authorizer): ALTER_CONFIGS on the cluster, checked first, else every entry gets
+ * CLUSTER_AUTHORIZATION_FAILED, as in Kafka.
  */
 import { ErrorCode } from '../../protocol/errors.js';
 import {
@@ -14,6 +17,7 @@ import {
 } from '../../protocol/messages/alter-client-quotas.js';
 import { entityKey, parseEntity, quotaValueProblem, QuotaRefused, type QuotaEntity, type QuotaKey } from '../quotas/client-quotas.js';
 import '../quotas/throttle.js';
+import { AclOperation, allowedOnCluster } from '../acl/check.js';
 import { defineHandler } from './handler.js';
 
 type Change = { entity: QuotaEntity; set: Partial<Record<QuotaKey, number>>; remove: QuotaKey[]; source?: unknown };
@@ -39,6 +43,9 @@ export const alterClientQuotasHandler = defineHandler<AlterClientQuotasRequest, 
   minVersion: 0,
   maxVersion: 1,
   async handle(ctx, req) {
+    if (!allowedOnCluster(ctx, AclOperation.ALTER_CONFIGS)) {
+      return errorResponse(req, ErrorCode.CLUSTER_AUTHORIZATION_FAILED, `${ctx.principal} may not ALTER_CONFIGS of the cluster, which changing client quotas needs`);
+    }
     const quotas = ctx.broker.services.quotas;
     if (!quotas) return errorResponse(req, ErrorCode.UNKNOWN_SERVER_ERROR, 'client quotas are not running on this broker');
     const keys = req.entries.map((e) => {

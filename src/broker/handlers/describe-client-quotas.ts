@@ -3,6 +3,9 @@
  * named entity, 1: the default entity, 2: any named entity of that type); with `strict`, entities with parts
  * the filter does not name are left out. An unknown entity type, a repeated one or a bad match type is
  * INVALID_REQUEST.
+ *
+ * ACLs (none without --authorizer): DESCRIBE_CONFIGS on the cluster, checked first, else
+ * CLUSTER_AUTHORIZATION_FAILED and no entries, as in Kafka.
  */
 import { ErrorCode } from '../../protocol/errors.js';
 import {
@@ -13,6 +16,7 @@ import {
 } from '../../protocol/messages/describe-client-quotas.js';
 import { entityParts, type QuotaEntity } from '../quotas/client-quotas.js';
 import '../quotas/throttle.js';
+import { AclOperation, allowedOnCluster } from '../acl/check.js';
 import { defineHandler } from './handler.js';
 
 const MATCH_EXACT = 0;
@@ -52,6 +56,9 @@ export const describeClientQuotasHandler = defineHandler<DescribeClientQuotasReq
   minVersion: 0,
   maxVersion: 1,
   handle(ctx, req) {
+    if (!allowedOnCluster(ctx, AclOperation.DESCRIBE_CONFIGS)) {
+      return createDescribeClientQuotasResponse({ errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: `${ctx.principal} may not DESCRIBE_CONFIGS of the cluster, which describing client quotas needs`, entries: null });
+    }
     const quotas = ctx.broker.services.quotas;
     if (!quotas) return createDescribeClientQuotasResponse({ errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: 'client quotas are not running on this broker', entries: null });
     const filter = parseFilter(req);

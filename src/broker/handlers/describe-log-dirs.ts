@@ -2,6 +2,9 @@
  * DescribeLogDirs (key 35), v0–4: the broker's one log directory (--data-dir, as an absolute path) with the
  * size of each requested partition (null topics: all of them) and offset lag 0 (there are no future
  * replicas to catch up). v4 adds the file system's total and usable bytes (statfs).
+ *
+ * ACLs (none without --authorizer): DESCRIBE on the cluster, else no results and, from v3 (where the field
+ * exists), CLUSTER_AUTHORIZATION_FAILED in the top-level error code, as Kafka answers.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -13,6 +16,7 @@ import {
   type DescribeLogDirsResponse,
 } from '../../protocol/messages/describe-log-dirs.js';
 import type { RequestContext } from '../context.js';
+import { AclOperation, allowedOnCluster } from '../acl/check.js';
 import { defineHandler } from './handler.js';
 
 type TopicOut = DescribeLogDirsResponse['results'][number]['topics'][number];
@@ -43,6 +47,7 @@ export const describeLogDirsHandler = defineHandler<DescribeLogDirsRequest, Desc
   minVersion: 0,
   maxVersion: 4,
   async handle(ctx, req, version) {
+    if (!allowedOnCluster(ctx, AclOperation.DESCRIBE)) return createDescribeLogDirsResponse({ errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] });
     const topics: TopicOut[] = [];
     if (req.topics === null) {
       for (const t of ctx.broker.topics.list()) {

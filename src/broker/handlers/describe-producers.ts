@@ -3,6 +3,9 @@
  * state src/broker/producers keeps for sequence checks): producer id and epoch, the last sequence appended,
  * when it was appended (this broker records the wall-clock time of a producer's last batch, where Kafka
  * reports the batch's max timestamp), and the first offset of its open transaction, if any.
+ *
+ * ACLs (none without --authorizer): READ on each topic, checked before its partitions are looked up; a refused
+ * topic's partitions get TOPIC_AUTHORIZATION_FAILED, as in Kafka.
  */
 import { ErrorCode } from '../../protocol/errors.js';
 import {
@@ -14,6 +17,7 @@ import {
 import type { RequestContext } from '../context.js';
 import '../producers/service.js';
 import '../txn/service.js';
+import { AclOperation, refusedTopics } from '../acl/check.js';
 import { defineHandler } from './handler.js';
 
 type PartitionOut = DescribeProducersResponse['topics'][number]['partitions'][number];
@@ -44,8 +48,14 @@ export const describeProducersHandler = defineHandler<DescribeProducersRequest, 
   minVersion: 0,
   maxVersion: 0,
   async handle(ctx, req) {
+    const refused = refusedTopics(ctx, AclOperation.READ, req.topics.map((t) => t.name));
     const topics = await Promise.all(
-      req.topics.map(async (t) => ({ name: t.name, partitions: await Promise.all(t.partitionIndexes.map((p) => describePartition(ctx, t.name, p))) })),
+      req.topics.map(async (t) => ({
+        name: t.name,
+        partitions: refused.has(t.name)
+          ? t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: `${ctx.principal} may not READ topic "${t.name}"`, activeProducers: [] }))
+          : await Promise.all(t.partitionIndexes.map((p) => describePartition(ctx, t.name, p))),
+      })),
     );
     return createDescribeProducersResponse({ topics });
   },

@@ -119,17 +119,24 @@ function sensorName(e: QuotaEntity, user: string, clientId: string, key: QuotaKe
   return JSON.stringify([key, e.user === undefined ? null : user, e.clientId === undefined ? null : clientId]);
 }
 
-/** The principal quotas apply to: ANONYMOUS without SASL, as in Kafka. */
+/**
+ * The user name quotas apply to: the principal's name without its `User:` type, as Kafka's quota manager
+ * uses KafkaPrincipal.getName (`User:alice` is user alice). An unauthenticated client is `User:ANONYMOUS`,
+ * so its name is ANONYMOUS: in Kafka that is an ordinary user name, matched by /users/ANONYMOUS or else by
+ * the default user entity (/users/<default>), and so it is here.
+ */
 export function quotaUser(ctx: RequestContext): string {
-  const principal = (ctx as { principal?: { name?: string } | string }).principal;
-  if (typeof principal === 'string') return principal;
-  return principal?.name ?? 'ANONYMOUS';
+  const principal = ctx.principal;
+  const colon = principal.indexOf(':');
+  return colon < 0 ? principal : principal.slice(colon + 1);
 }
 
 /** Records the request against the quota; returns the throttle time for the response (0: none). */
 export function recordQuota(ctx: RequestContext, key: QuotaKey, amount: number): number {
   const q = ctx.broker.services.quotas;
-  return q ? q.record(quotaUser(ctx), ctx.clientId ?? '', key, amount) : 0;
+  // No quota set (the common case): no principal parsing either.
+  if (!q || q.quotas.size === 0) return 0;
+  return q.record(quotaUser(ctx), ctx.clientId ?? '', key, amount);
 }
 
 /** Records the request against the quota and waits out its throttle time; returns that time. */

@@ -48,6 +48,14 @@ import { SaslAuthenticate, createSaslAuthenticateRequest } from '../../../src/pr
 import { SaslHandshake, createSaslHandshakeRequest } from '../../../src/protocol/messages/sasl-handshake.js';
 import { SyncGroup, createSyncGroupRequest } from '../../../src/protocol/messages/sync-group.js';
 import { TxnOffsetCommit, createTxnOffsetCommitRequest } from '../../../src/protocol/messages/txn-offset-commit.js';
+// Kafka-parity admin APIs (branch paracl): imports for their block at the end of MATRIX.
+import { AlterConfigs, createAlterConfigsRequest } from '../../../src/protocol/messages/alter-configs.js';
+import { IncrementalAlterConfigs, createIncrementalAlterConfigsRequest } from '../../../src/protocol/messages/incremental-alter-configs.js';
+import { OffsetDelete, createOffsetDeleteRequest } from '../../../src/protocol/messages/offset-delete.js';
+import { DescribeLogDirs, createDescribeLogDirsRequest } from '../../../src/protocol/messages/describe-log-dirs.js';
+import { DescribeProducers, createDescribeProducersRequest } from '../../../src/protocol/messages/describe-producers.js';
+import { AlterClientQuotas, createAlterClientQuotasRequest } from '../../../src/protocol/messages/alter-client-quotas.js';
+import { DescribeClientQuotas, createDescribeClientQuotasRequest } from '../../../src/protocol/messages/describe-client-quotas.js';
 import type { TestBroker } from '../helpers.js';
 import { fetchRequest } from '../helpers.js';
 import type { TransactionCoordinator } from '../../../src/broker/txn/coordinator.js';
@@ -269,6 +277,125 @@ export const MATRIX: MatrixCase[] = [
     request: () => createDescribeConfigsRequest({ resources: [{ resourceType: 4, resourceName: '0', configurationKeys: null }] }),
     codes: (res) => res.results.map((r: any) => r.errorCode),
   },
+  // --- Kafka-parity admin APIs (branch paracl): configs, offsets, log dirs, producers, client quotas. ---
+  {
+    label: 'AlterConfigs of a topic: ALTER_CONFIGS on the topic',
+    codec: AlterConfigs,
+    version: 2,
+    steps: [{ grant: topic(TOPIC, Op.ALTER_CONFIGS), refusal: TOPIC_DENIED }],
+    request: () => createAlterConfigsRequest({ validateOnly: true, resources: [{ resourceType: 2, resourceName: TOPIC, configs: [{ name: 'retention.ms', value: '3600000' }] }] }),
+    codes: (res) => res.responses.map((r: any) => r.errorCode),
+  },
+  {
+    label: 'AlterConfigs of the broker: ALTER_CONFIGS on the cluster',
+    codec: AlterConfigs,
+    version: 2,
+    steps: [{ grant: cluster(Op.ALTER_CONFIGS), refusal: CLUSTER_DENIED }],
+    request: () => createAlterConfigsRequest({ validateOnly: true, resources: [{ resourceType: 4, resourceName: '0', configs: [{ name: 'log.retention.ms', value: '3600000' }] }] }),
+    codes: (res) => res.responses.map((r: any) => r.errorCode),
+  },
+  {
+    label: 'IncrementalAlterConfigs of a topic: ALTER_CONFIGS on the topic',
+    codec: IncrementalAlterConfigs,
+    version: 1,
+    steps: [{ grant: topic(TOPIC, Op.ALTER_CONFIGS), refusal: TOPIC_DENIED }],
+    request: () => createIncrementalAlterConfigsRequest({ validateOnly: true, resources: [{ resourceType: 2, resourceName: TOPIC, configs: [{ name: 'retention.ms', configOperation: 0, value: '3600000' }] }] }),
+    codes: (res) => res.responses.map((r: any) => r.errorCode),
+  },
+  {
+    label: 'IncrementalAlterConfigs of the broker: ALTER_CONFIGS on the cluster',
+    codec: IncrementalAlterConfigs,
+    version: 1,
+    steps: [{ grant: cluster(Op.ALTER_CONFIGS), refusal: CLUSTER_DENIED }],
+    request: () => createIncrementalAlterConfigsRequest({ validateOnly: true, resources: [{ resourceType: 4, resourceName: '0', configs: [{ name: 'log.retention.ms', configOperation: 0, value: '3600000' }] }] }),
+    codes: (res) => res.responses.map((r: any) => r.errorCode),
+  },
+  {
+    label: 'OffsetDelete: DELETE on the group, then READ on the topic',
+    codec: OffsetDelete,
+    version: 0,
+    steps: [
+      { grant: group('g-odel', Op.DELETE), refusal: GROUP_DENIED },
+      { grant: topic(TOPIC, Op.READ), refusal: TOPIC_DENIED },
+    ],
+    async setup(b) {
+      groups(b).commitOffsets({ groupId: 'g-odel', generationId: -1, memberId: '', groupInstanceId: null, offsets: [{ topic: TOPIC, partition: 0, offset: 0n, leaderEpoch: -1, metadata: null }] });
+      return {};
+    },
+    request: () => createOffsetDeleteRequest({ groupId: 'g-odel', topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0 }] }] }),
+    // The whole request refused (the group), else each partition's.
+    codes: (res) => (res.errorCode !== 0 ? [res.errorCode] : partitionCodes(res, 'partitions')),
+  },
+  {
+    label: 'DescribeLogDirs v3+: DESCRIBE on the cluster',
+    codec: DescribeLogDirs,
+    version: 4,
+    steps: [{ grant: cluster(Op.DESCRIBE), refusal: CLUSTER_DENIED }],
+    request: () => createDescribeLogDirsRequest({ topics: [{ topic: TOPIC, partitions: [0] }] }),
+    codes: (res) => (res.errorCode !== 0 ? [res.errorCode] : res.results.map((r: any) => r.errorCode)),
+  },
+  {
+    label: 'DescribeLogDirs before v3 (no error field): without DESCRIBE on the cluster, no results',
+    codec: DescribeLogDirs,
+    version: 2,
+    steps: [{ grant: cluster(Op.DESCRIBE), refusal: HIDDEN }],
+    request: () => createDescribeLogDirsRequest({ topics: null }),
+    codes: (res) => (res.results.length === 0 ? [HIDDEN] : res.results.map((r: any) => r.errorCode)),
+  },
+  {
+    label: 'DescribeProducers: READ on the topic',
+    codec: DescribeProducers,
+    version: 0,
+    steps: [{ grant: topic(TOPIC, Op.READ), refusal: TOPIC_DENIED }],
+    request: () => createDescribeProducersRequest({ topics: [{ name: TOPIC, partitionIndexes: [0] }] }),
+    codes: (res) => partitionCodes(res, 'partitions'),
+  },
+  // Checks come before lookups: a refused principal cannot tell a missing topic or group from a guarded one.
+  {
+    label: 'AlterConfigs of a missing topic: refused before the lookup',
+    codec: AlterConfigs,
+    version: 2,
+    steps: [{ grant: topic('no-such-topic', Op.ALTER_CONFIGS), refusal: TOPIC_DENIED }],
+    success: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+    request: () => createAlterConfigsRequest({ validateOnly: true, resources: [{ resourceType: 2, resourceName: 'no-such-topic', configs: [{ name: 'retention.ms', value: '3600000' }] }] }),
+    codes: (res) => res.responses.map((r: any) => r.errorCode),
+  },
+  {
+    label: 'OffsetDelete of a missing group: refused before the lookup',
+    codec: OffsetDelete,
+    version: 0,
+    // Once DELETE is granted, the missing group's error replaces the partitions' (Kafka merges it so too).
+    steps: [{ grant: group('g-odel-none', Op.DELETE), refusal: GROUP_DENIED }],
+    success: ErrorCode.GROUP_ID_NOT_FOUND,
+    request: () => createOffsetDeleteRequest({ groupId: 'g-odel-none', topics: [{ name: 'no-such-topic', partitions: [{ partitionIndex: 0 }] }] }),
+    codes: (res) => (res.errorCode !== 0 ? [res.errorCode] : partitionCodes(res, 'partitions')),
+  },
+  {
+    label: 'DescribeProducers of a missing topic: refused before the lookup',
+    codec: DescribeProducers,
+    version: 0,
+    steps: [{ grant: topic('no-such-topic', Op.READ), refusal: TOPIC_DENIED }],
+    success: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+    request: () => createDescribeProducersRequest({ topics: [{ name: 'no-such-topic', partitionIndexes: [0] }] }),
+    codes: (res) => partitionCodes(res, 'partitions'),
+  },
+  {
+    label: 'DescribeClientQuotas: DESCRIBE_CONFIGS on the cluster',
+    codec: DescribeClientQuotas,
+    version: 1,
+    steps: [{ grant: cluster(Op.DESCRIBE_CONFIGS), refusal: CLUSTER_DENIED }],
+    request: () => createDescribeClientQuotasRequest({ components: [], strict: false }),
+    codes: (res) => [res.errorCode],
+  },
+  {
+    label: 'AlterClientQuotas: ALTER_CONFIGS on the cluster',
+    codec: AlterClientQuotas,
+    version: 1,
+    steps: [{ grant: cluster(Op.ALTER_CONFIGS), refusal: CLUSTER_DENIED }],
+    request: () => createAlterClientQuotasRequest({ validateOnly: true, entries: [{ entity: [{ entityType: 'user', entityName: 'acl-matrix' }], ops: [{ key: 'producer_byte_rate', value: 1024, remove: false }] }] }),
+    codes: (res) => res.entries.map((e: any) => e.errorCode),
+  },
+  // --- end of the paracl block ---
   {
     label: 'CreatePartitions: ALTER on the topic',
     codec: CreatePartitions,
