@@ -4,3 +4,5 @@ export type { ClientOptions, TopicInfo } from './client.js';
 export { BrokerConnection, CLIENT_VERSIONS } from './connection.js';
 export type { ConnectionOptions } from './connection.js';
 export { BrokerConnectionError, RequestTimeoutError, UnsupportedApiError } from './errors.js';
+export { TransactionalSession, ProducerFencedError, fetchCommittedOffset, isFencedCode } from './transactions.js';
+export type { KafkaRequester, TransactionOptions, CommittedOffset } from './transactions.js';

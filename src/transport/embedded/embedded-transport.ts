@@ -175,7 +175,7 @@ class EmbeddedPusher<T, D> extends EventBatchPusher<T, D> {
     super(name, limits);
   }
 
-  protected async send(batch: Buffer): Promise<bigint> {
+  protected async sendBatch(batch: Buffer): Promise<bigint> {
     const reply = await this.link.append(this.name, batch);
     // Across threads the batch's memory was moved to the broker and comes back in the reply; on the broker's
     // thread it never left. Either way the log no longer references it.

@@ -17,7 +17,10 @@ import type { EventIterator } from '../event-iterator.js';
 import { TopicIterator } from '../topic-iterator.js';
 import { EventDecoder } from '../event-codec.js';
 import { BatchRejectedError } from '../batching-pusher.js';
-import { TopicNotEmptyError, type EventPusher } from '../event-pusher.js';
+import { TopicNotEmptyError, captureGroupId, captureTransactionalId, type EventPusher } from '../event-pusher.js';
+import type { KafkaRequester } from '../../client/transactions.js';
+import type { ExactlyOnceSetup } from '../event-batch-pusher.js';
+import { commitStart, setUpExactlyOnce } from '../exactly-once-setup.js';
 import { eventBytes } from '../event-queue.js';
 import type { EventTransport, PusherOptions } from '../transport.js';
 
@@ -47,20 +50,23 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 class WirePusher<T, D> extends EventBatchPusher<T, D> {
   private readonly version: number;
+  private readonly transactionalId: string | null;
 
   constructor(
     name: string,
     private readonly connection: BrokerConnection,
     private readonly options: Required<Pick<WireTransportOptions, 'batchBytes' | 'maxInFlight' | 'acks' | 'maxBufferedBytes'>>,
+    eos?: ExactlyOnceSetup,
   ) {
-    super(name, options);
+    super(name, options, eos);
+    this.transactionalId = eos ? eos.session.transactionalId : null;
     this.version = connection.version(Produce as never);
     connection.onClose((error) => this.failUndelivered(error.message, undefined, error));
   }
 
-  protected async send(batch: Buffer): Promise<bigint> {
+  protected async sendBatch(batch: Buffer): Promise<bigint> {
     const response = await this.connection.send(Produce, this.version, {
-      transactionalId: null,
+      transactionalId: this.transactionalId,
       acks: this.options.acks,
       timeoutMs: 30_000,
       topicData: [{ name: this.name, partitionData: [{ index: 0, records: batch }] }],
@@ -194,6 +200,7 @@ export class WireTransport implements EventTransport {
   }
 
   async pusher<T, D>(topic: string, options: PusherOptions = {}): Promise<EventPusher<T, D>> {
+    if (options.exactlyOnce) return this.exactlyOncePusher<T, D>(topic, options);
     const existing = await this.client.topic(topic);
     if (existing) {
       const { earliest, latest } = await this.client.offsets(topic);
@@ -210,14 +217,48 @@ export class WireTransport implements EventTransport {
     } else {
       await this.client.createTopic(topic, 1);
     }
+    return this.pusherOn<T, D>(topic);
+  }
+
+  private async pusherOn<T, D>(topic: string, eos?: ExactlyOnceSetup): Promise<WirePusher<T, D>> {
     const connection = await this.client.leaderFor(topic);
     if (!connection) throw new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `topic "${topic}" has no leader after creation`);
-    return new WirePusher<T, D>(topic, connection, {
-      batchBytes: this.options.batchBytes ?? 1 << 20,
-      maxInFlight: this.options.maxInFlight ?? 5,
-      acks: this.options.acks ?? -1,
-      maxBufferedBytes: this.options.maxBufferedBytes ?? ((this.options.maxInFlight ?? 5) + 2) * (this.options.batchBytes ?? 1 << 20),
+    return new WirePusher<T, D>(
+      topic,
+      connection,
+      {
+        batchBytes: this.options.batchBytes ?? 1 << 20,
+        maxInFlight: this.options.maxInFlight ?? 5,
+        acks: this.options.acks ?? -1,
+        maxBufferedBytes: this.options.maxBufferedBytes ?? ((this.options.maxInFlight ?? 5) + 2) * (this.options.batchBytes ?? 1 << 20),
+      },
+      eos,
+    );
+  }
+
+  /** A transactional pusher (issue 12): requests go to the transaction and group coordinators, batches to the leader. */
+  private async exactlyOncePusher<T, D>(topic: string, options: PusherOptions): Promise<EventPusher<T, D>> {
+    const client = this.client;
+    const viaCoordinator = (key: string, type: 0 | 1): KafkaRequester => ({
+      request: async (codec, body) => (await client.coordinator(key, type)).request(codec, body),
     });
+    const eos = await setUpExactlyOnce(topic, options, viaCoordinator(captureTransactionalId(topic), 1), viaCoordinator(captureGroupId(topic), 0), {
+      inspect: async () => {
+        const existing = await client.topic(topic);
+        if (!existing) {
+          await client.createTopic(topic, 1);
+          return { records: 0n, partitions: 1 };
+        }
+        return { records: (await client.offsets(topic)).latest, partitions: existing.partitions };
+      },
+      replace: async () => {
+        await client.deleteTopic(topic);
+        await client.createTopic(topic, 1);
+      },
+    });
+    const pusher = await this.pusherOn<T, D>(topic, eos);
+    await commitStart(pusher);
+    return pusher;
   }
 
   iterator<T, D>(topic: string): EventIterator<T, D> {
