@@ -22,6 +22,7 @@ import type { KafkaRequester } from '../../client/transactions.js';
 import type { ExactlyOnceSetup } from '../event-batch-pusher.js';
 import { commitStart, setUpExactlyOnce } from '../exactly-once-setup.js';
 import { eventBytes } from '../event-queue.js';
+import { AbortedFilter } from '../committed-records.js';
 import type { EventTransport, PusherOptions } from '../transport.js';
 
 export interface WireTransportOptions extends Partial<ClientOptions> {
@@ -84,6 +85,8 @@ class WirePusher<T, D> extends EventBatchPusher<T, D> {
 
 class WireIterator<T, D> extends TopicIterator<T, D> {
   private readonly decoder = new EventDecoder();
+  /** Skips aborted transactions' batches (exactly-once topics); idle on topics without aborts. */
+  private readonly aborted = new AbortedFilter();
   private position = 0n;
 
   constructor(name: string, private readonly client: KafkaClient, private readonly options: WireTransportOptions) {
@@ -100,7 +103,7 @@ class WireIterator<T, D> extends TopicIterator<T, D> {
       maxWaitMs: this.options.fetchMaxWaitMs ?? 500,
       minBytes: 1,
       maxBytes,
-      isolationLevel: 0,
+      isolationLevel: 1, // read_committed: aborted tails of exactly-once captures stay invisible
       sessionId: 0,
       sessionEpoch: -1,
       topics: [
@@ -160,10 +163,12 @@ class WireIterator<T, D> extends TopicIterator<T, D> {
             if (!this.queue.isFull) {
               pending = this.fetch(connection, this.position);
             }
-            forEachRecord(records, from, (offset, value) => {
-              const event = this.decoder.decode<T, D>(value, { topic: this.name, partition: 0, offset });
-              this.enqueue(event);
-            }, this.options.checkCrcs ?? false);
+            const onRecord = (offset: bigint, value: Buffer | null): void => {
+              this.enqueue(this.decoder.decode<T, D>(value, { topic: this.name, partition: 0, offset }));
+            };
+            if (p.abortedTransactions && p.abortedTransactions.length > 0) this.aborted.add(p.abortedTransactions);
+            if (this.aborted.active) this.aborted.forEach(records, from, onRecord, this.options.checkCrcs ?? false);
+            else forEachRecord(records, from, onRecord, this.options.checkCrcs ?? false);
             // Every event was copied out of the response: its buffer can take the next response.
             connection.releaseFrame(records);
             this.delivered();
