@@ -58,11 +58,16 @@ class WirePusher<T, D> extends EventBatchPusher<T, D> {
     private readonly connection: BrokerConnection,
     private readonly options: Required<Pick<WireTransportOptions, 'batchBytes' | 'maxInFlight' | 'acks' | 'maxBufferedBytes'>>,
     eos?: ExactlyOnceSetup,
+    private readonly onRelease?: () => Promise<void>,
   ) {
     super(name, options, eos);
     this.transactionalId = eos ? eos.session.transactionalId : null;
     this.version = connection.version(Produce as never);
     connection.onClose((error) => this.failUndelivered(error.message, undefined, error));
+  }
+
+  protected override release(): Promise<void> {
+    return this.onRelease ? this.onRelease() : Promise.resolve();
   }
 
   protected async sendBatch(batch: Buffer): Promise<bigint> {
@@ -225,8 +230,8 @@ export class WireTransport implements EventTransport {
     return this.pusherOn<T, D>(topic);
   }
 
-  private async pusherOn<T, D>(topic: string, eos?: ExactlyOnceSetup): Promise<WirePusher<T, D>> {
-    const connection = await this.client.leaderFor(topic);
+  private async pusherOn<T, D>(topic: string, eos?: ExactlyOnceSetup, client = this.client): Promise<WirePusher<T, D>> {
+    const connection = await client.leaderFor(topic);
     if (!connection) throw new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `topic "${topic}" has no leader after creation`);
     return new WirePusher<T, D>(
       topic,
@@ -238,12 +243,23 @@ export class WireTransport implements EventTransport {
         maxBufferedBytes: this.options.maxBufferedBytes ?? ((this.options.maxInFlight ?? 5) + 2) * (this.options.batchBytes ?? 1 << 20),
       },
       eos,
+      client === this.client ? undefined : () => client.close(),
     );
   }
 
   /** A transactional pusher (issue 12): requests go to the transaction and group coordinators, batches to the leader. */
   private async exactlyOncePusher<T, D>(topic: string, options: PusherOptions): Promise<EventPusher<T, D>> {
-    const client = this.client;
+    // Connections of its own: a commit's requests must not queue behind a replay's parked Fetch on a shared one.
+    const client = new KafkaClient({ clientId: 'kafkaesque', ...this.options });
+    try {
+      return await this.exactlyOnceOn<T, D>(client, topic, options);
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+  }
+
+  private async exactlyOnceOn<T, D>(client: KafkaClient, topic: string, options: PusherOptions): Promise<EventPusher<T, D>> {
     const viaCoordinator = (key: string, type: 0 | 1): KafkaRequester => ({
       request: async (codec, body) => (await client.coordinator(key, type)).request(codec, body),
     });
@@ -261,7 +277,7 @@ export class WireTransport implements EventTransport {
         await client.createTopic(topic, 1);
       },
     });
-    const pusher = await this.pusherOn<T, D>(topic, eos);
+    const pusher = await this.pusherOn<T, D>(topic, eos, client);
     await commitStart(pusher);
     return pusher;
   }
