@@ -206,10 +206,11 @@ export class InProcessLink implements InProcessBrokerLink {
       }
       try {
         const r = await log.read(offset, maxBytes, buffers ? { buffers } : {});
-        // No transaction open or aborted here: the read is what read_uncommitted returns.
-        if (txns === undefined || stable === undefined || !r.records || (stable >= r.highWatermark && !txns.hasAborted(log))) return { kind: 'records', records: r.records, highWatermark: r.highWatermark };
-        const loading = txns.ready(log); // the partition's .txnindex, read once
+        if (txns === undefined || stable === undefined || !r.records) return { kind: 'records', records: r.records, highWatermark: r.highWatermark };
+        const loading = txns.ready(log); // the partition's .txnindex, read once (after a restart, before the first read)
         if (loading) await loading;
+        // No transaction open or aborted here: the read is what read_uncommitted returns.
+        if (stable >= r.highWatermark && !txns.hasAborted(log)) return { kind: 'records', records: r.records, highWatermark: r.highWatermark };
         const records = trimToStable(r.records, stable);
         const aborted: AbortedTxn[] = abortedTransactionsFor(txns, log, offset, records);
         return { kind: 'records', records, highWatermark: r.highWatermark, ...(aborted.length > 0 ? { aborted } : {}) };

@@ -9,7 +9,7 @@
  * at-least-once path pays one branch per sealed batch.
  */
 import type { Event } from '../dataflow/event.js';
-import { ErrorCode } from '../protocol/errors.js';
+import { ErrorCode, errorCodeOf, errorInfo } from '../protocol/errors.js';
 import { isFencedCode, type TransactionalSession } from '../client/transactions.js';
 import { BatchingPusher, type BatchingPusherOptions } from './batching-pusher.js';
 import { EventBatchBuilder } from './event-batch.js';
@@ -35,6 +35,8 @@ export interface ExactlyOnceSetup {
  */
 export const DEFAULT_COMMIT_BYTES = 64 << 20;
 export const DEFAULT_COMMIT_INTERVAL_MS = 1000;
+/** How long the first batch of an exactly-once pusher is retried on retriable errors (a broker restarting). */
+const RETRY_FIRST_MS = 30_000;
 
 export abstract class EventBatchPusher<T, D> extends BatchingPusher<T, D, Buffer> {
   /** Subclasses hand a sent batch back with `builder.recycle` once nothing references it. */
@@ -82,7 +84,30 @@ export abstract class EventBatchPusher<T, D> extends BatchingPusher<T, D, Buffer
     if (!eos) return this.sendBatch(batch);
     // The partition joins the transaction before its first batch; later sends wait for that (in order).
     this.started ??= eos.session.addPartition(this.name, 0);
-    return this.started.then(() => this.sendBatch(batch));
+    const started = this.started;
+    if (!this.warm) {
+      // The pusher's first batch goes alone and is retried while the broker answers a retriable error (a
+      // restarted broker rebuilds its producer state first): the sequence number makes a retry safe.
+      const first = started.then(() => this.sendRetrying(batch));
+      this.warm = first.then(() => {}, () => {});
+      return first;
+    }
+    return this.warm.then(() => started).then(() => this.sendBatch(batch));
+  }
+  private warm: Promise<void> | undefined;
+
+  private async sendRetrying(batch: Buffer): Promise<bigint | number | string> {
+    const master = Buffer.from(batch); // a send may recycle or move the buffer it was given
+    const deadline = Date.now() + RETRY_FIRST_MS;
+    for (let backoff = 20; ; backoff = Math.min(backoff * 2, 500)) {
+      try {
+        return await this.sendBatch(Buffer.from(master));
+      } catch (error) {
+        const code = errorCodeOf(error, undefined);
+        if (code === undefined || !errorInfo(code).retriable || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, backoff));
+      }
+    }
   }
 
   // ---- exactly-once ------------------------------------------------------------------------------------
