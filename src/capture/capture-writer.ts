@@ -110,9 +110,10 @@ export class CaptureWriter<T, D> {
 
   /** Empties the frontier if the source did not, then waits for every acknowledgement. */
   async finish(closePusher = true): Promise<CaptureResult> {
-    const remaining = this.counts.frontier;
-    if (remaining.length > 0) {
-      const changes = this.counts.updateIter(remaining.map((t) => [t, -this.counts.count(t)] as const));
+    if (this.counts.frontier.length > 0) {
+      // Every capability still held goes, not only the frontier's: a time held behind the frontier (say 1
+      // while 0 is held too) would otherwise enter the frontier and stay there, and replay would never end.
+      const changes = this.counts.updateIter([...this.counts.entries()].map(([t, count]) => [t, -count] as const));
       this.progressEvents++;
       await this.pusher.push({ kind: 'progress', updates: changes });
     }

@@ -156,6 +156,11 @@ export abstract class BatchingPusher<T, D, B> implements EventPusher<T, D> {
     this.openBytes = 0;
   }
 
+  /** Stops sending for good (an aborted capture): nothing pushed but not yet sent goes out any more. */
+  protected stopSending(reason: string): void {
+    this.fail(this.acked, reason);
+  }
+
   /** Fails the pusher at the first unacknowledged event, if any event is still unacknowledged. */
   protected failUndelivered(reason: string, code?: number, cause?: unknown): void {
     if (this.acked < this.pushed) this.fail(this.acked, reason, code, cause);

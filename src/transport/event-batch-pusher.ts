@@ -155,6 +155,7 @@ export abstract class EventBatchPusher<T, D> extends BatchingPusher<T, D, Buffer
     clearTimeout(this.timer);
     this.timer = undefined;
     const eos = this.eos;
+    this.stopSending('the capture was aborted');
     try {
       if (eos && this.started) {
         await this.started.catch(() => {});

@@ -155,7 +155,7 @@ describe('capture_send --exactly-once --brokers, the broker in another process',
     const big = 3_000_000;
     const sending = send(['bk', String(big), '-w1', '--exactly-once', '--commit-ms', '50', '--brokers', broker.address]);
     // Kill the broker once the stream's log holds a few MB (a bounded poll of the data dir, with a clear failure).
-    const log = path.join(dir, 'bk-0');
+    const log = path.join(dir, 'bk-0-0'); // <topic>-<partition>
     const deadline = Date.now() + 60_000;
     const size = (): number => (fs.existsSync(log) ? fs.readdirSync(log).filter((f) => f.endsWith('.log')).reduce((n, f) => n + fs.statSync(path.join(log, f)).size, 0) : 0);
     while (size() < 4 << 20) {
