@@ -25,6 +25,8 @@ export interface RoundTripOptions {
   captureWorkers: number;
   replayWorkers: number;
   quiet?: boolean;
+  /** Capture exactly-once (transactions with the stream position; the benchmark's exactly-once rows). */
+  exactlyOnce?: boolean;
   /** For the embedded transport: the in-process broker's ports for each worker (`inProcessLink(broker).ports`). */
   ports?: (workerIndex: number) => Record<string, MessagePort>;
 }
@@ -50,7 +52,7 @@ export async function roundTrip(options: RoundTripOptions): Promise<RoundTripRes
     {
       module: path.join(here, `capture_send${ext}`),
       export: 'sendWorker',
-      args: { topic: options.topic, count: options.count, brokers: options.brokers, transport: options.transport, type: 'f64', replace: true, quiet: options.quiet },
+      args: { topic: options.topic, count: options.count, brokers: options.brokers, transport: options.transport, type: 'f64', replace: true, quiet: options.quiet, ...(options.exactlyOnce ? { exactlyOnce: true } : {}) },
     },
     { ports: options.ports },
   );
