@@ -14,6 +14,7 @@ import { isFencedCode, type TransactionalSession } from '../client/transactions.
 import { BatchingPusher, type BatchingPusherOptions } from './batching-pusher.js';
 import { EventBatchBuilder } from './event-batch.js';
 import { encodeEventParts } from './event-codec.js';
+import { CommitCadence } from './commit-cadence.js';
 import { CaptureFencedError, DeliveryError, captureGroupId, encodePosition, type CapturePosition } from './event-pusher.js';
 
 /** What makes an EventBatchPusher exactly-once. */
@@ -45,15 +46,20 @@ export abstract class EventBatchPusher<T, D> extends BatchingPusher<T, D, Buffer
   /** Exactly-once state: the sequence of the next record, the transaction's start, bytes and timer since the last commit. */
   private sequence = 0;
   private started: Promise<void> | undefined;
-  private bytesSinceCommit = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private timeDue = false;
-  onCommitDue: (() => void) | undefined;
+  private readonly cadence: CommitCadence | undefined;
 
   constructor(name: string, limits: BatchingPusherOptions, eos?: ExactlyOnceSetup) {
     super(name, limits);
     this.builder = new EventBatchBuilder(limits.batchBytes);
     this.eos = eos;
+    if (eos) this.cadence = new CommitCadence(eos.commitBytes, eos.commitIntervalMs);
+  }
+
+  get onCommitDue(): (() => void) | undefined {
+    return this.cadence?.onDue;
+  }
+  set onCommitDue(callback: (() => void) | undefined) {
+    if (this.cadence) this.cadence.onDue = callback;
   }
 
   /** Sends one sealed batch; resolves with the offset the broker stored it at. */
@@ -72,7 +78,7 @@ export abstract class EventBatchPusher<T, D> extends BatchingPusher<T, D, Buffer
     const eos = this.eos;
     if (!eos) return this.builder.finish();
     const count = this.builder.records;
-    this.bytesSinceCommit += this.builder.eventBytes;
+    this.cadence?.add(this.builder.eventBytes);
     const batch = this.builder.finish(Date.now(), { producerId: eos.session.producerId, producerEpoch: eos.session.producerEpoch, baseSequence: this.sequence });
     // Sequences wrap at 2^31 - 1, as Kafka's producer does.
     this.sequence = (this.sequence + count) % 0x80000000;
@@ -120,28 +126,15 @@ export abstract class EventBatchPusher<T, D> extends BatchingPusher<T, D, Buffer
     return this.eos?.committed;
   }
 
-  /** Due when the bytes bound is reached or the time bound passed; arms the time bound on the first uncommitted event. */
+  /** Due when the bytes bound is reached or the time bound passed (the open batch's bytes count too). */
   get commitDue(): boolean {
-    const eos = this.eos;
-    if (!eos) return false;
-    if (this.timer === undefined && !this.timeDue) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.timeDue = true;
-        this.onCommitDue?.();
-      }, eos.commitIntervalMs);
-      this.timer.unref();
-    }
-    return this.timeDue || this.bytesSinceCommit + this.builder.eventBytes >= eos.commitBytes;
+    return this.cadence ? this.cadence.due(this.builder.eventBytes) : false;
   }
 
   commit(position: CapturePosition<T>): Promise<void> {
     const eos = this.eos;
     if (!eos) return Promise.reject(new Error(`pusher "${this.name}" is not exactly-once`));
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timeDue = false;
-    this.bytesSinceCommit = -this.builder.eventBytes; // the open batch is sealed by the commit point below
+    this.cadence?.reset(-this.builder.eventBytes); // the open batch is sealed (and counted) by the commit point below
     return this.commitPoint(async () => {
       // Nothing sent in this transaction (the position a fresh topic starts with): it holds the offset alone.
       if (this.started) await this.started;
@@ -152,8 +145,7 @@ export abstract class EventBatchPusher<T, D> extends BatchingPusher<T, D, Buffer
   }
 
   async abort(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cadence?.stop();
     const eos = this.eos;
     this.stopSending('the capture was aborted');
     try {
@@ -169,8 +161,7 @@ export abstract class EventBatchPusher<T, D> extends BatchingPusher<T, D, Buffer
   }
 
   override async close(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cadence?.stop();
     await super.close();
   }
 

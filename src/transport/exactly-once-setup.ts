@@ -20,26 +20,33 @@ export async function setUpExactlyOnce(topic: string, options: PusherOptions, tx
   const session = new TransactionalSession(txnRequester, captureTransactionalId(topic), options.transactionTimeoutMs !== undefined ? { transactionTimeoutMs: options.transactionTimeoutMs } : {});
   await session.init();
   const found = await fetchCommittedOffset(groupRequester, captureGroupId(topic), topic, 0);
-  let committed: CapturePosition | undefined = found.offset >= 0n ? decodePosition(found.offset, found.metadata, topic) : undefined;
-  const { records, partitions } = await ops.inspect();
-  if (options.replace) {
-    if (records > 0n || partitions !== 1 || committed) await ops.replace();
-    committed = undefined;
-  } else {
-    if (partitions !== 1) throw new Error(`topic "${topic}" has ${partitions} partitions; a captured stream needs one (total order). Use a fresh name or { replace: true }`);
-    if (committed) {
-      if (!options.resume && (committed.events > 0 || records > 0n)) throw new CommittedPrefixError(topic, committed.events);
-    } else if (records > 0n) {
-      throw new TopicNotEmptyError(topic, records);
-    }
-    if (!options.resume) committed = undefined;
-  }
   return {
     session,
-    committed,
+    committed: await startingPoint(topic, options, found.offset, found.metadata, ops),
     commitBytes: options.commitBytes ?? DEFAULT_COMMIT_BYTES,
     commitIntervalMs: options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS,
   };
+}
+
+/**
+ * Once the producer is initialised (an older capture fenced, its open transaction aborted): the position to
+ * resume from (undefined: start fresh), after replacing the topic if asked, or a refusal.
+ */
+export async function startingPoint(topic: string, options: PusherOptions, offset: bigint, metadata: string | null, ops: TopicOps): Promise<CapturePosition | undefined> {
+  let committed: CapturePosition | undefined = offset >= 0n ? decodePosition(offset, metadata, topic) : undefined;
+  const { records, partitions } = await ops.inspect();
+  if (options.replace) {
+    if (records > 0n || partitions !== 1 || committed) await ops.replace();
+    return undefined;
+  }
+  if (partitions !== 1) throw new Error(`topic "${topic}" has ${partitions} partitions; a captured stream needs one (total order). Use a fresh name or { replace: true }`);
+  if (committed) {
+    if (!options.resume && (committed.events > 0 || records > 0n)) throw new CommittedPrefixError(topic, committed.events);
+  } else if (records > 0n) {
+    throw new TopicNotEmptyError(topic, records);
+  }
+  if (!options.resume) committed = undefined;
+  return committed;
 }
 
 /** A fresh stream commits position 0 at once, so the topic is known as exactly-once from its first byte on. */
