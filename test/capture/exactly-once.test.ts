@@ -16,6 +16,7 @@ import { CaptureFencedError, CommittedPrefixError, captureGroupId, type EventPus
 import type { EventTransport, PusherOptions } from '../../src/transport/transport.js';
 import type { EventIterator } from '../../src/transport/event-iterator.js';
 import { WireTransport } from '../../src/transport/wire/wire-transport.js';
+import { KafkaJsTransport } from '../../src/transport/kafkajs/kafkajs-transport.js';
 import { checkProtocol, collect, extract } from '../replay/helpers.js';
 import { startTestBroker, type TestBroker } from '../transport/broker-helpers.js';
 
@@ -53,6 +54,7 @@ const transports: [string, () => EventTransport][] = [
   ['embedded, direct link', () => new EmbeddedTransport({ link: inProcessLink(broker.broker), batchBytes: 16 * 1024 })],
   ['embedded, port', () => new EmbeddedTransport({ link: inProcessLink(broker.broker).port(), batchBytes: 16 * 1024 })],
   ['wire', () => new WireTransport({ brokers: [broker.address], batchBytes: 16 * 1024 })],
+  ['kafkajs (its transactions)', () => new KafkaJsTransport({ brokers: [broker.address], batchBytes: 16 * 1024 })],
 ];
 
 /** Small commits, so a short stream spans many transactions. */

@@ -365,14 +365,13 @@ export class KafkaJsTransport implements EventTransport {
     });
     await producer.connect();
     try {
-      const fetched = await admin.fetchOffsets({ groupId: captureGroupId(topic), topics: [topic] });
+      // kafkajs reads a group's offsets only for a topic that exists: a missing topic is created (fresh) first.
+      const existed = (await admin.listTopics()).includes(topic);
+      if (!existed) await this.createTopic(topic);
+      const fetched = existed ? await admin.fetchOffsets({ groupId: captureGroupId(topic), topics: [topic] }) : [];
       const p = fetched[0]?.partitions.find((x) => x.partition === 0);
       const committed = await startingPoint(topic, options, BigInt(p?.offset ?? '-1'), p?.metadata ?? null, {
         inspect: async () => {
-          if (!(await admin.listTopics()).includes(topic)) {
-            await this.createTopic(topic);
-            return { records: 0n, partitions: 1 };
-          }
           const offsets = await admin.fetchTopicOffsets(topic);
           return { records: offsets.reduce((sum, o) => sum + BigInt(o.high), 0n), partitions: offsets.length };
         },
