@@ -145,20 +145,32 @@ describe.each(transports)('exactly-once capture (%s)', (_name, open) => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     const pusher = await transport.pusher<number, number>('eo-4', { exactlyOnce: true, commitIntervalMs: 50 });
-    const running = captureFrom(
+    // A source with a token: a time-bound commit waits for its next event, so what is committed is known:
+    // events 0..5 (the commit is taken at event 5, after the bound passed); event 6 is sent, never committed.
+    let at = 0;
+    const source = Object.assign(
       (async function* () {
-        yield* events.slice(0, 5); // epoch 0 and its progress, and one batch of epoch 1
+        for (; at < 5; at++) yield events[at] as Event<number, number>;
+        await new Promise((r) => setTimeout(r, 150)); // the time bound passes here
+        yield events[at++] as Event<number, number>;
+        yield events[at++] as Event<number, number>;
         await gate;
-        yield* events.slice(5);
+        for (; at < events.length; at++) yield events[at] as Event<number, number>;
       })(),
-      pusher,
-      { exactlyOnce: true },
+      { token: () => String(at) },
     );
+    const running = captureFrom(() => source, pusher, { exactlyOnce: true });
+    // Read only once event 6 is in the log (offsets: events 0..5, the commit marker, event 6), so the first
+    // read spans committed and uncommitted batches and must stop at the last stable offset.
+    const log = () => broker.broker.context.topics.partition('eo-4', 0);
+    for (const deadline = Date.now() + 10_000; (log()?.highWatermark ?? 0n) < 8n; ) {
+      if (Date.now() > deadline) throw new Error(`event 6 did not reach the log in 10 s (high watermark ${log()?.highWatermark})`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
     const iterator = transport.iterator<number, number>('eo-4');
-    // The time bound commits the first five events while the source waits: they become visible.
-    const seen = await take(iterator, 5, 10_000);
-    expect(extract(seen)).toEqual(extract(events.slice(0, 5)));
-    // ...and nothing more while the capture is unfinished.
+    const seen = await take(iterator, 6, 10_000);
+    expect(extract(seen)).toEqual(extract(events.slice(0, 6)));
+    // ...and nothing more while the capture is unfinished: event 6 is in the log, but not committed.
     expect(await take(iterator, 1, 300)).toEqual([]);
     await iterator.close();
     release();
