@@ -4,6 +4,7 @@
  * tails invisible to replay, resume from the committed position, the refusal of a committed prefix, and
  * fencing of an older capture of the same stream.
  */
+import { from } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { inProcessLink } from '../../src/broker/in-process-link.js';
 import { captureFrom, type ResumePosition } from '../../src/capture/capture.js';
@@ -196,6 +197,20 @@ async function take(iterator: EventIterator<number, number>, n: number, ms: numb
 }
 
 describe('exactly-once capture, pusher checks', () => {
+  it('the capture operator (an Observable source) commits exactly-once too', async () => {
+    const transport = new EmbeddedTransport({ link: inProcessLink(broker.broker), batchBytes: 16 * 1024 });
+    const events = stream(10, 3);
+    const result = await captureFrom(from(events), await transport.pusher<number, number>('eo-6', EOS), { exactlyOnce: true });
+    expect(result.records).toBe(10 * 3 * 256);
+    expect(extract(await replayOne(transport, 'eo-6'))).toEqual(extract(events));
+    const client = new KafkaClient({ brokers: [broker.address] });
+    try {
+      expect((await fetchCommittedOffset(await client.any(), captureGroupId('eo-6'), 'eo-6', 0)).offset).toBe(BigInt(events.length));
+    } finally {
+      await client.close();
+    }
+  });
+
   it('an exactly-once capture into an at-least-once pusher is refused with what to do', async () => {
     const transport = new EmbeddedTransport({ link: inProcessLink(broker.broker) });
     const pusher: EventPusher<number, number> = await transport.pusher('eo-5');
