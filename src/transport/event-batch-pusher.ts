@@ -9,7 +9,7 @@
  * at-least-once path pays one branch per sealed batch.
  */
 import type { Event } from '../dataflow/event.js';
-import { ErrorCode, errorCodeOf, errorInfo } from '../protocol/errors.js';
+import { ErrorCode, KafkaError, errorCodeOf, errorInfo } from '../protocol/errors.js';
 import { isFencedCode, type TransactionalSession } from '../client/transactions.js';
 import { BatchingPusher, type BatchingPusherOptions } from './batching-pusher.js';
 import { EventBatchBuilder } from './event-batch.js';
@@ -138,7 +138,18 @@ export abstract class EventBatchPusher<T, D> extends BatchingPusher<T, D, Buffer
     return this.commitPoint(async () => {
       // Nothing sent in this transaction (the position a fresh topic starts with): it holds the offset alone.
       if (this.started) await this.started;
-      await eos.session.commitOffset(captureGroupId(this.name), this.name, 0, BigInt(position.events), encodePosition(position));
+      const metadata = encodePosition(position);
+      try {
+        await eos.session.commitOffset(captureGroupId(this.name), this.name, 0, BigInt(position.events), metadata);
+      } catch (error) {
+        if (errorCodeOf(error, undefined) !== ErrorCode.OFFSET_METADATA_TOO_LARGE) throw error;
+        throw new KafkaError(
+          ErrorCode.OFFSET_METADATA_TOO_LARGE,
+          `the capture position of "${this.name}" is ${Buffer.byteLength(metadata)} bytes of JSON (it lists the ${position.counts?.length ?? 0} times the stream holds), ` +
+            `more than the broker's offset.metadata.max.bytes: hold fewer distinct times at once, or raise that broker setting`,
+          { cause: error },
+        );
+      }
       await eos.session.end(true);
       this.started = undefined;
     });

@@ -211,6 +211,14 @@ describe('exactly-once capture, pusher checks', () => {
     }
   });
 
+  it('a position larger than offset.metadata.max.bytes (4 KiB) fails the capture, saying what to do', async () => {
+    const transport = new EmbeddedTransport({ link: inProcessLink(broker.broker) });
+    // 1,000 distinct times held at once: the committed capabilities do not fit 4,096 bytes of metadata.
+    const events: Event<number, number>[] = [progress(Array.from({ length: 1000 }, (_, t) => [t + 1, 1] as [number, number])), messages(0, [1])];
+    const pusher = await transport.pusher<number, number>('eo-7', { exactlyOnce: true, commitBytes: 1 });
+    await expect(captureFrom(events, pusher, { exactlyOnce: true })).rejects.toThrow(/offset\.metadata\.max\.bytes: hold fewer distinct times at once, or raise that broker setting/);
+  });
+
   it('an exactly-once capture into an at-least-once pusher is refused with what to do', async () => {
     const transport = new EmbeddedTransport({ link: inProcessLink(broker.broker) });
     const pusher: EventPusher<number, number> = await transport.pusher('eo-5');
