@@ -26,7 +26,7 @@ const HELP =
   '  --commit-bytes B  commit every B bytes of events (default 67108864)\n' +
   '  --commit-ms MS    commit at the latest MS ms after the first uncommitted event (default 1000)';
 
-/** Test hook: a worker kills its whole process (SIGKILL) when its source reaches this batch number. */
+/** Test hook: a worker kills its whole process (SIGKILL) when its source reaches this batch number (after 300 ms for sends in flight to land). */
 export const KILL_AT_ENV = 'KAFKAESQUE_TEST_CAPTURE_KILL_AT';
 const BATCH = 1024;
 
@@ -82,7 +82,11 @@ async function* numbers(count: number, type: 'f64' | 'u64', onBatch: (done: numb
     else fillU64((block = new BigUint64Array(size)), blockStart);
     for (let at = 0; at < size; at += BATCH) {
       signal?.throwIfAborted(); // Ctrl-C: the capture fails (no final progress), the pusher closes
-      if (batch++ === killAt) process.kill(process.pid, 'SIGKILL');
+      if (batch++ === killAt) {
+        // Let what was pushed reach the broker first, so the kill leaves commits and an open transaction behind.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        process.kill(process.pid, 'SIGKILL');
+      }
       yield messages(0, block.subarray(at, Math.min(at + BATCH, size)) as unknown as ArrayLike<number>);
     }
     // A progress report every 256 batches: each is a message to the main thread.
