@@ -28,6 +28,8 @@ export interface RoundTripOptions {
   quiet?: boolean;
   /** kcat-like TLS/SASL flags for a secured --brokers (see common.ts). */
   security?: SecurityFlags;
+  /** Capture exactly-once (transactions with the stream position; the benchmark's exactly-once rows). */
+  exactlyOnce?: boolean;
   /** For the embedded transport: the in-process broker's ports for each worker (`inProcessLink(broker).ports`). */
   ports?: (workerIndex: number) => Record<string, MessagePort>;
 }
@@ -53,7 +55,7 @@ export async function roundTrip(options: RoundTripOptions): Promise<RoundTripRes
     {
       module: path.join(here, `capture_send${ext}`),
       export: 'sendWorker',
-      args: { topic: options.topic, count: options.count, brokers: options.brokers, transport: options.transport, type: 'f64', replace: true, quiet: options.quiet, security: options.security },
+      args: { topic: options.topic, count: options.count, brokers: options.brokers, transport: options.transport, type: 'f64', replace: true, quiet: options.quiet, security: options.security, ...(options.exactlyOnce ? { exactlyOnce: true } : {}) },
     },
     { ports: options.ports },
   );

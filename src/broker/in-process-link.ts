@@ -15,6 +15,8 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { ErrorCode, errorCodeOf } from '../protocol/errors.js';
 import {
   IN_PROCESS_PORT,
+  type AbortedTxn,
+  type KafkaReply,
   type AppendReply,
   type InProcessBrokerLink,
   type LinkFailure,
@@ -31,6 +33,11 @@ import type { RunningBroker } from './running-broker.js';
 import { BufferPool } from './buffer-pool.js';
 import type { ReadBuffers } from './log/read-buffers.js';
 import { topicNameProblem } from './topic-name.js';
+import type { RequestContext } from './context.js';
+import { handlerMap } from './handlers/index.js';
+import type { Handler } from './handlers/handler.js';
+import { abortedTransactionsFor, trimToStable } from './txn/read-committed.js';
+import { IN_PROCESS_PRINCIPAL } from './acl/principals.js';
 
 /** How long a read of a missing topic waits before looking again, unless this link creates the topic first. */
 const MISSING_TOPIC_RECHECK_MS = 250;
@@ -76,7 +83,7 @@ export class InProcessLink implements InProcessBrokerLink {
     return failure(ErrorCode.BROKER_NOT_AVAILABLE, this.closed ?? 'the embedded broker is closed');
   }
 
-  async prepareTopic(topic: string, replace: boolean): Promise<PrepareTopicReply> {
+  async prepareTopic(topic: string, replace: boolean, keep = false): Promise<PrepareTopicReply> {
     if (this.closed) return this.closedFailure();
     const nameProblem = topicNameProblem(topic);
     if (nameProblem) return failure(ErrorCode.INVALID_TOPIC_EXCEPTION, nameProblem);
@@ -86,6 +93,9 @@ export class InProcessLink implements InProcessBrokerLink {
       if (existing) {
         const log = topics.partition(topic, 0);
         const end = log?.highWatermark ?? 0n;
+        if (keep && !replace && existing.partitions === 1) {
+          return { kind: 'ready', maxBatchBytes: log?.config.maxMessageBytes ?? this.broker.config.maxMessageBytes, records: end };
+        }
         if (end > 0n || existing.partitions !== 1) {
           if (!replace) return { kind: 'not-empty', records: end - (log?.logStartOffset ?? 0n), partitions: existing.partitions };
           // As DeleteTopics then CreateTopics would: committed offsets go with the old topic.
@@ -119,6 +129,44 @@ export class InProcessLink implements InProcessBrokerLink {
     return this.readInto(topic, offset, maxBytes, options);
   }
 
+  /**
+   * Answers a Kafka request with the broker's own handler, as a connection would (exactly-once capture's
+   * transactional requests). The caller is code in this process, trusted like the link's appends.
+   */
+  async kafkaRequest(apiKey: number, version: number, body: unknown): Promise<KafkaReply> {
+    if (this.closed) return this.closedFailure();
+    const handler = (this.handlers ??= handlerMap()).get(apiKey);
+    if (!handler || version < handler.minVersion || version > handler.maxVersion) {
+      return failure(ErrorCode.UNSUPPORTED_VERSION, `API ${apiKey} v${version} is not served by this broker`);
+    }
+    const ctx: RequestContext = {
+      broker: this.broker,
+      logs: this.broker.logs,
+      config: this.broker.config,
+      apiKey,
+      apiVersion: version,
+      correlationId: 0,
+      clientId: 'kafkaesque-in-process',
+      peer: 'in-process',
+      principal: IN_PROCESS_PRINCIPAL,
+      clientHost: '127.0.0.1',
+      listenerName: 'IN_PROCESS',
+      logger: this.broker.logger,
+      signal: this.closing.signal,
+      connectionState: new Map(),
+    };
+    try {
+      const res = await handler.handle(ctx, body, version);
+      return { kind: 'kafka', body: res };
+    } catch (err) {
+      const code = errorCodeOf(err, ErrorCode.UNKNOWN_SERVER_ERROR);
+      if (handler.errorResponse) return { kind: 'kafka', body: handler.errorResponse(body, version, code, (err as Error).message) };
+      return failure(code, (err as Error).message);
+    }
+  }
+  private handlers: Map<number, Handler> | undefined;
+  private readonly closing = new AbortController();
+
   /** A read whose records land in `buffers` when they come from a file read. */
   private async readInto(topic: string, offset: bigint, maxBytes: number, options: ReadOptions, buffers?: ReadBuffers): Promise<ReadReply> {
     const stop = new AbortController();
@@ -127,14 +175,14 @@ export class InProcessLink implements InProcessBrokerLink {
     if (options.signal?.aborted) stop.abort();
     this.reading.add(stop);
     try {
-      return await this.readUntil(topic, offset, maxBytes, options.waitForData, stop.signal, buffers);
+      return await this.readUntil(topic, offset, maxBytes, options.waitForData, stop.signal, buffers, options.readCommitted === true);
     } finally {
       this.reading.delete(stop);
       options.signal?.removeEventListener('abort', abort);
     }
   }
 
-  private async readUntil(topic: string, offset: bigint, maxBytes: number, waitForData: boolean, signal: AbortSignal, buffers?: ReadBuffers): Promise<ReadReply> {
+  private async readUntil(topic: string, offset: bigint, maxBytes: number, waitForData: boolean, signal: AbortSignal, buffers?: ReadBuffers, readCommitted = false): Promise<ReadReply> {
     for (;;) {
       if (this.closed) return this.closedFailure();
       if (signal.aborted) return { kind: 'cancelled' };
@@ -152,10 +200,25 @@ export class InProcessLink implements InProcessBrokerLink {
         }
         continue;
       }
+      const txns = readCommitted ? this.broker.services.transactions?.partitions : undefined;
+      const stable = txns?.lastStableOffset(log);
+      if (stable !== undefined && offset >= stable && offset < log.highWatermark) {
+        // Beyond the last stable offset: nothing committed to read until the open transaction closes.
+        if (!waitForData) return { kind: 'records', records: null, highWatermark: log.highWatermark };
+        await (txns as NonNullable<typeof txns>).whenClosed(log, signal);
+        continue;
+      }
       try {
         const r = await log.read(offset, maxBytes, buffers ? { buffers } : {});
         if (r.records) this.broker.services.metrics?.readOut(log, r.records);
-        return { kind: 'records', records: r.records, highWatermark: r.highWatermark };
+        if (txns === undefined || stable === undefined || !r.records) return { kind: 'records', records: r.records, highWatermark: r.highWatermark };
+        const loading = txns.ready(log); // the partition's .txnindex, read once (after a restart, before the first read)
+        if (loading) await loading;
+        // No transaction open or aborted here: the read is what read_uncommitted returns.
+        if (stable >= r.highWatermark && !txns.hasAborted(log)) return { kind: 'records', records: r.records, highWatermark: r.highWatermark };
+        const records = trimToStable(r.records, stable);
+        const aborted: AbortedTxn[] = abortedTransactionsFor(txns, log, offset, records);
+        return { kind: 'records', records, highWatermark: r.highWatermark, ...(aborted.length > 0 ? { aborted } : {}) };
       } catch (err) {
         return failure(errorCodeOf(err, ErrorCode.KAFKA_STORAGE_ERROR), (err as Error).message);
       }
@@ -202,7 +265,10 @@ export class InProcessLink implements InProcessBrokerLink {
     port.on('message', (request: LinkRequest) => {
       switch (request.op) {
         case 'prepare':
-          void this.prepareTopic(request.topic, request.replace).then((r) => reply({ id: request.id, reply: r }));
+          void this.prepareTopic(request.topic, request.replace, request.keep === true).then((r) => reply({ id: request.id, reply: r }));
+          return;
+        case 'kafka':
+          void this.kafkaRequest(request.apiKey, request.version, request.body).then((r) => reply({ id: request.id, reply: r }));
           return;
         case 'append': {
           const batch = bufferOf(request.bytes);
@@ -215,12 +281,12 @@ export class InProcessLink implements InProcessBrokerLink {
         case 'read': {
           const controller = new AbortController();
           reads.set(request.id, controller);
-          const options = { waitForData: request.waitForData, signal: controller.signal };
+          const options = { waitForData: request.waitForData, signal: controller.signal, readCommitted: request.readCommitted === true };
           void this.readInto(request.topic, request.offset, request.maxBytes, options, this.readBuffers).then((r) => {
             reads.delete(request.id);
             if (r.kind === 'records' && r.records) {
               const moved = this.readBuffers.handOver(r.records);
-              reply({ id: request.id, reply: { kind: 'records', records: null, highWatermark: r.highWatermark }, bytes: moved.bytes }, moved.transfer);
+              reply({ id: request.id, reply: { kind: 'records', records: null, highWatermark: r.highWatermark, ...(r.aborted ? { aborted: r.aborted } : {}) }, bytes: moved.bytes }, moved.transfer);
             } else reply({ id: request.id, reply: r.kind === 'records' ? { kind: 'records', records: null, highWatermark: r.highWatermark } : r });
           });
           return;
@@ -248,6 +314,7 @@ export class InProcessLink implements InProcessBrokerLink {
   close(reason = 'the embedded broker closed'): void {
     if (this.closed) return;
     this.closed = reason;
+    this.closing.abort();
     this.created.fire();
     for (const r of this.reading) r.abort();
   }

@@ -1,128 +1,53 @@
 /**
- * capture: writes a progress-carrying stream into an EventPusher, following Timely's `capture_into`
- * (reference §2):
- * - a reader assumes an implicit `(minimum, +1)`; it is retired by the first progress event as `(minimum, -1)`;
- * - progress is re-expressed as compacted frontier changes (sorted by time) and only written when the
- *   frontier moved — never while it is unchanged;
- * - messages are written as they come, so a progress that releases `t` always follows the data at `t`;
- * - when the source completes, a final progress empties the frontier (only negative deltas).
- * Unlike Timely, completion waits until every event is acknowledged, and a delivery failure is an error.
+ * capture and captureFrom: the operator and the iterable form over the capture state machine
+ * (capture-writer.ts), at-least-once or exactly-once (exactly-once-writer.ts).
  */
 import { Observable, isObservable, type OperatorFunction } from 'rxjs';
-import { NegativeCountError, ProgressProtocolError } from '../dataflow/errors.js';
 import type { Event } from '../dataflow/event.js';
-import { MutableAntichain } from '../dataflow/mutable-antichain.js';
-import { numberTimestamp, type Timestamp } from '../dataflow/timestamp.js';
-import type { EventPusher } from '../transport/event-pusher.js';
+import { CommittedPrefixError, isExactlyOnce, type EventPusher } from '../transport/event-pusher.js';
+import { CaptureWriter, type CaptureOptions, type CaptureResult, type ResumableSource } from './capture-writer.js';
+import { ExactlyOnceCaptureWriter } from './exactly-once-writer.js';
 
-export interface CaptureOptions<T> {
-  /** How times are ordered (default: numbers). */
-  timestamp?: Timestamp<T>;
-  /** Close the pusher when the capture ends (default true). */
-  closePusher?: boolean;
-}
+export { CaptureWriter } from './capture-writer.js';
+export type { CaptureOptions, CaptureResult, ResumableSource, ResumePosition } from './capture-writer.js';
 
-export interface CaptureResult {
-  /** The pusher's name (topic). */
-  readonly name: string;
-  /** Events written: messages and progress. */
-  readonly events: number;
-  readonly messageEvents: number;
-  readonly progressEvents: number;
-  /** Data items in all messages events. */
-  readonly records: number;
-  /** Encoded bytes acknowledged, when the transport counts them. */
-  readonly bytes: number | undefined;
-}
-
-/** The capture state machine, shared by the operator and the iterable form. */
-export class CaptureWriter<T, D> {
-  /** The capabilities the input holds; its frontier is what the captured stream says. */
-  private readonly counts: MutableAntichain<T>;
-  private readonly order: Timestamp<T>;
-  private index = 0;
-  private messageEvents = 0;
-  private progressEvents = 0;
-  private records = 0;
-
-  constructor(private readonly pusher: EventPusher<T, D>, options: CaptureOptions<T> = {}) {
-    this.order = options.timestamp ?? (numberTimestamp as unknown as Timestamp<T>);
-    this.counts = MutableAntichain.withMinimum(this.order);
-  }
-
-  /** Writes one input event; a returned promise is the pusher's backpressure. Throws on protocol violations. */
-  write(event: Event<T, D>): void | Promise<void> {
-    const at = this.index++;
-    if (event.kind === 'messages') {
-      if (!this.counts.lessEqual(event.time)) {
-        throw new ProgressProtocolError(
-          'uncovered-data',
-          `capture into "${this.pusher.name}": event ${at} has data at time ${JSON.stringify(event.time)}, which the ` +
-            `stream's frontier [${this.counts.frontier.map((t) => JSON.stringify(t)).join(', ')}] no longer covers`,
-          at,
-          event.time,
-        );
-      }
-      this.messageEvents++;
-      this.records += event.data.length;
-      return this.pusher.push(event);
+/** The writer for `pusher`: exactly-once when asked or when the pusher is a transactional one. */
+function writerFor<T, D>(pusher: EventPusher<T, D>, options: CaptureOptions<T>, resumable: boolean): CaptureWriter<T, D> {
+  if (!isExactlyOnce(pusher)) {
+    if (options.exactlyOnce || options.resume) {
+      throw new Error(`capture into "${pusher.name}" was asked to be exactly-once${options.resume ? ' and to resume' : ''}, but its pusher is not transactional: open it with transport.pusher(topic, { exactlyOnce: true${options.resume ? ', resume: true' : ''} })`);
     }
-    let changes: [T, number][];
-    try {
-      changes = this.counts.updateNonNegative(event.updates);
-    } catch (error) {
-      if (!(error instanceof NegativeCountError)) throw error;
-      throw new ProgressProtocolError(
-        'negative-count',
-        `capture into "${this.pusher.name}": progress event ${at} releases time ${JSON.stringify(error.time)} more often ` +
-          `than it was held (count ${error.count})`,
-        at,
-        error.time,
-      );
+    return new CaptureWriter(pusher, options);
+  }
+  const committed = pusher.committed;
+  if (committed && committed.events > 0) {
+    if (!options.resume) throw new CommittedPrefixError(pusher.name, committed.events);
+    if (!resumable) {
+      throw new Error(`capture into "${pusher.name}": the stream has a committed prefix of ${committed.events} source event(s), and resuming needs a resumable source, (position) => AsyncIterable<Event>, that restarts there`);
     }
-    if (changes.length === 0) return undefined;
-    this.progressEvents++;
-    return this.pusher.push({ kind: 'progress', updates: changes });
   }
-
-  /** Empties the frontier if the source did not, then waits for every acknowledgement. */
-  async finish(closePusher = true): Promise<CaptureResult> {
-    const remaining = this.counts.frontier;
-    if (remaining.length > 0) {
-      const changes = this.counts.updateIter(remaining.map((t) => [t, -this.counts.count(t)] as const));
-      this.progressEvents++;
-      await this.pusher.push({ kind: 'progress', updates: changes });
-    }
-    if (closePusher) await this.pusher.close();
-    else await this.pusher.flush();
-    return this.result();
-  }
-
-  result(): CaptureResult {
-    return {
-      name: this.pusher.name,
-      events: this.messageEvents + this.progressEvents,
-      messageEvents: this.messageEvents,
-      progressEvents: this.progressEvents,
-      records: this.records,
-      bytes: this.pusher.bytesAcknowledged,
-    };
-  }
+  return new ExactlyOnceCaptureWriter(pusher, options, options.resume ? committed : undefined);
 }
 
 /**
  * The capture operator: subscribes to the stream, writes its events, and emits one CaptureResult once the
- * source completed and every event is acknowledged. Errors (source, protocol, delivery) error the output.
- * RxJS cannot slow an Observable down, so events wait in the pusher's buffer; use `captureFrom` with an
- * (async) iterable for backpressure on large inputs.
+ * source completed and every event is acknowledged (exactly-once: committed). Errors (source, protocol,
+ * delivery, fencing) error the output. RxJS cannot slow an Observable down, so events wait in the pusher's
+ * buffer; use `captureFrom` with an (async) iterable for backpressure on large inputs.
  */
 export function capture<T, D>(pusher: EventPusher<T, D>, options: CaptureOptions<T> = {}): OperatorFunction<Event<T, D>, CaptureResult> {
   return (source) =>
     new Observable<CaptureResult>((subscriber) => {
-      const writer = new CaptureWriter(pusher, options);
+      let writer: CaptureWriter<T, D>;
+      try {
+        writer = writerFor(pusher, options, false);
+      } catch (error) {
+        subscriber.error(error);
+        return undefined;
+      }
       const fail = (error: unknown): void => {
         subscriber.error(error);
-        if (options.closePusher !== false) pusher.close().catch(() => {}); // already failing; the first error wins
+        writer.fail(options.closePusher !== false).catch(() => {}); // already failing; the first error wins
       };
       const subscription = source.subscribe({
         next: (event) => {
@@ -147,10 +72,11 @@ export function capture<T, D>(pusher: EventPusher<T, D>, options: CaptureOptions
 
 /**
  * Captures an Observable, or an (async) iterable of events with backpressure (the next event is pulled only
- * when the pusher has room). Resolves once every event is acknowledged.
+ * when the pusher has room), or a resumable source `(position) => AsyncIterable<Event>` (exactly-once with
+ * `resume`: it restarts at the committed position). Resolves once every event is acknowledged (committed).
  */
 export async function captureFrom<T, D>(
-  source: Observable<Event<T, D>> | Iterable<Event<T, D>> | AsyncIterable<Event<T, D>>,
+  source: Observable<Event<T, D>> | Iterable<Event<T, D>> | AsyncIterable<Event<T, D>> | ResumableSource<T, D>,
   pusher: EventPusher<T, D>,
   options: CaptureOptions<T> = {},
 ): Promise<CaptureResult> {
@@ -164,14 +90,46 @@ export async function captureFrom<T, D>(
       });
     });
   }
-  const writer = new CaptureWriter(pusher, options);
+  const resumable = typeof source === 'function';
+  let writer: CaptureWriter<T, D>;
   try {
-    for await (const event of source as AsyncIterable<Event<T, D>>) {
-      const pending = writer.write(event);
-      if (pending) await pending;
-    }
+    writer = writerFor(pusher, options, resumable);
   } catch (error) {
     if (options.closePusher !== false) await pusher.close().catch(() => {});
+    throw error;
+  }
+  const eos = writer instanceof ExactlyOnceCaptureWriter ? writer : undefined;
+  try {
+    let iterable: Iterable<Event<T, D>> | AsyncIterable<Event<T, D>>;
+    if (resumable) {
+      const committed = eos && options.resume ? (pusher as { committed?: { events: number; token?: string } }).committed : undefined;
+      const made = source({ events: committed?.events ?? 0, ...(committed?.token !== undefined ? { token: committed.token } : {}) });
+      if (eos && typeof made.token === 'function') eos.token = () => (made.token as () => string).call(made);
+      iterable = made;
+    } else iterable = source;
+    if (!eos) {
+      for await (const event of iterable as AsyncIterable<Event<T, D>>) {
+        const pending = writer.write(event);
+        if (pending) await pending;
+      }
+    } else {
+      // A time-bound commit may run while the source is idle only if the source keeps no token of its own.
+      const hasToken = eos.token !== undefined;
+      const iterator = (Symbol.asyncIterator in iterable ? iterable[Symbol.asyncIterator]() : (iterable as Iterable<Event<T, D>>)[Symbol.iterator]()) as AsyncIterator<Event<T, D>> | Iterator<Event<T, D>>;
+      for (;;) {
+        eos.idle = !hasToken;
+        const next = await iterator.next();
+        eos.idle = false;
+        if (next.done) break;
+        const pending = eos.write(next.value);
+        if (pending) {
+          eos.idle = true; // the source is suspended after its last event: its token describes the committed end
+          await pending;
+        }
+      }
+    }
+  } catch (error) {
+    await writer.fail(options.closePusher !== false);
     throw error;
   }
   return writer.finish(options.closePusher !== false);

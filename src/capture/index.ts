@@ -1,3 +1,4 @@
 /** Capture: write progress-carrying streams into a log. */
 export { capture, captureFrom, CaptureWriter } from './capture.js';
-export type { CaptureOptions, CaptureResult } from './capture.js';
+export type { CaptureOptions, CaptureResult, ResumableSource, ResumePosition } from './capture.js';
+export { ExactlyOnceCaptureWriter } from './exactly-once-writer.js';

@@ -7,6 +7,7 @@
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { CreateTopics } from '../protocol/messages/create-topics.js';
 import { DeleteTopics } from '../protocol/messages/delete-topics.js';
+import { FindCoordinator } from '../protocol/messages/find-coordinator.js';
 import { ListOffsets } from '../protocol/messages/list-offsets.js';
 import { Metadata, type MetadataResponse } from '../protocol/messages/metadata.js';
 import { BrokerConnection, type ConnectionOptions } from './connection.js';
@@ -101,6 +102,21 @@ export class KafkaClient {
     const address = this.nodes.get(p.leaderId);
     if (!address) throw new Error(`metadata names leader ${p.leaderId} for "${topic}" but lists no such broker`);
     return this.connection(address);
+  }
+
+  /**
+   * The connection to the coordinator of a group (`keyType` 0) or transactional id (1), found with
+   * FindCoordinator; retried while the coordinator is loading or not yet available.
+   */
+  async coordinator(key: string, keyType: 0 | 1): Promise<BrokerConnection> {
+    for (let attempt = 0; ; attempt++) {
+      const connection = await this.any();
+      const r = await connection.request(FindCoordinator, { key, keyType, coordinatorKeys: [key] });
+      if (r.errorCode === ErrorCode.NONE) return this.connection(`${r.host}:${r.port}`);
+      const retriable = r.errorCode === ErrorCode.COORDINATOR_NOT_AVAILABLE || r.errorCode === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+      if (!retriable || attempt >= 100) throw new KafkaError(r.errorCode, `finding the ${keyType === 1 ? 'transaction' : 'group'} coordinator of "${key}": ${r.errorMessage ?? ''}`);
+      await sleep(Math.min(20 * (attempt + 1), 500));
+    }
   }
 
   async createTopic(name: string, partitions = 1): Promise<void> {

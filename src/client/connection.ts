@@ -24,6 +24,14 @@ export const CLIENT_VERSIONS: Readonly<Record<number, readonly [number, number]>
   [ApiKey.ApiVersions]: [0, 4],
   [ApiKey.CreateTopics]: [2, 7],
   [ApiKey.DeleteTopics]: [1, 5],
+  // Transactions (client forms only: AddPartitionsToTxn v4+ is the brokers' batched form).
+  [ApiKey.InitProducerId]: [0, 4],
+  [ApiKey.AddPartitionsToTxn]: [0, 3],
+  [ApiKey.AddOffsetsToTxn]: [0, 3],
+  [ApiKey.EndTxn]: [0, 3],
+  [ApiKey.TxnOffsetCommit]: [0, 3],
+  [ApiKey.OffsetFetch]: [1, 7], // 8+ batch groups
+  [ApiKey.FindCoordinator]: [1, 3], // 4+ batch keys
 };
 
 interface Pending {

@@ -7,3 +7,5 @@ export { BrokerConnectionError, RequestTimeoutError, UnsupportedApiError } from 
 export { SaslAuthenticationError } from './sasl.js';
 export { securityFromFlags, SecurityFlagError, SECURITY_FLAGS_HELP, SECURITY_FLAG_OPTIONS } from './security.js';
 export type { ClientSecurity, SaslClientOptions, TlsClientOptions, ClientSaslMechanism, SecurityFlags } from './security.js';
+export { TransactionalSession, ProducerFencedError, fetchCommittedOffset, isFencedCode } from './transactions.js';
+export type { KafkaRequester, TransactionOptions, CommittedOffset } from './transactions.js';

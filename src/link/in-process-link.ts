@@ -20,7 +20,7 @@ export interface LinkFailure {
 
 export type PrepareTopicReply =
   /** The topic exists, empty, with one partition; batches may hold up to `maxBatchBytes` (max.message.bytes). */
-  | { kind: 'ready'; maxBatchBytes: number }
+  | { kind: 'ready'; maxBatchBytes: number; records?: bigint }
   /** The topic holds records (or has several partitions) and `replace` was not asked for. */
   | { kind: 'not-empty'; records: bigint; partitions: number }
   | LinkFailure;
@@ -35,12 +35,26 @@ export type AppendReply =
 
 export type ReadReply =
   /** Whole batches from the one holding the offset (null: the topic exists, but holds nothing there yet). */
-  | { kind: 'records'; records: Buffer | null; highWatermark: bigint }
+  | { kind: 'records'; records: Buffer | null; highWatermark: bigint; aborted?: AbortedTxn[] }
   /** The read was cancelled by its caller. */
   | { kind: 'cancelled' }
   | LinkFailure;
 
+/** An aborted transaction overlapping a read_committed read, as Fetch reports it. */
+export interface AbortedTxn {
+  producerId: bigint;
+  firstOffset: bigint;
+}
+
+/** A Kafka request handled by the broker's own handler, without the wire encoding (transactions of exactly-once capture). */
+export type KafkaReply = { kind: 'kafka'; body: unknown } | LinkFailure;
+
 export interface ReadOptions {
+  /**
+   * read_committed: records only below the last stable offset, with the aborted transactions of the range
+   * (`aborted`). A read at the last stable offset waits for the next append (a marker moves it).
+   */
+  readCommitted?: boolean;
   /**
    * Park until the log holds data at the offset (woken by the append, no timer). Without it a read of an
    * existing topic answers at once, so the reader learns that the topic exists. A missing topic is waited
@@ -52,8 +66,13 @@ export interface ReadOptions {
 
 /** What the embedded transport needs from the broker; the broker's in-process link implements it. */
 export interface InProcessBrokerLink {
-  /** Makes `topic` an empty one-partition topic: created if missing, deleted and recreated if `replace`. */
-  prepareTopic(topic: string, replace: boolean): Promise<PrepareTopicReply>;
+  /**
+   * Makes `topic` an empty one-partition topic: created if missing, deleted and recreated if `replace`. With
+   * `keep` a non-empty topic is left as it is and reported ready with its record count (exactly-once resume).
+   */
+  prepareTopic(topic: string, replace: boolean, keep?: boolean): Promise<PrepareTopicReply>;
+  /** Answers one Kafka request (a decoded body) with the broker's handler for `apiKey` at `version`. */
+  kafkaRequest(apiKey: number, version: number, body: unknown): Promise<KafkaReply>;
   /** Appends whole v2 batches to partition 0, through the broker's produce path (validation, offsets, fsync policy, wake-ups). */
   append(topic: string, batch: Buffer): Promise<AppendReply>;
   /** Reads partition 0 from `offset`, up to `maxBytes` of whole batches (at least one). */
@@ -75,9 +94,10 @@ export interface MovedBytes {
 }
 
 export type LinkRequest =
-  | { op: 'prepare'; id: number; topic: string; replace: boolean }
+  | { op: 'prepare'; id: number; topic: string; replace: boolean; keep?: boolean }
+  | { op: 'kafka'; id: number; apiKey: number; version: number; body: unknown }
   | { op: 'append'; id: number; topic: string; bytes: MovedBytes }
-  | { op: 'read'; id: number; topic: string; offset: bigint; maxBytes: number; waitForData: boolean }
+  | { op: 'read'; id: number; topic: string; offset: bigint; maxBytes: number; waitForData: boolean; readCommitted?: boolean }
   | { op: 'cancel'; id: number }
   /** A read's memory handed back for later reads (no reply). */
   | { op: 'recycle'; buffer: ArrayBuffer };
@@ -85,7 +105,7 @@ export type LinkRequest =
 export interface LinkResponse {
   id: number;
   /** The reply; a Buffer in it travels separately, as `bytes`. */
-  reply: PrepareTopicReply | { kind: 'appended'; baseOffset: bigint } | { kind: 'records'; records: null; highWatermark: bigint } | { kind: 'cancelled' } | LinkFailure;
+  reply: PrepareTopicReply | KafkaReply | { kind: 'appended'; baseOffset: bigint } | { kind: 'records'; records: null; highWatermark: bigint; aborted?: AbortedTxn[] } | { kind: 'cancelled' } | LinkFailure;
   /** The records read, or the appended batch's memory handed back for reuse. */
   bytes?: MovedBytes;
 }

@@ -75,7 +75,14 @@ export abstract class BatchingPusher<T, D, B> implements EventPusher<T, D> {
   private acked = 0;
   private ackedBytes = 0;
   private bufferedBytes = 0;
-  private failure: DeliveryError | undefined;
+  private failure: Error | undefined;
+  /**
+   * Commit points (exactly-once pushers): event numbers after which sends wait until the commit ran. Empty
+   * for at-least-once pushers, where `holdFrom` stays Infinity and costs one comparison per batch.
+   */
+  private readonly commits: { point: number; run: () => Promise<void>; done: () => void; failed: (e: Error) => void }[] = [];
+  private holdFrom = Infinity;
+  private committing = false;
   private flushing = false;
   private scheduled = false;
   private readonly progress = new Signal();
@@ -149,6 +156,11 @@ export abstract class BatchingPusher<T, D, B> implements EventPusher<T, D> {
     this.openBytes = 0;
   }
 
+  /** Stops sending for good (an aborted capture): nothing pushed but not yet sent goes out any more. */
+  protected stopSending(reason: string): void {
+    this.fail(this.acked, reason);
+  }
+
   /** Fails the pusher at the first unacknowledged event, if any event is still unacknowledged. */
   protected failUndelivered(reason: string, code?: number, cause?: unknown): void {
     if (this.acked < this.pushed) this.fail(this.acked, reason, code, cause);
@@ -170,8 +182,56 @@ export abstract class BatchingPusher<T, D, B> implements EventPusher<T, D> {
         if (this.openCount > 0 && (this.inFlight === 0 || this.flushing)) this.sealOpenBatch();
         else break;
       }
+      if ((this.sealed[0] as Sealed<B>).first >= this.holdFrom) break; // after a commit point still running
       this.start(this.sealed.shift() as Sealed<B>);
     }
+    if (this.commits.length > 0) this.runCommit();
+  }
+
+  /**
+   * Marks a commit point after every event pushed so far: `run` (e.g. commit the transaction) is called
+   * once all of them are acknowledged, and later events are sent only after it resolved. Resolves when
+   * `run` did; a failed `run` fails the pusher.
+   */
+  protected commitPoint(run: () => Promise<void>): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    this.sealOpenBatch();
+    return new Promise<void>((done, failed) => {
+      this.commits.push({ point: this.pushed, run, done, failed });
+      if (this.commits.length === 1) this.holdFrom = this.pushed;
+      this.pump();
+    });
+  }
+
+  /** Runs the first commit once everything before its point is acknowledged. */
+  private runCommit(): void {
+    const next = this.commits[0];
+    if (!next || this.committing || this.failure || this.acked < next.point) return;
+    this.committing = true;
+    next.run().then(
+      () => {
+        this.committing = false;
+        this.commits.shift();
+        this.holdFrom = this.commits[0]?.point ?? Infinity;
+        next.done();
+        this.pump();
+      },
+      (error: Error) => {
+        this.committing = false;
+        const { reason, code } = this.describeFailure(error);
+        this.fail(next.point, reason, code, error);
+      },
+    );
+  }
+
+  /** Whether the broker's offset for a batch is the expected one; exactly-once pushers accept any later offset (markers sit between). */
+  protected acceptsOffset(base: bigint | number | string, first: number): boolean {
+    return sameOffset(base, first);
+  }
+
+  /** The error the pusher fails with; subclasses may return a more specific one (e.g. fenced). */
+  protected failureFor(offset: number, reason: string, code: number | undefined, cause: unknown): Error {
+    return new DeliveryError(this.name, offset, reason, code, { cause });
   }
 
   private start(item: Sealed<B>): void {
@@ -185,7 +245,7 @@ export abstract class BatchingPusher<T, D, B> implements EventPusher<T, D> {
     sending.then(
       (base) => {
         this.inFlight--;
-        if (!sameOffset(base, item.first)) {
+        if (!this.acceptsOffset(base, item.first)) {
           return this.fail(item.first, `the broker stored the batch at offset ${String(base)}, not ${item.first}: another producer writes to this topic, or the client reordered concurrent sends`);
         }
         this.acked += item.count;
@@ -204,7 +264,8 @@ export abstract class BatchingPusher<T, D, B> implements EventPusher<T, D> {
 
   private fail(offset: number, reason: string, code?: number, cause?: unknown): void {
     if (this.failure) return;
-    this.failure = new DeliveryError(this.name, offset, reason, code, { cause });
+    this.failure = this.failureFor(offset, reason, code, cause);
+    for (const c of this.commits.splice(0)) c.failed(this.failure);
     this.progress.fire();
   }
 

@@ -10,6 +10,13 @@ import { decodeRecordBatch } from '../protocol/records.js';
 import { varintSize, writeVarint } from '../protocol/varint.js';
 import { writeEncodedEvent, type EncodedEvent } from './event-codec.js';
 
+/** The producer fields of a transactional batch: id, epoch and the sequence of its first record. */
+export interface BatchProducer {
+  producerId: bigint;
+  producerEpoch: number;
+  baseSequence: number;
+}
+
 /** Accumulates events into one uncompressed RecordBatch. */
 export class EventBatchBuilder {
   private buf: Buffer;
@@ -69,21 +76,24 @@ export class EventBatchBuilder {
     return true;
   }
 
-  /** Writes the header and CRC and returns the batch; the builder starts over with a fresh buffer. */
-  finish(timestamp = Date.now()): Buffer {
+  /**
+   * Writes the header and CRC and returns the batch; the builder starts over with a fresh buffer. With
+   * `producer` the batch is a transactional one of that producer (exactly-once capture).
+   */
+  finish(timestamp = Date.now(), producer?: BatchProducer): Buffer {
     const b = this.buf;
     const size = this.pos;
     b.writeBigInt64BE(0n, BATCH_OFFSET.baseOffset);
     b.writeInt32BE(size - BATCH_LENGTH_PREFIX, BATCH_OFFSET.batchLength);
     b.writeInt32BE(-1, BATCH_OFFSET.partitionLeaderEpoch);
     b.writeInt8(2, BATCH_OFFSET.magic);
-    b.writeInt16BE(0, BATCH_OFFSET.attributes);
+    b.writeInt16BE(producer ? ATTRIBUTE.transactional : 0, BATCH_OFFSET.attributes);
     b.writeInt32BE(this.count - 1, BATCH_OFFSET.lastOffsetDelta);
     b.writeBigInt64BE(BigInt(timestamp), BATCH_OFFSET.baseTimestamp);
     b.writeBigInt64BE(BigInt(timestamp), BATCH_OFFSET.maxTimestamp);
-    b.writeBigInt64BE(-1n, BATCH_OFFSET.producerId);
-    b.writeInt16BE(-1, BATCH_OFFSET.producerEpoch);
-    b.writeInt32BE(-1, BATCH_OFFSET.baseSequence);
+    b.writeBigInt64BE(producer ? producer.producerId : -1n, BATCH_OFFSET.producerId);
+    b.writeInt16BE(producer ? producer.producerEpoch : -1, BATCH_OFFSET.producerEpoch);
+    b.writeInt32BE(producer ? producer.baseSequence : -1, BATCH_OFFSET.baseSequence);
     b.writeInt32BE(this.count, BATCH_OFFSET.recordCount);
     b.writeUInt32BE(crc32c(b.subarray(CRC_START, size)) >>> 0, BATCH_OFFSET.crc);
     const batch = b.subarray(0, size);

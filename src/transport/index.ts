@@ -1,6 +1,7 @@
 /** Transports: where captured streams are written and read back from, and what capture and replay share. */
-export { DeliveryError, TopicNotEmptyError } from './event-pusher.js';
-export type { EventPusher } from './event-pusher.js';
+export { DeliveryError, TopicNotEmptyError, CaptureFencedError, CommittedPrefixError, isExactlyOnce, captureTransactionalId, captureGroupId } from './event-pusher.js';
+export type { EventPusher, ExactlyOncePusher, CapturePosition } from './event-pusher.js';
+export { DEFAULT_COMMIT_BYTES, DEFAULT_COMMIT_INTERVAL_MS } from './event-batch-pusher.js';
 export type { EventIterator, EventTransportReader } from './event-iterator.js';
 export { encodeEvent, encodeEventParts, decodeEvent, EventDecoder, EventDecodeError } from './event-codec.js';
 export type { EncodedEvent, RecordLocation } from './event-codec.js';

@@ -5,6 +5,19 @@ import type { EventPusher } from './event-pusher.js';
 export interface PusherOptions {
   /** Delete and recreate a topic that already holds events instead of refusing it. */
   replace?: boolean;
+  /**
+   * Exactly-once (issue 12): the pusher is a transactional producer whose id derives from the topic (a newer
+   * capture of the stream fences this one), and capture commits its events with its position.
+   */
+  exactlyOnce?: boolean;
+  /** With exactlyOnce: continue the committed prefix of the topic instead of refusing it. */
+  resume?: boolean;
+  /** With exactlyOnce: commit every this many event bytes (default 64 MiB). */
+  commitBytes?: number;
+  /** With exactlyOnce: commit at the latest this long after the first uncommitted event (default 1,000 ms). */
+  commitIntervalMs?: number;
+  /** With exactlyOnce: transaction.timeout.ms, after which the broker aborts a transaction of a dead capture (default 60,000). */
+  transactionTimeoutMs?: number;
 }
 
 export interface EventTransport extends EventTransportReader {

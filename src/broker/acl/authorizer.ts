@@ -14,6 +14,7 @@
  */
 import type { AclStore } from './acl-store.js';
 import { AclOperation, CLUSTER_NAME, PatternType, PermissionType, ResourceType, SUPPORTED_OPERATIONS, WILDCARD, WILDCARD_PRINCIPAL, type AclBinding } from './acl-types.js';
+import { IN_PROCESS_PRINCIPAL } from './principals.js';
 
 export interface AuthorizerOptions {
   /** Principals (`User:name`) that bypass every check. */
@@ -48,12 +49,12 @@ export class Authorizer {
   }
 
   isSuperUser(principal: string): boolean {
-    return this.superUsers.has(principal);
+    return this.superUsers.has(principal) || principal === IN_PROCESS_PRINCIPAL;
   }
 
   /** May `principal` at `host` perform `operation` on the resource (`resourceType`, `name`)? */
   authorize(principal: string, host: string, operation: number, resourceType: number, name: string): boolean {
-    if (this.superUsers.has(principal)) return true;
+    if (this.isSuperUser(principal)) return true;
     const acls = this.store.matching(resourceType, name);
     if (acls.length === 0) return this.options.allowEveryoneIfNoAclFound;
     for (const acl of acls) if (applies(acl, principal, host, operation, PermissionType.DENY)) return false;
@@ -68,7 +69,7 @@ export class Authorizer {
    * when it may on a name no ACL mentions, or an ALLOW pattern exists that no DENY pattern covers.
    */
   authorizeByResourceType(principal: string, host: string, operation: number, resourceType: number): boolean {
-    if (this.superUsers.has(principal)) return true;
+    if (this.isSuperUser(principal)) return true;
     // A name no ACL names literally: open through wildcards, or through allow-everyone when nothing applies.
     if (this.authorize(principal, host, operation, resourceType, '\u0000no-such-resource')) return true;
     const denyLiteral = new Set<string>();

@@ -4,6 +4,11 @@
  */
 
 export const ANONYMOUS_PRINCIPAL = 'User:ANONYMOUS';
+/**
+ * Requests that code in the broker's own process sends through the in-process link (exactly-once capture's
+ * transactional requests). No listener can produce it: every network principal is `User:<name>`.
+ */
+export const IN_PROCESS_PRINCIPAL = 'Broker:in-process';
 
 /** Why `principal` is not a valid ACL principal, or null. */
 export function principalProblem(principal: string): string | null {

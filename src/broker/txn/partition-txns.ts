@@ -74,7 +74,34 @@ export class PartitionTxns {
   /** Its marker is written: the transaction no longer holds the LSO back. */
   close(log: PartitionLog, producerId: bigint): void {
     this.states.get(log)?.open.delete(producerId);
+    const waiters = this.closeWaiters.get(log);
+    if (waiters) {
+      this.closeWaiters.delete(log);
+      for (const wake of waiters) wake();
+    }
   }
+
+  /**
+   * Resolves when a transaction of the partition closes (its last stable offset may move), or on abort: a
+   * read_committed reader parked at the LSO (the in-process link) waits here, not on a timer. An aborted
+   * transaction closes after its `.txnindex` entry is written, later than its marker's append.
+   */
+  whenClosed(log: PartitionLog, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      let waiters = this.closeWaiters.get(log);
+      if (!waiters) this.closeWaiters.set(log, (waiters = new Set()));
+      const set = waiters;
+      const wake = (): void => {
+        set.delete(wake);
+        signal?.removeEventListener('abort', wake);
+        resolve();
+      };
+      set.add(wake);
+      signal?.addEventListener('abort', wake, { once: true });
+    });
+  }
+  private readonly closeWaiters = new WeakMap<PartitionLog, Set<() => void>>();
 
   /** Records an abort (in memory and in the active segment's `.txnindex`); resolves once written. */
   async addAborted(log: PartitionLog, entry: AbortedTxn): Promise<void> {

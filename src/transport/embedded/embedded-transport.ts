@@ -22,6 +22,7 @@ import {
   type LinkRequest,
   type LinkResponse,
   type PrepareTopicReply,
+  type KafkaReply,
   type ReadOptions,
   type ReadReply,
 } from '../../link/in-process-link.js';
@@ -30,6 +31,12 @@ import { TopicIterator } from '../topic-iterator.js';
 import { BatchRejectedError } from '../batching-pusher.js';
 import { EventDecoder } from '../event-codec.js';
 import { TopicNotEmptyError, type EventPusher } from '../event-pusher.js';
+import { ApiKey } from '../../protocol/api-keys.js';
+import type { ApiCodec } from '../../protocol/codec.js';
+import type { KafkaRequester } from '../../client/transactions.js';
+import type { ExactlyOnceSetup } from '../event-batch-pusher.js';
+import { commitStart, setUpExactlyOnce } from '../exactly-once-setup.js';
+import { AbortedFilter } from '../committed-records.js';
 import { eventBytes } from '../event-queue.js';
 import type { EventTransport, PusherOptions } from '../transport.js';
 
@@ -104,8 +111,12 @@ class PortLink implements InProcessBrokerLink {
     });
   }
 
-  async prepareTopic(topic: string, replace: boolean): Promise<PrepareTopicReply> {
-    return (await this.request({ op: 'prepare', id: this.nextId++, topic, replace })).reply as PrepareTopicReply;
+  async prepareTopic(topic: string, replace: boolean, keep = false): Promise<PrepareTopicReply> {
+    return (await this.request({ op: 'prepare', id: this.nextId++, topic, replace, keep })).reply as PrepareTopicReply;
+  }
+
+  async kafkaRequest(apiKey: number, version: number, body: unknown): Promise<KafkaReply> {
+    return (await this.request({ op: 'kafka', id: this.nextId++, apiKey, version, body })).reply as KafkaReply;
   }
 
   async append(topic: string, batch: Buffer): Promise<AppendReply> {
@@ -127,12 +138,12 @@ class PortLink implements InProcessBrokerLink {
     };
     options.signal?.addEventListener('abort', cancel, { once: true });
     try {
-      const response = await this.request({ op: 'read', id, topic, offset, maxBytes, waitForData: options.waitForData });
+      const response = await this.request({ op: 'read', id, topic, offset, maxBytes, waitForData: options.waitForData, readCommitted: options.readCommitted === true });
       const reply = response.reply as ReadReply;
       if (reply.kind === 'records' && response.bytes) {
         const b = response.bytes;
         this.fromReads.add(b.buffer);
-        return { kind: 'records', records: Buffer.from(b.buffer, b.byteOffset, b.length), highWatermark: reply.highWatermark };
+        return { kind: 'records', records: Buffer.from(b.buffer, b.byteOffset, b.length), highWatermark: reply.highWatermark, ...(reply.aborted ? { aborted: reply.aborted } : {}) };
       }
       return reply;
     } finally {
@@ -166,16 +177,41 @@ function isPort(link: InProcessBrokerLink | MessagePort): link is MessagePort {
   return typeof (link as MessagePort).postMessage === 'function';
 }
 
+/**
+ * Kafka requests over the link, at the versions this transport was written for (the handlers get the
+ * decoded body as a connection would hand it over).
+ */
+const LINK_VERSIONS: Readonly<Record<number, number>> = {
+  [ApiKey.InitProducerId]: 4,
+  [ApiKey.AddPartitionsToTxn]: 3,
+  [ApiKey.AddOffsetsToTxn]: 3,
+  [ApiKey.EndTxn]: 3,
+  [ApiKey.TxnOffsetCommit]: 3,
+  [ApiKey.OffsetFetch]: 7,
+};
+
+function linkRequester(link: InProcessBrokerLink): KafkaRequester {
+  return {
+    async request<Req, Res>(codec: ApiCodec<Req, Res>, body: Req): Promise<Res> {
+      const version = LINK_VERSIONS[codec.apiKey];
+      if (version === undefined) throw new Error(`the in-process link does not carry ${codec.name}`);
+      const reply = await link.kafkaRequest(codec.apiKey, version, body);
+      if (reply.kind === 'error') throw linkError(reply, codec.name);
+      return reply.body as Res;
+    },
+  };
+}
+
 function linkError(reply: LinkFailure, what: string): KafkaError {
   return new KafkaError(reply.errorCode, `${what}: ${reply.message}`);
 }
 
 class EmbeddedPusher<T, D> extends EventBatchPusher<T, D> {
-  constructor(name: string, private readonly link: InProcessBrokerLink, limits: { batchBytes: number; maxInFlight: number; maxBufferedBytes: number }) {
-    super(name, limits);
+  constructor(name: string, private readonly link: InProcessBrokerLink, limits: { batchBytes: number; maxInFlight: number; maxBufferedBytes: number }, eos?: ExactlyOnceSetup) {
+    super(name, limits, eos);
   }
 
-  protected async send(batch: Buffer): Promise<bigint> {
+  protected async sendBatch(batch: Buffer): Promise<bigint> {
     const reply = await this.link.append(this.name, batch);
     // Across threads the batch's memory was moved to the broker and comes back in the reply; on the broker's
     // thread it never left. Either way the log no longer references it.
@@ -195,8 +231,11 @@ class EmbeddedIterator<T, D> extends TopicIterator<T, D> {
     void this.run().catch((error: unknown) => this.fail(error as Error));
   }
 
+  /** Skips aborted transactions' batches (exactly-once topics); idle on topics without aborts. */
+  private readonly aborted = new AbortedFilter();
+
   private read(): Promise<ReadReply> {
-    return this.link.read(this.name, this.position, this.options.readMaxBytes, { waitForData: this.present, signal: this.stop.signal });
+    return this.link.read(this.name, this.position, this.options.readMaxBytes, { waitForData: this.present, signal: this.stop.signal, readCommitted: true });
   }
 
   private async run(): Promise<void> {
@@ -219,11 +258,14 @@ class EmbeddedIterator<T, D> extends TopicIterator<T, D> {
         this.position = nextFetchOffset(records, from);
         if (!this.queue.isFull) pending = this.read();
         let copiedOut = true;
-        forEachRecord(records, from, (offset, value) => {
+        const onRecord = (offset: bigint, value: Buffer | null): void => {
           const event = this.decoder.decode<T, D>(value, { topic: this.name, partition: 0, offset });
           if (copiedOut && mayReference(event, records)) copiedOut = false;
           this.enqueue(event);
-        });
+        };
+        if (reply.aborted) this.aborted.add(reply.aborted);
+        if (this.aborted.active) this.aborted.forEach(records, from, onRecord);
+        else forEachRecord(records, from, onRecord);
         // Typed-array batches were copied out by the decoder: the read's memory can take the next read.
         if (copiedOut) this.link.recycle?.(records);
         this.delivered();
@@ -257,6 +299,7 @@ export class EmbeddedTransport implements EventTransport {
   }
 
   async pusher<T, D>(topic: string, options: PusherOptions = {}): Promise<EventPusher<T, D>> {
+    if (options.exactlyOnce) return this.exactlyOncePusher<T, D>(topic, options);
     const reply = await this.link.prepareTopic(topic, options.replace === true);
     if (reply.kind === 'error') throw linkError(reply, `preparing topic "${topic}" for capture`);
     if (reply.kind === 'not-empty') {
@@ -265,14 +308,40 @@ export class EmbeddedTransport implements EventTransport {
       }
       throw new TopicNotEmptyError(topic, reply.records);
     }
+    return this.pusherOn<T, D>(topic, reply.maxBatchBytes);
+  }
+
+  private pusherOn<T, D>(topic: string, maxBatchBytes: number, eos?: ExactlyOnceSetup): EmbeddedPusher<T, D> {
     const maxInFlight = this.options.maxInFlight ?? 4;
     // A batch must fit max.message.bytes; the builder's capacity bounds the whole batch, header included.
-    const batchBytes = Math.min(this.options.batchBytes ?? 1 << 20, reply.maxBatchBytes);
-    return new EmbeddedPusher<T, D>(topic, this.link, {
-      batchBytes,
-      maxInFlight,
-      maxBufferedBytes: this.options.maxBufferedBytes ?? (maxInFlight + 2) * batchBytes,
-    });
+    const batchBytes = Math.min(this.options.batchBytes ?? 1 << 20, maxBatchBytes);
+    return new EmbeddedPusher<T, D>(
+      topic,
+      this.link,
+      {
+        batchBytes,
+        maxInFlight,
+        maxBufferedBytes: this.options.maxBufferedBytes ?? (maxInFlight + 2) * batchBytes,
+      },
+      eos,
+    );
+  }
+
+  /** A transactional pusher (issue 12): its transaction requests go to the broker's handlers through the link. */
+  private async exactlyOncePusher<T, D>(topic: string, options: PusherOptions): Promise<EventPusher<T, D>> {
+    const requester = linkRequester(this.link);
+    let maxBatchBytes = 1 << 20;
+    const prepare = async (replace: boolean): Promise<{ records: bigint; partitions: number }> => {
+      const reply = await this.link.prepareTopic(topic, replace, true);
+      if (reply.kind === 'error') throw linkError(reply, `preparing topic "${topic}" for capture`);
+      if (reply.kind === 'not-empty') return { records: reply.records, partitions: reply.partitions };
+      maxBatchBytes = reply.maxBatchBytes;
+      return { records: reply.records ?? 0n, partitions: 1 };
+    };
+    const eos = await setUpExactlyOnce(topic, options, requester, requester, { inspect: () => prepare(false), replace: async () => void (await prepare(true)) });
+    const pusher = this.pusherOn<T, D>(topic, maxBatchBytes, eos);
+    await commitStart(pusher);
+    return pusher;
   }
 
   iterator<T, D>(topic: string): EventIterator<T, D> {

@@ -5,13 +5,17 @@
  * (so it always starts from the beginning and never commits), paused while replay is behind.
  */
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type Admin, type Consumer, type KafkaConfig, type Message, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type Consumer, type KafkaConfig, type Message, type Producer, type Transaction } from 'kafkajs';
 import type { Event } from '../../dataflow/event.js';
 import type { EventIterator } from '../event-iterator.js';
 import { TopicIterator } from '../topic-iterator.js';
 import { EventDecoder, encodeEvent } from '../event-codec.js';
 import { BatchingPusher, type SendFailure } from '../batching-pusher.js';
-import { TopicNotEmptyError, type EventPusher } from '../event-pusher.js';
+import { CaptureFencedError, TopicNotEmptyError, captureGroupId, captureTransactionalId, encodePosition, type CapturePosition, type EventPusher, type ExactlyOncePusher } from '../event-pusher.js';
+import { isFencedCode } from '../../client/transactions.js';
+import { CommitCadence } from '../commit-cadence.js';
+import { DEFAULT_COMMIT_BYTES, DEFAULT_COMMIT_INTERVAL_MS } from '../event-batch-pusher.js';
+import { commitStart, startingPoint } from '../exactly-once-setup.js';
 import type { Logger } from 'pino';
 import { errorCodeOf } from '../../protocol/errors.js';
 import { createLogger } from '../../broker/logger.js';
@@ -67,7 +71,7 @@ class KafkaJsPusher<T, D> extends BatchingPusher<T, D, MessageBatch> {
 
   constructor(
     name: string,
-    private readonly producer: Producer,
+    protected readonly producer: Producer,
     /** Keeps concurrent sends in order on the wire; only needed (and given) with more than one in flight. */
     private readonly order: ProduceOrder | undefined,
     private readonly options: Required<Pick<KafkaJsTransportOptions, 'batchBytes' | 'maxInFlight' | 'acks'>>,
@@ -102,6 +106,101 @@ class KafkaJsPusher<T, D> extends BatchingPusher<T, D, MessageBatch> {
 
   protected override release(): Promise<void> {
     return this.producer.disconnect();
+  }
+}
+
+/**
+ * Exactly-once through kafkajs's own transactions (issue 12): the producer has the stream's transactional id
+ * (connecting it fences an older capture), batches go through `transaction.send`, and a commit sends the
+ * capture's position with `transaction.sendOffsets` (TxnOffsetCommit) before `transaction.commit`.
+ */
+class KafkaJsExactlyOncePusher<T, D> extends KafkaJsPusher<T, D> implements ExactlyOncePusher<T, D> {
+  readonly exactlyOnce = true as const;
+  private started: Promise<Transaction> | undefined;
+  private readonly cadence: CommitCadence;
+  private lastBase: bigint | undefined;
+
+  constructor(
+    name: string,
+    producer: Producer,
+    options: Required<Pick<KafkaJsTransportOptions, 'batchBytes' | 'maxInFlight' | 'acks'>>,
+    readonly committed: CapturePosition<T> | undefined,
+    cadence: { commitBytes: number; commitIntervalMs: number },
+  ) {
+    super(name, producer, undefined, options);
+    this.cadence = new CommitCadence(cadence.commitBytes, cadence.commitIntervalMs);
+  }
+
+  get onCommitDue(): (() => void) | undefined {
+    return this.cadence.onDue;
+  }
+  set onCommitDue(callback: (() => void) | undefined) {
+    this.cadence.onDue = callback;
+  }
+
+  get commitDue(): boolean {
+    return this.cadence.due();
+  }
+
+  protected override append(event: Event<T, D>): number {
+    const size = super.append(event);
+    this.cadence.add(size);
+    return size;
+  }
+
+  private transaction(): Promise<Transaction> {
+    return (this.started ??= this.producer.transaction());
+  }
+
+  protected override async send(messages: MessageBatch): Promise<string> {
+    const results = await (await this.transaction()).send({ topic: this.name, messages, acks: -1 });
+    const base = results[0]?.baseOffset;
+    if (base === undefined) throw new Error('the broker did not say where it stored the batch');
+    return base;
+  }
+
+  commit(position: CapturePosition<T>): Promise<void> {
+    this.cadence.reset();
+    return this.commitPoint(async () => {
+      const txn = await this.transaction();
+      await txn.sendOffsets({
+        consumerGroupId: captureGroupId(this.name),
+        topics: [{ topic: this.name, partitions: [{ partition: 0, offset: String(position.events), metadata: encodePosition(position) } as { partition: number; offset: string }] }],
+      });
+      await txn.commit();
+      this.started = undefined;
+    });
+  }
+
+  async abort(): Promise<void> {
+    this.cadence.stop();
+    this.stopSending('the capture was aborted');
+    try {
+      if (this.started) await (await this.started).abort();
+    } catch {
+      // already failing: the broker aborts the transaction on timeout or when the stream is captured again
+    } finally {
+      await this.release().catch(() => {});
+    }
+  }
+
+  override async close(): Promise<void> {
+    this.cadence.stop();
+    await super.close();
+  }
+
+  /** Markers sit between transactions: any later offset is right. */
+  protected override acceptsOffset(base: bigint | number | string): boolean {
+    const at = BigInt(base);
+    const ok = this.lastBase === undefined || at > this.lastBase;
+    this.lastBase = at;
+    return ok;
+  }
+
+  protected override failureFor(offset: number, reason: string, code: number | undefined, cause: unknown): Error {
+    const type = (cause as { type?: string } | undefined)?.type;
+    if ((code !== undefined && isFencedCode(code)) || type === 'PRODUCER_FENCED' || type === 'INVALID_PRODUCER_EPOCH') return new CaptureFencedError(this.name, code, { cause });
+    return super.failureFor(offset, reason, code, cause);
   }
 }
 
@@ -207,6 +306,7 @@ export class KafkaJsTransport implements EventTransport {
   }
 
   async pusher<T, D>(topic: string, options: PusherOptions = {}): Promise<EventPusher<T, D>> {
+    if (options.exactlyOnce) return this.exactlyOncePusher<T, D>(topic, options);
     const admin = await this.admin();
     if ((await admin.listTopics()).includes(topic)) {
       const offsets = await admin.fetchTopicOffsets(topic);
@@ -240,6 +340,63 @@ export class KafkaJsTransport implements EventTransport {
       maxInFlight,
       acks: this.options.acks ?? -1,
     });
+  }
+
+  private async createTopic(topic: string): Promise<void> {
+    const admin = await this.admin();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+        return;
+      } catch (error) {
+        if (attempt > 50) throw error;
+        await sleep(100); // a deletion may still be in progress
+      }
+    }
+  }
+
+  /** A transactional kafkajs producer per stream; connecting it fences an older capture and aborts its open transaction. */
+  private async exactlyOncePusher<T, D>(topic: string, options: PusherOptions): Promise<EventPusher<T, D>> {
+    const admin = await this.admin();
+    const producer = this.kafka.producer({
+      allowAutoTopicCreation: false,
+      transactionalId: captureTransactionalId(topic),
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: options.transactionTimeoutMs ?? 60_000,
+      retry: { retries: 5 }, // idempotent: a retried batch is deduplicated by its sequence number
+    });
+    await producer.connect();
+    try {
+      // kafkajs reads a group's offsets only for a topic that exists: a missing topic is created (fresh) first.
+      const existed = (await admin.listTopics()).includes(topic);
+      if (!existed) await this.createTopic(topic);
+      const fetched = existed ? await admin.fetchOffsets({ groupId: captureGroupId(topic), topics: [topic] }) : [];
+      const p = fetched[0]?.partitions.find((x) => x.partition === 0);
+      const committed = await startingPoint(topic, options, BigInt(p?.offset ?? '-1'), p?.metadata ?? null, {
+        inspect: async () => {
+          const offsets = await admin.fetchTopicOffsets(topic);
+          return { records: offsets.reduce((sum, o) => sum + BigInt(o.high), 0n), partitions: offsets.length };
+        },
+        replace: async () => {
+          await admin.deleteTopics({ topics: [topic] });
+          for (let i = 0; i < 100 && (await admin.listTopics()).includes(topic); i++) await sleep(50);
+          await this.createTopic(topic);
+        },
+      });
+      const pusher = new KafkaJsExactlyOncePusher<T, D>(
+        topic,
+        producer,
+        { batchBytes: this.options.batchBytes ?? 512 << 10, maxInFlight: 1, acks: -1 },
+        committed as CapturePosition<T> | undefined,
+        { commitBytes: options.commitBytes ?? DEFAULT_COMMIT_BYTES, commitIntervalMs: options.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS },
+      );
+      await commitStart(pusher);
+      return pusher;
+    } catch (error) {
+      await producer.disconnect().catch(() => {});
+      throw error;
+    }
   }
 
   iterator<T, D>(topic: string): EventIterator<T, D> {

@@ -17,8 +17,12 @@ import type { EventIterator } from '../event-iterator.js';
 import { TopicIterator } from '../topic-iterator.js';
 import { EventDecoder } from '../event-codec.js';
 import { BatchRejectedError } from '../batching-pusher.js';
-import { TopicNotEmptyError, type EventPusher } from '../event-pusher.js';
+import { TopicNotEmptyError, captureGroupId, captureTransactionalId, type EventPusher } from '../event-pusher.js';
+import type { KafkaRequester } from '../../client/transactions.js';
+import type { ExactlyOnceSetup } from '../event-batch-pusher.js';
+import { commitStart, setUpExactlyOnce } from '../exactly-once-setup.js';
 import { eventBytes } from '../event-queue.js';
+import { AbortedFilter } from '../committed-records.js';
 import type { EventTransport, PusherOptions } from '../transport.js';
 
 export interface WireTransportOptions extends Partial<ClientOptions> {
@@ -47,20 +51,28 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 class WirePusher<T, D> extends EventBatchPusher<T, D> {
   private readonly version: number;
+  private readonly transactionalId: string | null;
 
   constructor(
     name: string,
     private readonly connection: BrokerConnection,
     private readonly options: Required<Pick<WireTransportOptions, 'batchBytes' | 'maxInFlight' | 'acks' | 'maxBufferedBytes'>>,
+    eos?: ExactlyOnceSetup,
+    private readonly onRelease?: () => Promise<void>,
   ) {
-    super(name, options);
+    super(name, options, eos);
+    this.transactionalId = eos ? eos.session.transactionalId : null;
     this.version = connection.version(Produce as never);
     connection.onClose((error) => this.failUndelivered(error.message, undefined, error));
   }
 
-  protected async send(batch: Buffer): Promise<bigint> {
+  protected override release(): Promise<void> {
+    return this.onRelease ? this.onRelease() : Promise.resolve();
+  }
+
+  protected async sendBatch(batch: Buffer): Promise<bigint> {
     const response = await this.connection.send(Produce, this.version, {
-      transactionalId: null,
+      transactionalId: this.transactionalId,
       acks: this.options.acks,
       timeoutMs: 30_000,
       topicData: [{ name: this.name, partitionData: [{ index: 0, records: batch }] }],
@@ -78,6 +90,8 @@ class WirePusher<T, D> extends EventBatchPusher<T, D> {
 
 class WireIterator<T, D> extends TopicIterator<T, D> {
   private readonly decoder = new EventDecoder();
+  /** Skips aborted transactions' batches (exactly-once topics); idle on topics without aborts. */
+  private readonly aborted = new AbortedFilter();
   private position = 0n;
 
   constructor(name: string, private readonly client: KafkaClient, private readonly options: WireTransportOptions) {
@@ -94,7 +108,7 @@ class WireIterator<T, D> extends TopicIterator<T, D> {
       maxWaitMs: this.options.fetchMaxWaitMs ?? 500,
       minBytes: 1,
       maxBytes,
-      isolationLevel: 0,
+      isolationLevel: 1, // read_committed: aborted tails of exactly-once captures stay invisible
       sessionId: 0,
       sessionEpoch: -1,
       topics: [
@@ -154,10 +168,12 @@ class WireIterator<T, D> extends TopicIterator<T, D> {
             if (!this.queue.isFull) {
               pending = this.fetch(connection, this.position);
             }
-            forEachRecord(records, from, (offset, value) => {
-              const event = this.decoder.decode<T, D>(value, { topic: this.name, partition: 0, offset });
-              this.enqueue(event);
-            }, this.options.checkCrcs ?? false);
+            const onRecord = (offset: bigint, value: Buffer | null): void => {
+              this.enqueue(this.decoder.decode<T, D>(value, { topic: this.name, partition: 0, offset }));
+            };
+            if (p.abortedTransactions && p.abortedTransactions.length > 0) this.aborted.add(p.abortedTransactions);
+            if (this.aborted.active) this.aborted.forEach(records, from, onRecord, this.options.checkCrcs ?? false);
+            else forEachRecord(records, from, onRecord, this.options.checkCrcs ?? false);
             // Every event was copied out of the response: its buffer can take the next response.
             connection.releaseFrame(records);
             this.delivered();
@@ -194,6 +210,7 @@ export class WireTransport implements EventTransport {
   }
 
   async pusher<T, D>(topic: string, options: PusherOptions = {}): Promise<EventPusher<T, D>> {
+    if (options.exactlyOnce) return this.exactlyOncePusher<T, D>(topic, options);
     const existing = await this.client.topic(topic);
     if (existing) {
       const { earliest, latest } = await this.client.offsets(topic);
@@ -210,14 +227,59 @@ export class WireTransport implements EventTransport {
     } else {
       await this.client.createTopic(topic, 1);
     }
-    const connection = await this.client.leaderFor(topic);
+    return this.pusherOn<T, D>(topic);
+  }
+
+  private async pusherOn<T, D>(topic: string, eos?: ExactlyOnceSetup, client = this.client): Promise<WirePusher<T, D>> {
+    const connection = await client.leaderFor(topic);
     if (!connection) throw new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `topic "${topic}" has no leader after creation`);
-    return new WirePusher<T, D>(topic, connection, {
-      batchBytes: this.options.batchBytes ?? 1 << 20,
-      maxInFlight: this.options.maxInFlight ?? 5,
-      acks: this.options.acks ?? -1,
-      maxBufferedBytes: this.options.maxBufferedBytes ?? ((this.options.maxInFlight ?? 5) + 2) * (this.options.batchBytes ?? 1 << 20),
+    return new WirePusher<T, D>(
+      topic,
+      connection,
+      {
+        batchBytes: this.options.batchBytes ?? 1 << 20,
+        maxInFlight: this.options.maxInFlight ?? 5,
+        acks: this.options.acks ?? -1,
+        maxBufferedBytes: this.options.maxBufferedBytes ?? ((this.options.maxInFlight ?? 5) + 2) * (this.options.batchBytes ?? 1 << 20),
+      },
+      eos,
+      client === this.client ? undefined : () => client.close(),
+    );
+  }
+
+  /** A transactional pusher (issue 12): requests go to the transaction and group coordinators, batches to the leader. */
+  private async exactlyOncePusher<T, D>(topic: string, options: PusherOptions): Promise<EventPusher<T, D>> {
+    // Connections of its own: a commit's requests must not queue behind a replay's parked Fetch on a shared one.
+    const client = new KafkaClient({ clientId: 'kafkaesque', ...this.options });
+    try {
+      return await this.exactlyOnceOn<T, D>(client, topic, options);
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+  }
+
+  private async exactlyOnceOn<T, D>(client: KafkaClient, topic: string, options: PusherOptions): Promise<EventPusher<T, D>> {
+    const viaCoordinator = (key: string, type: 0 | 1): KafkaRequester => ({
+      request: async (codec, body) => (await client.coordinator(key, type)).request(codec, body),
     });
+    const eos = await setUpExactlyOnce(topic, options, viaCoordinator(captureTransactionalId(topic), 1), viaCoordinator(captureGroupId(topic), 0), {
+      inspect: async () => {
+        const existing = await client.topic(topic);
+        if (!existing) {
+          await client.createTopic(topic, 1);
+          return { records: 0n, partitions: 1 };
+        }
+        return { records: (await client.offsets(topic)).latest, partitions: existing.partitions };
+      },
+      replace: async () => {
+        await client.deleteTopic(topic);
+        await client.createTopic(topic, 1);
+      },
+    });
+    const pusher = await this.pusherOn<T, D>(topic, eos, client);
+    await commitStart(pusher);
+    return pusher;
   }
 
   iterator<T, D>(topic: string): EventIterator<T, D> {
