@@ -19,7 +19,7 @@ describe('kafkaesque broker --http-port', () => {
     dir = tempDir();
     broker = await startChildBroker(['--data-dir', dir, '--http-port', '0', '--metrics-max-topic-series', '10']);
     let address: RegExpExecArray | null = null;
-    await until(() => (address = /HTTP endpoint \(\/metrics, \/healthz, \/readyz\) on http:\/\/127\.0\.0\.1:(\d+)/.exec(broker!.stderr())) !== null, 'the HTTP address on stderr');
+    await until(() => (address = /HTTP endpoint \([^)]*\) on http:\/\/127\.0\.0\.1:(\d+)/.exec(broker!.stderr())) !== null, 'the HTTP address on stderr');
     const port = Number(address![1]);
     expect(broker.stdout).toEqual([`kafkaesque broker listening on ${broker.host}:${broker.port}`]);
     const s = await scrape({ host: '127.0.0.1', port });
