@@ -45,20 +45,22 @@ export function brokerHttpSettings(flags: HttpFlags): { httpPort?: number; httpH
 export interface ReplayHttp {
   /** Pass to execute's options (`meshFrontiers`); undefined when no endpoint was asked for. */
   meshFrontiers: ((read: ReplayFrontierSource) => void) | undefined;
+  /** Where /api/replay is served, or null. */
+  address: { host: string; port: number } | null;
   close(): Promise<void>;
 }
 
 /** Serves the replay frontiers on the embedded broker's endpoint, or on an endpoint of this process's own. */
 export async function serveReplayHttp(flags: HttpFlags, broker: RunningBroker | undefined): Promise<ReplayHttp> {
-  if (flags.httpPort === undefined) return { meshFrontiers: undefined, close: async () => {} };
+  if (flags.httpPort === undefined) return { meshFrontiers: undefined, address: null, close: async () => {} };
   // Loaded only here: worker threads import the examples too and never serve HTTP.
   const { serveReplay, startReplayEndpoint } = await import('../src/broker/http/replay-route.js');
   if (broker?.httpServer) {
     const setSource = serveReplay(broker.httpServer, broker.context.services.metrics?.registry ?? null);
-    return { meshFrontiers: setSource, close: async () => {} };
+    return { meshFrontiers: setSource, address: broker.http ? { host: broker.http.host, port: broker.http.port } : null, close: async () => {} };
   }
   const { createLogger } = await import('../src/broker/logger.js');
   const endpoint = await startReplayEndpoint({ host: flags.httpHost, port: flags.httpPort, logger: createLogger('warn') });
   process.stderr.write(`replay frontiers on http://${endpoint.address.host}:${endpoint.address.port}/api/replay and /metrics\n`);
-  return { meshFrontiers: (read) => endpoint.setSource(read), close: () => endpoint.close() };
+  return { meshFrontiers: (read) => endpoint.setSource(read), address: endpoint.address, close: () => endpoint.close() };
 }
