@@ -8,7 +8,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { MeshFrontiers } from '../../src/workers/mesh-frontiers.js';
 import { numericFrontier } from '../../src/broker/metrics/replay-metrics.js';
 import { freeHosts } from '../workers/free-ports.js';
 import { scrape } from './prom-text.js';
@@ -97,6 +98,34 @@ describe('replay frontiers over HTTP', { timeout: 120_000 }, () => {
       }
     } finally {
       for (const r of runs) r.child.kill('SIGKILL');
+    }
+  });
+
+  it("`since`: when a frontier last changed, not when its process last sent progress", () => {
+    vi.useFakeTimers({ now: 1_000 });
+    try {
+      const frontiers = new MeshFrontiers(['a:1', 'b:1'], 1, 2);
+      frontiers.observe({ name: 'x', from: 0, changes: [[0, 0]] });
+      vi.setSystemTime(2_000);
+      frontiers.observe({ name: 'x', from: 1, changes: [[0, 0]] });
+      let [x] = frontiers.snapshot();
+      expect(x!.processes.map((p) => p.since)).toEqual([1_000, 2_000]);
+      expect(x!.since).toBe(2_000);
+      // Process 1 sends progress that leaves its frontier where it was: its `since` stays.
+      vi.setSystemTime(5_000);
+      frontiers.observe({ name: 'x', from: 1, changes: [[0, -1], [0, 1]] });
+      [x] = frontiers.snapshot();
+      expect(x!.processes.map((p) => p.since)).toEqual([1_000, 2_000]);
+      expect(x!.since).toBe(2_000);
+      // Process 0 finishes: its frontier and the exchange's change.
+      vi.setSystemTime(7_000);
+      frontiers.observe({ name: 'x', from: 0, changes: [[0, -1]] });
+      [x] = frontiers.snapshot();
+      expect(x!.processes.map((p) => [p.frontier, p.since])).toEqual([[[], 7_000], [[0], 2_000]]);
+      expect(x!.holding).toEqual([1]);
+      expect(x!.since).toBe(2_000); // still stuck at 0
+    } finally {
+      vi.useRealTimers();
     }
   });
 
