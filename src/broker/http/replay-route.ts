@@ -14,14 +14,14 @@ function jsonTime(t: unknown): unknown {
   return typeof t === 'bigint' ? `${t}n` : t;
 }
 
-/** The /api/replay body: ISO times and the age in seconds, so a reader needs no clock of its own. */
+/** The /api/replay body: times in ms since the epoch (as the rest of /api), and the stall in seconds. */
 export function replayBody(exchanges: readonly ReplayExchangeView[], now = Date.now()): unknown {
   return {
     exchanges: exchanges.map((e) => ({
       exchange: e.exchange,
       frontier: e.frontier.map(jsonTime),
       holding: e.holding,
-      since: new Date(e.since).toISOString(),
+      since: e.since,
       stalledSeconds: e.holding.length > 0 ? Math.max(0, now - e.since) / 1000 : 0,
       processes: e.processes.map((p) => ({
         process: p.process,
@@ -29,7 +29,7 @@ export function replayBody(exchanges: readonly ReplayExchangeView[], now = Date.
         frontier: p.frontier.map(jsonTime),
         holding: e.holding.includes(p.process),
         silentWorkers: p.silentWorkers,
-        since: new Date(p.since).toISOString(),
+        since: p.since,
       })),
     })),
   };
