@@ -74,5 +74,7 @@ export async function startReplayEndpoint(options: Omit<HttpServerOptions, 'logg
   });
   server.markStarted();
   const address = await server.listen();
+  const loopback = address.host === '::1' || address.host.startsWith('127.');
+  if (!loopback && !options.authenticate) options.logger.warn({ host: address.host }, 'replay endpoint reachable beyond this host without authentication');
   return { address, setSource, close: () => server.close() };
 }
