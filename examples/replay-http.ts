@@ -54,9 +54,9 @@ export interface ReplayHttp {
 export async function serveReplayHttp(flags: HttpFlags, broker: RunningBroker | undefined): Promise<ReplayHttp> {
   if (flags.httpPort === undefined) return { meshFrontiers: undefined, address: null, close: async () => {} };
   // Loaded only here: worker threads import the examples too and never serve HTTP.
-  const { serveReplay, startReplayEndpoint } = await import('../src/broker/http/replay-route.js');
-  if (broker?.httpServer) {
-    const setSource = serveReplay(broker.httpServer, broker.context.services.metrics?.registry ?? null);
+  const { replaySourceOn, startReplayEndpoint } = await import('../src/broker/http/replay-route.js');
+  const setSource = broker?.httpServer ? replaySourceOn(broker.httpServer) : null;
+  if (broker && setSource) {
     return { meshFrontiers: setSource, address: broker.http ? { host: broker.http.host, port: broker.http.port } : null, close: async () => {} };
   }
   const { createLogger } = await import('../src/broker/logger.js');

@@ -7,6 +7,7 @@
 import { Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { registerReplayMetrics, type ReplayExchangeView, type ReplayFrontierSource } from '../metrics/replay-metrics.js';
+import type { HttpRouteInstaller } from './route-installer.js';
 import { HttpServer, json, type HttpServerOptions } from './server.js';
 
 /** JSON for a time: bigints as strings with an `n` (JSON has no bigint), everything else as is. */
@@ -48,6 +49,22 @@ export function serveReplay(server: HttpServer, registry: Registry | null): (rea
   return (given) => {
     source = given;
   };
+}
+
+/** The broker endpoints' setters (installReplayRoute), so in-process code hands over its replay's reader. */
+const brokerSources = new WeakMap<HttpServer, (read: ReplayFrontierSource) => void>();
+
+/**
+ * The broker's /api/replay (empty until a replay in this process hands over its frontiers with
+ * `replaySourceOn(broker.httpServer)`), so the console can always ask for it; the gauges join /metrics.
+ */
+export const installReplayRoute: HttpRouteInstaller = (http, broker) => {
+  brokerSources.set(http, serveReplay(http, broker.services.metrics?.registry ?? null));
+};
+
+/** Where a replay in this process hands its frontiers to the broker's endpoint (null: no replay route there). */
+export function replaySourceOn(server: HttpServer): ((read: ReplayFrontierSource) => void) | null {
+  return brokerSources.get(server) ?? null;
 }
 
 export interface ReplayEndpoint {
