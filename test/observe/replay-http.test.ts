@@ -13,6 +13,8 @@ import { MeshFrontiers } from '../../src/workers/mesh-frontiers.js';
 import { numericFrontier } from '../../src/broker/metrics/replay-metrics.js';
 import { freeHosts } from '../workers/free-ports.js';
 import { scrape } from './prom-text.js';
+import { chromium } from 'playwright-core';
+import { CHROMIUM, hasChromium } from './console-helpers.js';
 
 const main = new URL('./fixtures/replay-http-main.ts', import.meta.url).pathname;
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kq-replay-http-'));
@@ -57,6 +59,28 @@ async function replayUntil(http: { host: string; port: number }, done: (r: Repla
   throw new Error(`/api/replay never showed ${what} in 60 s; last: ${JSON.stringify(last)}\nprocess output:\n${output()}`);
 }
 
+/** Opens the Captured streams page in chromium and waits for process 1 marked holding (no console errors). */
+async function consoleShowsHolder(http: { host: string; port: number }): Promise<void> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  try {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') problems.push(`console error: ${msg.text()}`);
+    });
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    await page.goto(`http://${http.host}:${http.port}/#/streams`);
+    const holder = page.locator('[data-replay-exchange="hold"] tr[data-replay-process="1"]');
+    await holder.waitFor({ timeout: 30_000 });
+    expect(await holder.getAttribute('class')).toBe('holding');
+    expect(await holder.textContent()).toContain('holding');
+    expect(await page.locator('[data-replay-exchange="hold"] tr[data-replay-process="0"]').textContent()).toContain('done');
+    expect(problems).toEqual([]);
+  } finally {
+    await browser.close();
+  }
+}
+
 describe('replay frontiers over HTTP', { timeout: 120_000 }, () => {
   it('a stuck two-process replay names the process holding the frontier on /api/replay and /metrics', async () => {
     const hosts = await freeHosts(2);
@@ -96,6 +120,8 @@ describe('replay frontiers over HTTP', { timeout: 120_000 }, () => {
         if (i === 0) expect(metrics.families.some((f) => f.name === 'kafkaesque_requests_total')).toBe(true);
         else expect(metrics.families.some((f) => f.name === 'kafkaesque_requests_total')).toBe(false);
       }
+      // The console of process 0's broker shows the mesh on the Captured streams page.
+      if (hasChromium()) await consoleShowsHolder(endpoints[0]!);
     } finally {
       for (const r of runs) r.child.kill('SIGKILL');
     }
