@@ -193,6 +193,7 @@ export function GroupPage({ id }) {
 
 export function StreamsPage() {
   const state = usePoll('/api/streams');
+  const replay = usePoll('/api/replay');
   const d = state.data;
   return html`<section>
     <header class="page-head"><h1>Captured streams</h1><${Updated} at=${state.updatedAt} /></header>
@@ -202,7 +203,28 @@ export function StreamsPage() {
     ${d && d.groups.length === 0 && html`<p class="muted">No captured streams (topics <code>name-0</code>, <code>name-1</code>, … holding capture's events).</p>`}
     ${d && !d.caughtUp && html`<p class="muted">Still reading the streams' history (${bytes(d.bytesRead)} this refresh)…</p>`}
     ${d && d.groups.map((g) => html`<${StreamGroup} key=${g.name} g=${g} />`)}
+    ${replay.data && replay.data.exchanges.length > 0 && html`<h2>Replay (worker mesh)</h2>
+      <p class="muted">A multi-process replay in this process (<code>--http-port</code> on <code>capture_recv</code>): each process's frontier per
+        progress exchange; the processes marked <span class="badge holding">holding</span> keep the exchange's frontier there.</p>
+      ${replay.data.exchanges.map((e) => html`<${ReplayExchange} key=${e.exchange} e=${e} />`)}`}
   </section>`;
+}
+
+function ReplayExchange({ e }) {
+  const stuck = e.holding.length > 0;
+  return html`<article class="card" data-replay-exchange=${e.exchange}>
+    <h3>${e.exchange} <span class=${`badge ${stuck ? 'state-preparingrebalance' : 'state-stable'}`}>${stuck ? 'running' : 'done'}</span></h3>
+    <p class="summary">frontier <code>${frontier(e.frontier)}</code> · moved ${ago(e.since)}</p>
+    <table class="grid">
+      <thead><tr><th>Process</th><th>Address</th><th>Frontier</th><th>Since</th><th></th></tr></thead>
+      <tbody>${e.processes.map((p) => html`<tr key=${p.process} data-replay-process=${p.process} class=${p.holding ? 'holding' : ''}>
+        <td class="num">${p.process}</td><td class="mono">${p.address}</td>
+        <td><code>${frontier(p.frontier)}</code>${p.silentWorkers > 0 && html` <span class="muted">(${p.silentWorkers} worker(s) not heard from)</span>`}</td>
+        <td class="nowrap">${ago(p.since)}</td>
+        <td>${p.holding ? html`<span class="badge holding">holding</span>` : p.frontier.length === 0 ? html`<span class="badge state-stable">done</span>` : ''}</td>
+      </tr>`)}</tbody>
+    </table>
+  </article>`;
 }
 
 function StreamGroup({ g }) {

@@ -1,5 +1,5 @@
 /**
- * capture_recv <topic> <streams> [--count N] [--stall-report-ms MS] [-w N] [-n P] [-p I] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs]
+ * capture_recv <topic> <streams> [--count N] [--stall-report-ms MS] [-w N] [-n P] [-p I] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs] [--http-port P] [--http-host H]
  *
  * Timely's kafkaesque example: replays the streams `<topic>-0 .. <topic>-<streams-1>` on the workers (stream i
  * on worker i % peers), counts the records per time, and prints `replayed: N` for every worker with data once
@@ -7,6 +7,7 @@
  * every stream must hold exactly the numbers 0..N-1 (`--count N`; without it, the same N for every stream),
  * else it names the stream and exits 1 (see stream-check.ts). When the frontier has not moved for 10 s
  * (`--stall-report-ms`), each worker says on stderr which of its streams hold it and why (replay's onStall).
+ * With `--http-port`, each process's frontier is on /api/replay and /metrics (replay-http.ts).
  */
 import { fromEvent, lastValueFrom, NEVER, takeUntil, tap } from 'rxjs';
 import { openTransport, type TransportName } from '../src/transport/open-transport.js';
@@ -21,8 +22,9 @@ import { execute } from '../src/workers/execute.js';
 import type { SecurityFlags } from '../src/client/security.js';
 import { SECURITY_HELP, securityFromFlags, spanMs, mbPerSecond, parseExampleArgs, processCpuMicros, progressBars, takeNumberFlag, usage, withBrokers, isEntryPoint } from './common.js';
 import { checkStreams, ReplayedStreams, type StreamDigest } from './stream-check.js';
+import { brokerHttpSettings, HTTP_HELP, serveReplayHttp, takeHttpFlags } from './replay-http.js';
 
-const HELP = 'usage: capture_recv <topic> <streams> [--count N] [--stall-report-ms MS (default 10000)] [-w N] [-n P] [-p I] [-h hostfile] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs] [--security-protocol P --sasl-mechanism M --sasl-username U --sasl-password-file F --ssl-ca F]\n' + SECURITY_HELP;
+const HELP = `usage: capture_recv <topic> <streams> [--count N] [--stall-report-ms MS (default 10000)] [-w N] [-n P] [-p I] [-h hostfile] [--brokers host:port,...] [--data-dir dir] [--transport embedded|wire|kafkajs] ${HTTP_HELP} [--security-protocol P --sasl-mechanism M --sasl-username U --sasl-password-file F --ssl-ca F]\n` + SECURITY_HELP;
 
 interface RecvArgs {
   topic: string;
@@ -136,11 +138,13 @@ async function main(): Promise<void> {
   const count = takeNumberFlag(argv, '--count', HELP);
   const stallReportMs = takeNumberFlag(argv, '--stall-report-ms', HELP);
   if (stallReportMs === 0) usage(`--stall-report-ms must be positive\n${HELP}`);
+  const httpFlags = takeHttpFlags(argv, HELP);
   const args = parseExampleArgs(argv, HELP);
   const [topic, streamsText] = args.positional;
   const streams = Number(streamsText);
   if (!topic || !Number.isInteger(streams) || streams < 0) usage(HELP);
-  await withBrokers(args, async (brokers, ports) => {
+  await withBrokers(args, async (brokers, ports, broker) => {
+    const replayHttp = await serveReplayHttp(httpFlags, broker);
     const first = args.workers.process * args.workers.workers;
     const bars = await progressBars(0, Array.from({ length: args.workers.workers }, (_, i) => `worker ${first + i}`));
     try {
@@ -154,6 +158,8 @@ async function main(): Promise<void> {
           // With -n > 1: which process holds a stuck frontier (the workers' own reports name only their streams).
           onMeshStall: (report) => process.stderr.write(`capture_recv: ${report.message}\n`),
           meshStallAfterMs: stallReportMs ?? 10_000,
+          // With --http-port: the same per-process frontiers on /api/replay and /metrics.
+          ...(replayHttp.meshFrontiers ? { meshFrontiers: replayHttp.meshFrontiers } : {}),
         },
       );
       bars.stop();
@@ -166,8 +172,9 @@ async function main(): Promise<void> {
       console.log(`content checked: ${digests.length} stream(s), each exactly the numbers 0..${(count ?? digests[0]?.count ?? 0) - 1}`);
     } finally {
       bars.stop();
+      await replayHttp.close();
     }
-  });
+  }, brokerHttpSettings(httpFlags));
 }
 
 if (isEntryPoint(import.meta.url)) {

@@ -6,6 +6,7 @@ import { isMainThread, type MessagePort } from 'node:worker_threads';
 import { securityFromFlags, SecurityFlagError, SECURITY_FLAG_OPTIONS, SECURITY_FLAGS_HELP, type SecurityFlags } from '../src/client/security.js';
 import { DEFAULT_REMOTE_TRANSPORT, DEFAULT_TRANSPORT, TRANSPORTS, type TransportName } from '../src/transport/open-transport.js';
 import { parseWorkerArgs, type ExecuteConfig } from '../src/workers/args.js';
+import type { RunningBroker } from '../src/broker/running-broker.js';
 
 export interface ExampleArgs {
   positional: string[];
@@ -110,15 +111,20 @@ export type WorkerPorts = (workerIndex: number) => Record<string, MessagePort>;
  * Runs `fn` with a broker list: the given one, or an embedded broker over the data dir for the duration,
  * with its in-process ports for the workers (pass them to execute; only the embedded transport uses them).
  */
-export async function withBrokers<R>(args: ExampleArgs, fn: (brokers: string[], ports?: WorkerPorts) => Promise<R>): Promise<R> {
+export async function withBrokers<R>(
+  args: ExampleArgs,
+  fn: (brokers: string[], ports?: WorkerPorts, broker?: RunningBroker) => Promise<R>,
+  /** Extra settings for the embedded broker (e.g. `httpPort`). */
+  brokerSettings: Record<string, unknown> = {},
+): Promise<R> {
   if (args.brokers) return fn(args.brokers);
   if (args.workers.processes > 1) usage('with -n > 1 every process needs the same cluster: pass --brokers host:port');
   // Imported here, not at the top: worker threads load this module too and never need the broker.
   const { startBroker, inProcessLink } = await import('../src/broker/index.js');
-  const broker = await startBroker({ dataDir: path.resolve(args.dataDir), port: 0, host: '127.0.0.1', logLevel: 'warn' } as never);
-  process.stderr.write(`embedded broker on 127.0.0.1:${broker.port} over ${path.resolve(args.dataDir)}\n`);
+  const broker = await startBroker({ dataDir: path.resolve(args.dataDir), port: 0, host: '127.0.0.1', logLevel: 'warn', ...brokerSettings } as never);
+  process.stderr.write(`embedded broker on 127.0.0.1:${broker.port} over ${path.resolve(args.dataDir)}${broker.http ? `, HTTP on ${broker.http.host}:${broker.http.port}` : ''}\n`);
   try {
-    return await fn([`127.0.0.1:${broker.port}`], inProcessLink(broker).ports);
+    return await fn([`127.0.0.1:${broker.port}`], inProcessLink(broker).ports, broker);
   } finally {
     await broker.close();
   }

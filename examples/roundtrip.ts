@@ -3,7 +3,7 @@
  * (8 bytes each, batches of 1,024), then 3 workers replay them and count per time — printing MB/s both ways.
  * It fails (exit 1, naming the stream) unless every replayed stream holds exactly the numbers 0..count-1.
  *
- * roundtrip [--count N per stream] [--streams 5] [--capture-workers 5] [--replay-workers 3] [--transport embedded|wire|kafkajs] [--brokers ...] [--data-dir dir]
+ * roundtrip [--count N per stream] [--streams 5] [--capture-workers 5] [--replay-workers 3] [--transport embedded|wire|kafkajs] [--brokers ...] [--data-dir dir] [--http-port P] [--http-host H]
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,6 +15,8 @@ import { execute } from '../src/workers/execute.js';
 import type { SecurityFlags } from '../src/client/security.js';
 import { SECURITY_HELP, cpuSpanMicros, isEntryPoint, mbPerSecond, parseExampleArgs, spanMs, takeNumberFlag } from './common.js';
 import { checkStreams, StreamContentError, type StreamDigest } from './stream-check.js';
+import { brokerHttpSettings, HTTP_HELP, serveReplayHttp, takeHttpFlags } from './replay-http.js';
+import type { ReplayFrontierSource } from '../src/broker/metrics/replay-metrics.js';
 
 export interface RoundTripOptions {
   brokers: string[];
@@ -32,6 +34,8 @@ export interface RoundTripOptions {
   exactlyOnce?: boolean;
   /** For the embedded transport: the in-process broker's ports for each worker (`inProcessLink(broker).ports`). */
   ports?: (workerIndex: number) => Record<string, MessagePort>;
+  /** Receives the replay's per-process frontiers (execute's meshFrontiers; `--http-port`). */
+  meshFrontiers?: (read: ReplayFrontierSource) => void;
 }
 
 export interface RoundTripResult {
@@ -66,7 +70,7 @@ export async function roundTrip(options: RoundTripOptions): Promise<RoundTripRes
       export: 'recvWorker',
       args: { topic: options.topic, streams: options.streams, count: options.count, brokers: options.brokers, transport: options.transport, quiet: options.quiet, security: options.security },
     },
-    { ports: options.ports },
+    { ports: options.ports, ...(options.meshFrontiers ? { meshFrontiers: options.meshFrontiers } : {}) },
   );
   const records = sent.reduce((n, r) => n + r.records, 0);
   const replayed = received.reduce((n, r) => n + r.replayed, 0);
@@ -93,33 +97,37 @@ export async function roundTrip(options: RoundTripOptions): Promise<RoundTripRes
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const help = 'usage: roundtrip [--count N] [--streams S] [--replay-workers R] [--transport embedded|wire|kafkajs] [--brokers ...] [--data-dir dir] [--security-protocol P --sasl-mechanism M --sasl-username U --sasl-password-file F --ssl-ca F]\n' + SECURITY_HELP;
+  const help = `usage: roundtrip [--count N] [--streams S] [--replay-workers R] [--transport embedded|wire|kafkajs] [--brokers ...] [--data-dir dir] ${HTTP_HELP} [--security-protocol P --sasl-mechanism M --sasl-username U --sasl-password-file F --ssl-ca F]\n` + SECURITY_HELP;
   const count = takeNumberFlag(argv, '--count', help) ?? 10_000_000;
   const streams = takeNumberFlag(argv, '--streams', help) ?? 5;
   const replayWorkers = takeNumberFlag(argv, '--replay-workers', help) ?? 3;
+  const httpFlags = takeHttpFlags(argv, help);
   const args = parseExampleArgs(argv, help);
   let brokers = args.brokers;
   let ports: RoundTripOptions['ports'];
   let close = async (): Promise<void> => {};
+  let broker: Awaited<ReturnType<typeof startBroker>> | undefined;
   if (!brokers) {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kq-roundtrip-'));
-    const broker = await startBroker({ dataDir, port: 0, host: '127.0.0.1', logLevel: 'warn' } as never);
-    brokers = [`127.0.0.1:${broker.port}`];
-    ports = inProcessLink(broker).ports;
+    const started = (broker = await startBroker({ dataDir, port: 0, host: '127.0.0.1', logLevel: 'warn', ...brokerHttpSettings(httpFlags) } as never));
+    brokers = [`127.0.0.1:${started.port}`];
+    ports = inProcessLink(started).ports;
     close = async () => {
-      await broker.close();
+      await started.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
     };
-    console.log(`embedded broker on ${brokers[0]} (data in ${dataDir}, removed afterwards)`);
+    console.log(`embedded broker on ${brokers[0]} (data in ${dataDir}, removed afterwards)${started.http ? `, HTTP on ${started.http.host}:${started.http.port}` : ''}`);
   }
+  const replayHttp = await serveReplayHttp(httpFlags, broker);
   try {
     console.log(`capturing ${streams} streams × ${count.toLocaleString('en-US')} numbers with ${streams} workers, replaying with ${replayWorkers} (${args.transport})`);
-    const r = await roundTrip({ brokers, ports, transport: args.transport, topic: 'numbat', streams, count, captureWorkers: streams, replayWorkers, security: args.security });
+    const r = await roundTrip({ brokers, ports, transport: args.transport, topic: 'numbat', streams, count, captureWorkers: streams, replayWorkers, security: args.security, meshFrontiers: replayHttp.meshFrontiers });
     const perCpu = (cpuSeconds: number): string => `${cpuSeconds.toFixed(2)} CPU-s, ${(r.bytes / 1e6 / cpuSeconds).toFixed(0)} MB per CPU-s`;
     console.log(`capture: ${(r.bytes / 1e6).toFixed(0)} MB in ${(r.captureMs / 1000).toFixed(2)} s = ${mbPerSecond(r.bytes, r.captureMs)} MB/s (${perCpu(r.captureCpuSeconds)})`);
     console.log(`replay:  ${(r.bytes / 1e6).toFixed(0)} MB in ${(r.replayMs / 1000).toFixed(2)} s = ${mbPerSecond(r.bytes, r.replayMs)} MB/s (${perCpu(r.replayCpuSeconds)})`);
     console.log(`content checked: each of the ${streams} streams holds exactly the numbers 0..${count - 1}`);
   } finally {
+    await replayHttp.close();
     await close();
   }
 }

@@ -18,6 +18,8 @@ export interface ProcessFrontier {
   frontier: unknown[];
   /** No progress of some of its workers was seen yet: they hold the minimum implicitly. */
   silentWorkers: number;
+  /** Epoch ms when this process's frontier last changed (the latest of its workers' messages by then). */
+  since: number;
 }
 
 export interface ExchangeFrontier {
@@ -27,6 +29,8 @@ export interface ExchangeFrontier {
   processes: ProcessFrontier[];
   /** The processes that hold that frontier back. */
   holding: number[];
+  /** Epoch ms when the exchange's frontier last changed. */
+  since: number;
 }
 
 export interface MeshStallReport {
@@ -42,6 +46,10 @@ function show(times: readonly unknown[]): string {
 export class MeshFrontiers {
   /** exchange → worker index → its counts. */
   private readonly exchanges = new Map<string, Map<number, LooseCounts>>();
+  /** exchange → process → when one of its workers' messages last arrived (one clock read per message). */
+  private readonly heardAt = new Map<string, number[]>();
+  /** exchange → [its key, then each process's key] and when each last changed, as of the last snapshot. */
+  private readonly seen = new Map<string, { keys: string[]; since: number[] }>();
 
   constructor(private readonly hosts: readonly string[], private readonly workersPerProcess: number, private readonly processes: number) {}
 
@@ -55,6 +63,10 @@ export class MeshFrontiers {
       if (first) counts.update(first[0], 1);
     }
     for (const [time, delta] of message.changes) counts.update(time, delta);
+    let heard = this.heardAt.get(message.name);
+    // A process not heard from yet has held its (implicit) frontier since the exchange began.
+    if (!heard) this.heardAt.set(message.name, (heard = new Array<number>(this.processes).fill(Date.now())));
+    heard[Math.floor(message.from / this.workersPerProcess)] = Date.now();
   }
 
   snapshot(): ExchangeFrontier[] {
@@ -69,13 +81,30 @@ export class MeshFrontiers {
           if (counts) times.push(...counts.positive());
           else silent++;
         }
-        processes.push({ process: p, address: this.hosts[p] ?? '?', frontier: antichain(times), silentWorkers: silent });
+        processes.push({ process: p, address: this.hosts[p] ?? '?', frontier: antichain(times), silentWorkers: silent, since: 0 });
       }
       const frontier = antichain(processes.flatMap((p) => p.frontier));
       const holding = processes.filter((p) => p.silentWorkers > 0 || holdsFrontier(p.frontier, frontier)).map((p) => p.process);
-      result.push({ exchange, frontier, processes, holding: frontier.length === 0 && processes.every((p) => p.silentWorkers === 0) ? [] : holding });
+      const since = this.changeTimes(exchange, frontier, processes);
+      result.push({ exchange, frontier, processes, holding: frontier.length === 0 && processes.every((p) => p.silentWorkers === 0) ? [] : holding, since });
     }
     return result;
+  }
+
+  /**
+   * Fills each process's `since` and returns the exchange's: a frontier that differs from the previous
+   * snapshot's changed when the latest message that could have changed it arrived (the exchange's: the
+   * latest of any process), one that is the same keeps its time. Exact when snapshots are taken often.
+   */
+  private changeTimes(exchange: string, frontier: unknown[], processes: ProcessFrontier[]): number {
+    const heard = this.heardAt.get(exchange) ?? [];
+    const keys = [show(frontier), ...processes.map((p) => `${show(p.frontier)}/${p.silentWorkers}`)];
+    const times = [Math.max(0, ...heard), ...processes.map((p) => heard[p.process] ?? 0)];
+    const before = this.seen.get(exchange);
+    const since = keys.map((key, i) => (before && before.keys[i] === key ? before.since[i]! : times[i]!));
+    this.seen.set(exchange, { keys, since });
+    processes.forEach((p, i) => (p.since = since[i + 1]!));
+    return since[0]!;
   }
 
   /** The snapshot's key: unchanged key, unchanged frontiers. */

@@ -7,7 +7,8 @@
 import type { HttpRouteInstaller } from './route-installer.js';
 import { installMetricsRoute } from '../metrics/route.js';
 import { installConsoleApi } from './api/install.js';
+import { installReplayRoute } from './replay-route.js';
 
 export type { HttpRouteInstaller } from './route-installer.js';
 
-export const httpRouteInstallers: HttpRouteInstaller[] = [installMetricsRoute, installConsoleApi];
+export const httpRouteInstallers: HttpRouteInstaller[] = [installMetricsRoute, installConsoleApi, installReplayRoute];
