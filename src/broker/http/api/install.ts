@@ -32,6 +32,7 @@ export const API_ENDPOINTS: readonly string[] = [
   'GET /api/groups/{group}?partitionLimit=10000',
   'GET /api/streams?limit=100&maxBytes=',
   'GET /api/streams/{name}?maxBytes=',
+  'GET /api/replay', // served by replay-route.ts: the worker mesh's per-process frontiers
 ];
 
 async function answer(broker: BrokerContext, state: ConsoleApiState, req: IncomingMessage, info: HttpRequestInfo): Promise<unknown> {
