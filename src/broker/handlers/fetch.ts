@@ -295,15 +295,19 @@ function dropPass(memory: ConnectionReadMemory, fetch: number, pass: ReadPass): 
  * Resolves after the next append to any of `targets`' partitions, after `ms`, or on abort. One listener per
  * partition however often the request names it; unsubscribing is O(1) (the log keeps listeners in a Set).
  */
-function parkUntilAppend(ctx: RequestContext, targets: Target[], ms: number): { woken: Promise<void>; cancel(): void } {
+function parkUntilAppend(ctx: RequestContext, targets: Target[], ms: number, committed: Committed = undefined): { woken: Promise<void>; cancel(): void } {
   let cancel = (): void => {};
   const woken = new Promise<void>((resolve) => {
     const unsubscribes: Array<() => void> = [];
+    // read_committed: the commit marker's append comes before the last stable offset moves (the
+    // transaction closes after it; an abort only after its .txnindex write), so also wake on the close.
+    const closes = committed === undefined ? undefined : new AbortController();
     let settled = false;
     const done = (): void => {
       if (settled) return;
       settled = true;
       for (const u of unsubscribes) u();
+      closes?.abort();
       clearTimeout(timer);
       ctx.signal.removeEventListener('abort', done);
       resolve();
@@ -314,6 +318,7 @@ function parkUntilAppend(ctx: RequestContext, targets: Target[], ms: number): { 
       if (log && !logs.has(log)) {
         logs.add(log);
         unsubscribes.push(log.onAppend(done));
+        if (closes) void committed!.whenClosed(log, closes.signal).then(done);
       }
     }
     const timer = setTimeout(done, ms);
@@ -353,7 +358,7 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>({
     for (;;) {
       // Subscribe before reading so an append that lands during the read still wakes us.
       const remaining = deadline - Date.now();
-      const park = remaining > 0 && !ctx.signal.aborted ? parkUntilAppend(ctx, targets, remaining) : null;
+      const park = remaining > 0 && !ctx.signal.aborted ? parkUntilAppend(ctx, targets, remaining, committed) : null;
       pass = await readAll(ctx, memory, fetch, targets, requestMaxBytes, true, committed);
       if (!park) break;
       if (pass.bytes >= req.minBytes || pass.hasError || pass.starved || pass.bytes >= requestMaxBytes) {
