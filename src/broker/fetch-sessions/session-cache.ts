@@ -141,9 +141,12 @@ function compareValue(a: FetchSession, b: FetchSession): number {
 
 const CACHES = new WeakMap<object, FetchSessionCache>();
 
-/** The broker's session cache (one per broker object, created on the first fetch that asks for a session). */
-export function sessionCacheOf(broker: object, slots: number): FetchSessionCache {
-  let c = CACHES.get(broker);
-  if (!c) CACHES.set(broker, (c = new FetchSessionCache(slots)));
+/**
+ * The broker's session cache, created on the first fetch that asks for a session. Keyed by the broker's
+ * services object, which every listener's context shares (a session may move between listeners, as Kafka).
+ */
+export function sessionCacheOf(services: object, slots: number): FetchSessionCache {
+  let c = CACHES.get(services);
+  if (!c) CACHES.set(services, (c = new FetchSessionCache(slots)));
   return c;
 }

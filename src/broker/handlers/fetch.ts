@@ -382,7 +382,7 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>({
     let session: FetchContext | undefined;
     let topicsIn = req.topics;
     if (req.sessionId !== 0 || req.sessionEpoch !== FINAL_EPOCH) {
-      session = fetchContext(sessionCacheOf(ctx.broker, cfg.maxIncrementalFetchSessionCacheSlots), req, version, Date.now());
+      session = fetchContext(sessionCacheOf(ctx.broker.services, cfg.maxIncrementalFetchSessionCacheSlots), req, version, Date.now());
       if (session.kind === 'error') return { throttleTimeMs: 0, errorCode: session.error, sessionId: 0, responses: [], nodeEndpoints: [] };
       if (session.kind === 'incremental') topicsIn = session.topics;
     }
@@ -436,7 +436,7 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>({
     let sessionId = 0;
     if (session !== undefined && session.kind === 'full' && session.create) {
       const ids = usesTopicIds(version);
-      const created = sessionCacheOf(ctx.broker, cfg.maxIncrementalFetchSessionCacheSlots).create(sessionPartitionsOf(topicsIn, pass.results, ids), targetsFromFollower(req, version), ids, Date.now());
+      const created = sessionCacheOf(ctx.broker.services, cfg.maxIncrementalFetchSessionCacheSlots).create(sessionPartitionsOf(topicsIn, pass.results, ids), targetsFromFollower(req, version), ids, Date.now());
       sessionId = created?.id ?? 0;
     }
     const response: FetchResponse = { throttleTimeMs, errorCode: 0, sessionId, responses, nodeEndpoints: [] };
