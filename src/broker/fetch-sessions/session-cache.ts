@@ -61,7 +61,10 @@ export function partitionKey(usesTopicIds: boolean, topic: string, topicId: stri
 export type SessionLookup = { session: FetchSession; error: 0 } | { session: undefined; error: number };
 
 export class FetchSessionCache {
+  /** By id, in creation order (never re-inserted): the first is the oldest. */
   private readonly sessions = new Map<number, FetchSession>();
+  /** The same sessions, re-inserted on each use: the first is the one unused longest. */
+  private readonly byLastUse = new Map<number, FetchSession>();
 
   constructor(
     readonly slots: number,
@@ -78,6 +81,7 @@ export class FetchSessionCache {
   }
 
   remove(id: number): boolean {
+    this.byLastUse.delete(id);
     return this.sessions.delete(id);
   }
 
@@ -93,13 +97,16 @@ export class FetchSessionCache {
   /** Marks a session used by a request and moves its epoch on. */
   touch(session: FetchSession, now: number): void {
     session.lastUsedMs = now;
+    this.byLastUse.delete(session.id);
+    this.byLastUse.set(session.id, session);
     session.epoch = nextEpoch(session.epoch);
   }
 
   /**
    * A new session for `partitions` (its first response already sent them all), or undefined when the
-   * cache is full and nothing may be evicted. Eviction scans the cache: it runs only when a session is
-   * created into a full cache, never on a fetch that continues one.
+   * cache is full and nothing may be evicted. Finding a stale session, or that none is old enough to be
+   * evicted, is O(1) (the maps' orders); only choosing among old sessions scans the cache, and only when a
+   * session is created into a full cache, never on a fetch that continues one.
    */
   create(partitions: Map<string, SessionPartition>, privileged: boolean, usesTopicIds: boolean, now: number): FetchSession | undefined {
     if (this.slots <= 0) return undefined;
@@ -109,14 +116,16 @@ export class FetchSessionCache {
     while (id === 0 || this.sessions.has(id));
     const session: FetchSession = { id, privileged, usesTopicIds, createdMs: now, lastUsedMs: now, epoch: nextEpoch(INITIAL_EPOCH), partitions };
     this.sessions.set(id, session);
+    this.byLastUse.set(id, session);
     return session;
   }
 
   private tryEvict(privileged: boolean, size: number, now: number): boolean {
-    let stalest: FetchSession | undefined;
-    for (const s of this.sessions.values()) if (!stalest || s.lastUsedMs < stalest.lastUsedMs || (s.lastUsedMs === stalest.lastUsedMs && s.id < stalest.id)) stalest = s;
-    if (!stalest) return false;
-    if (now - stalest.lastUsedMs > this.evictionMs) return this.sessions.delete(stalest.id);
+    const stalest = this.byLastUse.values().next().value;
+    if (stalest === undefined) return false;
+    if (now - stalest.lastUsedMs > this.evictionMs) return this.remove(stalest.id);
+    const oldest = this.sessions.values().next().value!;
+    if (!privileged && now - oldest.createdMs <= this.evictionMs) return false; // none old enough to evict
     // Kafka's evictable sets: by anyone once older than the eviction time; by a follower also any
     // consumer's session. The least valuable is ordered by (privileged, size, id); the newcomer (id 0)
     // wins only if it is privileged and that one is not, or it has more partitions.
@@ -129,7 +138,7 @@ export class FetchSessionCache {
     if (!least) return false;
     const newcomerFirst = privileged !== least.privileged ? (privileged ? 1 : -1) : size - least.partitions.size;
     if (newcomerFirst <= 0) return false;
-    return this.sessions.delete(least.id);
+    return this.remove(least.id);
   }
 }
 
