@@ -136,6 +136,18 @@ describe('fetch sessions (KIP-227)', () => {
     expect((await fetch(12, id, 8, [])).errorCode).toBe(ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
   });
 
+  it("a connection's new session replaces its previous one only if that was never continued", async () => {
+    const unused = (await fetch(12, 0, 0, [['fs-a', 2, 0n]])).sessionId;
+    const next = (await fetch(12, 0, 0, [['fs-a', 2, 0n]])).sessionId;
+    expect(next).toBeGreaterThan(0);
+    expect((await fetch(12, unused, 1, [])).errorCode).toBe(ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
+    expect((await fetch(12, next, 1, [])).errorCode).toBe(0); // continued: kept from now on
+    const another = (await fetch(12, 0, 0, [['fs-a', 2, 0n]])).sessionId;
+    expect((await fetch(12, next, 2, [])).errorCode).toBe(0);
+    await fetch(12, next, -1, [['fs-a', 2, 0n]]);
+    await fetch(12, another, -1, [['fs-a', 2, 0n]]);
+  });
+
   it('an unknown session id is FETCH_SESSION_ID_NOT_FOUND', async () => {
     const res = await fetch(12, 123456, 1, [['fs-a', 0, 0n]]);
     expect(res).toMatchObject({ errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [] });
@@ -166,17 +178,20 @@ describe('fetch sessions (KIP-227)', () => {
     const sc = await RawClient.connect(small);
     try {
       await createTopic(sc, 'fs-small', 2);
-      await cacheFull(sc);
+      await cacheFull(sc, small);
     } finally {
       sc.close();
       await small.stop();
     }
   });
 
-  async function cacheFull(client: RawClient): Promise<void> {
+  async function cacheFull(client: RawClient, small: TestBroker): Promise<void> {
     const fetch = async (version: number, sessionId: number, sessionEpoch: number, parts: Parts) => (await fetchSized(client, version, request(version, sessionId, sessionEpoch, parts))).res;
+    // Three connections, one session each (a connection's unused session is replaced by its next one).
+    const others = await Promise.all([0, 1, 2].map(() => RawClient.connect(small)));
     const ids: number[] = [];
-    for (let i = 0; i < 3; i++) ids.push((await fetch(12, 0, 0, [['fs-small', 0, 0n]])).sessionId);
+    for (const o of others) ids.push((await fetchSized(o, 12, request(12, 0, 0, [['fs-small', 0, 0n]]))).res.sessionId);
+    for (const o of others) o.close();
     expect(ids.every((id) => id > 0)).toBe(true);
     // All three are fresh (younger than the eviction time) and as large: no room, so no session.
     const refused = await fetch(12, 0, 0, [['fs-small', 0, 0n], ['fs-small', 1, 0n]]);

@@ -24,7 +24,7 @@ import { AclOperation, allowedOnCluster, allowedOnTopic } from '../acl/check.js'
 import { recordQuota, throttleDelay } from '../quotas/throttle.js';
 import { defineHandler } from './handler.js';
 import { FINAL_EPOCH, type FetchSession, partitionKey, sessionCacheOf } from '../fetch-sessions/session-cache.js';
-import { type FetchContext, fetchContext, mustRespond, sessionPartitionsOf, usesTopicIds } from '../fetch-sessions/fetch-context.js';
+import { createdOnConnection, type FetchContext, fetchContext, mustRespond, sessionPartitionsOf, usesTopicIds } from '../fetch-sessions/fetch-context.js';
 
 type TopicOut = FetchResponse['responses'][number];
 type PartitionOut = TopicOut['partitions'][number];
@@ -436,7 +436,10 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>({
     let sessionId = 0;
     if (session !== undefined && session.kind === 'full' && session.create) {
       const ids = usesTopicIds(version);
-      const created = sessionCacheOf(ctx.broker.services, cfg.maxIncrementalFetchSessionCacheSlots).create(sessionPartitionsOf(topicsIn, pass.results, ids), targetsFromFollower(req, version), ids, Date.now());
+      const cache = sessionCacheOf(ctx.broker.services, cfg.maxIncrementalFetchSessionCacheSlots);
+      createdOnConnection(cache, ctx.connectionState, undefined); // first frees this connection's unused one
+      const created = cache.create(sessionPartitionsOf(topicsIn, pass.results, ids), targetsFromFollower(req, version), ids, Date.now());
+      createdOnConnection(cache, ctx.connectionState, created);
       sessionId = created?.id ?? 0;
     }
     const response: FetchResponse = { throttleTimeMs, errorCode: 0, sessionId, responses, nodeEndpoints: [] };
