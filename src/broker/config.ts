@@ -36,6 +36,8 @@ export interface BrokerConfig {
   partialFrameTimeoutMs: number;
   // Memory limits (issue 10: fetch and frames)
   fetchMaxBytes: number;
+  /** Fetch sessions (KIP-227) the broker keeps; 0 turns them off. */
+  maxIncrementalFetchSessionCacheSlots: number;
   maxPendingResponseBytes: number;
   readMemoryBytes: number;
   maxConnectionsPerIp: number;
@@ -158,6 +160,7 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   { key: 'partialFrameTimeoutMs', flag: 'partial-frame-timeout-ms', kind: 'duration', default: 30 * SECOND, min: 10, help: 'close a connection whose request frame is still incomplete this long after its first byte (a deadline, not an idle timer)' },
   // Memory limits (issue 10: fetch and frames)
   { key: 'fetchMaxBytes', flag: 'fetch-max-bytes', kind: 'bytes', default: 55 * MiB, min: 1024, max: INT32_MAX, help: 'largest Fetch response, whatever the request asks; its first batch is still returned whole (fetch.max.bytes)' },
+  { key: 'maxIncrementalFetchSessionCacheSlots', flag: 'max-incremental-fetch-session-cache-slots', kind: 'int', default: 1000, min: 0, max: 1_000_000, help: 'incremental fetch sessions (KIP-227) kept at once; a new one evicts only a stale (2 min unused) or smaller older one, else the client fetches without a session; 0 turns sessions off (max.incremental.fetch.session.cache.slots)' },
   // No Kafka equivalent (Kafka sends fetched data from the file). 64 MiB holds one response at the default
   // fetch.max.bytes plus the read-ahead of a consumer fetching up to 8 MiB at a time.
   { key: 'maxPendingResponseBytes', flag: 'max-pending-response-bytes', kind: 'bytes', default: 64 * MiB, min: 1024, max: INT32_MAX, help: 'fetched bytes one connection may hold in responses not yet written (and read-ahead); its next fetch waits beyond it; also caps one response' },

@@ -5,8 +5,9 @@
  * broker's fetch.max.bytes; the first partition with data returns at least one batch even when it is larger
  * (KIP-74). Reads hold read memory (read-memory.ts) until their response is written, and wait when it is
  * taken. Short of min_bytes, the fetch parks until an append to one of its partitions wakes it, max_wait_ms
- * passes, or the connection closes. Fetch sessions are not kept: session id 0 and a full response every
- * time, which every client accepts. read_committed (isolation level 1) stops at the last stable offset and
+ * passes, or the connection closes. A client that asks for a fetch session (KIP-227; session id != 0 or
+ * epoch != -1) gets one from src/broker/fetch-sessions/; the sessionless full fetch pays one comparison for
+ * it. read_committed (isolation level 1) stops at the last stable offset and
  * lists the aborted transactions of what it returns (src/broker/txn/read-committed.ts).
  */
 import { ErrorCode, errorCodeOf } from '../../protocol/errors.js';
@@ -22,6 +23,8 @@ import '../txn/service.js';
 import { AclOperation, allowedOnCluster, allowedOnTopic } from '../acl/check.js';
 import { recordQuota, throttleDelay } from '../quotas/throttle.js';
 import { defineHandler } from './handler.js';
+import { FINAL_EPOCH, type FetchSession, partitionKey, sessionCacheOf } from '../fetch-sessions/session-cache.js';
+import { createdOnConnection, type FetchContext, fetchContext, mustRespond, sessionPartitionsOf, usesTopicIds } from '../fetch-sessions/fetch-context.js';
 
 type TopicOut = FetchResponse['responses'][number];
 type PartitionOut = TopicOut['partitions'][number];
@@ -57,7 +60,7 @@ function withStable(out: PartitionOut, stable: bigint | undefined): PartitionOut
   return out;
 }
 
-function resolveTargets(ctx: RequestContext, req: FetchRequest, version: number): Target[] {
+function resolveTargets(ctx: RequestContext, req: FetchRequest, version: number, topicsIn: FetchRequest['topics']): Target[] {
   const out: Target[] = [];
   const topics = ctx.broker.topics;
   // ACLs (none without --authorizer): a follower needs CLUSTER_ACTION, a consumer READ on each topic,
@@ -65,7 +68,7 @@ function resolveTargets(ctx: RequestContext, req: FetchRequest, version: number)
   const authorizer = ctx.broker.services.authorizer;
   const fromFollower = (version >= 15 ? req.replicaState.replicaId : req.replicaId) >= 0;
   const followerRefused = authorizer !== undefined && fromFollower && !allowedOnCluster(ctx, AclOperation.CLUSTER_ACTION);
-  for (const t of req.topics) {
+  for (const t of topicsIn) {
     let name: string | null = t.topic;
     let error = 0;
     if (version >= 13) {
@@ -295,15 +298,19 @@ function dropPass(memory: ConnectionReadMemory, fetch: number, pass: ReadPass): 
  * Resolves after the next append to any of `targets`' partitions, after `ms`, or on abort. One listener per
  * partition however often the request names it; unsubscribing is O(1) (the log keeps listeners in a Set).
  */
-function parkUntilAppend(ctx: RequestContext, targets: Target[], ms: number): { woken: Promise<void>; cancel(): void } {
+function parkUntilAppend(ctx: RequestContext, targets: Target[], ms: number, committed: Committed = undefined): { woken: Promise<void>; cancel(): void } {
   let cancel = (): void => {};
   const woken = new Promise<void>((resolve) => {
     const unsubscribes: Array<() => void> = [];
+    // read_committed: the commit marker's append comes before the last stable offset moves (the
+    // transaction closes after it; an abort only after its .txnindex write), so also wake on the close.
+    const closes = committed === undefined ? undefined : new AbortController();
     let settled = false;
     const done = (): void => {
       if (settled) return;
       settled = true;
       for (const u of unsubscribes) u();
+      closes?.abort();
       clearTimeout(timer);
       ctx.signal.removeEventListener('abort', done);
       resolve();
@@ -314,6 +321,7 @@ function parkUntilAppend(ctx: RequestContext, targets: Target[], ms: number): { 
       if (log && !logs.has(log)) {
         logs.add(log);
         unsubscribes.push(log.onAppend(done));
+        if (closes) void committed!.whenClosed(log, closes.signal).then(done);
       }
     }
     const timer = setTimeout(done, ms);
@@ -334,13 +342,51 @@ function readMemoryOf(ctx: RequestContext): ConnectionReadMemory {
   return m;
 }
 
+function targetsFromFollower(req: FetchRequest, version: number): boolean {
+  return (version >= 15 ? req.replicaState.replicaId : req.replicaId) >= 0;
+}
+
+/**
+ * An incremental fetch's response: only the partitions with news (mustRespond), each topic once; the
+ * partitions that answered move to the end of the session so the next fetches serve the others first when
+ * max_bytes cuts a response short (Kafka's round robin).
+ */
+function incrementalResponse(session: FetchSession, topicsIn: FetchRequest['topics'], pass: ReadPass, throttleTimeMs: number, fetch: number, ids: boolean): FetchResponse {
+  const responses: TopicOut[] = [];
+  let i = 0;
+  for (const t of topicsIn) {
+    let partitions: PartitionOut[] | undefined;
+    for (const p of t.partitions) {
+      const out = pass.results[i++]!;
+      const key = partitionKey(ids, t.topic, t.topicId, p.partition);
+      const cached = session.partitions.get(key);
+      if (cached === undefined || !mustRespond(cached, out)) continue;
+      session.partitions.delete(key);
+      session.partitions.set(key, cached);
+      (partitions ??= []).push(out);
+    }
+    if (partitions) responses.push({ topic: t.topic, topicId: t.topicId ?? ZERO_UUID, partitions });
+  }
+  const response: FetchResponse = { throttleTimeMs, errorCode: 0, sessionId: session.id, responses, nodeEndpoints: [] };
+  if (pass.held > 0) holdUntilWritten(response, { fetch, bytes: pass.held });
+  return response;
+}
+
 export const fetchHandler = defineHandler<FetchRequest, FetchResponse>({
   codec: Fetch,
   minVersion: 4,
   maxVersion: 17,
   async handle(ctx, req, version) {
-    const targets = resolveTargets(ctx, req, version);
     const cfg = ctx.config;
+    // Fetch sessions only for clients that ask for them: the sessionless path pays this one test.
+    let session: FetchContext | undefined;
+    let topicsIn = req.topics;
+    if (req.sessionId !== 0 || req.sessionEpoch !== FINAL_EPOCH) {
+      session = fetchContext(sessionCacheOf(ctx.broker.services, cfg.maxIncrementalFetchSessionCacheSlots), req, version, Date.now());
+      if (session.kind === 'error') return { throttleTimeMs: 0, errorCode: session.error, sessionId: 0, responses: [], nodeEndpoints: [] };
+      if (session.kind === 'incremental') topicsIn = session.topics;
+    }
+    const targets = resolveTargets(ctx, req, version, topicsIn);
     // The broker's fetch.max.bytes caps what the client asks for; so do the read memory limits, which one
     // response alone must fit (else it would wait for memory that only it holds).
     const requestMaxBytes = Math.min(req.maxBytes > 0 ? req.maxBytes : INT32_MAX, cfg.fetchMaxBytes, cfg.maxPendingResponseBytes, cfg.readMemoryBytes);
@@ -353,7 +399,7 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>({
     for (;;) {
       // Subscribe before reading so an append that lands during the read still wakes us.
       const remaining = deadline - Date.now();
-      const park = remaining > 0 && !ctx.signal.aborted ? parkUntilAppend(ctx, targets, remaining) : null;
+      const park = remaining > 0 && !ctx.signal.aborted ? parkUntilAppend(ctx, targets, remaining, committed) : null;
       pass = await readAll(ctx, memory, fetch, targets, requestMaxBytes, true, committed);
       if (!park) break;
       if (pass.bytes >= req.minBytes || pass.hasError || pass.starved || pass.bytes >= requestMaxBytes) {
@@ -378,15 +424,25 @@ export const fetchHandler = defineHandler<FetchRequest, FetchResponse>({
       await throttleDelay(ctx, throttleTimeMs);
     }
     ctx.broker.services.metrics?.fetched(targets, pass.results);
+    if (session !== undefined && session.kind === 'incremental') return incrementalResponse(session.session, topicsIn, pass, throttleTimeMs, fetch, usesTopicIds(version));
     // Group partition results back under their topics, in request order.
     const responses: TopicOut[] = [];
     let i = 0;
-    for (const t of req.topics) {
+    for (const t of topicsIn) {
       const partitions = pass.results.slice(i, i + t.partitions.length);
       i += t.partitions.length;
       responses.push({ topic: t.topic, topicId: t.topicId ?? ZERO_UUID, partitions });
     }
-    const response: FetchResponse = { throttleTimeMs, errorCode: 0, sessionId: 0, responses, nodeEndpoints: [] };
+    let sessionId = 0;
+    if (session !== undefined && session.kind === 'full' && session.create) {
+      const ids = usesTopicIds(version);
+      const cache = sessionCacheOf(ctx.broker.services, cfg.maxIncrementalFetchSessionCacheSlots);
+      createdOnConnection(cache, ctx.connectionState, undefined); // first frees this connection's unused one
+      const created = cache.create(sessionPartitionsOf(topicsIn, pass.results, ids), targetsFromFollower(req, version), ids, Date.now());
+      createdOnConnection(cache, ctx.connectionState, created);
+      sessionId = created?.id ?? 0;
+    }
+    const response: FetchResponse = { throttleTimeMs, errorCode: 0, sessionId, responses, nodeEndpoints: [] };
     if (pass.held > 0) holdUntilWritten(response, { fetch, bytes: pass.held });
     return response;
   },
