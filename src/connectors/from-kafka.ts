@@ -7,7 +7,7 @@
 import { Observable } from 'rxjs';
 import { messages, progress, type Event, type Stream } from '../dataflow/event.js';
 import { lateOutput, type LateArrival, type LateOutput } from '../dataflow/operators/late-output.js';
-import { partitionKey, type KafkaRecord, type StartPosition, type TopicPartition, type TopicPartitionOffset } from '../transport/record-reader.js';
+import { partitionKey, type KafkaRecord, type RecordReader, type StartPosition, type TopicPartition, type TopicPartitionOffset } from '../transport/record-reader.js';
 import { PartitionFrontier } from './partition-frontier.js';
 import { openRecordReader, type RecordTransport } from './record-readers.js';
 
@@ -50,8 +50,20 @@ export interface KafkaSource {
   readonly lateCount: number;
   /** The consumer group, if any. */
   readonly groupId: string | undefined;
-  /** Per partition, the offset before which every record's time is before the frontier (what a commit may store). */
-  completedOffsets(): TopicPartitionOffset[];
+  readonly topics: readonly string[];
+  /**
+   * Per partition, the offset before which every record's time is before `at` (default: the frontier): what a
+   * commit may store once results at times before `at` are written. `at` must not decrease between calls.
+   */
+  completedOffsets(at?: number): TopicPartitionOffset[];
+  /**
+   * A sink (toKafka) commits the group's offsets from now on, after its writes: the source stops committing
+   * them itself. Called by the sink when it is subscribed.
+   * @internal
+   */
+  handOverCommits(): void;
+  /** Commits offsets for the group through the current subscription's consumer (at-least-once sinks). @internal */
+  commit(offsets: readonly TopicPartitionOffset[]): Promise<void>;
 }
 
 /** Records of one partition whose times the frontier has not passed yet, in offset order. */
@@ -98,13 +110,17 @@ export function fromKafka(topics: string | readonly string[], options: FromKafka
   const timeOf = options.time ?? ((r: KafkaRecord) => r.timestamp);
   const now = options.now ?? Date.now;
   const late = options.late ?? lateOutput<number, KafkaRecord>();
-  const commitOffsets = options.groupId !== undefined && options.commitOffsets !== false;
+  let commitOffsets = options.groupId !== undefined && options.commitOffsets !== false;
   let pending = new Map<string, { tp: TopicPartition; offsets: PendingOffsets }>();
   let frontierNow = 0;
+  let lastCompletedAt = 0;
+  let currentReader: RecordReader | undefined;
 
-  const completedOffsets = (): TopicPartitionOffset[] => {
+  const completedOffsets = (at = frontierNow): TopicPartitionOffset[] => {
+    if (at < lastCompletedAt) throw new RangeError(`completedOffsets(${at}): asked for ${lastCompletedAt} before; the time must not decrease`);
+    lastCompletedAt = at;
     const out: TopicPartitionOffset[] = [];
-    for (const { tp, offsets } of pending.values()) if (offsets.next >= 0n) out.push({ ...tp, offset: offsets.completeAt(frontierNow) });
+    for (const { tp, offsets } of pending.values()) if (offsets.next >= 0n) out.push({ ...tp, offset: offsets.completeAt(at) });
     return out;
   };
 
@@ -112,7 +128,9 @@ export function fromKafka(topics: string | readonly string[], options: FromKafka
     const frontier = new PartitionFrontier(maxOutOfOrderness, options.idleTimeoutMs);
     pending = new Map();
     frontierNow = 0;
+    lastCompletedAt = 0;
     const reader = openRecordReader(options.transport, { topics: topicList, groupId: options.groupId, partitions: options.partitions, start: options.start });
+    currentReader = reader;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let lastRecordAt = now();
     let closed = false;
@@ -226,6 +244,14 @@ export function fromKafka(topics: string | readonly string[], options: FromKafka
       return late.count;
     },
     groupId: options.groupId,
+    topics: topicList,
     completedOffsets,
+    handOverCommits() {
+      commitOffsets = false;
+    },
+    commit(offsets) {
+      if (!currentReader) return Promise.reject(new Error('fromKafka: commit() before the stream was subscribed'));
+      return currentReader.commit(offsets);
+    },
   };
 }

@@ -5,3 +5,5 @@ export { PartitionFrontier } from './partition-frontier.js';
 export { openRecordReader } from './record-readers.js';
 export type { RecordTransport } from './record-readers.js';
 export type { KafkaRecord, StartPosition, TopicPartition, TopicPartitionOffset, RecordReader, RecordReaderOptions, RecordReaderSource } from '../transport/record-reader.js';
+export { toKafka, ToKafkaError } from './to-kafka.js';
+export type { ToKafkaOptions } from './to-kafka.js';
