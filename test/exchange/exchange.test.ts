@@ -141,6 +141,13 @@ describe('exchange through the log', () => {
     );
   });
 
+  it('refuses a writer outside 0..writers-1 and a non-positive stream count', () => {
+    const transport = new MemoryTransport();
+    expect(() => exchange((r: string) => r, { transport, topic: 'x', streams: 2, writer: 2, writers: 2 })).toThrow(/writer must be in 0\.\.1/);
+    expect(() => exchange((r: string) => r, { transport, topic: 'x', streams: 0 })).toThrow(/streams must be a positive integer/);
+    expect(() => replayExchange(transport, { topic: 'x', streams: 1.5 })).toThrow(/streams must be a positive integer/);
+  });
+
   it('needs a progress exchange on more than one worker', () => {
     expect(() => replayExchange(new MemoryTransport(), { topic: 'x', streams: 2, worker: { index: 0, peers: 2 } })).toThrow(/progress exchange/);
   });
