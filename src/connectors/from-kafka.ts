@@ -34,10 +34,13 @@ export interface FromKafkaOptions {
   /** Late records go here (default: a new one, returned as `late`). */
   late?: LateOutput<number, KafkaRecord>;
   /**
-   * End the stream (frontier emptied) once no partition has had records for this long: for batch-like runs
-   * (the wordcount example's `--until-idle`). Default: never.
+   * End the stream (frontier emptied) once no partition has had records for this long, counted from the
+   * first assignment (a group may take a while to join): for batch-like runs (the wordcount example's
+   * `--until-idle`). Default: never.
    */
   stopWhenIdleMs?: number;
+  /** In a group: session.timeout.ms (and rebalance timeout), how soon a killed run's partitions move on (default: kafkajs's 30,000). */
+  sessionTimeoutMs?: number;
   /** The clock for idleness (default Date.now). */
   now?: () => number;
 }
@@ -62,6 +65,8 @@ export interface KafkaSource {
    * @internal
    */
   handOverCommits(): void;
+  /** The sink made its last commit: the reader may close. @internal */
+  releaseCommits(): void;
   /** Commits offsets for the group through the current subscription's consumer (at-least-once sinks). @internal */
   commit(offsets: readonly TopicPartitionOffset[]): Promise<void>;
 }
@@ -115,6 +120,9 @@ export function fromKafka(topics: string | readonly string[], options: FromKafka
   let frontierNow = 0;
   let lastCompletedAt = 0;
   let currentReader: RecordReader | undefined;
+  /** While a sink commits the offsets, the reader (whose consumer commits them) stays open until it lets go. */
+  let sinkHold: { released: Promise<void>; release: () => void } | undefined;
+  const closeReader = (reader: RecordReader): Promise<void> => (sinkHold ? sinkHold.released : Promise.resolve()).then(() => reader.close());
 
   const completedOffsets = (at = frontierNow): TopicPartitionOffset[] => {
     if (at < lastCompletedAt) throw new RangeError(`completedOffsets(${at}): asked for ${lastCompletedAt} before; the time must not decrease`);
@@ -129,10 +137,11 @@ export function fromKafka(topics: string | readonly string[], options: FromKafka
     pending = new Map();
     frontierNow = 0;
     lastCompletedAt = 0;
-    const reader = openRecordReader(options.transport, { topics: topicList, groupId: options.groupId, partitions: options.partitions, start: options.start });
+    const reader = openRecordReader(options.transport, { topics: topicList, groupId: options.groupId, partitions: options.partitions, start: options.start, sessionTimeoutMs: options.sessionTimeoutMs });
     currentReader = reader;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let lastRecordAt = now();
+    let assignedOnce = false;
     let closed = false;
     let committing: Promise<void> | undefined;
     let commitAgain = false;
@@ -170,7 +179,7 @@ export function fromKafka(topics: string | readonly string[], options: FromKafka
       closed = true;
       if (timer) clearTimeout(timer);
       out.next(progress([[frontier.frontier, -1]]));
-      void (committing ?? Promise.resolve()).then(() => reader.close()).then(() => out.complete());
+      void (committing ?? Promise.resolve()).then(() => out.complete());
     };
     const arm = (): void => {
       if (timer) clearTimeout(timer);
@@ -178,13 +187,13 @@ export function fromKafka(topics: string | readonly string[], options: FromKafka
       if (closed) return;
       const t = now();
       let at = frontier.nextIdleAt(t);
-      if (options.stopWhenIdleMs !== undefined) at = Math.min(at ?? Infinity, lastRecordAt + options.stopWhenIdleMs);
+      if (options.stopWhenIdleMs !== undefined && assignedOnce) at = Math.min(at ?? Infinity, lastRecordAt + options.stopWhenIdleMs);
       if (at === undefined || at === Infinity) return;
       timer = setTimeout(() => {
         timer = undefined;
         if (closed) return;
         advance();
-        if (options.stopWhenIdleMs !== undefined && now() - lastRecordAt >= options.stopWhenIdleMs) return finish();
+        if (options.stopWhenIdleMs !== undefined && assignedOnce && now() - lastRecordAt >= options.stopWhenIdleMs) return finish();
         arm();
       }, Math.max(0, at - t) + 1);
     };
@@ -192,6 +201,8 @@ export function fromKafka(topics: string | readonly string[], options: FromKafka
     reader
       .start({
         assigned(partitions) {
+          if (!assignedOnce) lastRecordAt = now();
+          assignedOnce = true;
           frontier.assign(partitions.map((p) => partitionKey(p.topic, p.partition)), now());
           advance();
           arm();
@@ -232,7 +243,7 @@ export function fromKafka(topics: string | readonly string[], options: FromKafka
     return () => {
       closed = true;
       if (timer) clearTimeout(timer);
-      void (committing ?? Promise.resolve()).then(() => reader.close());
+      void (committing ?? Promise.resolve()).then(() => closeReader(reader));
     };
   });
 
@@ -248,6 +259,12 @@ export function fromKafka(topics: string | readonly string[], options: FromKafka
     completedOffsets,
     handOverCommits() {
       commitOffsets = false;
+      let release = (): void => {};
+      const released = new Promise<void>((resolve) => (release = resolve));
+      sinkHold = { released, release };
+    },
+    releaseCommits() {
+      sinkHold?.release();
     },
     commit(offsets) {
       if (!currentReader) return Promise.reject(new Error('fromKafka: commit() before the stream was subscribed'));

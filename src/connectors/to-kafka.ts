@@ -185,6 +185,7 @@ export function toKafka<D>(topic: string, options: ToKafkaOptions<D>): OperatorF
         complete() {
           run(async () => {
             if (exactlyOnce) await commitTransaction();
+            source?.releaseCommits();
             out.complete();
           });
         },
@@ -193,6 +194,7 @@ export function toKafka<D>(topic: string, options: ToKafkaOptions<D>): OperatorF
         subscription.unsubscribe();
         cadence.stop();
         void chain.catch(() => {}).then(async () => {
+          source?.releaseCommits();
           // An open transaction is left to the broker (aborted by the next run or its timeout), as a crash would.
           await producer?.disconnect().catch(() => {});
         });

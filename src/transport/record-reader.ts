@@ -41,6 +41,11 @@ export interface RecordReaderOptions {
   readonly partitions?: readonly TopicPartition[];
   /** Default `earliest`. */
   readonly start?: StartPosition;
+  /**
+   * In a group: session.timeout.ms, after which the coordinator drops a dead member (a killed run) and a
+   * restarted one can take its partitions; also the rebalance timeout. Default: the client's (kafkajs 30,000).
+   */
+  readonly sessionTimeoutMs?: number;
 }
 
 export interface RecordHandler {

@@ -17,7 +17,13 @@ export class KafkaJsRecordReader implements RecordReader {
   async start(handler: RecordHandler): Promise<void> {
     const { topics, groupId, partitions } = this.options;
     const start = this.options.start ?? 'earliest';
-    const consumer = this.kafka.consumer({ groupId: groupId ?? `kafkaesque-from-kafka-${randomUUID()}`, maxWaitTimeInMs: 250, retry: { retries: 10 } });
+    const session = this.options.sessionTimeoutMs;
+    const consumer = this.kafka.consumer({
+      groupId: groupId ?? `kafkaesque-from-kafka-${randomUUID()}`,
+      maxWaitTimeInMs: 250,
+      retry: { retries: 10 },
+      ...(session === undefined ? {} : { sessionTimeout: session, rebalanceTimeout: session, heartbeatInterval: Math.max(100, Math.floor(session / 3)) }),
+    });
     this.consumer = consumer;
     await consumer.connect();
     await consumer.subscribe({ topics: [...topics], fromBeginning: start !== 'latest' });
