@@ -41,6 +41,17 @@ beforeAll(() => {
   expect(fs.existsSync(dist('examples/wordcount.js')), 'dist/examples/wordcount.js is missing: run npm run build (npm test does)').toBe(true);
 });
 
+describe('npm run wordcount flags', () => {
+  it('refuses --exactly-once (not available across the exchange yet) and a bad duration, with the reason', async () => {
+    const eos = await run(['lines', 'counts', '--exactly-once']);
+    expect(eos.code).toBe(2);
+    expect(eos.stderr).toContain('--exactly-once is not available yet');
+    const bad = await run(['lines', 'counts', '--window', '5 parsecs']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--window needs a duration such as 500ms, 5s, 2m or 1h');
+  }, 60_000);
+});
+
 describe('npm run wordcount on the embedded broker (sample input)', () => {
   for (const workers of [1, 3]) {
     it(`counts on ${workers} worker(s) and checks the output against the in-memory computation`, async () => {
