@@ -3,7 +3,8 @@
  * 1,024 numbers (typed and plain-array batches), and progress updates/s through `merge` of 64 streams that
  * advance epoch by epoch. Targets (issue 5): ≥ 50 M records/s and ≥ 1 M progress updates/s. Rates are the
  * median of 7 runs, per second of this process's CPU time (the build machine is shared); wall-clock rates
- * are in the notes.
+ * are in the notes. Issue 15's `fromKafka → exchange → slidingWindow → output topic` rows are in
+ * dataflow-kafka.ts.
  */
 import { Subject } from 'rxjs';
 import {
@@ -128,7 +129,10 @@ function progressPerSecond(): BenchRow[] {
 }
 
 export default async function run(): Promise<BenchRow[]> {
-  return [...recordsPerSecond(), ...progressPerSecond()];
+  // Issue 15's rows through the log (dataflow-kafka.ts); BENCH_DATAFLOW_ONLY=kafka runs only those.
+  const { default: kafkaRows } = await import('./dataflow-kafka.js');
+  if (process.env.BENCH_DATAFLOW_ONLY === 'kafka') return kafkaRows();
+  return [...recordsPerSecond(), ...progressPerSecond(), ...(await kafkaRows())];
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

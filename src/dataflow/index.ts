@@ -82,3 +82,5 @@ export { probe } from './operators/probe.js';
 export type { Probe } from './operators/probe.js';
 export { validate } from './operators/validate.js';
 export type { ValidateOptions } from './operators/validate.js';
+export { murmur2, partitionOf, workerOfKey, exchangeStreamIndex, exchangeStreamsOf } from './key-partition.js';
+export type { ExchangeKey } from './key-partition.js';

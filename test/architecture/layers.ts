@@ -9,7 +9,7 @@ export const LAYERS: ReadonlyArray<readonly string[]> = [
   /* 1 */ ['protocol', 'dataflow', 'link', 'util'],
   /* 2 */ ['broker', 'client'],
   /* 3 */ ['transport'],
-  /* 4 */ ['capture', 'replay'],
+  /* 4 */ ['capture', 'replay', 'connectors'],
   /* 5 */ ['workers'],
   /* 6 */ ['cli', 'index.ts'],
 ];

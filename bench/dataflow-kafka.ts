@@ -1,0 +1,111 @@
+/**
+ * Issue 15's dataflow rows: `fromKafka → exchange → slidingWindow → output topic` in words/s, on an embedded
+ * broker over TCP (kafkajs), with the exchange's capture throughput of the same run beside it. Two variants in
+ * the same run: the exchange captured at-least-once, and exactly-once (transactional stream topics). The
+ * output sink is a kafkajs producer (acks=all) in both: toKafka's exactly-once mode commits a fromKafka source's
+ * offsets, and here the exchange's replay feeds the sink.
+ *
+ *   BENCH_DATAFLOW_KAFKA_LINES   input lines of 8 words (default 100,000; the tests use a few hundred)
+ *   BENCH_DATAFLOW_ONLY=kafka    run only these rows
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { concatMap, lastValueFrom, tap } from 'rxjs';
+import { Kafka, logLevel } from 'kafkajs';
+import { startBroker } from '../src/broker/index.js';
+import { exchangeInto, exchangeTopics } from '../src/capture/exchange.js';
+import { fromKafka } from '../src/connectors/from-kafka.js';
+import { flatMapData, slidingWindow } from '../src/dataflow/index.js';
+import { replayExchange } from '../src/replay/exchange-replay.js';
+import { KafkaJsTransport } from '../src/transport/kafkajs/kafkajs-transport.js';
+import type { KafkaRecord } from '../src/transport/record-reader.js';
+import type { BenchRow } from './types.js';
+
+const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'epsilon', 'zeta', 'eta', 'theta', 'iota', 'kappa', 'lambda', 'mu'];
+const STREAMS = 2;
+
+async function pipeline(kafka: Kafka, transport: KafkaJsTransport, input: string, exactlyOnce: boolean, expectedWords: number): Promise<{ captureMs: number; totalMs: number; words: number; windows: number }> {
+  const name = `bench-out-${exactlyOnce ? 'eos' : 'alo'}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic: name, numPartitions: 1 }], waitForLeaders: true });
+  await admin.disconnect();
+  const pushers = await Promise.all(exchangeTopics(`${name}-words`, STREAMS).map((t) => transport.pusher<number, string>(t, { replace: true, ...(exactlyOnce ? { exactlyOnce: true } : {}) })));
+  const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true });
+  await producer.connect();
+  const started = performance.now();
+  let captureMs = 0;
+  const feeding = lastValueFrom(
+    fromKafka(input, { transport, stopWhenIdleMs: 1000 }).stream.pipe(
+      flatMapData((r: KafkaRecord) => (r.value?.toString('utf8') ?? '').split(' ')),
+      exchangeInto((w: string) => w, pushers, exactlyOnce ? { exactlyOnce: true } : {}),
+      tap(() => (captureMs = performance.now() - started)),
+    ),
+  );
+  let windows = 0;
+  const counting = lastValueFrom(
+    replayExchange<number, string>(transport, { topic: `${name}-words`, streams: STREAMS }).pipe(
+      slidingWindow(60_000, 20_000, { key: (w: string) => w, aggregate: (n: number) => n + 1, seed: 0 }),
+      concatMap(async (e) => {
+        if (e.kind !== 'messages' || e.data.length === 0) return;
+        const batch = Array.from(e.data as ArrayLike<{ window: { start: number; end: number }; key: string; value: number }>);
+        windows += batch.length;
+        await producer.send({ topic: name, acks: -1, messages: batch.map((r) => ({ key: r.key, value: JSON.stringify({ start: r.window.start, end: r.window.end, word: r.key, count: r.value }) })) });
+      }),
+    ),
+    { defaultValue: undefined },
+  );
+  const [captured] = await Promise.all([feeding, counting]);
+  const totalMs = performance.now() - started;
+  await producer.disconnect();
+  const words = captured.reduce((n, c) => n + c.records, 0);
+  if (words !== expectedWords) throw new Error(`the exchange captured ${words} words, expected ${expectedWords}`);
+  return { captureMs, totalMs, words, windows };
+}
+
+export default async function run(): Promise<BenchRow[]> {
+  const lines = Number(process.env.BENCH_DATAFLOW_KAFKA_LINES ?? 100_000);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kq-bench-dataflow-'));
+  const broker = await startBroker({ dataDir, port: 0, host: '127.0.0.1', logLevel: 'warn' } as never);
+  const brokers = [`127.0.0.1:${broker.port}`];
+  const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING });
+  const transport = new KafkaJsTransport({ brokers });
+  try {
+    const input = 'bench-lines';
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: input, numPartitions: 2 }], waitForLeaders: true });
+    await admin.disconnect();
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    await producer.connect();
+    for (let i = 0; i < lines; i += 5000) {
+      const n = Math.min(5000, lines - i);
+      await producer.send({
+        topic: input,
+        acks: -1,
+        // 10 lines per second of event time, in order per partition.
+        messages: Array.from({ length: n }, (_, j) => ({ partition: (i + j) % 2, value: Array.from({ length: 8 }, (_, k) => WORDS[((i + j) * 7 + k) % WORDS.length]).join(' '), timestamp: String((i + j) * 100) })),
+      });
+    }
+    await producer.disconnect();
+    const rows: BenchRow[] = [];
+    for (const exactlyOnce of [false, true]) {
+      const mode = exactlyOnce ? 'exactly-once exchange' : 'at-least-once';
+      const r = await pipeline(kafka, transport, input, exactlyOnce, lines * 8);
+      rows.push(
+        { name: `fromKafka → exchange → slidingWindow → output topic (${mode})`, value: r.words / (r.totalMs / 1000), unit: 'words/s', note: `${lines} lines of 8 words, ${STREAMS} streams, 60 s windows sliding by 20 s, ${r.windows} window counts; wall ${(r.totalMs / 1000).toFixed(1)} s incl. 1 s idle stop; sink: kafkajs acks=all` },
+        { name: `  capture into the exchange, same run (${mode})`, value: r.words / (r.captureMs / 1000), unit: 'words/s', note: `fromKafka → exchange until every stream is acknowledged${exactlyOnce ? ' (committed)' : ''}, incl. the 1 s idle stop; wall ${(r.captureMs / 1000).toFixed(1)} s` },
+      );
+    }
+    return rows;
+  } finally {
+    await transport.close();
+    await broker.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const row of await run()) console.log(`${row.name}: ${row.value.toFixed(0)} ${row.unit} (${row.note ?? ''})`);
+}
