@@ -7,8 +7,8 @@
  *   min.cleanable.dirty.ratio of it;
  * - pass 1 builds the latest offset per key (key-map.ts), pass 2 rewrites each segment that changes
  *   (rewrite.ts) and swaps it in crash-safely (swap-files.ts).
- * All I/O is async and counted against log.cleaner.io.max.bytes.per.second; the loop yields after every
- * segment's CPU work. Records are decoded here only, never on produce or fetch.
+ * All I/O is async and counted against log.cleaner.io.max.bytes.per.second; the decoding passes yield to the
+ * event loop every YIELD_EVERY_BYTES of batches. Records are decoded here only, never on produce or fetch.
  */
 import type { Logger } from 'pino';
 import { initCompression } from '../../../protocol/compression/index.js';
@@ -16,7 +16,7 @@ import type { PartitionLog } from '../partition-log.js';
 import { CleanPlan } from './key-map.js';
 import { rewriteSegment } from './rewrite.js';
 import { writeSwap } from './swap-files.js';
-import { Throttle, yieldToLoop } from './throttle.js';
+import { Throttle } from './throttle.js';
 
 export interface CleanerConfig {
   /** log.cleaner.io.max.bytes.per.second (Kafka's default: unlimited). */
@@ -53,8 +53,7 @@ export async function cleanPartition(log: PartitionLog, cfg: CleanerConfig, nowM
   for (const seg of cleanable) {
     const bytes = await seg.read(0, seg.size);
     await throttle.account(bytes.length);
-    plan.addSegment(bytes);
-    await yieldToLoop();
+    await plan.addSegment(bytes);
   }
   plan.finish();
   const upTo = cleanable.at(-1)!.nextOffset;
@@ -62,8 +61,7 @@ export async function cleanPartition(log: PartitionLog, cfg: CleanerConfig, nowM
     if (seg.deleted) continue;
     const bytes = await seg.read(0, seg.size);
     await throttle.account(bytes.length);
-    const cleaned = rewriteSegment(bytes, plan, { nowMs, deleteRetentionMs: config.deleteRetentionMs });
-    await yieldToLoop();
+    const cleaned = await rewriteSegment(bytes, plan, { nowMs, deleteRetentionMs: config.deleteRetentionMs });
     if (cleaned.equals(bytes)) continue;
     await writeSwap(log.dir, seg.baseOffset, cleaned);
     await throttle.account(cleaned.length);

@@ -6,6 +6,7 @@
 import { BATCH_OFFSET, BATCH_LENGTH_PREFIX } from '../../../protocol/batch-header.js';
 import { decodeRecordBatch } from '../../../protocol/record-batch-decode.js';
 import { CONTROL_TYPE } from '../../txn/control-batch.js';
+import { yieldToLoop, YIELD_EVERY_BYTES } from './throttle.js';
 
 /** What the dedupe pass learned, fed segment by segment in offset order. */
 export class CleanPlan {
@@ -17,12 +18,18 @@ export class CleanPlan {
   private readonly open = new Map<bigint, bigint[]>();
 
   /** Adds the whole batches of one segment's bytes. Records of aborted transactions never enter the map. */
-  addSegment(buf: Buffer): void {
+  async addSegment(buf: Buffer): Promise<void> {
+    let sinceYield = 0;
     const dataBatches: { base: bigint; producerId: bigint; transactional: boolean; keys: [string, bigint][] }[] = [];
     for (let pos = 0; pos + BATCH_LENGTH_PREFIX <= buf.length; ) {
       const size = buf.readInt32BE(pos + BATCH_OFFSET.batchLength) + BATCH_LENGTH_PREFIX;
       const { header, records } = decodeRecordBatch(buf.subarray(pos, pos + size));
       pos += size;
+      sinceYield += size;
+      if (sinceYield >= YIELD_EVERY_BYTES) {
+        sinceYield = 0;
+        await yieldToLoop();
+      }
       if (header.control) {
         const key = records[0]?.key;
         const aborted = key !== undefined && key !== null && key.length >= 4 && key.readInt16BE(2) === CONTROL_TYPE.abort;

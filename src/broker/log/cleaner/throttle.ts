@@ -22,3 +22,9 @@ export class Throttle {
 export function yieldToLoop(): Promise<void> {
   return new Promise((r) => setImmediate(r));
 }
+
+/**
+ * Batch bytes the cleaner decodes between two yields: about a millisecond of decoding, so produce and fetch
+ * handlers wait at most that long behind the cleaner.
+ */
+export const YIELD_EVERY_BYTES = 256 * 1024;
