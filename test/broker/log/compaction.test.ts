@@ -65,10 +65,13 @@ describe('log cleaner', () => {
 
   it('drops aborted transactions, keeps committed ones deduplicated and keeps the markers', async () => {
     const log = await topic({ 'cleanup.policy': 'compact', 'min.cleanable.dirty.ratio': '0' });
-    const txn = (pid: bigint, key: string, value: string) =>
-      encodeRecordBatch({ transactional: true, producerId: pid, producerEpoch: 0, baseSequence: 0, baseTimestamp: T0, records: [{ key: Buffer.from(key), value: Buffer.from(value) }] });
+    const txn = (pid: bigint, key: string | null, value: string) =>
+      encodeRecordBatch({ transactional: true, producerId: pid, producerEpoch: 0, baseSequence: 0, baseTimestamp: T0, records: [{ key: key === null ? null : Buffer.from(key), value: Buffer.from(value) }] });
     await log.append(keyedBatch([{ key: 'a', value: 'plain-1' }], T0));
     await log.append(txn(7n, 'a', 'aborted'));
+    // A record without key survives compaction, unless its transaction was aborted.
+    await log.append(txn(7n, null, 'aborted-keyless'));
+    await log.append(txn(8n, null, 'committed-keyless'));
     await log.append(txn(8n, 'b', 'committed'));
     await log.append(encodeMarker(7n, 0, false, T0));
     await log.append(encodeMarker(8n, 0, true, T0));
@@ -77,6 +80,8 @@ describe('log cleaner', () => {
     await cleanPartition(log, unlimited, T0 + 1);
     const after = await readRecords(log);
     expect(after.find((r) => r.value === 'aborted')).toBeUndefined();
+    expect(after.find((r) => r.value === 'aborted-keyless')).toBeUndefined();
+    expect(after.find((r) => r.value === 'committed-keyless')).toBeDefined();
     expect(after.find((r) => r.key === 'a')?.value).toBe('plain-1');
     expect(after.find((r) => r.key === 'b')?.value).toBe('committed');
     expect(await markerOffsets(log)).toEqual(markersBefore);
