@@ -14,7 +14,7 @@ import { decodeRecordBatch } from '../../../protocol/record-batch-decode.js';
 import { encodeRecordBatch } from '../../../protocol/record-batch-encode.js';
 import type { DecodedRecord } from '../../../protocol/record-types.js';
 import type { CleanPlan } from './key-map.js';
-import { yieldToLoop, YIELD_EVERY_BYTES } from './throttle.js';
+import { YieldBudget } from './throttle.js';
 
 export interface RewriteOptions {
   nowMs: number;
@@ -23,17 +23,13 @@ export interface RewriteOptions {
 
 export async function rewriteSegment(buf: Buffer, plan: CleanPlan, opts: RewriteOptions): Promise<Buffer> {
   const out: Buffer[] = [];
-  let sinceYield = 0;
+  const budget = new YieldBudget();
   for (let pos = 0; pos + BATCH_LENGTH_PREFIX <= buf.length; ) {
     const size = buf.readInt32BE(pos + BATCH_OFFSET.batchLength) + BATCH_LENGTH_PREFIX;
     const raw = buf.subarray(pos, pos + size);
     pos += size;
-    sinceYield += size;
-    if (sinceYield >= YIELD_EVERY_BYTES) {
-      sinceYield = 0;
-      await yieldToLoop();
-    }
     const { header, records } = decodeRecordBatch(raw);
+    await budget.spend(size, records.length);
     if (header.control || plan.undecided.has(header.baseOffset)) {
       out.push(raw);
       continue;

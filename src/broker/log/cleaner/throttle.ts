@@ -24,7 +24,20 @@ export function yieldToLoop(): Promise<void> {
 }
 
 /**
- * Batch bytes the cleaner decodes between two yields: about a millisecond of decoding, so produce and fetch
- * handlers wait at most that long behind the cleaner.
+ * How much CPU work the cleaner does between two yields: 64 KiB of batches or 500 records, whichever comes
+ * first (records count because compressed batches inflate to many more of them than their bytes suggest).
+ * About a millisecond of decoding on an idle core, so produce and fetch wait at most that long behind it.
  */
-export const YIELD_EVERY_BYTES = 256 * 1024;
+export class YieldBudget {
+  private bytes = 0;
+  private records = 0;
+
+  async spend(bytes: number, records: number): Promise<void> {
+    this.bytes += bytes;
+    this.records += records;
+    if (this.bytes < 64 * 1024 && this.records < 500) return;
+    this.bytes = 0;
+    this.records = 0;
+    await yieldToLoop();
+  }
+}
