@@ -25,10 +25,11 @@ afterEach(() => {
 
 /** A compacted topic with several sealed segments, each with keys that later segments overwrite. */
 async function populate(into: string): Promise<ReadRecord[]> {
-  const logs = await LogManager.open(into, { segmentBytes: 1024, logCleanerEnable: false });
+  // An index entry per batch, so a stale index after a swap would send reads to wrong positions.
+  const logs = await LogManager.open(into, { segmentBytes: 4096, indexIntervalBytes: 0, logCleanerEnable: false });
   await logs.createTopic('c', 1, { 'cleanup.policy': 'compact', 'min.cleanable.dirty.ratio': '0' });
   const log = logs.partition('c', 0)!;
-  for (let i = 0; i < 60; i++) {
+  for (let i = 0; i < 200; i++) {
     await log.append(keyedBatch([{ key: `k${i % 7}`, value: `v${i}` }, { key: `j${i % 3}`, value: i % 10 === 0 ? null : `w${i}` }], T0, i % 2 ? { compression: 'gzip' } : {}));
   }
   const records = await readRecords(log);
