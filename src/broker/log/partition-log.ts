@@ -519,8 +519,13 @@ export class PartitionLog {
 
   /** Bumped whenever the cleaner swaps a segment; reads that straddle a swap run again. */
   private cleanGeneration = 0;
-  /** Offsets below this were compacted by this process (the cleaner's dirty-ratio checkpoint; not persisted). */
-  cleanedUpTo = 0n;
+  /** Offsets below this were compacted (the cleaner's dirty-ratio checkpoint; undefined until it read its file). */
+  cleanedUpTo: bigint | undefined;
+
+  /** Not closed or deleted (a recreated topic of the same name is another PartitionLog). */
+  get isOpen(): boolean {
+    return this.closed === 'open';
+  }
 
   /** The sealed segments, oldest first (never the active one). */
   inactiveSegments(): readonly LogSegment[] {

@@ -55,6 +55,18 @@ describe('log cleaner', () => {
     expect(await readRecords(log)).toEqual(before);
   });
 
+  it('remembers across a restart what it cleaned (cleaner-offset-checkpoint)', async () => {
+    let log = await topic({ 'cleanup.policy': 'compact', 'min.cleanable.dirty.ratio': '0.9' });
+    await fill(log, 40);
+    expect((await cleanPartition(log, unlimited, T0 + 1)).segmentsCleaned).toBeGreaterThan(0);
+    await fill(log, 12);
+    await logs.close();
+    logs = await LogManager.open(dir, { segmentBytes: 1024, logCleanerEnable: false });
+    log = logs.partition('c', 0)!;
+    // Without the checkpoint everything would count as dirty again and be cleaned.
+    expect((await cleanPartition(log, unlimited, T0 + 1)).segmentsCleaned).toBe(0);
+  });
+
   it('never compacts records newer than min.compaction.lag.ms', async () => {
     const log = await topic({ 'cleanup.policy': 'compact', 'min.cleanable.dirty.ratio': '0', 'min.compaction.lag.ms': '60000' });
     await fill(log, 40);

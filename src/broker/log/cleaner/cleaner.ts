@@ -13,6 +13,7 @@
 import type { Logger } from 'pino';
 import { initCompression } from '../../../protocol/compression/index.js';
 import type { PartitionLog } from '../partition-log.js';
+import { readCleanerCheckpoint, writeCleanerCheckpoint } from './checkpoint.js';
 import { CleanPlan } from './key-map.js';
 import { rewriteSegment } from './rewrite.js';
 import { writeSwap } from './swap-files.js';
@@ -35,6 +36,8 @@ export async function cleanPartition(log: PartitionLog, cfg: CleanerConfig, nowM
   const result: CleanResult = { segmentsCleaned: 0, bytesBefore: 0, bytesAfter: 0 };
   const config = log.config;
   if (!config.compact) return result;
+  if (log.cleanedUpTo === undefined) log.cleanedUpTo = await readCleanerCheckpoint(log.dir);
+  const cleanedUpTo = log.cleanedUpTo;
   const cleanable = [];
   for (const seg of log.inactiveSegments()) {
     if (config.minCompactionLagMs > 0 && Number(seg.maxTimestamp) > nowMs - config.minCompactionLagMs) break;
@@ -44,7 +47,7 @@ export async function cleanPartition(log: PartitionLog, cfg: CleanerConfig, nowM
   let dirty = 0;
   for (const seg of cleanable) {
     total += seg.size;
-    if (seg.nextOffset > log.cleanedUpTo) dirty += seg.size;
+    if (seg.nextOffset > cleanedUpTo) dirty += seg.size;
   }
   if (total === 0 || dirty / total < config.minCleanableDirtyRatio) return result;
   await initCompression();
@@ -71,7 +74,11 @@ export async function cleanPartition(log: PartitionLog, cfg: CleanerConfig, nowM
       result.bytesAfter += cleaned.length;
     }
   }
-  if (upTo > log.cleanedUpTo) log.cleanedUpTo = upTo;
+  // Only while the log is open: a deleted topic's directory may already belong to a new one of its name.
+  if (upTo > cleanedUpTo && log.isOpen) {
+    log.cleanedUpTo = upTo;
+    await writeCleanerCheckpoint(log.dir, upTo);
+  }
   return result;
 }
 
