@@ -27,6 +27,10 @@ export interface BrokerConfig {
   retentionMs: number;
   retentionBytes: number;
   retentionCheckIntervalMs: number;
+  /** The log cleaner: compaction of topics with cleanup.policy=compact (src/broker/log/cleaner). */
+  logCleanerEnable: boolean;
+  logCleanerBackoffMs: number;
+  logCleanerIoMaxBytesPerSecond: number;
   fsync: FsyncPolicy;
   flushIntervalMs: number;
   maxMessageBytes: number;
@@ -151,6 +155,9 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   { key: 'retentionMs', flag: 'retention-ms', kind: 'duration', default: 7 * DAY, min: 1, unlimited: true, help: 'delete segments older than this; -1 keeps forever (retention.ms)' },
   { key: 'retentionBytes', flag: 'retention-bytes', kind: 'bytes', default: -1, min: 0, unlimited: true, help: 'per-partition size above which old segments are deleted; -1 unlimited (retention.bytes)' },
   { key: 'retentionCheckIntervalMs', flag: 'retention-check-interval-ms', kind: 'duration', default: 5 * MINUTE, min: 10, help: 'how often retention runs (log.retention.check.interval.ms)' },
+  { key: 'logCleanerEnable', flag: 'log-cleaner-enable', kind: 'boolean', default: true, help: 'compact topics whose cleanup.policy contains compact (log.cleaner.enable)' },
+  { key: 'logCleanerBackoffMs', flag: 'log-cleaner-backoff-ms', kind: 'duration', default: 15 * SECOND, min: 10, help: 'pause between two passes of the log cleaner (log.cleaner.backoff.ms)' },
+  { key: 'logCleanerIoMaxBytesPerSecond', flag: 'log-cleaner-io-max-bytes-per-second', kind: 'bytes', default: -1, min: 1, unlimited: true, help: 'bytes per second the cleaner may read plus write; -1 unlimited (log.cleaner.io.max.bytes.per.second)' },
   { key: 'fsync', flag: 'fsync', kind: 'enum', default: 'never', values: FSYNC_POLICIES, help: 'when to force writes to disk: never (OS decides, as Kafka), interval, always' },
   { key: 'flushIntervalMs', flag: 'flush-interval-ms', kind: 'duration', default: SECOND, min: 1, help: 'fsync period with --fsync interval (flush.ms)' },
   { key: 'maxMessageBytes', flag: 'max-message-bytes', kind: 'bytes', default: MiB + 12, min: 64, max: INT32_MAX, help: 'largest record batch accepted (max.message.bytes)' },

@@ -45,6 +45,14 @@ export interface LogConfig {
    */
   timestampBeforeMaxMs: number;
   timestampAfterMaxMs: number;
+  /** cleanup.policy contains "compact": the log cleaner keeps the latest record per key. */
+  compact: boolean;
+  /** How long a tombstone (null value) survives compaction, by its batch timestamp (delete.retention.ms). */
+  deleteRetentionMs: number;
+  /** Records newer than this are never compacted (min.compaction.lag.ms). */
+  minCompactionLagMs: number;
+  /** Compact only when dirty bytes / cleanable bytes reach this (min.cleanable.dirty.ratio). */
+  minCleanableDirtyRatio: number;
 }
 
 const GiB = 1024 * 1024 * 1024;
@@ -67,6 +75,10 @@ export const defaultLogConfig: Readonly<LogConfig> = Object.freeze({
   zstdLevel: 3,
   timestampBeforeMaxMs: Infinity,
   timestampAfterMaxMs: Infinity,
+  compact: false,
+  deleteRetentionMs: DAY,
+  minCompactionLagMs: 0,
+  minCleanableDirtyRatio: 0.5,
 });
 
 /** Fills in defaults; unknown fields (e.g. a whole BrokerConfig) are ignored. */
@@ -87,6 +99,10 @@ export function resolveLogConfig(partial: Partial<LogConfig> = {}): LogConfig {
     zstdLevel: partial.zstdLevel ?? defaultLogConfig.zstdLevel,
     timestampBeforeMaxMs: partial.timestampBeforeMaxMs ?? defaultLogConfig.timestampBeforeMaxMs,
     timestampAfterMaxMs: partial.timestampAfterMaxMs ?? defaultLogConfig.timestampAfterMaxMs,
+    compact: partial.compact ?? defaultLogConfig.compact,
+    deleteRetentionMs: partial.deleteRetentionMs ?? defaultLogConfig.deleteRetentionMs,
+    minCompactionLagMs: partial.minCompactionLagMs ?? defaultLogConfig.minCompactionLagMs,
+    minCleanableDirtyRatio: partial.minCleanableDirtyRatio ?? defaultLogConfig.minCleanableDirtyRatio,
   };
   if (c.segmentBytes < 14 || c.segmentBytes > 0x7fffffff) invalid('segmentBytes', c.segmentBytes, '14..2147483647');
   if (c.segmentMs < 1) invalid('segmentMs', c.segmentMs, '>= 1');
@@ -167,6 +183,18 @@ export function resolveTopicLogConfig(base: LogConfig, topicConfigs: Readonly<Re
   if (policy !== undefined && !policy.split(',').some((p) => p.trim() === 'delete')) {
     merged['retentionMs'] = -1;
     merged['retentionBytes'] = -1;
+  }
+  // Compaction settings (topic-configs.ts validated their syntax; the cleaner reads them from here).
+  if (policy !== undefined) merged['compact'] = policy.split(',').some((p) => p.trim() === 'compact');
+  const deleteRetention = topicConfigs['delete.retention.ms'];
+  if (deleteRetention !== undefined) merged['deleteRetentionMs'] = parseInteger(deleteRetention, 'delete.retention.ms');
+  const lag = topicConfigs['min.compaction.lag.ms'];
+  if (lag !== undefined) merged['minCompactionLagMs'] = parseInteger(lag, 'min.compaction.lag.ms');
+  const ratio = topicConfigs['min.cleanable.dirty.ratio'];
+  if (ratio !== undefined) {
+    const r = Number(ratio);
+    if (!Number.isFinite(r) || r < 0 || r > 1) throw new StorageError('INVALID_CONFIG', `topic config min.cleanable.dirty.ratio='${ratio}' must be a number in [0, 1]`);
+    merged['minCleanableDirtyRatio'] = r;
   }
   return resolveLogConfig(merged as Partial<LogConfig>);
 }

@@ -30,8 +30,17 @@ import { PartitionLog } from './partition-log.js';
 import type { SegmentEnv } from './segment.js';
 import { nodeStorageIo, type StorageIo } from './storage-io.js';
 import { quarantineStrayDirs } from './stray-dirs.js';
+import { type CleanResult, LogCleaner } from './cleaner/cleaner.js';
 
 /** The broker settings the manager enforces besides the log config (see config.ts). */
+/** The log cleaner's broker settings (see config.ts). */
+export interface CleanerSettings {
+  logCleanerEnable: boolean;
+  logCleanerBackoffMs: number;
+  /** -1 unlimited. */
+  logCleanerIoMaxBytesPerSecond: number;
+}
+
 export interface TopicLimits {
   /** Segment files kept open at once; 0 derives it from the descriptor limit. */
   maxOpenFiles: number;
@@ -84,6 +93,8 @@ export interface TopicInfo extends TopicRecord {
 export class LogManager {
   private readonly logs = new Map<string, PartitionLog[]>();
   private flushTimer: NodeJS.Timeout | undefined;
+  /** Compacts topics with cleanup.policy=compact on its own timer; `runCleaner` runs a pass on demand. */
+  private cleaner: LogCleaner | undefined;
   private closed = false;
   /** The last change queued per topic name (changes to one name never overlap). */
   private readonly nameLocks = new Map<string, Promise<unknown>>();
@@ -111,7 +122,7 @@ export class LogManager {
    * Opens `dataDir` (created if missing). `config` may be a whole BrokerConfig: the log settings and the
    * limits (maxOpenFiles, maxConnections, maxPartitions) are taken from it, other fields ignored.
    */
-  static async open(dataDir: string, config: Partial<LogConfig & TopicLimits> = {}, options: LogManagerOptions = {}): Promise<LogManager> {
+  static async open(dataDir: string, config: Partial<LogConfig & TopicLimits & CleanerSettings> = {}, options: LogManagerOptions = {}): Promise<LogManager> {
     const base = resolveLogConfig(config);
     const limits: TopicLimits = {
       maxOpenFiles: options.maxOpenFiles ?? config.maxOpenFiles ?? DEFAULT_LIMITS.maxOpenFiles,
@@ -162,6 +173,12 @@ export class LogManager {
     }
     await runPool(jobs, options.openConcurrency ?? 4);
     manager.startFlushTimer();
+    manager.cleaner = new LogCleaner(
+      () => [...manager.logs.values()].flat(),
+      { backoffMs: config.logCleanerBackoffMs ?? 15_000, ioMaxBytesPerSecond: config.logCleanerIoMaxBytesPerSecond ?? -1 },
+      options.logger,
+    );
+    if (config.logCleanerEnable ?? true) manager.cleaner.start();
     return manager;
   }
 
@@ -312,6 +329,11 @@ export class LogManager {
     return deleted;
   }
 
+  /** One log-cleaner pass over every partition (tests, tools); the timer runs the same. */
+  runCleaner(nowMs?: number): Promise<CleanResult> {
+    return this.cleaner!.runOnce(nowMs);
+  }
+
   async flushAll(): Promise<void> {
     for (const logs of this.logs.values()) for (const log of logs) await log.flush();
   }
@@ -321,6 +343,7 @@ export class LogManager {
     if (this.closed) return;
     this.closed = true;
     if (this.flushTimer) clearInterval(this.flushTimer);
+    await this.cleaner?.stop();
     await Promise.all([...this.nameLocks.values()].map((p) => p.catch(() => undefined)));
     const errors: unknown[] = [];
     const jobs = [...this.logs.values()].flat().map((log) => () => log.close().catch((e: unknown) => void errors.push(e)));
@@ -336,6 +359,7 @@ export class LogManager {
     if (this.closed) return;
     this.closed = true;
     if (this.flushTimer) clearInterval(this.flushTimer);
+    await this.cleaner?.stop();
     for (const logs of this.logs.values()) for (const log of logs) await log.abandon();
     await this.catalog.close();
     await this.env.handles.close();

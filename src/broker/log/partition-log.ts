@@ -18,7 +18,8 @@ import { MAX_RELATIVE_OFFSET } from './offset-index.js';
 import type { LogConfig } from './log-config.js';
 import { type PartitionState, writePartitionState } from './partition-state.js';
 import { firstRecordAtOrAfter } from './record-timestamps.js';
-import { loadPartition } from './recovery.js';
+import { loadPartition, recoverSegment } from './recovery.js';
+import { discardSwap, installSwap } from './cleaner/swap-files.js';
 import { retentionPrefix } from './retention.js';
 import type { ReadBuffers } from './read-buffers.js';
 import { LogSegment, type SegmentEnv } from './segment.js';
@@ -280,6 +281,16 @@ export class PartitionLog {
    * [logStartOffset, highWatermark] throws OFFSET_OUT_OF_RANGE.
    */
   async read(offset: bigint, maxBytes: number, opts: ReadOptions = {}): Promise<ReadResult> {
+    // A segment swapped by the cleaner during the read may have been read at its old positions: read again.
+    for (;;) {
+      const generation = this.cleanGeneration;
+      const result = await this.readOnce(offset, maxBytes, opts);
+      if (generation === this.cleanGeneration) return result;
+      if (result.records !== null) opts.buffers?.release(result.records);
+    }
+  }
+
+  private async readOnce(offset: bigint, maxBytes: number, opts: ReadOptions): Promise<ReadResult> {
     const highWatermark = this.hw;
     const logStartOffset = this.lso;
     const empty = { records: null, highWatermark, logStartOffset };
@@ -502,6 +513,57 @@ export class PartitionLog {
     // let that finish first, or it would find the file gone (ENOENT) or recreate its index files.
     await this.background.catch(() => undefined);
     for (const seg of doomed) await seg.delete();
+  }
+
+  // ---- compaction (the cleaner in ./cleaner drives these) ------------------------------------------------
+
+  /** Bumped whenever the cleaner swaps a segment; reads that straddle a swap run again. */
+  private cleanGeneration = 0;
+  /** Offsets below this were compacted (the cleaner's dirty-ratio checkpoint; undefined until it read its file). */
+  cleanedUpTo: bigint | undefined;
+
+  /** Not closed or deleted (a recreated topic of the same name is another PartitionLog). */
+  get isOpen(): boolean {
+    return this.closed === 'open';
+  }
+
+  /** The sealed segments, oldest first (never the active one). */
+  inactiveSegments(): readonly LogSegment[] {
+    return this.closed === 'open' ? this.segments.slice(0, -1) : [];
+  }
+
+  /**
+   * Replaces `old` by the swap file the cleaner wrote for it (see cleaner/swap-files.ts), in the append chain
+   * so retention and DeleteRecords never see half a swap. False (and the swap removed) when `old` is gone.
+   */
+  replaceWithSwap(old: LogSegment): Promise<boolean> {
+    return this.serialize(async () => {
+      const i = this.segments.indexOf(old);
+      if (this.closed !== 'open' || i < 0 || i === this.segments.length - 1 || old.deleted) {
+        await discardSwap(this.dir, old.baseOffset);
+        return false;
+      }
+      // Let a background seal of this segment finish before its files change under it.
+      await this.background.catch(() => undefined);
+      await old.close();
+      old.deleted = true;
+      this.cleanGeneration++;
+      this.readHints.clear();
+      try {
+        await installSwap(this.dir, old.baseOffset);
+        const fresh = new LogSegment(this.dir, old.baseOffset, this.cfg, this.env);
+        fresh.size = (await fs.stat(fresh.paths.log)).size;
+        await recoverSegment(fresh, i > 0 ? this.segments[i - 1]!.nextOffset : fresh.baseOffset);
+        await fresh.persistIndexes(true);
+        this.segments = this.segments.map((s) => (s === old ? fresh : s));
+        this.env.residency.touch(fresh);
+      } catch (e) {
+        // The swap is durable: a restart completes it. Until then this partition cannot be trusted for writes.
+        this.offline = `a compaction swap of ${old.paths.log} failed (${String(e)})`;
+        throw storageError(`swapping a compacted segment of ${this.topic}-${this.partition}`, e);
+      }
+      return true;
+    });
   }
 
   // ---- durability -------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import { MAX_RELATIVE_OFFSET } from './offset-index.js';
 import { readPartitionState, type PartitionState } from './partition-state.js';
 import { LogSegment, type SegmentEnv, type SegmentIndexing } from './segment.js';
 import { readInto } from './storage-io.js';
+import { completeSwaps } from './cleaner/swap-files.js';
 
 const RECOVERY_BLOCK = 8 * 1024 * 1024;
 
@@ -38,6 +39,8 @@ export async function loadPartition(
 ): Promise<LoadedPartition> {
   await fs.mkdir(dir, { recursive: true });
   const state = await readPartitionState(dir);
+  // A compaction interrupted by a crash: its committed swaps are finished, its unfinished copies dropped.
+  await completeSwaps(dir);
   const segments = await discoverSegments(dir, opts.indexing, opts.env);
   let recoveredSegments = 0;
   let truncatedBytes = 0;
