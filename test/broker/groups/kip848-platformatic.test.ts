@@ -77,7 +77,7 @@ function watchExclusiveOwnership(coordinator: GroupCoordinator): { stop(): void;
 
 describe('@platformatic/kafka with groupProtocol consumer (KIP-848)', () => {
   it('three consumers split six partitions; a killed one’s partitions move after the session timeout; commits resume', async () => {
-    const coordinator = broker.context.services.groups;
+    const coordinator = broker.context.services.groups!;
     const producer = new Producer({ clientId: 'k848-producer', bootstrapBrokers: [broker.address], serializers: stringSerializers });
     const children: Child[] = [];
     const watch = watchExclusiveOwnership(coordinator);
