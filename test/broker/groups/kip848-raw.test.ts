@@ -11,6 +11,7 @@ import { JoinGroup } from '../../../src/protocol/messages/join-group.js';
 import { ListGroups } from '../../../src/protocol/messages/list-groups.js';
 import { DescribeGroups } from '../../../src/protocol/messages/describe-groups.js';
 import { OffsetCommit } from '../../../src/protocol/messages/offset-commit.js';
+import { OffsetFetch } from '../../../src/protocol/messages/offset-fetch.js';
 import { Metadata } from '../../../src/protocol/messages/metadata.js';
 import { kafkaClient, RawClient, startTestBroker, type TestBroker } from '../helpers.js';
 
@@ -169,7 +170,7 @@ describe('KIP-848 ConsumerGroupHeartbeat', () => {
     expect(described.groups[0]!.errorCode).toBe(ErrorCode.GROUP_ID_NOT_FOUND);
   });
 
-  it('offset commits carry the member epoch: STALE_MEMBER_EPOCH and UNKNOWN_MEMBER_ID', async () => {
+  it('offset commits and fetches (v9) carry the member epoch: STALE_MEMBER_EPOCH and UNKNOWN_MEMBER_ID', async () => {
     const a = await hb({ groupId: 'g10', memberEpoch: 0, subscribedTopicNames: ['k848'], topicPartitions: [] });
     const commit = (memberId: string, epoch: number) =>
       c.request(OffsetCommit, 9, {
@@ -180,6 +181,14 @@ describe('KIP-848 ConsumerGroupHeartbeat', () => {
     expect(code(await commit(a.memberId!, a.memberEpoch))).toBe(0);
     expect(code(await commit(a.memberId!, a.memberEpoch + 1))).toBe(ErrorCode.STALE_MEMBER_EPOCH);
     expect(code(await commit('nobody', 1))).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+    const fetch = (memberId: string | null, memberEpoch: number) =>
+      c.request(OffsetFetch, 9, { groups: [{ groupId: 'g10', memberId, memberEpoch, topics: [{ name: 'k848', partitionIndexes: [0] }] }], requireStable: false } as never);
+    const fetched = await fetch(a.memberId!, a.memberEpoch);
+    expect(fetched.groups[0]!.errorCode).toBe(0);
+    expect(fetched.groups[0]!.topics[0]!.partitions[0]!.committedOffset).toBe(5n);
+    expect((await fetch(a.memberId!, a.memberEpoch + 1)).groups[0]!.errorCode).toBe(ErrorCode.STALE_MEMBER_EPOCH);
+    expect((await fetch('nobody', 1)).groups[0]!.errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+    expect((await fetch(null, -1)).groups[0]!.errorCode).toBe(0);
   });
 
   it('ConsumerGroupDescribe shows epochs, assignor and members; a classic group is not found', async () => {

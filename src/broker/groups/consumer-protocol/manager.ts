@@ -278,6 +278,15 @@ export class ConsumerGroupManager {
     return ErrorCode.NONE;
   }
 
+  /** OffsetFetch v9: without a member id and epoch (an admin) anyone may read; a member must be current. */
+  validateOffsetFetch(groupId: string, memberId: string | null, memberEpoch: number): number {
+    const group = this.groups.get(groupId);
+    if (!group || (memberId === null && memberEpoch < 0)) return ErrorCode.NONE;
+    const member = memberId === null ? undefined : group.members.get(memberId);
+    if (!member) return ErrorCode.UNKNOWN_MEMBER_ID;
+    return memberEpoch === member.epoch ? ErrorCode.NONE : ErrorCode.STALE_MEMBER_EPOCH;
+  }
+
   close(): void {
     for (const g of this.groups.values()) for (const m of g.members.values()) this.clearTimer(m);
   }
