@@ -78,6 +78,26 @@ describe('KIP-848 ConsumerGroupHeartbeat', () => {
     expect([...owned(b3), ...owned(a3)].sort()).toEqual(['k0', 'k1', 'k2', 'k3']);
   });
 
+  it('a member that does not revoke within its rebalance timeout is removed, and its partitions move', async () => {
+    const a = await hb({ groupId: 'g12', memberEpoch: 0, subscribedTopicNames: ['k848'], topicPartitions: [], rebalanceTimeoutMs: 300 });
+    const b = await hb({ groupId: 'g12', memberEpoch: 0, subscribedTopicNames: ['k848'], topicPartitions: [] });
+    // a is told to revoke, keeps heartbeating, but keeps reporting every partition as owned.
+    const all = [{ topicId, partitions: [0, 1, 2, 3] }];
+    expect((await hb({ groupId: 'g12', memberId: a.memberId!, memberEpoch: 1, topicPartitions: all, rebalanceTimeoutMs: -1 })).errorCode).toBe(0);
+    const started = Date.now();
+    let last = b;
+    while (owned(last).length < 4) {
+      if (Date.now() - started > 15_000) throw new Error(`b never got a's partitions: ${owned(last)}`);
+      await new Promise((r) => setTimeout(r, 50));
+      const stuck = await hb({ groupId: 'g12', memberId: a.memberId!, memberEpoch: 1, topicPartitions: all, rebalanceTimeoutMs: -1 });
+      last = await hb({ groupId: 'g12', memberId: b.memberId!, memberEpoch: last.memberEpoch, topicPartitions: last.assignment?.topicPartitions ?? [] });
+      if (stuck.errorCode !== 0) expect(stuck.errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+      if (process.env.DEBUG848) console.log(stuck.errorCode, stuck.memberEpoch, owned(stuck), last.errorCode, last.memberEpoch, owned(last));
+    }
+    // Session timeout is 1.5 s: the move came from the 300 ms rebalance timeout, not the session.
+    expect(Date.now() - started).toBeLessThan(1_500);
+  });
+
   it('fences a member with a newer or stale epoch, and refuses an unknown member', async () => {
     const a = await hb({ groupId: 'g3', memberEpoch: 0, subscribedTopicNames: ['k848'], topicPartitions: [] });
     expect((await hb({ groupId: 'g3', memberId: a.memberId!, memberEpoch: 7, topicPartitions: null })).errorCode).toBe(ErrorCode.FENCED_MEMBER_EPOCH);

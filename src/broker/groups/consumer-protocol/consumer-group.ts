@@ -24,6 +24,8 @@ export class ConsumerMember {
   serverAssignor: string | null = null;
   rebalanceTimeoutMs = 300_000;
   sessionTimer: NodeJS.Timeout | null = null;
+  /** Runs while the member owes a revocation: past its rebalance timeout it is removed, as Kafka does. */
+  revocationTimer: NodeJS.Timeout | null = null;
   /** True after a static member left with epoch -2: its assignment waits for the instance to return. */
   staticLeft = false;
 

@@ -210,6 +210,7 @@ export class ConsumerGroupManager {
     if (changed) group.groupEpoch++;
     if (group.assignmentEpoch < group.groupEpoch) group.computeTarget(subscribed);
     group.reconcile(member, p.topicPartitions === null ? null : toPartitions(p.topicPartitions));
+    this.armRevocationDeadline(group, member);
 
     return {
       errorCode: ErrorCode.NONE,
@@ -247,8 +248,32 @@ export class ConsumerGroupManager {
     group.groupEpoch++;
   }
 
+  /**
+   * A member told to revoke must acknowledge within its rebalance timeout, or it is removed so the
+   * partitions it holds can move (Kafka's rebalance-timeout fencing); a heartbeating but stuck member
+   * would otherwise hold them forever.
+   */
+  private armRevocationDeadline(group: ConsumerGroup, member: ConsumerMember): void {
+    if (member.revoking.size === 0) {
+      if (member.revocationTimer) clearTimeout(member.revocationTimer);
+      member.revocationTimer = null;
+      return;
+    }
+    if (member.revocationTimer) return;
+    member.revocationTimer = setTimeout(() => {
+      try {
+        member.revocationTimer = null;
+        if (group.members.get(member.memberId) === member && member.revoking.size > 0) this.removeMember(group, member);
+      } catch (err) {
+        this.onError(err);
+      }
+    }, member.rebalanceTimeoutMs);
+    member.revocationTimer.unref();
+  }
+
   private startTimer(group: ConsumerGroup, member: ConsumerMember): void {
-    this.clearTimer(member);
+    // Only the session timer restarts on a heartbeat; the revocation deadline keeps running.
+    if (member.sessionTimer) clearTimeout(member.sessionTimer);
     member.sessionTimer = setTimeout(() => {
       try {
         if (group.members.get(member.memberId) === member) this.removeMember(group, member);
@@ -261,7 +286,9 @@ export class ConsumerGroupManager {
 
   private clearTimer(member: ConsumerMember): void {
     if (member.sessionTimer) clearTimeout(member.sessionTimer);
+    if (member.revocationTimer) clearTimeout(member.revocationTimer);
     member.sessionTimer = null;
+    member.revocationTimer = null;
   }
 
   /**
