@@ -817,6 +817,15 @@ export class GroupCoordinator {
    */
   expireOffsets(now = Date.now()): void {
     const retention = this.config.offsetsRetentionMs;
+    // Empty consumer groups: forgotten at once without offsets, else `offsets.retention` after emptying.
+    for (const g of [...this.consumerGroups.all()]) {
+      if (g.members.size > 0) continue;
+      const hasOffsets = this.store.hasOffsets(g.groupId);
+      if (!hasOffsets || (g.emptiedAt !== null && now - g.emptiedAt >= retention)) {
+        this.consumerGroups.drop(g.groupId);
+        if (hasOffsets) this.store.deleteGroup(g.groupId);
+      }
+    }
     for (const group of [...this.groups.values()]) {
       if (group.state !== 'Empty' || !group.isEmptyOfMembers) continue;
       if (!this.store.hasOffsets(group.groupId)) {

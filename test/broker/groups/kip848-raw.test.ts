@@ -222,4 +222,22 @@ describe('KIP-848 ConsumerGroupHeartbeat', () => {
     expect(none!.errorCode).toBe(ErrorCode.GROUP_ID_NOT_FOUND);
     void otherId;
   });
+
+  it('an empty consumer group is forgotten by the retention check: at once without offsets, after offsets.retention with them', async () => {
+    const coordinator = broker.context.services.groups!;
+    const a = await hb({ groupId: 'g13', memberEpoch: 0, subscribedTopicNames: ['k848'], topicPartitions: [] });
+    const b = await hb({ groupId: 'g14', memberEpoch: 0, subscribedTopicNames: ['k848'], topicPartitions: [] });
+    await c.request(OffsetCommit, 9, {
+      groupId: 'g14', generationIdOrMemberEpoch: b.memberEpoch, memberId: b.memberId, groupInstanceId: null, retentionTimeMs: -1n,
+      topics: [{ name: 'k848', partitions: [{ partitionIndex: 0, committedOffset: 1n, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: null }] }],
+    } as never);
+    await hb({ groupId: 'g13', memberId: a.memberId!, memberEpoch: -1 });
+    await hb({ groupId: 'g14', memberId: b.memberId!, memberEpoch: -1 });
+    coordinator.expireOffsets(Date.now());
+    expect(coordinator.consumerGroups.has('g13')).toBe(false);
+    expect(coordinator.consumerGroups.has('g14')).toBe(true);
+    coordinator.expireOffsets(Date.now() + coordinator.config.offsetsRetentionMs + 1);
+    expect(coordinator.consumerGroups.has('g14')).toBe(false);
+    expect(coordinator.fetchOffsets('g14', null)).toEqual([]);
+  });
 });

@@ -52,6 +52,8 @@ export class ConsumerGroup {
   /** Fingerprint of the subscribed topics' ids and partition counts, to notice created/grown topics. */
   metadataKey = '';
   assignorName: AssignorName = 'uniform';
+  /** When the last member left (ms), for offsets retention; null while it has members. */
+  emptiedAt: number | null = null;
 
   constructor(readonly groupId: string) {}
 

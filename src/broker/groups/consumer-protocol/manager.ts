@@ -163,6 +163,7 @@ export class ConsumerGroupManager {
           if (group.members.size >= this.config.maxSize) return fail(ErrorCode.GROUP_MAX_SIZE_REACHED, `The consumer group has reached its maximum capacity of ${this.config.maxSize} members.`);
           member = new ConsumerMember(p.memberId !== '' ? p.memberId : randomUUID(), p.instanceId, p.clientId, p.clientHost);
           group.members.set(member.memberId, member);
+          group.emptiedAt = null;
           if (p.instanceId !== null) group.staticMembers.set(p.instanceId, member.memberId);
           changed = true;
         }
@@ -246,6 +247,7 @@ export class ConsumerGroupManager {
     group.target.delete(member.memberId);
     if (member.instanceId !== null && group.staticMembers.get(member.instanceId) === member.memberId) group.staticMembers.delete(member.instanceId);
     group.groupEpoch++;
+    if (group.members.size === 0) group.emptiedAt = Date.now();
   }
 
   /**
