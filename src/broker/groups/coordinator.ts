@@ -722,8 +722,9 @@ export class GroupCoordinator {
 
   describe(groupId: string): GroupDescription {
     if (this.consumerGroups.has(groupId)) {
-      // As Kafka 3.9: DescribeGroups is for classic groups; ConsumerGroupDescribe describes this one.
-      return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, groupId, state: 'Dead', protocolType: '', protocolName: '', members: [] };
+      // As Kafka 3.9 (DescribeGroups up to v5): a group that is not classic describes as Dead, without an
+      // error (v6, KIP-1043, would say GROUP_ID_NOT_FOUND); ConsumerGroupDescribe describes it.
+      return { errorCode: 0, groupId, state: 'Dead', protocolType: '', protocolName: '', members: [] };
     }
     const group = this.groups.get(groupId);
     if (!group) {

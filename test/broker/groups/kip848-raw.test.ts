@@ -8,6 +8,7 @@ import { ErrorCode } from '../../../src/protocol/errors.js';
 import { ConsumerGroupHeartbeat, createConsumerGroupHeartbeatRequest, type ConsumerGroupHeartbeatRequest, type ConsumerGroupHeartbeatResponse } from '../../../src/protocol/messages/consumer-group-heartbeat.js';
 import { ConsumerGroupDescribe } from '../../../src/protocol/messages/consumer-group-describe.js';
 import { JoinGroup } from '../../../src/protocol/messages/join-group.js';
+import { DeleteGroups } from '../../../src/protocol/messages/delete-groups.js';
 import { ListGroups } from '../../../src/protocol/messages/list-groups.js';
 import { DescribeGroups } from '../../../src/protocol/messages/describe-groups.js';
 import { OffsetCommit } from '../../../src/protocol/messages/offset-commit.js';
@@ -179,7 +180,10 @@ describe('KIP-848 ConsumerGroupHeartbeat', () => {
     });
     expect((await joined).errorCode).toBe(0);
     expect((await hb({ groupId: 'g9', memberEpoch: 0, subscribedTopicNames: ['k848'], topicPartitions: [] })).errorCode).toBe(ErrorCode.GROUP_ID_NOT_FOUND);
-    // ListGroups shows both types; DescribeGroups refuses the consumer group as not classic.
+    // DeleteGroups: a consumer group with members is not empty; once its member leaves it can go.
+    const a8 = (await c.request(ConsumerGroupDescribe, 0, { groupIds: ['g8'], includeAuthorizedOperations: false })).groups[0]!.members[0]!;
+    expect((await c.request(DeleteGroups, 2, { groupsNames: ['g8'] })).results[0]!.errorCode).toBe(ErrorCode.NON_EMPTY_GROUP);
+    // ListGroups shows both types; DescribeGroups (v5, Kafka 3.9) shows the consumer group as Dead.
     const listed = await c.request(ListGroups, 5, { statesFilter: [], typesFilter: [] });
     expect(listed.groups.find((g) => g.groupId === 'g8')).toMatchObject({ groupType: 'consumer', protocolType: 'consumer' });
     expect(listed.groups.find((g) => g.groupId === 'g9')).toMatchObject({ groupType: 'classic' });
@@ -187,7 +191,10 @@ describe('KIP-848 ConsumerGroupHeartbeat', () => {
     expect(onlyConsumer.groups.map((g) => g.groupId)).toContain('g8');
     expect(onlyConsumer.groups.map((g) => g.groupId)).not.toContain('g9');
     const described = await c.request(DescribeGroups, 5, { groups: ['g8'], includeAuthorizedOperations: false });
-    expect(described.groups[0]!.errorCode).toBe(ErrorCode.GROUP_ID_NOT_FOUND);
+    expect(described.groups[0]).toMatchObject({ errorCode: 0, groupState: 'Dead', members: [] });
+    await hb({ groupId: 'g8', memberId: a8.memberId, memberEpoch: -1 });
+    expect((await c.request(DeleteGroups, 2, { groupsNames: ['g8'] })).results[0]!.errorCode).toBe(0);
+    expect((await c.request(ListGroups, 5, { statesFilter: [], typesFilter: [] })).groups.map((g) => g.groupId)).not.toContain('g8');
   });
 
   it('offset commits and fetches (v9) carry the member epoch: STALE_MEMBER_EPOCH and UNKNOWN_MEMBER_ID', async () => {
