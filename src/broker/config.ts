@@ -58,6 +58,9 @@ export interface BrokerConfig {
   groupInitialRebalanceDelayMs: number;
   offsetsRetentionMs: number;
   offsetsRetentionCheckIntervalMs: number;
+  /** KIP-848 consumer groups (src/broker/groups/consumer-protocol). */
+  groupConsumerSessionTimeoutMs: number;
+  groupConsumerHeartbeatIntervalMs: number;
   // Produce limits (issue 10)
   /** Most bytes one compressed batch may inflate to, whatever a topic's max.message.bytes says. */
   maxInflatedBatchBytes: number;
@@ -196,6 +199,8 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   { key: 'groupInitialRebalanceDelayMs', flag: 'group-initial-rebalance-delay-ms', kind: 'duration', default: 0, min: 0, help: 'how long the first rebalance of an empty group waits for more members (group.initial.rebalance.delay.ms; 0 as in Kafka\'s dev server.properties)' },
   { key: 'offsetsRetentionMs', flag: 'offsets-retention', kind: 'duration', default: 7 * DAY, min: 1, help: 'committed offsets of an empty group are kept this long (offsets.retention.minutes)' },
   { key: 'offsetsRetentionCheckIntervalMs', flag: 'offsets-retention-check-interval-ms', kind: 'duration', default: 10 * MINUTE, min: 10, help: 'how often expired offsets are removed (offsets.retention.check.interval.ms)' },
+  { key: 'groupConsumerSessionTimeoutMs', flag: 'group-consumer-session-timeout-ms', kind: 'duration', default: 45 * SECOND, min: 1, max: INT32_MAX, help: 'a KIP-848 consumer-group member without a heartbeat this long is removed (group.consumer.session.timeout.ms)' },
+  { key: 'groupConsumerHeartbeatIntervalMs', flag: 'group-consumer-heartbeat-interval-ms', kind: 'duration', default: 5 * SECOND, min: 1, max: INT32_MAX, help: 'how often KIP-848 consumer-group members are told to heartbeat (group.consumer.heartbeat.interval.ms)' },
   // Produce limits (issue 10)
   // A compressed batch inflates to at most its topic's max.message.bytes (+ a batch header); any client may
   // raise that on a topic it creates, so this broker-wide cap bounds one inflation whatever the topic says.

@@ -51,6 +51,8 @@ export const ApiKey = {
   DescribeProducers: 61,
   DescribeTransactions: 65,
   ListTransactions: 66,
+  ConsumerGroupHeartbeat: 68,
+  ConsumerGroupDescribe: 69,
   DescribeTopicPartitions: 75,
 } as const;
 
@@ -115,6 +117,8 @@ export const SUPPORTED_API_VERSIONS: readonly ApiVersionRange[] = [
   range('DescribeProducers', 0, 0),
   range('DescribeTransactions', 0, 0),
   range('ListTransactions', 0, 1),
+  range('ConsumerGroupHeartbeat', 0, 1),
+  range('ConsumerGroupDescribe', 0, 0),
   range('DescribeTopicPartitions', 0, 0),
 ];
 

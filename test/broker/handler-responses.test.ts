@@ -97,6 +97,12 @@ const requests: Record<string, unknown> = {
   DescribeProducers: { topics: [{ name: 't', partitionIndexes: [0, 2] }] },
   AlterClientQuotas: { entries: [{ entity: [{ entityType: 'user', entityName: 'u' }, { entityType: 'client-id', entityName: null }], ops: [{ key: 'producer_byte_rate', value: 1024, remove: false }] }], validateOnly: true },
   DescribeClientQuotas: { components: [{ entityType: 'user', matchType: 0, match: 'u' }], strict: false },
+  // KIP-848 (issue 16): a join with epoch 0, and a describe of it and of an unknown group.
+  ConsumerGroupHeartbeat: {
+    groupId: 'cg', memberId: 'm-1', memberEpoch: 0, instanceId: null, rackId: null, rebalanceTimeoutMs: 30000,
+    subscribedTopicNames: ['t'], subscribedTopicRegex: null, serverAssignor: 'range', topicPartitions: [],
+  },
+  ConsumerGroupDescribe: { groupIds: ['cg', 'nope'], includeAuthorizedOperations: false },
 };
 
 const logger = { info() {}, warn() {}, error() {}, debug() {} };

@@ -26,6 +26,8 @@ import {
   syncError,
 } from './group.js';
 import type { CommittedOffset, OffsetStore, OffsetToCommit } from './offset-store.js';
+import { ConsumerGroupManager } from './consumer-protocol/manager.js';
+import type { ConsumerGroupState } from './consumer-protocol/consumer-group.js';
 
 export interface JoinParams {
   groupId: string;
@@ -96,7 +98,8 @@ export interface GroupDescription {
 export interface ListedGroup {
   groupId: string;
   protocolType: string;
-  state: GroupState;
+  /** A classic state, or a consumer group's (Assigning, Reconciling). */
+  state: GroupState | ConsumerGroupState;
   groupType: string;
 }
 
@@ -112,6 +115,8 @@ export class GroupCoordinator {
   private readonly retentionTimer: NodeJS.Timeout;
   private closed = false;
   private readonly onError: (err: unknown) => void;
+  /** KIP-848 consumer groups; they share the group-id space and the offsets store with classic groups. */
+  readonly consumerGroups: ConsumerGroupManager;
 
   constructor(
     private readonly store: OffsetStore,
@@ -119,6 +124,22 @@ export class GroupCoordinator {
   ) {
     this.config = resolveGroupConfig(options.config);
     this.onError = options.onError ?? (() => {});
+    this.consumerGroups = new ConsumerGroupManager(
+      { sessionTimeoutMs: this.config.consumerSessionTimeoutMs, heartbeatIntervalMs: this.config.consumerHeartbeatIntervalMs, maxSize: this.config.maxGroupSize },
+      (groupId) => {
+        const g = this.groups.get(groupId);
+        return g !== undefined && g.state !== 'Empty' && g.state !== 'Dead';
+      },
+      (groupId) => {
+        // An empty classic group (offsets only) becomes a consumer group; its committed offsets stay.
+        const g = this.groups.get(groupId);
+        if (g && g.isEmptyOfMembers) {
+          if (g.joinTimer) clearTimeout(g.joinTimer);
+          this.groups.delete(groupId);
+        }
+      },
+      (err) => this.onError(err),
+    );
     // Groups known only from their committed offsets (e.g. after a restart) exist, empty.
     const now = Date.now();
     for (const groupId of store.groupIds()) {
@@ -142,6 +163,12 @@ export class GroupCoordinator {
     // the pending-SyncGroup deadline derived from it never collapses to 0 ms.
     const rebalanceTimeoutMs = p.rebalanceTimeoutMs <= 0 ? p.sessionTimeoutMs : p.rebalanceTimeoutMs;
     const params = { ...p, rebalanceTimeoutMs };
+    const consumerGroup = this.consumerGroups.group(p.groupId);
+    if (consumerGroup) {
+      // Kafka 3.9 (no online upgrade): a consumer group with members refuses classic joiners.
+      if (consumerGroup.members.size > 0) return Promise.resolve(joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, p.memberId));
+      this.consumerGroups.drop(p.groupId);
+    }
     let group = this.groups.get(p.groupId);
     if (!group) {
       if (p.memberId !== '') return Promise.resolve(joinError(ErrorCode.UNKNOWN_MEMBER_ID, p.memberId));
@@ -571,6 +598,12 @@ export class GroupCoordinator {
   commitOffsets(p: CommitParams): number {
     if (this.closed) return ErrorCode.NOT_COORDINATOR;
     if (p.groupId === '') return ErrorCode.INVALID_GROUP_ID;
+    if (this.consumerGroups.has(p.groupId)) {
+      // KIP-848 group: the generation field carries the member epoch.
+      const errorCode = this.consumerGroups.validateOffsetCommit(p.groupId, p.memberId, p.generationId);
+      if (errorCode === ErrorCode.NONE) this.store.commit(p.groupId, p.offsets);
+      return errorCode;
+    }
     let group = this.groups.get(p.groupId);
     if (!group) {
       // Only a consumer managing its own partitions (no generation) may create a group by committing.
@@ -604,6 +637,7 @@ export class GroupCoordinator {
     if (this.closed) return ErrorCode.NOT_COORDINATOR;
     if (groupId === '') return ErrorCode.INVALID_GROUP_ID;
     if (generationId < 0 && memberId === '' && groupInstanceId === null) return ErrorCode.NONE;
+    if (this.consumerGroups.has(groupId)) return this.consumerGroups.validateOffsetCommit(groupId, memberId, generationId);
     const group = this.groups.get(groupId);
     if (!group) return ErrorCode.ILLEGAL_GENERATION;
     const m = this.validateMember(group, memberId, groupInstanceId);
@@ -687,6 +721,11 @@ export class GroupCoordinator {
   // ------------------------------------------------------ Describe/List/Delete
 
   describe(groupId: string): GroupDescription {
+    if (this.consumerGroups.has(groupId)) {
+      // As Kafka 3.9 (DescribeGroups up to v5): a group that is not classic describes as Dead, without an
+      // error (v6, KIP-1043, would say GROUP_ID_NOT_FOUND); ConsumerGroupDescribe describes it.
+      return { errorCode: 0, groupId, state: 'Dead', protocolType: '', protocolName: '', members: [] };
+    }
     const group = this.groups.get(groupId);
     if (!group) {
       return { errorCode: 0, groupId, state: 'Dead', protocolType: '', protocolName: '', members: [] };
@@ -721,6 +760,11 @@ export class GroupCoordinator {
       if (typeSet.size > 0 && !typeSet.has('classic')) continue;
       out.push({ groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.state, groupType: 'classic' });
     }
+    for (const g of this.consumerGroups.all()) {
+      if (stateSet.size > 0 && !stateSet.has(g.state.toLowerCase())) continue;
+      if (typeSet.size > 0 && !typeSet.has('consumer')) continue;
+      out.push({ groupId: g.groupId, protocolType: 'consumer', state: g.state, groupType: 'consumer' });
+    }
     return out;
   }
 
@@ -728,6 +772,13 @@ export class GroupCoordinator {
     return groupIds.map((groupId) => {
       if (this.closed) return { groupId, errorCode: ErrorCode.NOT_COORDINATOR };
       if (groupId === '') return { groupId, errorCode: ErrorCode.INVALID_GROUP_ID };
+      const consumerGroup = this.consumerGroups.group(groupId);
+      if (consumerGroup) {
+        if (consumerGroup.members.size > 0) return { groupId, errorCode: ErrorCode.NON_EMPTY_GROUP };
+        this.consumerGroups.drop(groupId);
+        this.store.deleteGroup(groupId);
+        return { groupId, errorCode: 0 };
+      }
       const group = this.groups.get(groupId);
       if (!group) return { groupId, errorCode: ErrorCode.GROUP_ID_NOT_FOUND };
       if (group.state !== 'Empty' || !group.isEmptyOfMembers) return { groupId, errorCode: ErrorCode.NON_EMPTY_GROUP };
@@ -767,6 +818,15 @@ export class GroupCoordinator {
    */
   expireOffsets(now = Date.now()): void {
     const retention = this.config.offsetsRetentionMs;
+    // Empty consumer groups: forgotten at once without offsets, else `offsets.retention` after emptying.
+    for (const g of [...this.consumerGroups.all()]) {
+      if (g.members.size > 0) continue;
+      const hasOffsets = this.store.hasOffsets(g.groupId);
+      if (!hasOffsets || (g.emptiedAt !== null && now - g.emptiedAt >= retention)) {
+        this.consumerGroups.drop(g.groupId);
+        if (hasOffsets) this.store.deleteGroup(g.groupId);
+      }
+    }
     for (const group of [...this.groups.values()]) {
       if (group.state !== 'Empty' || !group.isEmptyOfMembers) continue;
       if (!this.store.hasOffsets(group.groupId)) {
@@ -807,6 +867,7 @@ export class GroupCoordinator {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.retentionTimer);
+    this.consumerGroups.close();
     for (const group of this.groups.values()) {
       if (group.joinTimer) clearTimeout(group.joinTimer);
       if (group.syncTimer) clearTimeout(group.syncTimer);

@@ -19,6 +19,10 @@ export interface GroupConfig {
   offsetsRetentionCheckIntervalMs: number;
   /** offset.metadata.max.bytes */
   offsetMetadataMaxBytes: number;
+  /** group.consumer.session.timeout.ms (KIP-848 groups) */
+  consumerSessionTimeoutMs: number;
+  /** group.consumer.heartbeat.interval.ms (KIP-848 groups) */
+  consumerHeartbeatIntervalMs: number;
 }
 
 export const DEFAULT_GROUP_CONFIG: Readonly<GroupConfig> = Object.freeze({
@@ -29,6 +33,8 @@ export const DEFAULT_GROUP_CONFIG: Readonly<GroupConfig> = Object.freeze({
   offsetsRetentionMs: 7 * 24 * 60 * 60 * 1000,
   offsetsRetentionCheckIntervalMs: 600_000,
   offsetMetadataMaxBytes: 4096,
+  consumerSessionTimeoutMs: 45_000,
+  consumerHeartbeatIntervalMs: 5_000,
 });
 
 /** Fills in defaults and rejects values that cannot work, saying which setting is wrong. */

@@ -23,6 +23,8 @@ export function groupConfigFrom(config: object): Partial<GroupConfig> {
     initialRebalanceDelayMs: pick('groupInitialRebalanceDelayMs'),
     offsetsRetentionMs: pick('offsetsRetentionMs'),
     offsetsRetentionCheckIntervalMs: pick('offsetsRetentionCheckIntervalMs'),
+    consumerSessionTimeoutMs: pick('groupConsumerSessionTimeoutMs'),
+    consumerHeartbeatIntervalMs: pick('groupConsumerHeartbeatIntervalMs'),
   };
 }
 

@@ -35,6 +35,8 @@ import { listGroupsHandler } from './list-groups.js';
 import { offsetCommitHandler } from './offset-commit.js';
 import { offsetFetchHandler } from './offset-fetch.js';
 import { syncGroupHandler } from './sync-group.js';
+import { consumerGroupHeartbeatHandler } from './consumer-group-heartbeat.js';
+import { consumerGroupDescribeHandler } from './consumer-group-describe.js';
 import { addOffsetsToTxnHandler } from './add-offsets-to-txn.js';
 import { addPartitionsToTxnHandler } from './add-partitions-to-txn.js';
 import { describeTransactionsHandler } from './describe-transactions.js';
@@ -81,6 +83,8 @@ export const handlers: readonly Handler[] = [
   deleteGroupsHandler,
   offsetDeleteHandler,
   describeProducersHandler,
+  consumerGroupHeartbeatHandler,
+  consumerGroupDescribeHandler,
   // Transactions (src/broker/txn).
   addPartitionsToTxnHandler,
   addOffsetsToTxnHandler,

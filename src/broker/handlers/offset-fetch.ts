@@ -64,11 +64,13 @@ export const offsetFetchHandler = defineHandler<OffsetFetchRequest, OffsetFetchR
     const unstable: Unstable = txns && ((groupId, topic, partition) => txns.hasPendingOffset(groupId, topic, partition));
     if (version >= 8) {
       return createOffsetFetchResponse({
-        groups: req.groups.map((g) =>
-          allowedOnGroup(ctx, AclOperation.DESCRIBE, g.groupId)
-            ? { groupId: g.groupId, topics: fetchAuthorized(ctx, groups, g.groupId, g.topics, version, unstable), errorCode: ErrorCode.NONE }
-            : { groupId: g.groupId, topics: [], errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED },
-        ),
+        groups: req.groups.map((g) => {
+          if (!allowedOnGroup(ctx, AclOperation.DESCRIBE, g.groupId)) return { groupId: g.groupId, topics: [], errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED };
+          // v9 (KIP-848): a consumer-group member names itself and its epoch, which must be current.
+          const memberError = version >= 9 ? groups.consumerGroups.validateOffsetFetch(g.groupId, g.memberId, g.memberEpoch) : ErrorCode.NONE;
+          if (memberError !== ErrorCode.NONE) return { groupId: g.groupId, topics: [], errorCode: memberError };
+          return { groupId: g.groupId, topics: fetchAuthorized(ctx, groups, g.groupId, g.topics, version, unstable), errorCode: ErrorCode.NONE };
+        }),
       });
     }
     // v0-1 have no "all topics" form: an absent list is empty.

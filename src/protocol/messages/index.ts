@@ -43,6 +43,8 @@ import { DescribeCluster } from './describe-cluster.js';
 import { DescribeProducers } from './describe-producers.js';
 import { DescribeTransactions } from './describe-transactions.js';
 import { ListTransactions } from './list-transactions.js';
+import { ConsumerGroupHeartbeat } from './consumer-group-heartbeat.js';
+import { ConsumerGroupDescribe } from './consumer-group-describe.js';
 import { DescribeTopicPartitions } from './describe-topic-partitions.js';
 
 export * from './produce.js';
@@ -88,6 +90,8 @@ export * from './describe-cluster.js';
 export * from './describe-producers.js';
 export * from './describe-transactions.js';
 export * from './list-transactions.js';
+export * from './consumer-group-heartbeat.js';
+export * from './consumer-group-describe.js';
 export * from './describe-topic-partitions.js';
 
 /** Every generated codec, by API key. */
@@ -135,6 +139,8 @@ export const allCodecs: readonly ApiCodec<unknown, unknown>[] = [
   DescribeProducers as ApiCodec<unknown, unknown>,
   DescribeTransactions as ApiCodec<unknown, unknown>,
   ListTransactions as ApiCodec<unknown, unknown>,
+  ConsumerGroupHeartbeat as ApiCodec<unknown, unknown>,
+  ConsumerGroupDescribe as ApiCodec<unknown, unknown>,
   DescribeTopicPartitions as ApiCodec<unknown, unknown>,
 ];
 

@@ -52,6 +52,8 @@ import { TxnOffsetCommit, createTxnOffsetCommitRequest } from '../../../src/prot
 import { AlterConfigs, createAlterConfigsRequest } from '../../../src/protocol/messages/alter-configs.js';
 import { IncrementalAlterConfigs, createIncrementalAlterConfigsRequest } from '../../../src/protocol/messages/incremental-alter-configs.js';
 import { OffsetDelete, createOffsetDeleteRequest } from '../../../src/protocol/messages/offset-delete.js';
+import { ConsumerGroupHeartbeat, createConsumerGroupHeartbeatRequest } from '../../../src/protocol/messages/consumer-group-heartbeat.js';
+import { ConsumerGroupDescribe, createConsumerGroupDescribeRequest } from '../../../src/protocol/messages/consumer-group-describe.js';
 import { DescribeLogDirs, createDescribeLogDirsRequest } from '../../../src/protocol/messages/describe-log-dirs.js';
 import { DescribeProducers, createDescribeProducersRequest } from '../../../src/protocol/messages/describe-producers.js';
 import { AlterClientQuotas, createAlterClientQuotasRequest } from '../../../src/protocol/messages/alter-client-quotas.js';
@@ -349,6 +351,27 @@ export const MATRIX: MatrixCase[] = [
     steps: [{ grant: topic(TOPIC, Op.READ), refusal: TOPIC_DENIED }],
     request: () => createDescribeProducersRequest({ topics: [{ name: TOPIC, partitionIndexes: [0] }] }),
     codes: (res) => partitionCodes(res, 'partitions'),
+  },
+  // KIP-848 consumer groups.
+  {
+    label: 'ConsumerGroupHeartbeat: READ on the group, then DESCRIBE on the subscribed topics',
+    codec: ConsumerGroupHeartbeat,
+    version: 1,
+    steps: [
+      { grant: group('g-cgh', Op.READ), refusal: GROUP_DENIED },
+      { grant: topic(TOPIC, Op.DESCRIBE), refusal: TOPIC_DENIED },
+    ],
+    request: () => createConsumerGroupHeartbeatRequest({ groupId: 'g-cgh', memberId: '', memberEpoch: 0, rebalanceTimeoutMs: 30000, subscribedTopicNames: [TOPIC], topicPartitions: [] }),
+    codes: (res) => [res.errorCode],
+  },
+  {
+    label: 'ConsumerGroupDescribe: DESCRIBE on the group',
+    codec: ConsumerGroupDescribe,
+    version: 0,
+    steps: [{ grant: group('g-cgd', Op.DESCRIBE), refusal: GROUP_DENIED }],
+    success: ErrorCode.GROUP_ID_NOT_FOUND,
+    request: () => createConsumerGroupDescribeRequest({ groupIds: ['g-cgd'] }),
+    codes: (res) => res.groups.map((g: any) => g.errorCode),
   },
   // Checks come before lookups: a refused principal cannot tell a missing topic or group from a guarded one.
   {
