@@ -5,6 +5,7 @@
 export * from './dataflow/index.js';
 export * from './transport/index.js';
 export * from './capture/index.js';
+export * from './connectors/index.js';
 export * from './replay/index.js';
 export * from './workers/index.js';
 export { startBroker, resolveConfig, DEFAULT_CONFIG, ConfigError, inProcessLink, InProcessLink } from './broker/index.js';

@@ -9,6 +9,7 @@ import { messages, progress, type Event, type Stream } from '../dataflow/event.j
 import { lateOutput, type LateArrival, type LateOutput } from '../dataflow/operators/late-output.js';
 import { partitionKey, type KafkaRecord, type RecordReader, type StartPosition, type TopicPartition, type TopicPartitionOffset } from '../transport/record-reader.js';
 import { PartitionFrontier } from './partition-frontier.js';
+import { PendingOffsets } from './pending-offsets.js';
 import { openRecordReader, type RecordTransport } from './record-readers.js';
 
 export interface FromKafkaOptions {
@@ -69,31 +70,6 @@ export interface KafkaSource {
   releaseCommits(): void;
   /** Commits offsets for the group through the current subscription's consumer (at-least-once sinks). @internal */
   commit(offsets: readonly TopicPartitionOffset[]): Promise<void>;
-}
-
-/** Records of one partition whose times the frontier has not passed yet, in offset order. */
-class PendingOffsets {
-  private readonly offsets: bigint[] = [];
-  private readonly times: number[] = [];
-  private head = 0;
-  next = -1n;
-
-  add(offset: bigint, time: number): void {
-    this.offsets.push(offset);
-    this.times.push(time);
-    this.next = offset + 1n;
-  }
-
-  /** The first offset whose record is not complete at `frontier`, or the next offset if all are. */
-  completeAt(frontier: number): bigint {
-    while (this.head < this.offsets.length && (this.times[this.head] as number) < frontier) this.head++;
-    if (this.head > 1024 && this.head * 2 > this.offsets.length) {
-      this.offsets.splice(0, this.head);
-      this.times.splice(0, this.head);
-      this.head = 0;
-    }
-    return this.head < this.offsets.length ? (this.offsets[this.head] as bigint) : this.next;
-  }
 }
 
 /**

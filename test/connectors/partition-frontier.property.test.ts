@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PartitionFrontier } from '../../src/connectors/partition-frontier.js';
+import { PendingOffsets } from '../../src/connectors/pending-offsets.js';
 
 interface Step {
   partition: number;
@@ -73,5 +74,31 @@ describe('PartitionFrontier (property)', () => {
     expect(f.observe('b', 60, 120)).toBe(false);
     expect(f.observe('a', 500, 120)).toBe(false);
     expect(f.advance(120)).toBe(60);
+  });
+});
+
+describe('PendingOffsets (property)', () => {
+  it('gives the first offset whose time the frontier has not passed, as a scan of every record would', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 500 }), { minLength: 1, maxLength: 200 }), fc.array(fc.integer({ min: 0, max: 60 }), { maxLength: 30 }), (times, steps) => {
+        const pending = new PendingOffsets();
+        times.forEach((t, i) => pending.add(BigInt(i), t));
+        let frontier = 0;
+        for (const step of steps) {
+          frontier += step;
+          const first = times.findIndex((t) => t >= frontier);
+          expect(pending.completeAt(frontier)).toBe(first < 0 ? BigInt(times.length) : BigInt(first));
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('keeps one record behind a far-future one, not every record', () => {
+    const pending = new PendingOffsets();
+    pending.add(0n, Number.MAX_SAFE_INTEGER);
+    for (let i = 1; i <= 100_000; i++) pending.add(BigInt(i), i);
+    expect(pending.kept).toBe(1);
+    expect(pending.completeAt(50)).toBe(0n);
   });
 });
