@@ -134,17 +134,23 @@ async function whileScraping<T>(port: number, work: Promise<T>): Promise<{ resul
 
 /**
  * Issue 14's overhead: the same small-batch and bulk workloads on a broker without and with `--http-port`
- * (metrics collected, /metrics scraped every second), in alternating order over two rounds so drift in the
- * machine's load falls on both. Goal: within 3%.
+ * (metrics collected, /metrics scraped every second), in alternating order over three rounds so drift in the
+ * machine's load falls on both. Goal: within 3%. A first, uncounted run warms the machine: on this VM the first
+ * run after a pause wrote 3–4× faster than every later one (memory the host had not yet taken back), whatever
+ * its mode, which made the first mode in the order look best. Each run's data directory is removed after it,
+ * so no run pays to evict an earlier run's files from the page cache.
  */
 async function metricsOverheadRows(dir: string): Promise<BenchRow[]> {
   const records = env('BENCH_BROKER_METRICS_RECORDS', 5e6);
   const bytes = env('BENCH_BROKER_METRICS_BYTES', 1e9);
   const results = { off: { records: [] as number[], produce: [] as number[], fetch: [] as number[] }, on: { records: [] as number[], produce: [] as number[], fetch: [] as number[] } };
   const scrapeMs: number[] = [];
-  const order: ('off' | 'on')[] = ['off', 'on', 'on', 'off'];
-  for (const [i, mode] of order.entries()) {
-    const broker = await startBrokerChild(path.join(dir, `metrics-${i}`), false, mode === 'on' ? ['--http-port', '0'] : []);
+  const order: ('warm-up' | 'off' | 'on')[] = ['warm-up', 'off', 'on', 'on', 'off', 'off', 'on'];
+  for (const [i, runMode] of order.entries()) {
+    const counted = runMode !== 'warm-up';
+    const mode = runMode === 'warm-up' ? 'off' : runMode;
+    const runDir = path.join(dir, `metrics-${i}`);
+    const broker = await startBrokerChild(runDir, false, mode === 'on' ? ['--http-port', '0'] : []);
     try {
       const port = mode === 'on' ? httpPortOf(broker) : 0;
       const run = async <T>(work: () => Promise<T>): Promise<T> => {
@@ -154,20 +160,27 @@ async function metricsOverheadRows(dir: string): Promise<BenchRow[]> {
         return result;
       };
       const r = await run(() => load('records', broker.port, 'm-records', records));
-      results[mode].records.push(r.recordsPerSecond!);
       const p = await run(() => load('produce', broker.port, 'm-bulk', bytes));
-      results[mode].produce.push(p.mbps!);
       const f = await run(() => load('fetch', broker.port, 'm-bulk', bytes));
-      results[mode].fetch.push(f.mbps!);
+      if (counted) {
+        results[mode].records.push(r.recordsPerSecond!);
+        results[mode].produce.push(p.mbps!);
+        results[mode].fetch.push(f.mbps!);
+      }
     } finally {
       await stop(broker);
+      fs.rmSync(runDir, { recursive: true, force: true });
     }
   }
-  const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const median = (xs: number[]): number => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  };
   const rows: BenchRow[] = [];
   const row = (what: string, key: 'records' | 'produce' | 'fetch', unit: string): void => {
-    const off = mean(results.off[key]);
-    const on = mean(results.on[key]);
+    const off = median(results.off[key]);
+    const on = median(results.on[key]);
     const change = ((on - off) / off) * 100;
     rows.push({ name: `${what}, metrics off`, value: off, unit, note: `runs ${results.off[key].map((x) => x.toFixed(0)).join(', ')}` });
     rows.push({ name: `${what}, metrics on (--http-port, scraped every 1 s)`, value: on, unit, limit: off, note: `${change >= 0 ? '+' : ''}${change.toFixed(1)}% vs off (goal: within 3%); runs ${results.on[key].map((x) => x.toFixed(0)).join(', ')}` });
