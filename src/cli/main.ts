@@ -5,6 +5,7 @@
  */
 import { commands } from './commands.js';
 import { UsageError } from './command.js';
+import { dropNegativeTimeoutWarnings } from './node-warnings.js';
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length)) + 2;
@@ -48,6 +49,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+dropNegativeTimeoutWarnings();
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
