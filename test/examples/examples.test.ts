@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { awaitListening } from '../broker/child.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dist = (file: string): string => path.join(root, 'dist', file);
@@ -75,16 +76,9 @@ describe('capture_send and capture_recv through --brokers, the broker in another
 
   beforeAll(async () => {
     // `npm run broker`, run as node directly so the test can stop exactly that process.
-    broker = spawn(process.execPath, [dist('src/cli/main.js'), 'broker', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-    address = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      broker.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /kafkaesque broker listening on (\S+)/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      broker.once('exit', (code) => reject(new Error(`the broker exited (${code}) before listening`)));
-    });
+    broker = spawn(process.execPath, [dist('src/cli/main.js'), 'broker', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const listening = await awaitListening(broker);
+    address = `${listening.host}:${listening.port}`;
     // Captured once for both tests (in beforeAll, so a failure here fails them instead of leaving
     // capture_recv waiting for streams that were never written).
     const sent = await npm('run', 'capture_send', '--', 'numbat', '100000', '-w2', '--brokers', address);

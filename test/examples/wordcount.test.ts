@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { awaitListening } from '../broker/child.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dist = (file: string): string => path.join(root, 'dist', file);
@@ -75,16 +76,9 @@ describe('npm run wordcount through --brokers, the broker in another process', (
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kq-wordcount-brokers-'));
 
   beforeAll(async () => {
-    broker = spawn(process.execPath, [dist('src/cli/main.js'), 'broker', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-    address = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      broker.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /kafkaesque broker listening on (\S+)/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      broker.once('exit', (code) => reject(new Error(`the broker exited (${code}) before listening`)));
-    });
+    broker = spawn(process.execPath, [dist('src/cli/main.js'), 'broker', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const listening = await awaitListening(broker);
+    address = `${listening.host}:${listening.port}`;
   }, 60_000);
   afterAll(async () => {
     if (broker.exitCode === null) {
