@@ -22,7 +22,7 @@ import type { Handler } from './handlers/handler.js';
 import { CloseConnection } from './handlers/close-connection.js';
 import { RespondAndClose } from './handlers/respond-and-close.js';
 import { apiVersionsUnsupportedReply } from './handlers/api-versions.js';
-import { aclHostOf } from './acl/principals.js';
+import { aclHostOf, userPrincipal } from './acl/principals.js';
 import { CONNECTION_AUTH, type ConnectionAuth } from './security/connection-auth.js';
 import type { SaslSession } from './security/sasl-session.js';
 
@@ -96,7 +96,7 @@ export class Connection {
     this.reader = new SocketFramer(sasl === null ? cfg.maxRequestSize : Math.min(cfg.saslServerMaxReceiveSize, cfg.maxRequestSize), deps.framePool);
     if (sasl !== null) {
       sasl.onAuthenticated = (user) => {
-        deps.auth.principal = `User:${user}`;
+        deps.auth.principal = userPrincipal(user);
         this.reader.maxFrameSize = cfg.maxRequestSize;
       };
     }

@@ -4,6 +4,11 @@
  */
 
 export const ANONYMOUS_PRINCIPAL = 'User:ANONYMOUS';
+
+/** The principal of an authenticated user name (SASL, HTTP basic auth), or ANONYMOUS for none. */
+export function userPrincipal(user: string | null): string {
+  return user === null ? ANONYMOUS_PRINCIPAL : `User:${user}`;
+}
 /**
  * Requests that code in the broker's own process sends through the in-process link (exactly-once capture's
  * transactional requests). No listener can produce it: every network principal is `User:<name>`.

@@ -7,7 +7,7 @@
  */
 import type { BrokerContext } from '../../context.js';
 import { AclOperation, CLUSTER_NAME, ResourceType } from '../../acl/acl-types.js';
-import { ANONYMOUS_PRINCIPAL } from '../../acl/principals.js';
+import { userPrincipal } from '../../acl/principals.js';
 import '../../acl/service.js';
 import type { ApiResource, ApiVisibility } from './visibility.js';
 
@@ -24,7 +24,7 @@ export function aclVisibility(broker: BrokerContext): ApiVisibility {
     const authorizer = broker.services.authorizer;
     if (!authorizer) return false;
     const { type, operation } = NEEDS[resource];
-    const principal = user === null ? ANONYMOUS_PRINCIPAL : `User:${user}`;
+    const principal = userPrincipal(user);
     return authorizer.authorize(principal, host ?? '', operation, type, type === ResourceType.CLUSTER ? CLUSTER_NAME : name);
   };
 }
