@@ -141,9 +141,11 @@ export function fromKafka(topics: string | readonly string[], options: FromKafka
           }
         });
     };
-    const advance = (): void => {
+    // advance and arm take the same `t`: a partition whose idleness deadline fell between two clock reads
+    // would otherwise be neither idle for advance nor in the future for arm, and no timer would release it.
+    const advance = (t: number): void => {
       const before = frontier.frontier;
-      const after = frontier.advance(now());
+      const after = frontier.advance(t);
       if (after > before) {
         frontierNow = after;
         out.next(progress([[before, -1], [after, 1]]));
@@ -157,31 +159,32 @@ export function fromKafka(topics: string | readonly string[], options: FromKafka
       out.next(progress([[frontier.frontier, -1]]));
       void (committing ?? Promise.resolve()).then(() => out.complete());
     };
-    const arm = (): void => {
+    const arm = (t: number): void => {
       if (timer) clearTimeout(timer);
       timer = undefined;
       if (closed) return;
-      const t = now();
       let at = frontier.nextIdleAt(t);
       if (options.stopWhenIdleMs !== undefined && assignedOnce) at = Math.min(at ?? Infinity, lastRecordAt + options.stopWhenIdleMs);
       if (at === undefined || at === Infinity) return;
       timer = setTimeout(() => {
         timer = undefined;
         if (closed) return;
-        advance();
-        if (options.stopWhenIdleMs !== undefined && assignedOnce && now() - lastRecordAt >= options.stopWhenIdleMs) return finish();
-        arm();
+        const fired = now();
+        advance(fired);
+        if (options.stopWhenIdleMs !== undefined && assignedOnce && fired - lastRecordAt >= options.stopWhenIdleMs) return finish();
+        arm(fired);
       }, Math.max(0, at - t) + 1);
     };
 
     reader
       .start({
         assigned(partitions) {
-          if (!assignedOnce) lastRecordAt = now();
+          const t = now();
+          if (!assignedOnce) lastRecordAt = t;
           assignedOnce = true;
-          frontier.assign(partitions.map((p) => partitionKey(p.topic, p.partition)), now());
-          advance();
-          arm();
+          frontier.assign(partitions.map((p) => partitionKey(p.topic, p.partition)), t);
+          advance(t);
+          arm(t);
         },
         records(batch) {
           if (closed) return;
@@ -204,8 +207,8 @@ export function fromKafka(topics: string | readonly string[], options: FromKafka
             bucket.push(record);
           }
           for (const time of [...byTime.keys()].sort((a, b) => a - b)) out.next(messages(time, byTime.get(time) as KafkaRecord[]));
-          advance();
-          arm();
+          advance(t);
+          arm(t);
         },
         failed(error) {
           if (!closed) out.error(error);
@@ -214,7 +217,7 @@ export function fromKafka(topics: string | readonly string[], options: FromKafka
       .catch((error: Error) => {
         if (!closed) out.error(error);
       });
-    arm();
+    arm(now());
 
     return () => {
       closed = true;

@@ -153,6 +153,23 @@ describe('fromKafka (kafkajs transport, embedded broker)', () => {
     expect(c.data().map((r) => r.time)).toEqual([30, 40]);
   }, 60_000);
 
+  it('a clock that moves between reads never strands a partition that turns idle (every partition idles, the frontier passes every time)', async () => {
+    await createTopic('jumpy', 2);
+    await send('jumpy', 0, 1000, 3000);
+    await send('jumpy', 1, 2000);
+    // Each read of this clock is 300 ms later than the one before, as on a loaded machine: a deadline can fall
+    // between the read that recomputes the frontier and the read that schedules the next idleness timer.
+    let reads = 0;
+    const clock = (): number => Date.now() + 300 * reads++;
+    const c = collectStream(fromKafka('jumpy', { transport, idleTimeoutMs: 1000, now: clock }).stream);
+    try {
+      await c.until(() => c.data().length === 3, 'the 3 records');
+      await c.until(() => c.frontier === 3001, 'frontier 3001 once both partitions idle');
+    } finally {
+      c.subscription.unsubscribe();
+    }
+  }, 60_000);
+
   it('refuses bad options at the call', () => {
     expect(() => fromKafka('x', { transport, maxOutOfOrderness: -1 })).toThrow(/maxOutOfOrderness/);
     expect(() => fromKafka('x', { transport, idleTimeoutMs: 0 })).toThrow(/idleTimeoutMs/);
