@@ -19,8 +19,9 @@ import { waitFor } from './group-helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CHILD = path.join(here, 'fixtures/plt-consumer-848.ts');
-// Long enough that the consumers heartbeat again before it runs out after the restart (a tsx start).
-const SESSION_MS = 20_000;
+// Long enough that the consumers heartbeat again before it runs out after the restart (a tsx start, on a
+// loaded machine); the consumers retry for 120 s (240 × 500 ms) so they outlast the restart too.
+const SESSION_MS = 60_000;
 const TOPIC = 'k848-restart';
 const GROUP = 'k848-restart-group';
 
@@ -52,7 +53,7 @@ interface Consumer {
 }
 
 function startConsumer(address: string): Consumer {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, address, GROUP, TOPIC], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, address, GROUP, TOPIC, '240'], { stdio: ['ignore', 'pipe', 'inherit'] });
   procs.push(proc);
   const consumer: Consumer = { proc, partitions: [], history: [], values: new Set() };
   let buf = '';
