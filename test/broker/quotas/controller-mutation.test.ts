@@ -77,10 +77,11 @@ describe('controller_mutation_rate', () => {
     const c = await client('cm-perm');
     const { res, ms } = await timed(() => createTopics(c, 5, [['cp-a', 4], ['cp-b', 4], ['cp-c', 4]]));
     expect(res.topics.map((t) => t.errorCode)).toEqual([0, 0, 0]);
-    // 12 partitions against 5 tokens: 7 short at 5/s = 1400 ms.
-    expect(res.throttleTimeMs).toBeGreaterThan(1300);
+    // 12 partitions against 5 tokens: 7 short at 5/s = 1400 ms after they were counted, less what refilled
+    // while the topics were created; so the answer comes ~1400 ms after the request, however slow the disk.
+    expect(res.throttleTimeMs).toBeGreaterThan(0);
     expect(res.throttleTimeMs).toBeLessThanOrEqual(1400);
-    expect(ms).toBeGreaterThanOrEqual(res.throttleTimeMs - 20);
+    expect(ms).toBeGreaterThanOrEqual(1350);
   });
 
   it('validateOnly is not counted', async () => {
@@ -106,7 +107,7 @@ describe('controller_mutation_rate', () => {
     expect(res4.responses.map((r) => r.errorCode)).toEqual([0, 0]);
     expect(res4.throttleTimeMs).toBeGreaterThan(0);
     expect(res4.throttleTimeMs).toBeLessThanOrEqual(600);
-    expect(ms).toBeGreaterThanOrEqual(res4.throttleTimeMs - 20);
+    expect(ms).toBeGreaterThanOrEqual(550); // 8 partitions against 5 tokens: 600 ms after they were counted
   });
 
   it('CreatePartitions v3 (strict) refuses past the quota; v1 (permissive) grows everything, answered late', async () => {
@@ -125,7 +126,7 @@ describe('controller_mutation_rate', () => {
     expect(res1.results.map((r) => r.errorCode)).toEqual([0]);
     expect(res1.throttleTimeMs).toBeGreaterThan(0); // 8 against 5: 600 ms, less the refill meanwhile
     expect(res1.throttleTimeMs).toBeLessThanOrEqual(600);
-    expect(ms).toBeGreaterThanOrEqual(res1.throttleTimeMs - 20);
+    expect(ms).toBeGreaterThanOrEqual(550);
   });
 
   it('kafkajs admin: createTopics past the quota succeeds, slowed by the throttle time', async () => {
