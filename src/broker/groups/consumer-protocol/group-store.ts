@@ -89,15 +89,17 @@ export class ConsumerGroupStore {
     const out: Buffer[] = [];
     const meta = encodeGroup(group);
     if (!g.meta?.equals(meta)) {
-      this.replaceMeta(g, meta);
-      out.push(meta);
+      const rec = Buffer.from(meta);
+      this.replaceMeta(g, rec);
+      out.push(rec);
     }
     const touched: string[] = [];
     for (const m of members) {
       if (group.members.get(m.memberId) !== m) continue;
       touched.push(m.memberId);
-      const rec = encodeMember(group.groupId, m);
-      if (!g.members.get(m.memberId)?.equals(rec)) {
+      const enc = encodeMember(group.groupId, m);
+      if (!g.members.get(m.memberId)?.equals(enc)) {
+        const rec = Buffer.from(enc);
         this.replaceIn(g.members, m.memberId, rec);
         out.push(rec);
       }
@@ -109,8 +111,9 @@ export class ConsumerGroupStore {
     for (const memberId of targetIds) {
       const parts = group.target.get(memberId);
       if (!parts) continue;
-      const rec = encodeTarget(group.groupId, memberId, parts);
-      if (!g.targets.get(memberId)?.equals(rec)) {
+      const enc = encodeTarget(group.groupId, memberId, parts);
+      if (!g.targets.get(memberId)?.equals(enc)) {
+        const rec = Buffer.from(enc);
         this.replaceIn(g.targets, memberId, rec);
         out.push(rec);
       }
@@ -249,12 +252,19 @@ function sumLengths(map: Map<string, Buffer>): number {
 
 // ------------------------------------------------------------------ encoding
 
+/**
+ * Records are encoded into one reused writer and compared with the last written bytes; only a changed record
+ * is copied out (tight) and appended, so an unchanged heartbeat allocates next to nothing.
+ */
+const scratch = new PayloadWriter(4096);
+
 function header(kind: number, groupId: string): PayloadWriter {
-  return new PayloadWriter(128).int8(FORMAT).int8(kind).string(groupId);
+  return scratch.reset().int8(FORMAT).int8(kind).string(groupId);
 }
 
+/** The encoded bytes, valid until the next encode: callers copy what they keep. */
 function copy(w: PayloadWriter): Buffer {
-  return Buffer.from(w.toBuffer()); // the writer's buffer may be larger than the record; keep it tight
+  return w.toBuffer();
 }
 
 function writePartitions(w: PayloadWriter, parts: Partitions): void {
@@ -262,7 +272,7 @@ function writePartitions(w: PayloadWriter, parts: Partitions): void {
   w.int32(topics.length);
   for (const [topicId, set] of topics) {
     w.string(topicId).int32(set.size);
-    for (const p of [...set].sort((a, b) => a - b)) w.int32(p);
+    for (const p of set) w.int32(p); // insertion order: the same set in another order costs one extra write
   }
 }
 
