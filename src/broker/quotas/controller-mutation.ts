@@ -18,6 +18,8 @@ import type { RequestContext } from '../context.js';
 import type { ClientQuotas } from './client-quotas.js';
 import { quotaUser, sensorName, throttleDelay, type QuotaService } from './throttle.js';
 
+const INT32_MAX = 2_147_483_647;
+
 /** Buckets kept before full (idle) ones are dropped: bounded by the clients mutating within a window. */
 const MAX_BUCKETS = 10_000;
 
@@ -52,7 +54,9 @@ export class TokenBucket {
   /** ms until the bucket is back at zero (0 when it is not below). */
   throttleMs(now: number): number {
     this.refill(now);
-    return this.tokens < 0 ? Math.ceil((-this.tokens / this.ratePerSec) * 1000) : 0;
+    // Capped at int32: throttle_time_ms is an INT32 and setTimeout's limit is the same (a tiny rate set by an
+    // admin would otherwise overflow both). A client that closes its connection is not waited for.
+    return this.tokens < 0 ? Math.min(INT32_MAX, Math.ceil((-this.tokens / this.ratePerSec) * 1000)) : 0;
   }
 
   full(now: number): boolean {

@@ -23,10 +23,10 @@ const clients: RawClient[] = [];
 beforeAll(async () => {
   broker = await startTestBroker({ quotaWindowNum: 3, quotaWindowSizeMs: 500 } as never);
   admin = await RawClient.connect(broker);
-  const names = ['cm-strict', 'cm-perm', 'cm-del', 'cm-del-old', 'cm-grow', 'cm-grow-old', 'cm-validate', 'cm-kafkajs'];
+  const names = ['cm-tiny', 'cm-strict', 'cm-perm', 'cm-del', 'cm-del-old', 'cm-grow', 'cm-grow-old', 'cm-validate', 'cm-kafkajs'];
   const res = await admin.request(AlterClientQuotas, 1, {
     validateOnly: false,
-    entries: names.map((n) => ({ entity: [{ entityType: 'client-id', entityName: n }], ops: [{ key: 'controller_mutation_rate', value: RATE, remove: false }] })),
+    entries: names.map((n) => ({ entity: [{ entityType: 'client-id', entityName: n }], ops: [{ key: 'controller_mutation_rate', value: n === 'cm-tiny' ? 1e-12 : RATE, remove: false }] })),
   });
   expect(res.entries.map((e) => e.errorCode)).toEqual(names.map(() => 0));
 });
@@ -82,6 +82,13 @@ describe('controller_mutation_rate', () => {
     expect(res.throttleTimeMs).toBeGreaterThan(0);
     expect(res.throttleTimeMs).toBeLessThanOrEqual(1400);
     expect(ms).toBeGreaterThanOrEqual(1350);
+  });
+
+  it('a tiny rate caps throttle_time_ms at int32 (the field and the timer limit) instead of overflowing', async () => {
+    const c = await client('cm-tiny');
+    const res = await createTopics(c, 7, [['ct-a', 1], ['ct-b', 1]]);
+    expect(res.topics.map((t) => t.errorCode)).toEqual([0, ErrorCode.THROTTLING_QUOTA_EXCEEDED]);
+    expect(res.throttleTimeMs).toBe(2_147_483_647);
   });
 
   it('validateOnly is not counted', async () => {
