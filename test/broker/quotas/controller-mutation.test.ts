@@ -7,13 +7,16 @@
  *
  * Windows of 2 × 500 ms make the bucket hold rate × 1 s: with a rate of 5, five partitions of credit.
  */
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClientQuotas } from '../../../src/broker/quotas/client-quotas.js';
+import { ControllerMutationQuotas } from '../../../src/broker/quotas/controller-mutation.js';
 import { ErrorCode } from '../../../src/protocol/errors.js';
 import { AlterClientQuotas } from '../../../src/protocol/messages/alter-client-quotas.js';
 import { CreateTopics, createCreateTopicsRequest, createCreateTopicsRequestCreatableTopic } from '../../../src/protocol/messages/create-topics.js';
 import { DeleteTopics, createDeleteTopicsRequest } from '../../../src/protocol/messages/delete-topics.js';
 import { CreatePartitions, createCreatePartitionsRequest } from '../../../src/protocol/messages/create-partitions.js';
-import { kafkaClient, RawClient, startTestBroker, type TestBroker } from '../helpers.js';
+import { kafkaClient, RawClient, startTestBroker, tempDir, type TestBroker } from '../helpers.js';
 
 const RATE = 5;
 let broker: TestBroker;
@@ -148,6 +151,27 @@ describe('controller_mutation_rate', () => {
       expect(listed).toEqual(expect.arrayContaining(['ck-a', 'ck-b', 'ck-c']));
     } finally {
       await kafka.disconnect();
+    }
+  });
+});
+
+describe('ControllerMutationQuotas buckets', () => {
+  it('are bounded: past 10,000, buckets that refilled (idle clients) are dropped before a new one is made', async () => {
+    const dir = tempDir();
+    try {
+      const quotas = ClientQuotas.empty(dir);
+      await quotas.apply([{ entity: { clientId: null }, set: { controller_mutation_rate: 100 }, remove: [] }]);
+      const m = new ControllerMutationQuotas(quotas, 3, 100); // bucket of 20 partitions
+      for (let i = 0; i < 10_000; i++) m.bucketFor('u', `client-${i}`, 0)!.take(5, 0);
+      expect(m.bucketCount).toBe(10_000);
+      // One still in debt at t=150 ms (took 40: -20 + 15 refilled), the rest refilled to full by then.
+      m.bucketFor('u', 'client-0', 0)!.take(35, 0);
+      m.bucketFor('u', 'newcomer', 150);
+      expect(m.bucketCount).toBe(2);
+      // The indebted client keeps its debt: it was not forgotten.
+      expect(m.bucketFor('u', 'client-0', 150)!.exceeded(150)).toBe(true);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
