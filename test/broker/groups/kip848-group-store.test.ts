@@ -61,6 +61,7 @@ describe('ConsumerGroupStore', () => {
     expect([truncatedBytes, skippedRecords]).toEqual([0, 0]);
     expect(groups).toHaveLength(1);
     const g = groups[0]!;
+    // A complete group loads at its own epochs (no spurious bump).
     expect([g.groupId, g.groupEpoch, g.assignmentEpoch, g.assignorName, g.metadataKey, g.emptiedAt]).toEqual(['g', 7, 6, 'range', 'id1:4', null]);
     expect(g.target).toEqual(group.target);
     expect(g.staticMembers).toEqual(new Map([['inst-b', 'm-b']]));
@@ -69,6 +70,19 @@ describe('ConsumerGroupStore', () => {
     expect([ra.assigned, ra.revoking, ra.subscribedTopicNames]).toEqual([a.assigned, a.revoking, ['t']]);
     const rb = g.members.get('m-b')!;
     expect([rb.instanceId, rb.staticLeft, rb.subscribedTopicRegex, rb.regex?.test('tx'), rb.assigned]).toEqual(['inst-b', true, '^t.*', true, b.assigned]);
+  });
+
+  it('a member whose target record was lost (a torn tail) makes the load move the group epoch on, so the target is recomputed', async () => {
+    const d = dir();
+    const { store } = ConsumerGroupStore.open(d);
+    const { group, a, b } = sampleGroup();
+    group.target.delete('m-b');
+    store.save(group, [a, b]);
+    await store.close();
+    const { groups, store: again } = ConsumerGroupStore.open(d);
+    await again.close();
+    // 7 was the group epoch; the assignment (epoch 6) is now behind it and is recomputed at the next heartbeat.
+    expect([groups[0]!.groupEpoch, groups[0]!.assignmentEpoch]).toEqual([8, 6]);
   });
 
   it('writes only what changed: saving an unchanged group appends nothing', async () => {

@@ -361,5 +361,12 @@ function rebuild(groupId: string, live: LiveGroup): ConsumerGroup {
     group.target.set(memberId, readPartitions(r));
   }
   if (group.members.size > 0) group.emptiedAt = null;
+  // A log cut between a group's records (a torn tail) can leave a member without its target, or the group
+  // behind a member's epoch. Moving the group epoch past every member's recomputes the target at the next
+  // heartbeat, rather than telling a member to give up everything and wait for some later change.
+  let maxMemberEpoch = 0;
+  for (const m of group.members.values()) maxMemberEpoch = Math.max(maxMemberEpoch, m.epoch);
+  const incomplete = [...group.members.keys()].some((id) => !group.target.has(id)) || maxMemberEpoch > group.assignmentEpoch;
+  if (incomplete) group.groupEpoch = Math.max(group.groupEpoch, maxMemberEpoch) + 1;
   return group;
 }
