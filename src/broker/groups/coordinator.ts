@@ -27,7 +27,8 @@ import {
 } from './group.js';
 import type { CommittedOffset, OffsetStore, OffsetToCommit } from './offset-store.js';
 import { ConsumerGroupManager } from './consumer-protocol/manager.js';
-import type { ConsumerGroupState } from './consumer-protocol/consumer-group.js';
+import type { ConsumerGroup, ConsumerGroupState } from './consumer-protocol/consumer-group.js';
+import type { ConsumerGroupStore } from './consumer-protocol/group-store.js';
 
 export interface JoinParams {
   groupId: string;
@@ -107,6 +108,8 @@ export interface CoordinatorOptions {
   config?: Partial<GroupConfig>;
   /** Called with unexpected errors from timer callbacks (which have no request to answer). */
   onError?: (err: unknown) => void;
+  /** KIP-848 group state on disk and the groups loaded from it (see consumer-protocol/group-store.ts). */
+  consumerGroupStore?: { store: ConsumerGroupStore; groups: readonly ConsumerGroup[] };
 }
 
 export class GroupCoordinator {
@@ -139,10 +142,14 @@ export class GroupCoordinator {
         }
       },
       (err) => this.onError(err),
+      options.consumerGroupStore?.store ?? null,
     );
-    // Groups known only from their committed offsets (e.g. after a restart) exist, empty.
+    this.consumerGroups.restore(options.consumerGroupStore?.groups ?? []);
+    // Groups known only from their committed offsets (e.g. after a restart) exist, empty; an id a restored
+    // consumer group holds is that group's.
     const now = Date.now();
     for (const groupId of store.groupIds()) {
+      if (this.consumerGroups.has(groupId)) continue;
       const group = new Group(groupId, now);
       group.emptiedAt = store.emptiedAt(groupId);
       this.groups.set(groupId, group);

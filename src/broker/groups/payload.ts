@@ -11,6 +11,12 @@ export class PayloadWriter {
     this.buf = Buffer.allocUnsafe(capacity);
   }
 
+  /** Starts over in the same buffer (for a writer reused across entries; earlier toBuffer() views change). */
+  reset(): this {
+    this.pos = 0;
+    return this;
+  }
+
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));

@@ -1,11 +1,13 @@
 /**
- * Starts the group coordinator with the broker: opens the committed-offsets store in the data dir and
+ * Starts the group coordinator with the broker: opens the committed-offsets store and the KIP-848 group
+ * store in the data dir and
  * exposes the coordinator to the group handlers as `ctx.broker.services.groups`.
  */
 import type { BrokerContext, ServiceStop } from '../context.js';
 import { GroupCoordinator } from './coordinator.js';
 import type { GroupConfig } from './group-config.js';
 import { OffsetStore } from './offset-store.js';
+import { ConsumerGroupStore } from './consumer-protocol/group-store.js';
 
 declare module '../context.js' {
   interface BrokerServices {
@@ -33,8 +35,16 @@ export function startGroupCoordinator(broker: BrokerContext): ServiceStop {
   if (truncatedBytes > 0) {
     broker.logger.warn({ truncatedBytes }, 'committed-offsets log had a torn or corrupt tail; truncated it (the last commit may be lost)');
   }
+  const consumer = ConsumerGroupStore.open(broker.config.dataDir, { fsync: broker.config.fsync === 'always' });
+  if (consumer.truncatedBytes > 0 || consumer.skippedRecords > 0) {
+    broker.logger.warn(
+      { truncatedBytes: consumer.truncatedBytes, skippedRecords: consumer.skippedRecords },
+      'consumer-group log had a torn or unreadable tail or records; dropped them (members of an affected group rejoin)',
+    );
+  }
   const groups = new GroupCoordinator(store, {
     config: groupConfigFrom(broker.config),
+    consumerGroupStore: { store: consumer.store, groups: consumer.groups },
     onError: (err) => broker.logger.error({ err }, 'group coordinator timer failed'),
   });
   broker.services.groups = groups;
@@ -43,12 +53,13 @@ export function startGroupCoordinator(broker: BrokerContext): ServiceStop {
     broker.config.fsync === 'interval'
       ? setInterval(() => {
           store.flush().catch((err: unknown) => broker.logger.error({ err }, 'flushing the committed-offsets log failed'));
+          consumer.store.flush().catch((err: unknown) => broker.logger.error({ err }, 'flushing the consumer-group log failed'));
         }, broker.config.flushIntervalMs)
       : null;
   flusher?.unref();
   return async () => {
     if (flusher) clearInterval(flusher);
     groups.close();
-    await store.close();
+    await Promise.all([store.close(), consumer.store.close()]);
   };
 }

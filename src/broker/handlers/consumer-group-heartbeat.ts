@@ -31,14 +31,15 @@ export const consumerGroupHeartbeatHandler = defineHandler<ConsumerGroupHeartbea
   codec: ConsumerGroupHeartbeat,
   minVersion: 0,
   maxVersion: 1,
-  handle(ctx, req, version) {
+  async handle(ctx, req, version) {
     if (!allowedOnGroup(ctx, AclOperation.READ, req.groupId)) {
       return createConsumerGroupHeartbeatResponse({ errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, memberEpoch: req.memberEpoch });
     }
     if (req.subscribedTopicNames !== null && refusedTopics(ctx, AclOperation.DESCRIBE, req.subscribedTopicNames).size > 0) {
       return createConsumerGroupHeartbeatResponse({ errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, memberEpoch: req.memberEpoch });
     }
-    const result = coordinatorOf(ctx).consumerGroups.heartbeat(
+    const groups = coordinatorOf(ctx).consumerGroups;
+    const result = groups.heartbeat(
       {
         groupId: req.groupId,
         memberId: req.memberId,
@@ -55,6 +56,9 @@ export const consumerGroupHeartbeatHandler = defineHandler<ConsumerGroupHeartbea
       },
       topicViewOf(ctx),
     );
+    // The new epoch and assignment are answered only once they are on disk, so a broker killed after this
+    // answer still knows them when it comes back (a failed write is logged; the member may rejoin then).
+    await groups.written().catch((err: unknown) => ctx.broker.logger.error({ err }, 'writing consumer-group state failed'));
     return createConsumerGroupHeartbeatResponse(result);
   },
   errorResponse(req, _version, errorCode, message) {

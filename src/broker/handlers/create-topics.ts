@@ -8,7 +8,9 @@
  * limit named. POLICY_VIOLATION is what Kafka returns when its create-topic policy refuses a topic: clients
  * report it per topic with the message and do not retry it (unlike KAFKA_STORAGE_ERROR or
  * THROTTLING_QUOTA_EXCEEDED, which they retry, to the same refusal). The valid topics are created
- * concurrently, so their catalog records share fsyncs.
+ * concurrently, so their catalog records share fsyncs. The partitions created count against the client's
+ * controller_mutation_rate (quotas/controller-mutation.ts): v6+ refuse topics past it with
+ * THROTTLING_QUOTA_EXCEEDED, older versions are answered late.
  */
 import { ErrorCode, errorCodeOf } from '../../protocol/errors.js';
 import {
@@ -23,6 +25,7 @@ import { describeTopicConfigs, storedTopicConfigs, topicConfigProblem } from '..
 import { partitionBudget } from '../topic-limits.js';
 import { topicNameProblem } from '../topic-name.js';
 import { AclOperation, allowedOnTopic, mayCreateTopic } from '../acl/check.js';
+import { mutationQuota, THROTTLED_MESSAGE } from '../quotas/controller-mutation.js';
 import { defineHandler } from './handler.js';
 
 type TopicIn = CreateTopicsRequest['topics'][number];
@@ -58,10 +61,11 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequest, CreateTopi
   codec: CreateTopics,
   minVersion: 0,
   maxVersion: 7,
-  async handle(ctx, req) {
+  async handle(ctx, req, version) {
     const counts = new Map<string, number>();
     for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
     const budget = partitionBudget(ctx);
+    const quota = mutationQuota(ctx, version >= 6);
     const topics: Promise<TopicOut>[] = [];
     for (const t of req.topics) {
       if ((counts.get(t.name) ?? 0) > 1) {
@@ -77,6 +81,10 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequest, CreateTopi
         topics.push(Promise.resolve(p));
         continue;
       }
+      if (!req.validateOnly && quota.refuses()) {
+        topics.push(Promise.resolve(result(t.name, ErrorCode.THROTTLING_QUOTA_EXCEEDED, THROTTLED_MESSAGE)));
+        continue;
+      }
       const refused = budget.take(t.name, p.partitions);
       if (refused) {
         topics.push(Promise.resolve(result(t.name, ErrorCode.POLICY_VIOLATION, refused)));
@@ -90,6 +98,7 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequest, CreateTopi
         topics.push(Promise.resolve(result(t.name, 0, null, { numPartitions: p.partitions, replicationFactor: 1, configs: described, ...configErrors })));
         continue;
       }
+      quota.record(p.partitions);
       topics.push(
         ctx.broker.topics.create(t.name, p.partitions, p.configs).then(
           (info) => {
@@ -103,7 +112,8 @@ export const createTopicsHandler = defineHandler<CreateTopicsRequest, CreateTopi
         ),
       );
     }
-    return createCreateTopicsResponse({ topics: await Promise.all(topics) });
+    const done = await Promise.all(topics);
+    return createCreateTopicsResponse({ throttleTimeMs: await quota.finish(), topics: done });
   },
   errorResponse(req, _version, errorCode, message) {
     return createCreateTopicsResponse({ topics: req.topics.map((t) => result(t.name, errorCode, message)) });

@@ -1,5 +1,7 @@
 /**
  * DeleteTopics (key 20), v0–6: by name (v0–5 `topicNames`, v6 `topics[].name`) or by topic id (v6).
+ * The partitions deleted count against the client's controller_mutation_rate (quotas/controller-mutation.ts):
+ * v5+ refuse topics past it with THROTTLING_QUOTA_EXCEEDED, older versions are answered late.
  */
 import { ErrorCode, errorCodeOf } from '../../protocol/errors.js';
 import { ZERO_UUID } from '../../protocol/primitives.js';
@@ -12,6 +14,7 @@ import {
 } from '../../protocol/messages/delete-topics.js';
 import type { RequestContext } from '../context.js';
 import { AclOperation, allowedOnTopic } from '../acl/check.js';
+import { mutationQuota, THROTTLED_MESSAGE, type MutationQuota } from '../quotas/controller-mutation.js';
 import { defineHandler } from './handler.js';
 
 type Out = DeleteTopicsResponse['responses'][number];
@@ -21,7 +24,7 @@ function requested(req: DeleteTopicsRequest, version: number): Array<{ name: str
   return req.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
 }
 
-async function deleteOne(ctx: RequestContext, name: string | null, topicId: string): Promise<Out> {
+async function deleteOne(ctx: RequestContext, name: string | null, topicId: string, quota: MutationQuota): Promise<Out> {
   const topics = ctx.broker.topics;
   const byId = name === null || name === '';
   // ACLs (none without --authorizer): DELETE on the topic, checked before existence for a name.
@@ -34,6 +37,8 @@ async function deleteOne(ctx: RequestContext, name: string | null, topicId: stri
       ? result({ name: null, topicId, errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: `no topic with id ${topicId}` })
       : result({ name, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `no topic named "${name}"` });
   }
+  if (quota.refuses()) return result({ name: info.name, topicId: info.id, errorCode: ErrorCode.THROTTLING_QUOTA_EXCEEDED, errorMessage: THROTTLED_MESSAGE });
+  quota.record(info.partitions);
   try {
     await topics.delete(info.name);
     // Committed offsets of a deleted topic go with it, as in Kafka.
@@ -52,8 +57,9 @@ export const deleteTopicsHandler = defineHandler<DeleteTopicsRequest, DeleteTopi
   maxVersion: 6,
   async handle(ctx, req, version) {
     const responses: Out[] = [];
-    for (const t of requested(req, version)) responses.push(await deleteOne(ctx, t.name, t.topicId));
-    return createDeleteTopicsResponse({ responses });
+    const quota = mutationQuota(ctx, version >= 5);
+    for (const t of requested(req, version)) responses.push(await deleteOne(ctx, t.name, t.topicId, quota));
+    return createDeleteTopicsResponse({ throttleTimeMs: await quota.finish(), responses });
   },
   errorResponse(req, version, errorCode, message) {
     return createDeleteTopicsResponse({ responses: requested(req, version).map((t) => result({ ...t, errorCode, errorMessage: message })) });

@@ -1,6 +1,6 @@
 /**
  * Client quotas as Kafka models them (KIP-13, KIP-55, KIP-546): `producer_byte_rate`, `consumer_byte_rate`
- * and `request_percentage` (plus `controller_mutation_rate`, stored and described) for entities made of a
+ * , `request_percentage` and `controller_mutation_rate` (enforced in controller-mutation.ts) for entities made of a
  * user and/or a client id, each either named or the default (`null` name). AlterClientQuotas and
  * DescribeClientQuotas edit and read them; they persist in `<data-dir>/client-quotas.json` (written
  * atomically). Enforcement (throttle.ts) picks, per quota key, the most specific entity that sets it, in

@@ -72,8 +72,9 @@ export class QuotaService {
 
   constructor(
     readonly quotas: ClientQuotas,
-    private readonly num: number,
-    private readonly sizeMs: number,
+    /** quota.window.num and the sample length: controller-mutation.ts sizes its token buckets from them. */
+    readonly num: number,
+    readonly sizeMs: number,
   ) {}
 
   /**
@@ -115,7 +116,7 @@ export class QuotaService {
  * Clients share the sensor of the entity that matched, with its default parts filled in by their own names:
  * /users/alice shares one rate among all of alice's clients; /clients/<default> gives each client id its own.
  */
-function sensorName(e: QuotaEntity, user: string, clientId: string, key: QuotaKey): string {
+export function sensorName(e: QuotaEntity, user: string, clientId: string, key: QuotaKey): string {
   return JSON.stringify([key, e.user === undefined ? null : user, e.clientId === undefined ? null : clientId]);
 }
 

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { ErrorCode } from '../../../protocol/errors.js';
 import { ASSIGNOR_NAMES, DEFAULT_ASSIGNOR, type AssignableTopic, type AssignorName } from './assignors.js';
 import { ConsumerGroup, ConsumerMember, addTo, isSubset, type Partitions } from './consumer-group.js';
+import type { ConsumerGroupStore } from './group-store.js';
 import { UnsafeRegexError, compileTopicRegex } from './regex.js';
 
 export interface ConsumerProtocolConfig {
@@ -67,7 +68,29 @@ export class ConsumerGroupManager {
     /** Called when a consumer group takes over an id an empty classic group held (keeps its offsets). */
     private readonly takeOver: (groupId: string) => void,
     private readonly onError: (err: unknown) => void,
+    /** Where group state is persisted; without one it lives in memory only (unit tests). */
+    private readonly store: ConsumerGroupStore | null = null,
   ) {}
+
+  /**
+   * Takes over groups loaded from the store at start-up. Every member's session timer (and, for a member
+   * that owes a revocation, its rebalance deadline) starts now: nobody could heartbeat while the broker was
+   * down, so the clocks restart from the load, as Kafka's do when a coordinator loads a group.
+   */
+  restore(groups: Iterable<ConsumerGroup>): void {
+    for (const group of groups) {
+      this.groups.set(group.groupId, group);
+      for (const member of group.members.values()) {
+        this.startTimer(group, member);
+        this.armRevocationDeadline(group, member);
+      }
+    }
+  }
+
+  /** Resolves once every change made so far is on disk (ConsumerGroupHeartbeat answers after it). */
+  written(): Promise<void> {
+    return this.store?.written() ?? Promise.resolve();
+  }
 
   has(groupId: string): boolean {
     return this.groups.has(groupId);
@@ -83,7 +106,10 @@ export class ConsumerGroupManager {
 
   /** Forgets an empty consumer group (a classic member wants the id, or DeleteGroups). */
   drop(groupId: string): void {
+    const group = this.groups.get(groupId);
+    if (group) for (const m of group.members.values()) this.clearTimer(m);
     this.groups.delete(groupId);
+    this.store?.deleteGroup(groupId);
   }
 
   heartbeat(p: HeartbeatParams, topics: TopicView): HeartbeatResult {
@@ -146,6 +172,7 @@ export class ConsumerGroupManager {
         member.subscribedTopicRegex = old.subscribedTopicRegex;
         this.clearTimer(old);
         group.members.delete(old.memberId);
+        this.store?.removeMember(group.groupId, old.memberId);
         const target = group.target.get(old.memberId);
         group.target.delete(old.memberId);
         if (target) group.target.set(member.memberId, target);
@@ -212,6 +239,7 @@ export class ConsumerGroupManager {
     if (group.assignmentEpoch < group.groupEpoch) group.computeTarget(subscribed);
     group.reconcile(member, p.topicPartitions === null ? null : toPartitions(p.topicPartitions));
     this.armRevocationDeadline(group, member);
+    this.store?.save(group, [member]);
 
     return {
       errorCode: ErrorCode.NONE,
@@ -235,6 +263,7 @@ export class ConsumerGroupManager {
       // The instance will come back: keep its assignment until the session timeout, as Kafka does.
       member.staticLeft = true;
       this.startTimer(group, member);
+      this.store?.save(group, [member]);
       return left;
     }
     this.removeMember(group, member);
@@ -248,6 +277,8 @@ export class ConsumerGroupManager {
     if (member.instanceId !== null && group.staticMembers.get(member.instanceId) === member.memberId) group.staticMembers.delete(member.instanceId);
     group.groupEpoch++;
     if (group.members.size === 0) group.emptiedAt = Date.now();
+    this.store?.removeMember(group.groupId, member.memberId);
+    this.store?.save(group, []);
   }
 
   /**
