@@ -10,7 +10,7 @@ import type { BenchRow } from './types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Benchmarks in the order they run; each is a module in this folder whose default export returns rows. */
-const BENCHMARKS = ['protocol', 'records', 'storage', 'dataflow', 'broker', 'groups', 'roundtrip'] as const;
+const BENCHMARKS = ['limits', 'protocol', 'records', 'storage', 'dataflow', 'broker', 'groups', 'roundtrip'] as const;
 
 function moduleFile(name: string): string | undefined {
   for (const ext of ['.js', '.ts']) {
@@ -28,7 +28,8 @@ function formatNumber(n: number): string {
 
 function printTable(name: string, rows: BenchRow[]): void {
   const lines = rows.map((r) => {
-    const ratio = r.limit && r.limit > 0 ? `${((r.value / r.limit) * 100).toFixed(0)}% of ${formatNumber(r.limit)}` : '';
+    // "0.52× cold 1-file append 1,234": the ratio, which limit, and its value in the row's unit.
+    const ratio = r.limit && r.limit > 0 ? `${(r.value / r.limit).toFixed(2)}× ${r.limitName ?? 'limit'} ${formatNumber(r.limit)}` : (r.limitName ?? '');
     return [r.name, formatNumber(r.value), r.unit, ratio, r.note ?? ''];
   });
   const header = ['measure', 'value', 'unit', 'vs machine limit', 'note'];
