@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import os from 'node:os';
 import type { BenchRow } from './types.js';
+import { printTable } from './table.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Benchmarks in the order they run; each is a module in this folder whose default export returns rows. */
@@ -18,27 +19,6 @@ function moduleFile(name: string): string | undefined {
     if (existsSync(file)) return file;
   }
   return undefined;
-}
-
-function formatNumber(n: number): string {
-  if (!Number.isFinite(n)) return String(n);
-  if (Math.abs(n) >= 100) return Math.round(n).toLocaleString('en-US');
-  return n.toPrecision(3);
-}
-
-function printTable(name: string, rows: BenchRow[]): void {
-  const lines = rows.map((r) => {
-    // "0.52× cold 1-file append 1,234": the ratio, which limit, and its value in the row's unit.
-    const ratio = r.limit && r.limit > 0 ? `${(r.value / r.limit).toFixed(2)}× ${r.limitName ?? 'limit'} ${formatNumber(r.limit)}` : (r.limitName ?? '');
-    return [r.name, formatNumber(r.value), r.unit, ratio, r.note ?? ''];
-  });
-  const header = ['measure', 'value', 'unit', 'vs machine limit', 'note'];
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => String(l[i]).length)));
-  const fmt = (cells: string[]) => cells.map((c, i) => (i === 1 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
-  console.log(`\n== ${name}`);
-  console.log(fmt(header));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const l of lines) console.log(fmt(l));
 }
 
 async function main(): Promise<void> {
