@@ -3,19 +3,23 @@
  * protocol through our codecs over a raw socket with pre-encoded record batches, and prints one JSON line.
  *
  *   broker-load.ts produce <port> <topic> <bytes>        1 MiB batches, acks=1, 4 requests in flight
- *   broker-load.ts fetch <port> <topic> <bytes>          sequential fetches from offset 0, 8 MiB per fetch
+ *   broker-load.ts fetch <port> <topic> <bytes>          fetches from offset 0, 8 MiB each, 2 in flight, through
+ *                                                        our client (src/client: responses read straight into
+ *                                                        their frame); BENCH_FETCH_PIPELINED sets how many
  *   broker-load.ts records <port> <topic> <records>      100-byte records in batches of 1,000, acks=1
  *   broker-load.ts latency <port> <topic> <seconds>      1,000 msg/s, one per request, read by a long-poll fetch
  *                                                        (after 2 s of unmeasured warm-up)
  */
 import net from 'node:net';
 import { BufferPool } from '../src/broker/buffer-pool.js';
+import { BrokerConnection } from '../src/client/connection.js';
+import { ErrorCode } from '../src/protocol/errors.js';
 import { FrameReader } from '../src/broker/frame-reader.js';
 import { readResponseHeader, requestHeaderVersion, responseHeaderVersion, writeRequestHeader } from '../src/protocol/headers.js';
 import type { ApiCodec } from '../src/protocol/codec.js';
 import { Reader, Writer } from '../src/protocol/primitives.js';
 import { BATCH_LENGTH_PREFIX, BATCH_OFFSET, encodeRecordBatch, iterateRecordBatches } from '../src/protocol/records.js';
-import { createFetchRequest, Fetch } from '../src/protocol/messages/fetch.js';
+import { createFetchRequest, Fetch, type FetchResponse } from '../src/protocol/messages/fetch.js';
 import { createMetadataRequest, Metadata } from '../src/protocol/messages/metadata.js';
 import { createProduceRequest, Produce } from '../src/protocol/messages/produce.js';
 
@@ -160,24 +164,60 @@ function fetchBody(topic: string, offset: bigint, maxWaitMs: number, minBytes: n
   });
 }
 
-async function fetch(port: number, topic: string, bytes: number): Promise<object> {
-  const c = await Client.connect(port);
-  let offset = 0n;
+/**
+ * One consumer reading the partition from offset 0 with `pipelined` fetches in flight. A consumer that
+ * waited for each response before asking for the next would leave the broker idle while the response is
+ * read, and itself idle while the next is prepared. The offset after a response comes from its batch headers,
+ * and the next requests ask from there on, each one response's worth of offsets (the last response's span)
+ * after the one before: with the evenly sized batches produced here the guess holds. A response that does not
+ * start where the data so far ends is dropped and counted (`mispredicted`), never counted as data.
+ */
+async function fetch(port: number, topic: string, bytes: number, pipelined = Number(process.env.BENCH_FETCH_PIPELINED ?? 2)): Promise<object> {
+  const c = await BrokerConnection.connect('127.0.0.1', port, { clientId: 'bench' });
+  const maxBytes = 8 << 20;
+  const request = (offset: bigint) => {
+    const response = c.request(Fetch, fetchBody(topic, offset, 500, 1, maxBytes));
+    response.catch(() => {}); // requests still in flight when the run ends fail with the closed connection
+    return { offset, response };
+  };
+  const inFlight: { offset: bigint; response: Promise<FetchResponse> }[] = [];
   let received = 0;
+  let responses = 0;
+  let mispredicted = 0;
+  /** Where the data received so far ends, and how many offsets the last response spanned. */
+  let end = 0n;
+  let span = 0n;
+  const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
-  while (received < bytes) {
-    const res = await c.request(Fetch, 11, fetchBody(topic, offset, 500, 1, 8 << 20));
-    const p = res.responses[0]!.partitions[0]!;
-    if (p.errorCode !== 0) throw new Error(`fetch error ${p.errorCode}`);
-    const records = p.records!;
-    received += records.length;
-    const next = nextOffsetAfter(records);
-    if (next < 0n) break;
-    offset = next;
+  inFlight.push(request(0n));
+  while (inFlight.length > 0 && received < bytes) {
+    const { offset, response } = inFlight.shift()!;
+    const p = (await response).responses[0]!.partitions[0]!;
+    const records = p.records;
+    if (offset !== end) {
+      mispredicted++;
+    } else {
+      if (p.errorCode !== 0) throw new Error(`fetch error ${p.errorCode}`);
+      const next = records ? nextOffsetAfter(records) : -1n;
+      if (next < 0n) break; // the end of the partition
+      received += records!.length;
+      responses++;
+      span = next - offset;
+      end = next;
+    }
+    if (records) c.releaseFrame(records);
+    // Extend the chain of guesses while it holds; once broken, let the wrong ones drain, then start from `end`.
+    if (inFlight.length > 0 && inFlight[0]!.offset !== end) continue;
+    let from = inFlight.length > 0 ? inFlight.at(-1)!.offset + span : end;
+    do {
+      inFlight.push(request(from));
+      from += span;
+    } while (inFlight.length < pipelined && span > 0n);
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const used = process.cpuUsage(cpu);
   c.close();
-  return { bytes: received, seconds, mbps: received / 1e6 / seconds };
+  return { bytes: received, seconds, mbps: received / 1e6 / seconds, pipelined, responses, mispredicted, cpuSeconds: (used.user + used.system) / 1e6 };
 }
 
 async function records(port: number, topic: string, count: number): Promise<object> {

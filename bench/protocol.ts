@@ -111,7 +111,7 @@ export default async function run(): Promise<BenchRow[]> {
           return out.toBuffer();
         }),
         unit: 'MB/s',
-        limit: allocCopy,
+        limit: allocCopy, limitName: 'alloc + copy',
         note: 'one fresh buffer and copy of the whole request',
       });
     }

@@ -7,10 +7,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import os from 'node:os';
 import type { BenchRow } from './types.js';
+import { printTable } from './table.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** Benchmarks in the order they run; each is a module in this folder whose default export returns rows. */
-const BENCHMARKS = ['protocol', 'records', 'storage', 'dataflow', 'broker', 'groups', 'roundtrip'] as const;
+const BENCHMARKS = ['limits', 'protocol', 'records', 'storage', 'dataflow', 'broker', 'groups', 'roundtrip'] as const;
 
 function moduleFile(name: string): string | undefined {
   for (const ext of ['.js', '.ts']) {
@@ -18,26 +19,6 @@ function moduleFile(name: string): string | undefined {
     if (existsSync(file)) return file;
   }
   return undefined;
-}
-
-function formatNumber(n: number): string {
-  if (!Number.isFinite(n)) return String(n);
-  if (Math.abs(n) >= 100) return Math.round(n).toLocaleString('en-US');
-  return n.toPrecision(3);
-}
-
-function printTable(name: string, rows: BenchRow[]): void {
-  const lines = rows.map((r) => {
-    const ratio = r.limit && r.limit > 0 ? `${((r.value / r.limit) * 100).toFixed(0)}% of ${formatNumber(r.limit)}` : '';
-    return [r.name, formatNumber(r.value), r.unit, ratio, r.note ?? ''];
-  });
-  const header = ['measure', 'value', 'unit', 'vs machine limit', 'note'];
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => String(l[i]).length)));
-  const fmt = (cells: string[]) => cells.map((c, i) => (i === 1 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ');
-  console.log(`\n== ${name}`);
-  console.log(fmt(header));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const l of lines) console.log(fmt(l));
 }
 
 async function main(): Promise<void> {

@@ -68,7 +68,7 @@ export default async function run(): Promise<BenchRow[]> {
       written += big.length;
     }
     const appendMbps = written / seconds(start) / 1e6;
-    rows.push({ name: 'PartitionLog.append, ~1 MiB batches', value: appendMbps, unit: 'MB/s', limit: writeLimit, note: `rss ${Math.round(process.memoryUsage().rss / MiB)} MiB after 1 GiB` });
+    rows.push({ name: 'PartitionLog.append, ~1 MiB batches', value: appendMbps, unit: 'MB/s', limit: writeLimit, limitName: 'file append', note: `rss ${Math.round(process.memoryUsage().rss / MiB)} MiB after 1 GiB` });
 
     // First pass right after the appends (the kernel is still writing them back), then a second one.
     const passes: number[] = [];
@@ -96,6 +96,7 @@ export default async function run(): Promise<BenchRow[]> {
       value: passes[1]!,
       unit: 'MB/s',
       limit: readLimit,
+      limitName: 'file read',
       note: `reads what was just appended; first pass ${passes[0]!.toFixed(0)} MB/s, during writeback of the appends`,
     });
 
@@ -111,6 +112,7 @@ export default async function run(): Promise<BenchRow[]> {
       value: recoveryMs,
       unit: 'ms',
       limit: 5000,
+      limitName: 'target',
       note: `${log.loadStats.recoveredSegments} segment(s) validated, hw ${log.highWatermark}`,
     });
     await logs.close();

@@ -5,5 +5,9 @@ export interface BenchRow {
   unit: string;
   /** The machine's limit for the same kind of work, measured in the same run (e.g. loopback TCP MB/s). */
   limit?: number;
+  /** Which limit `limit` is (e.g. "cold 5-file append"), printed beside the ratio. */
+  limitName?: string;
+  /** CPU-seconds the measured work took, where the benchmark counts them. */
+  cpuSeconds?: number;
   note?: string;
 }

@@ -11,7 +11,7 @@ import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import { requestHeaderVersion, responseHeaderVersion, writeRequestHeader } from '../protocol/headers.js';
 import { ApiVersions } from '../protocol/messages/api-versions.js';
 import { Reader, Writer } from '../protocol/primitives.js';
-import { BrokerConnectionError, RequestTimeoutError, UnsupportedApiError } from './errors.js';
+import { BrokerConnectionError, RequestTimeoutError, ResponseTooLargeError, UnsupportedApiError } from './errors.js';
 import { authenticate } from './sasl.js';
 import type { ClientSecurity } from './security.js';
 
@@ -47,10 +47,24 @@ export interface ConnectionOptions extends ClientSecurity {
   /** Per-request timeout (default 30,000 ms); a timed-out request closes the connection. */
   requestTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /**
+   * The largest response accepted (librdkafka's `receive.message.max.bytes`, same default: 100,000,000). A
+   * larger or negative size prefix closes the connection with ResponseTooLargeError before anything is
+   * allocated for it. Must exceed the largest fetch asked for (the wire transport's `fetchMaxBytes`, 8 MiB).
+   */
+  receiveMessageMaxBytes?: number;
 }
+
+export const DEFAULT_RECEIVE_MESSAGE_MAX_BYTES = 100_000_000;
 
 /** Frames at least this large are assembled in pooled buffers (Fetch responses); smaller ones are allocated. */
 const POOLED_FRAME_BYTES = 256 * 1024;
+/**
+ * Memory a large response gets before its bytes arrive; it doubles (one copy of what arrived) each time it
+ * fills. 16 MiB holds a Fetch response at the wire transport's 8 MiB and twice that, so those are read in
+ * one piece; a size prefix alone (a hostile or broken peer) can make the client hold no more than this.
+ */
+export const UPFRONT_RESPONSE_BYTES = 16 * 1024 * 1024;
 /** Socket reads land here while no frame larger than one read is being assembled. */
 const STAGING_BYTES = 64 * 1024;
 
@@ -62,8 +76,9 @@ export class BrokerConnection {
   /** The 4-byte size prefix being read (it may span socket chunks). */
   private readonly sizeBytes = Buffer.alloc(4);
   private sizeFilled = 0;
-  /** The frame being assembled and how much of it has arrived. */
+  /** The buffer of the frame being assembled (may be shorter or longer than the frame), its size, and how much has arrived. */
   private frame: Buffer | undefined;
+  private frameSize = 0;
   private frameFilled = 0;
   /** Reused read buffer (see `readTarget`); frames found in it are copied out before the next read. */
   private readonly staging = Buffer.allocUnsafe(STAGING_BYTES);
@@ -74,12 +89,17 @@ export class BrokerConnection {
   private versions = new Map<number, [number, number]>();
   private readonly clientId: string;
   private readonly timeoutMs: number;
+  private readonly maxResponseBytes: number;
   private closeListeners: ((error: Error) => void)[] = [];
 
   private constructor(readonly host: string, readonly port: number, options: ConnectionOptions) {
     this.address = `${host}:${port}`;
     this.clientId = options.clientId ?? 'kafkaesque';
     this.timeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.maxResponseBytes = options.receiveMessageMaxBytes ?? DEFAULT_RECEIVE_MESSAGE_MAX_BYTES;
+    if (!Number.isInteger(this.maxResponseBytes) || this.maxResponseBytes < 1) {
+      throw new RangeError(`receiveMessageMaxBytes must be a whole number of bytes ≥ 1, not ${options.receiveMessageMaxBytes}`);
+    }
     // Reads go into buffers we choose (`onread`): the frame being assembled, so a multi-megabyte Fetch response
     // arrives with no intermediate copy and no 64 KiB chunk allocated (and collected) per read.
     if (options.ssl) {
@@ -211,7 +231,20 @@ export class BrokerConnection {
 
   /** Where the next socket read lands: straight into the unfinished frame, else the staging buffer. */
   private readTarget(): Uint8Array {
-    return this.frame !== undefined ? this.frame.subarray(this.frameFilled) : this.staging;
+    if (this.frame === undefined) return this.staging;
+    const room = this.frameRoom();
+    return room.subarray(this.frameFilled, Math.min(room.length, this.frameSize));
+  }
+
+  /** The frame's buffer, doubled (up to the frame's size) if what has arrived fills it. */
+  private frameRoom(): Buffer {
+    const frame = this.frame as Buffer;
+    if (this.frameFilled < frame.length) return frame;
+    const bigger = this.acquire(Math.min(this.frameSize, frame.length * 2));
+    frame.copy(bigger, 0, 0, this.frameFilled);
+    this.releaseFrame(frame);
+    this.frame = bigger;
+    return bigger;
   }
 
   /** Always true: keep reading (backpressure is per request, not per socket). */
@@ -222,13 +255,15 @@ export class BrokerConnection {
       return true;
     }
     // The read went into the frame (a read never runs past its end: the target ends where the frame does).
-    const frame = this.frame as Buffer;
     this.frameFilled += n;
-    if (this.frameFilled === frame.length) {
-      this.frame = undefined;
-      this.dispatch(frame);
-    }
+    if (this.frameFilled === this.frameSize) this.completeFrame();
     return true;
+  }
+
+  private completeFrame(): void {
+    const frame = (this.frame as Buffer).subarray(0, this.frameSize);
+    this.frame = undefined;
+    this.dispatch(frame);
   }
 
   /** Parses bytes read into the staging buffer, which the next read overwrites: frames leave it as copies. */
@@ -240,7 +275,7 @@ export class BrokerConnection {
           const size = chunk.readInt32BE(pos);
           pos += 4;
           // A frame wholly inside this chunk is small (at most one read): copy it out of the staging buffer.
-          if (chunk.length - pos >= size && size >= 0) {
+          if (chunk.length - pos >= size && size >= 4 && size <= this.maxResponseBytes) {
             this.dispatch(Buffer.from(chunk.subarray(pos, pos + size)));
             pos += size;
             continue;
@@ -255,31 +290,31 @@ export class BrokerConnection {
           if (this.failure) return;
         }
       }
-      const frame = this.frame as Buffer;
-      const n = Math.min(frame.length - this.frameFilled, chunk.length - pos);
+      const frame = this.frameRoom();
+      const n = Math.min(Math.min(frame.length, this.frameSize) - this.frameFilled, chunk.length - pos);
       chunk.copy(frame, this.frameFilled, pos, pos + n);
       this.frameFilled += n;
       pos += n;
-      if (this.frameFilled === frame.length) {
-        this.frame = undefined;
-        this.dispatch(frame);
-      }
+      if (this.frameFilled === this.frameSize) this.completeFrame();
     }
   }
 
+  /** Checks a size prefix against the limit, then sets aside at most UPFRONT_RESPONSE_BYTES for the frame. */
   private startFrame(size: number): void {
-    if (size < 0) {
-      this.fail(new BrokerConnectionError(this.address, `invalid frame size ${size}`));
+    // Every response starts with its 4-byte correlation id.
+    if (size < 4 || size > this.maxResponseBytes) {
+      this.fail(new ResponseTooLargeError(this.address, size, this.maxResponseBytes));
       return;
     }
     this.frameFilled = 0;
-    if (size >= POOLED_FRAME_BYTES) {
-      const i = this.pool.findIndex((b) => b.length >= size);
-      const buffer = i >= 0 ? (this.pool.splice(i, 1)[0] as Buffer) : this.allocatePooled(size);
-      this.frame = buffer.subarray(0, size);
-    } else {
-      this.frame = Buffer.allocUnsafe(size);
-    }
+    this.frameSize = size;
+    this.frame = size >= POOLED_FRAME_BYTES ? this.acquire(Math.min(size, UPFRONT_RESPONSE_BYTES)) : Buffer.allocUnsafe(size);
+  }
+
+  /** A pooled buffer of at least `n` bytes (n ≥ POOLED_FRAME_BYTES), reused if one is free. */
+  private acquire(n: number): Buffer {
+    const i = this.pool.findIndex((b) => b.length >= n);
+    return i >= 0 ? (this.pool.splice(i, 1)[0] as Buffer) : this.allocatePooled(n);
   }
 
   private allocatePooled(size: number): Buffer {

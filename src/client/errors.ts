@@ -23,3 +23,21 @@ export class UnsupportedApiError extends Error {
     super(`broker ${broker} supports ${api} versions ${theirs}, this client speaks ${ours}; upgrade the broker or the client`);
   }
 }
+
+/**
+ * A response's size prefix is below 4 (no room for a correlation id) or above the connection's
+ * `receiveMessageMaxBytes`: the broker is not
+ * speaking Kafka, or answers larger than this client accepts. Not retriable: the same request would get the
+ * same answer. The connection is closed before any memory is set aside for the response.
+ */
+export class ResponseTooLargeError extends Error {
+  override readonly name = 'ResponseTooLargeError';
+  constructor(readonly broker: string, readonly size: number, readonly limit: number) {
+    super(
+      size < 4
+        ? `broker ${broker} sent a response of ${size} bytes, too short for a correlation id; is it a Kafka broker? The connection was closed`
+        : `broker ${broker} sent a response of ${size} bytes, above receiveMessageMaxBytes (${limit}); the connection was closed. ` +
+            `Raise receiveMessageMaxBytes if responses that large are expected (it must exceed the fetch size), or check that the broker speaks Kafka`,
+    );
+  }
+}

@@ -15,5 +15,7 @@ export type { EmbeddedTransportOptions } from './embedded/embedded-transport.js'
 export { KafkaJsTransport } from './kafkajs/kafkajs-transport.js';
 export type { KafkaJsTransportOptions } from './kafkajs/kafkajs-transport.js';
 export type { KafkaJsPatches } from './kafkajs/kafkajs-patches.js';
+export { KafkaJsSettingsError, DEFAULT_KAFKAJS_FETCH } from './kafkajs/kafkajs-fetch-settings.js';
+export type { KafkaJsFetchOptions } from './kafkajs/kafkajs-fetch-settings.js';
 export { openTransport, DEFAULT_TRANSPORT, TRANSPORTS } from './open-transport.js';
 export type { OpenTransportOptions, TransportName } from './open-transport.js';

@@ -24,9 +24,13 @@ import { ProduceOrder } from './kafkajs-produce-order.js';
 import type { EventTransport, PusherOptions } from '../transport.js';
 import type { ClientSecurity } from '../../client/security.js';
 import { kafkaJsSecurity } from './kafkajs-security.js';
+import { kafkaJsFetchSettings, type KafkaJsFetchOptions } from './kafkajs-fetch-settings.js';
 
-/** `ssl` and `sasl` (ClientSecurity, as the wire transport takes them) are handed to kafkajs's own TLS and SASL. */
-export interface KafkaJsTransportOptions extends ClientSecurity {
+/**
+ * `ssl` and `sasl` (ClientSecurity, as the wire transport takes them) are handed to kafkajs's own TLS and SASL;
+ * the fetch settings (KafkaJsFetchOptions) to every replay consumer.
+ */
+export interface KafkaJsTransportOptions extends ClientSecurity, KafkaJsFetchOptions {
   brokers: readonly string[];
   clientId?: string;
   /** Bytes of events per send (default 512 KiB: with record overhead a send stays under the usual 1 MB message.max.bytes). */
@@ -227,9 +231,7 @@ class KafkaJsIterator<T, D> extends TopicIterator<T, D, FetchedRecord> {
   private async start(): Promise<void> {
     const consumer = this.transport.kafka.consumer({
       groupId: `kafkaesque-replay-${this.name}-${randomUUID()}`,
-      maxBytesPerPartition: 8 << 20,
-      maxBytes: 16 << 20,
-      maxWaitTimeInMs: 500,
+      ...this.transport.fetchSettings,
       retry: { retries: 10 },
     });
     this.consumer = consumer;
@@ -281,9 +283,12 @@ export class KafkaJsTransport implements EventTransport {
   readonly kafka: Kafka;
   /** Which kafkajs patches are installed in the kafkajs this transport uses. */
   readonly kafkaJsPatches: KafkaJsPatches;
+  /** What each replay consumer fetches (checked: a `minBytes` no fetch can reach throws KafkaJsSettingsError). */
+  readonly fetchSettings: Required<KafkaJsFetchOptions>;
   private adminClient: Promise<Admin> | undefined;
 
   constructor(private readonly options: KafkaJsTransportOptions) {
+    this.fetchSettings = kafkaJsFetchSettings(options);
     // Before the first Produce: kafkajs loads its record batch encoder then (see kafkajs-native-crc.ts).
     const patches = options.patchKafkaJs === false ? currentKafkaJsPatches() : applyKafkaJsPatches();
     this.kafkaJsPatches = { nativeCrc32c: patches.nativeCrc32c, encoderGrowth: patches.encoderGrowth };
