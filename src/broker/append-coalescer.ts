@@ -33,6 +33,8 @@ const mergePool = new BufferPool({ maxPooled: 2 * MAX_GROUP_BYTES, maxFreeBytes:
 
 interface Member {
   records: Buffer;
+  /** Sealed by EventBatchBuilder in this process (in-process link): its CRC is not recomputed. */
+  sealedInProcess: boolean;
   resolve(r: AppendResult): void;
   reject(e: unknown): void;
 }
@@ -43,9 +45,9 @@ class PartitionAppender {
 
   constructor(private readonly log: PartitionLog) {}
 
-  append(records: Buffer): Promise<AppendResult> {
+  append(records: Buffer, sealedInProcess: boolean): Promise<AppendResult> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ records, resolve, reject });
+      this.queue.push({ records, sealedInProcess, resolve, reject });
       if (!this.busy) void this.drain();
     });
   }
@@ -80,7 +82,7 @@ class PartitionAppender {
 
   private async appendAlone(m: Member): Promise<void> {
     try {
-      m.resolve(await this.log.append(m.records));
+      m.resolve(await this.log.append(m.records, m.sealedInProcess ? { sealedInProcess: true } : {}));
     } catch (e) {
       m.reject(e);
     }
@@ -91,10 +93,15 @@ class PartitionAppender {
     for (const m of group) total += m.records.length;
     const merged = mergePool.acquire(total);
     let at = 0;
-    for (const m of group) at += m.records.copy(merged, at);
+    let sealed = true;
+    for (const m of group) {
+      at += m.records.copy(merged, at);
+      sealed &&= m.sealedInProcess;
+    }
     let result: AppendResult;
     try {
-      result = await this.log.append(merged);
+      // Trusted only if every member is: one batch from a socket in the group and every CRC is checked.
+      result = await this.log.append(merged, sealed ? { sealedInProcess: true } : {});
     } catch (e) {
       mergePool.release(merged);
       const code = errorCodeOf(e, undefined);
@@ -124,9 +131,12 @@ class PartitionAppender {
 
 const appenders = new WeakMap<PartitionLog, PartitionAppender>();
 
-/** Appends `records` to `log`, grouped with other produce requests that arrive while a write is in flight. */
-export function coalescedAppend(log: PartitionLog, records: Buffer): Promise<AppendResult> {
+/**
+ * Appends `records` to `log`, grouped with other produce requests that arrive while a write is in flight.
+ * `sealedInProcess`: see PartitionAppendOptions (only the in-process link sets it).
+ */
+export function coalescedAppend(log: PartitionLog, records: Buffer, sealedInProcess = false): Promise<AppendResult> {
   let a = appenders.get(log);
   if (!a) appenders.set(log, (a = new PartitionAppender(log)));
-  return a.append(records);
+  return a.append(records, sealedInProcess);
 }

@@ -29,6 +29,11 @@ export interface AppendOptions {
   logAppendTime?: boolean;
   /** The broker clock in ms (tests); defaults to Date.now(). */
   now?: bigint;
+  /**
+   * The batches were sealed by EventBatchBuilder in this process and reached the log without crossing a
+   * socket (the in-process link): their CRC32C is not recomputed. Everything else is still validated.
+   */
+  sealedInProcess?: boolean;
 }
 
 export interface AppendResult {
@@ -196,7 +201,7 @@ export class PartitionLog {
     let summaries;
     try {
       this.ensureWritable();
-      summaries = validateAppend(batches, this.cfg.maxMessageBytes);
+      summaries = validateAppend(batches, this.cfg.maxMessageBytes, opts.sealedInProcess !== true);
       if (batches.length > this.cfg.segmentBytes) {
         throw new StorageError(
           'RECORD_LIST_TOO_LARGE',
