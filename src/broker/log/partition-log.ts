@@ -1,9 +1,11 @@
 /**
  * The log of one topic partition: an ordered list of segments, the last one active.
  *
- * Appends are serialized through a promise chain: validate, stamp offsets in place, roll if needed, one
- * write, commit. The high watermark (== log end offset: there is no replication) moves only once the write
- * (and, with fsync=always, the fsync) is done, and readers never see bytes past it. Reads run concurrently
+ * Appends are validated at once, then ordered through a promise chain: roll if needed, reserve the file
+ * position and the offsets, stamp them in place and start one write, with up to two writes in flight. Writes
+ * commit in log order; the high watermark (== log end offset: there is no replication) moves only over
+ * writes that are done (with fsync=always, synced), and readers never see bytes past it. A failed write fails
+ * every write after it, and the file is cut back to the committed bytes once none is left in flight. Reads run concurrently
  * with appends and with each other: they locate the batch through the sparse index and read one exact
  * byte range. Retention and DeleteRecords share the append chain because they change the segment list.
  */
