@@ -1,6 +1,6 @@
 /**
- * Group commit for produce: while one append to a partition is being written, the produce requests that
- * arrive for it queue up, and are then appended together with one write.
+ * Group commit for produce: while two appends to a partition are being written (the log keeps two writes in
+ * flight), the produce requests that arrive for it queue up, and are then appended together with one write.
  *
  * Each append costs a thread-pool round trip and a syscall whatever its size, and its response a socket
  * write; with a producer keeping several ~100 KB requests in flight these fixed costs dominated (profile:
@@ -33,34 +33,52 @@ const mergePool = new BufferPool({ maxPooled: 2 * MAX_GROUP_BYTES, maxFreeBytes:
 
 interface Member {
   records: Buffer;
+  /** Sealed by EventBatchBuilder in this process (in-process link): its CRC is not recomputed. */
+  sealedInProcess: boolean;
   resolve(r: AppendResult): void;
   reject(e: unknown): void;
 }
 
+/**
+ * Appends (single requests or merged groups) of a partition outstanding in the log at once: the log keeps
+ * two writes in flight (partition-log.ts), and requests arriving meanwhile wait here to be merged.
+ */
+const MAX_APPENDS_OUTSTANDING = 2;
+
 class PartitionAppender {
   private readonly queue: Member[] = [];
-  private busy = false;
+  private outstanding = 0;
 
   constructor(private readonly log: PartitionLog) {}
 
-  append(records: Buffer): Promise<AppendResult> {
+  append(records: Buffer, sealedInProcess: boolean): Promise<AppendResult> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ records, resolve, reject });
-      if (!this.busy) void this.drain();
+      this.queue.push({ records, sealedInProcess, resolve, reject });
+      this.pump();
     });
   }
 
-  private async drain(): Promise<void> {
-    this.busy = true;
-    try {
-      while (this.queue.length > 0) {
-        const group = this.takeGroup();
-        if (group.length === 1) await this.appendAlone(group[0]!);
-        else await this.appendGroup(group);
-      }
-    } finally {
-      this.busy = false;
+  /** Starts queued appends while fewer than MAX_APPENDS_OUTSTANDING are in the log. */
+  private pump(): void {
+    while (this.queue.length > 0 && this.outstanding < MAX_APPENDS_OUTSTANDING) {
+      const group = this.takeGroup();
+      if (group.length === 1) this.startAlone(group[0]!);
+      else this.startGroup(group);
     }
+  }
+
+  /** Counts `appending` as outstanding until it settles, then starts what queued meanwhile. */
+  private track(appending: Promise<unknown>): void {
+    this.outstanding++;
+    void appending.then(
+      () => this.settled(),
+      () => this.settled(),
+    );
+  }
+
+  private settled(): void {
+    this.outstanding--;
+    this.pump();
   }
 
   private takeGroup(): Member[] {
@@ -78,55 +96,76 @@ class PartitionAppender {
     return group;
   }
 
-  private async appendAlone(m: Member): Promise<void> {
+  /** Queues one member's append in the log now (a validation failure rejects it at once). */
+  private startAlone(m: Member): void {
+    let appending: Promise<AppendResult>;
     try {
-      m.resolve(await this.log.append(m.records));
+      appending = this.log.beginAppend(m.records, m.sealedInProcess ? { sealedInProcess: true } : {});
     } catch (e) {
       m.reject(e);
+      return;
     }
+    this.track(appending);
+    appending.then(m.resolve, m.reject);
   }
 
-  private async appendGroup(group: Member[]): Promise<void> {
+  private startGroup(group: Member[]): void {
     let total = 0;
     for (const m of group) total += m.records.length;
     const merged = mergePool.acquire(total);
     let at = 0;
-    for (const m of group) at += m.records.copy(merged, at);
-    let result: AppendResult;
+    let sealed = true;
+    for (const m of group) {
+      at += m.records.copy(merged, at);
+      sealed &&= m.sealedInProcess;
+    }
+    let appending: Promise<AppendResult>;
     try {
-      result = await this.log.append(merged);
+      // Trusted only if every member is: one batch from a socket in the group and every CRC is checked.
+      appending = this.log.beginAppend(merged, sealed ? { sealedInProcess: true } : {});
     } catch (e) {
       mergePool.release(merged);
       const code = errorCodeOf(e, undefined);
-      if (code !== undefined && PER_BATCH_ERRORS.has(code)) {
-        for (const m of group) await this.appendAlone(m);
-      } else {
-        for (const m of group) m.reject(e);
-      }
+      // Validation throws before anything was queued: appending the members alone keeps arrival order.
+      if (code !== undefined && PER_BATCH_ERRORS.has(code)) for (const m of group) this.startAlone(m);
+      else for (const m of group) m.reject(e);
       return;
     }
-    // The log stamped offsets into `merged` in place: read each member's range back from its batches.
-    let pos = 0;
-    for (const m of group) {
-      const end = pos + m.records.length;
-      const baseOffset = merged.readBigInt64BE(pos);
-      let lastOffset = baseOffset;
-      for (let p = pos; p + BATCH_OFFSET.recordCount <= end; ) {
-        lastOffset = merged.readBigInt64BE(p) + BigInt(merged.readInt32BE(p + BATCH_OFFSET.lastOffsetDelta));
-        p += merged.readInt32BE(p + BATCH_OFFSET.batchLength) + BATCH_LENGTH_PREFIX;
-      }
-      m.resolve({ baseOffset, lastOffset, logAppendTime: result.logAppendTime, logStartOffset: result.logStartOffset });
-      pos = end;
-    }
-    mergePool.release(merged);
+    this.track(appending);
+    appending.then(
+      (result) => {
+        // The log stamped offsets into `merged` in place: read each member's range back from its batches.
+        let pos = 0;
+        for (const m of group) {
+          const end = pos + m.records.length;
+          const baseOffset = merged.readBigInt64BE(pos);
+          let lastOffset = baseOffset;
+          for (let p = pos; p + BATCH_OFFSET.recordCount <= end; ) {
+            lastOffset = merged.readBigInt64BE(p) + BigInt(merged.readInt32BE(p + BATCH_OFFSET.lastOffsetDelta));
+            p += merged.readInt32BE(p + BATCH_OFFSET.batchLength) + BATCH_LENGTH_PREFIX;
+          }
+          m.resolve({ baseOffset, lastOffset, logAppendTime: result.logAppendTime, logStartOffset: result.logStartOffset });
+          pos = end;
+        }
+        mergePool.release(merged);
+      },
+      (e: unknown) => {
+        // Written or not, the group failed as a whole (a disk error, the log closing): every member learns it.
+        mergePool.release(merged);
+        for (const m of group) m.reject(e);
+      },
+    );
   }
 }
 
 const appenders = new WeakMap<PartitionLog, PartitionAppender>();
 
-/** Appends `records` to `log`, grouped with other produce requests that arrive while a write is in flight. */
-export function coalescedAppend(log: PartitionLog, records: Buffer): Promise<AppendResult> {
+/**
+ * Appends `records` to `log`, grouped with other produce requests that arrive while a write is in flight.
+ * `sealedInProcess`: see PartitionAppendOptions (only the in-process link sets it).
+ */
+export function coalescedAppend(log: PartitionLog, records: Buffer, sealedInProcess = false): Promise<AppendResult> {
   let a = appenders.get(log);
   if (!a) appenders.set(log, (a = new PartitionAppender(log)));
-  return a.append(records);
+  return a.append(records, sealedInProcess);
 }

@@ -38,6 +38,7 @@ import { handlerMap } from './handlers/index.js';
 import type { Handler } from './handlers/handler.js';
 import { abortedTransactionsFor, trimToStable } from './txn/read-committed.js';
 import { IN_PROCESS_PRINCIPAL } from './acl/principals.js';
+import { isSealed } from '../link/sealed-batches.js';
 
 /** How long a read of a missing topic waits before looking again, unless this link creates the topic first. */
 const MISSING_TOPIC_RECHECK_MS = 250;
@@ -117,10 +118,18 @@ export class InProcessLink implements InProcessBrokerLink {
     return { kind: 'ready', maxBatchBytes: log.config.maxMessageBytes };
   }
 
-  /** Appends one batch exactly as Produce appends a partition's records (partition-append.ts). */
-  async append(topic: string, batch: Buffer): Promise<AppendReply> {
+  /**
+   * Appends one batch exactly as Produce appends a partition's records (partition-append.ts), except that a
+   * batch EventBatchBuilder sealed on this thread keeps the CRC it was just given (link/sealed-batches.ts).
+   */
+  append(topic: string, batch: Buffer): Promise<AppendReply> {
+    return this.appendBatch(topic, batch, isSealed(batch));
+  }
+
+  /** `sealed`: EventBatchBuilder sealed `batch` in this process (checked by the caller), no socket in between. */
+  private async appendBatch(topic: string, batch: Buffer, sealed: boolean): Promise<AppendReply> {
     if (this.closed) return this.closedFailure();
-    const r = await appendToPartition(this.broker, this.broker.logger, topic, 0, batch, { closing: () => this.closed });
+    const r = await appendToPartition(this.broker, this.broker.logger, topic, 0, batch, { closing: () => this.closed, ...(sealed ? { sealedInProcess: true } : {}) });
     if (!r.ok) return failure(r.errorCode, r.message);
     return { kind: 'appended', baseOffset: r.baseOffset };
   }
@@ -272,7 +281,8 @@ export class InProcessLink implements InProcessBrokerLink {
           return;
         case 'append': {
           const batch = bufferOf(request.bytes);
-          void this.append(request.topic, batch).then((r) => {
+          // Ports are made by this process only (execute's workers): their `sealed` flag is the builder's word.
+          void this.appendBatch(request.topic, batch, request.sealed === true).then((r) => {
             // The batch is written (or refused): its memory goes back to the pusher for the next batch.
             reply({ id: request.id, reply: r, bytes: request.bytes }, [request.bytes.buffer]);
           });

@@ -24,6 +24,12 @@ export interface PartitionAppendOptions {
   closing?: () => string | undefined;
   /** The Produce request's version (codec rules depend on it); unset for the in-process link. */
   produceVersion?: number;
+  /**
+   * The in-process link only: EventBatchBuilder sealed the batch in this process a moment ago and no socket
+   * lies in between, so the log does not recompute its CRC32C (link/sealed-batches.ts). Headers and offsets
+   * are still checked, and recovery verifies the CRC as always. Never set for anything that came over a socket.
+   */
+  sealedInProcess?: boolean;
 }
 
 function refused(errorCode: number, message: string): PartitionAppendResult {
@@ -113,7 +119,7 @@ export async function appendToPartition(
       ? checkCompressedBatches(records, payload.batches, limit)
       : undefined;
   try {
-    const appended = await appendInOrder(log, check, () => coalescedAppend(log, stored));
+    const appended = await appendInOrder(log, check, () => coalescedAppend(log, stored, options.sealedInProcess === true && stored === records));
     guard?.afterAppend?.(topic, index, stored, appended.baseOffset);
     broker.services.metrics?.appended(log, stored);
     return { ok: true, baseOffset: appended.baseOffset, logAppendTime: appended.logAppendTime, logStartOffset: appended.logStartOffset };

@@ -73,7 +73,10 @@ export interface InProcessBrokerLink {
   prepareTopic(topic: string, replace: boolean, keep?: boolean): Promise<PrepareTopicReply>;
   /** Answers one Kafka request (a decoded body) with the broker's handler for `apiKey` at `version`. */
   kafkaRequest(apiKey: number, version: number, body: unknown): Promise<KafkaReply>;
-  /** Appends whole v2 batches to partition 0, through the broker's produce path (validation, offsets, fsync policy, wake-ups). */
+  /**
+   * Appends whole v2 batches to partition 0, through the broker's produce path (validation, offsets, fsync
+   * policy, wake-ups). A batch EventBatchBuilder sealed (link/sealed-batches.ts) keeps its CRC unchecked.
+   */
   append(topic: string, batch: Buffer): Promise<AppendReply>;
   /** Reads partition 0 from `offset`, up to `maxBytes` of whole batches (at least one). */
   read(topic: string, offset: bigint, maxBytes: number, options: ReadOptions): Promise<ReadReply>;
@@ -96,7 +99,8 @@ export interface MovedBytes {
 export type LinkRequest =
   | { op: 'prepare'; id: number; topic: string; replace: boolean; keep?: boolean }
   | { op: 'kafka'; id: number; apiKey: number; version: number; body: unknown }
-  | { op: 'append'; id: number; topic: string; bytes: MovedBytes }
+  /** `sealed`: the batch was sealed by EventBatchBuilder on the sending thread (link/sealed-batches.ts). */
+  | { op: 'append'; id: number; topic: string; bytes: MovedBytes; sealed?: boolean }
   | { op: 'read'; id: number; topic: string; offset: bigint; maxBytes: number; waitForData: boolean; readCommitted?: boolean }
   | { op: 'cancel'; id: number }
   /** A read's memory handed back for later reads (no reply). */

@@ -94,13 +94,15 @@ export type BatchProblem =
 
 /**
  * Checks the batch at `pos` against the bytes that are really there: length within bounds, magic 2,
- * record count consistent with the offset delta, CRC32C. Returns the batch size, or the first problem.
+ * record count consistent with the offset delta, CRC32C (unless `checkCrc` is false: the embedded broker's
+ * in-process appends of batches its own builder just sealed). Returns the batch size, or the first problem.
  * Never reads past `end`.
  */
 export function validateBatch(
   buf: Buffer,
   pos: number,
   end: number = buf.length,
+  checkCrc = true,
 ): { ok: true; size: number } | { ok: false; problem: BatchProblem } {
   const have = end - pos;
   if (have < BATCH_LENGTH_PREFIX) return { ok: false, problem: { kind: 'truncated', need: BATCH_LENGTH_PREFIX, have } };
@@ -124,6 +126,7 @@ export function validateBatch(
   if (recordCount < 0 || lastOffsetDelta < 0 || recordCount > lastOffsetDelta + 1) {
     return { ok: false, problem: { kind: 'bad-count', recordCount, lastOffsetDelta } };
   }
+  if (!checkCrc) return { ok: true, size };
   const expected = buf.readUInt32BE(pos + BATCH_OFFSET.crc);
   const actual = computeBatchCrc(buf, pos, size);
   if (expected !== actual) return { ok: false, problem: { kind: 'bad-crc', expected, actual } };

@@ -9,6 +9,7 @@ import { BATCH_HEADER_SIZE, BATCH_LENGTH_PREFIX, BATCH_OFFSET, CRC_START, ATTRIB
 import { decodeRecordBatch } from '../protocol/records.js';
 import { varintSize, writeVarint } from '../protocol/varint.js';
 import { writeEncodedEvent, type EncodedEvent } from './event-codec.js';
+import { markSealed } from '../link/sealed-batches.js';
 
 /** The producer fields of a transactional batch: id, epoch and the sequence of its first record. */
 export interface BatchProducer {
@@ -97,6 +98,7 @@ export class EventBatchBuilder {
     b.writeInt32BE(this.count, BATCH_OFFSET.recordCount);
     b.writeUInt32BE(crc32c(b.subarray(CRC_START, size)) >>> 0, BATCH_OFFSET.crc);
     const batch = b.subarray(0, size);
+    markSealed(batch); // the embedded broker may trust this CRC (link/sealed-batches.ts)
     this.buf = this.spare.pop() ?? Buffer.allocUnsafe(this.capacity);
     this.pos = BATCH_HEADER_SIZE;
     this.count = 0;

@@ -10,9 +10,10 @@ export interface EventPusher<T, D> {
   /** Where the events go, e.g. the topic name; used in messages. */
   readonly name: string;
   /**
-   * Queues one event; the pusher keeps it (and may reference a typed-array batch until it is sent, so do not
-   * mutate a pushed batch). A returned promise asks the caller to wait before pushing more (backpressure); it
-   * rejects if the transport has failed. The event is accepted either way.
+   * Queues one event. Implementations copy the event's batch before returning (encoded into the batch being
+   * built, or cloned), so the caller may refill and push the same array again (test/capture/reused-batch.test.ts).
+   * A returned promise asks the caller to wait before pushing more (backpressure); it rejects if the
+   * transport has failed. The event is accepted either way.
    */
   push(event: Event<T, D>): void | Promise<void>;
   /** Resolves once every event pushed so far is acknowledged; rejects with a DeliveryError if one was not. */

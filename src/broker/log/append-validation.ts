@@ -15,13 +15,16 @@ export const BROKER_LEADER_EPOCH = 0;
 /** length, attributes, timestampDelta, offsetDelta, key length, value length, header count: a varint each. */
 const MIN_RECORD_SIZE = 7;
 
-/** Validates every batch in `buf`; returns their summaries (positions relative to `buf`). */
-export function validateAppend(buf: Buffer, maxMessageBytes: number): BatchSummary[] {
+/**
+ * Validates every batch in `buf`; returns their summaries (positions relative to `buf`). `checkCrc` false
+ * skips only the CRC32C (batches EventBatchBuilder sealed in this process: see link/sealed-batches.ts).
+ */
+export function validateAppend(buf: Buffer, maxMessageBytes: number, checkCrc = true): BatchSummary[] {
   if (buf.length === 0) throw new StorageError('INVALID_RECORD', 'the produce request carried no record batches');
   const batches: BatchSummary[] = [];
   let pos = 0;
   while (pos < buf.length) {
-    const r = validateBatch(buf, pos);
+    const r = validateBatch(buf, pos, buf.length, checkCrc);
     if (!r.ok) throw problemError(r.problem, batches.length, pos);
     if (r.size > maxMessageBytes) {
       throw new StorageError(

@@ -31,7 +31,12 @@ export abstract class IndexFile {
 
   /** No room for another entry: the segment must roll (Kafka's "index full"). */
   get isFull(): boolean {
-    return (this.count + 1) * this.entrySize > this.maxBytes;
+    return !this.hasRoomFor(1);
+  }
+
+  /** Room for `entries` more entries. */
+  hasRoomFor(entries: number): boolean {
+    return (this.count + entries) * this.entrySize <= this.maxBytes;
   }
 
   get isLoaded(): boolean {

@@ -1,9 +1,11 @@
 /**
  * The log of one topic partition: an ordered list of segments, the last one active.
  *
- * Appends are serialized through a promise chain: validate, stamp offsets in place, roll if needed, one
- * write, commit. The high watermark (== log end offset: there is no replication) moves only once the write
- * (and, with fsync=always, the fsync) is done, and readers never see bytes past it. Reads run concurrently
+ * Appends are validated at once, then ordered through a promise chain: roll if needed, reserve the file
+ * position and the offsets, stamp them in place and start one write, with up to two writes in flight. Writes
+ * commit in log order; the high watermark (== log end offset: there is no replication) moves only over
+ * writes that are done (with fsync=always, synced), and readers never see bytes past it. A failed write fails
+ * every write after it, and the file is cut back to the committed bytes once none is left in flight. Reads run concurrently
  * with appends and with each other: they locate the batch through the sparse index and read one exact
  * byte range. Retention and DeleteRecords share the append chain because they change the segment list.
  */
@@ -29,6 +31,11 @@ export interface AppendOptions {
   logAppendTime?: boolean;
   /** The broker clock in ms (tests); defaults to Date.now(). */
   now?: bigint;
+  /**
+   * The batches were sealed by EventBatchBuilder in this process and reached the log without crossing a
+   * socket (the in-process link): their CRC32C is not recomputed. Everything else is still validated.
+   */
+  sealedInProcess?: boolean;
 }
 
 export interface AppendResult {
@@ -66,6 +73,14 @@ interface ReadHint {
   position: number;
 }
 
+/**
+ * Writes of one partition in flight at once. With one, a 1 MiB append waited alone for its thread-pool
+ * round trip and the next sat idle behind it (a single producer reached ~1× a plain file append); with two
+ * the next write is already queued when one finishes. More gains little on this path and holds more
+ * request memory per partition.
+ */
+const MAX_WRITES_IN_FLIGHT = 2;
+
 /** Appends up to this size are kept in memory as the log's tail (a copy: the request's memory is reused). */
 const TAIL_MAX_BYTES = 64 * 1024;
 
@@ -89,8 +104,23 @@ export class PartitionLog {
   private lso: bigint;
   private recoveryPoint: bigint;
   private persistedState: PartitionState | undefined;
-  /** Appends, rolls, retention and DeleteRecords, one at a time. */
+  /**
+   * Appends, rolls, retention and DeleteRecords, one at a time. An append's step ends once its write has
+   * started; the other steps first wait for the writes in flight (drainWrites).
+   */
   private chain: Promise<unknown> = Promise.resolve();
+  /** Settle (never reject) once the write, and every earlier one, committed or failed; oldest first. */
+  private readonly writesInFlight: Promise<void>[] = [];
+  /** The newest entry of writesInFlight (or a resolved promise): awaiting it drains every write. */
+  private lastWrite: Promise<void> = Promise.resolve();
+  /** Why a write failed, while the writes after it settle and the last one cuts the file back. */
+  private writeFailure: unknown;
+  /** File position in the active segment after the last reserved write (== its size when none is in flight). */
+  private writeEnd: number;
+  /** The offset after the last reserved write (== the high watermark when none is in flight). */
+  private nextOffset: bigint;
+  /** Index entries the writes in flight may still add on commit (rolls keep room for them). */
+  private indexEntriesInFlight = 0;
   /** fsyncs and checkpoint writes, off the append path. */
   private background: Promise<unknown> = Promise.resolve();
   private backgroundError: unknown;
@@ -117,6 +147,8 @@ export class PartitionLog {
     this.segments = segments;
     const last = segments.at(-1)!;
     this.hw = last.nextOffset;
+    this.nextOffset = this.hw;
+    this.writeEnd = last.size;
     const first = segments[0]!.baseOffset;
     this.lso = state.logStartOffset > first ? state.logStartOffset : first;
     if (this.lso > this.hw) this.lso = this.hw;
@@ -188,48 +220,124 @@ export class PartitionLog {
 
   /**
    * Validates the concatenated v2 batches in `batches`, assigns them the next offsets (rewriting the
-   * buffer in place), appends them with one write and resolves once they are readable. Throws a
+   * buffer in place), appends them with one write and resolves once they are readable. Rejects with a
    * StorageError with the Kafka code: CORRUPT_MESSAGE, MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE,
    * UNSUPPORTED_FOR_MESSAGE_FORMAT, INVALID_RECORD, KAFKA_STORAGE_ERROR.
    */
   append(batches: Buffer, opts: AppendOptions = {}): Promise<AppendResult> {
-    let summaries;
     try {
-      this.ensureWritable();
-      summaries = validateAppend(batches, this.cfg.maxMessageBytes);
-      if (batches.length > this.cfg.segmentBytes) {
-        throw new StorageError(
-          'RECORD_LIST_TOO_LARGE',
-          `${batches.length} bytes of batches exceed segment.bytes=${this.cfg.segmentBytes}; send fewer records per request`,
-        );
-      }
+      return this.beginAppend(batches, opts);
     } catch (e) {
       return Promise.reject(e);
     }
-    const parsed = summaries;
-    return this.serialize(async () => {
+  }
+
+  /**
+   * As `append`, but a payload that fails validation throws at once, before anything is queued: the
+   * group-commit layer (append-coalescer.ts) then retries a group's members alone and still keeps their
+   * order, since nothing else was queued in between. `batches` must stay untouched until the promise settles.
+   */
+  beginAppend(batches: Buffer, opts: AppendOptions = {}): Promise<AppendResult> {
+    this.ensureWritable();
+    const parsed = validateAppend(batches, this.cfg.maxMessageBytes, opts.sealedInProcess !== true);
+    if (batches.length > this.cfg.segmentBytes) {
+      throw new StorageError(
+        'RECORD_LIST_TOO_LARGE',
+        `${batches.length} bytes of batches exceed segment.bytes=${this.cfg.segmentBytes}; send fewer records per request`,
+      );
+    }
+    // The chain step ends once the write is started (a holder, so the promise inside is not awaited there).
+    return this.serialize(() => this.startWrite(batches, parsed, opts)).then((started) => started.done);
+  }
+
+  /**
+   * In the append chain: waits for room (fewer than MAX_WRITES_IN_FLIGHT writes, no failed write being cut),
+   * rolls if needed (after the writes in flight completed), then synchronously reserves the file position
+   * and the offsets, stamps the batches and starts their write. The returned `done` settles after every
+   * earlier write settled: commits, and so the high watermark, advance strictly in log order.
+   */
+  private async startWrite(batches: Buffer, parsed: BatchSummary[], opts: AppendOptions): Promise<{ done: Promise<AppendResult> }> {
+    let offsets = 0n;
+    for (const b of parsed) offsets += b.lastOffset - b.baseOffset + 1n;
+    let now: bigint;
+    for (;;) {
       this.ensureWritable();
-      const now = opts.now ?? BigInt(Date.now());
-      const logAppendTime = opts.logAppendTime ?? this.cfg.logAppendTime;
-      const baseOffset = this.hw;
-      stampBatches(batches, parsed, baseOffset, logAppendTime ? now : undefined);
-      const lastOffset = parsed.at(-1)!.lastOffset;
-      await this.maybeRoll(batches.length, lastOffset, Number(now));
-      const active = this.active;
-      try {
-        await active.write(batches, this.cfg.fsync === 'always');
-      } catch (e) {
-        if (active.damaged) this.offline = `a failed write to ${active.paths.log} could not be rolled back`;
-        throw storageError(`appending to ${this.topic}-${this.partition}`, e);
+      const inFlight = this.writesInFlight.length;
+      if (inFlight >= MAX_WRITES_IN_FLIGHT || (inFlight > 0 && this.writeFailure !== undefined)) {
+        await this.writesInFlight[0];
+        continue;
       }
-      active.commit(parsed, batches.length, Number(now));
-      this.tail = batches.length <= TAIL_MAX_BYTES ? { segment: active, position: active.size - batches.length, bytes: Buffer.from(batches), batches: parsed } : undefined;
-      this.hw = lastOffset + 1n;
-      // Synced before it became visible; the checkpoint file catches up on the next state write.
-      if (this.cfg.fsync === 'always') this.recoveryPoint = this.hw;
-      this.wakeWaiters();
-      return { baseOffset, lastOffset, logAppendTime: logAppendTime ? now : -1n, logStartOffset: this.lso };
-    });
+      now = opts.now ?? BigInt(Date.now());
+      if (!this.needsRoll(batches.length, parsed.length, this.nextOffset + offsets - 1n, Number(now))) break;
+      if (inFlight > 0) await this.lastWrite; // the old segment's writes commit before it is sealed
+      else await this.roll();
+    }
+    // From here to the write's start nothing awaits: the reservation and the write order are the same.
+    const logAppendTime = opts.logAppendTime ?? this.cfg.logAppendTime;
+    const baseOffset = this.nextOffset;
+    stampBatches(batches, parsed, baseOffset, logAppendTime ? now : undefined);
+    const lastOffset = parsed.at(-1)!.lastOffset;
+    const active = this.active;
+    const position = this.writeEnd;
+    const indexEntries = active.indexEntriesAtMost(parsed.length, batches.length);
+    this.writeEnd = position + batches.length;
+    this.nextOffset = lastOffset + 1n;
+    this.indexEntriesInFlight += indexEntries;
+    const written = active.writeAt(batches, position, this.cfg.fsync === 'always');
+    const previous = this.lastWrite;
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    this.writesInFlight.push(settled);
+    this.lastWrite = settled;
+    const done = (async (): Promise<AppendResult> => {
+      let failed: unknown;
+      try {
+        await written;
+      } catch (e) {
+        failed = e;
+      }
+      await previous; // never rejects: commits happen in log order
+      try {
+        // A write after a failed one fails too, even if its own bytes landed: the log has a hole before them.
+        failed = this.writeFailure ?? failed;
+        if (failed !== undefined) {
+          this.writeFailure = failed;
+          // The last write in flight cuts the file back to what was committed, once nothing else can land.
+          if (this.writesInFlight.length === 1) await this.cutFailedWrites(active);
+          throw storageError(`appending to ${this.topic}-${this.partition}`, failed);
+        }
+        active.commit(parsed, batches.length, Number(now));
+        this.tail = batches.length <= TAIL_MAX_BYTES ? { segment: active, position, bytes: Buffer.from(batches), batches: parsed } : undefined;
+        this.hw = lastOffset + 1n;
+        // Synced before it became visible; the checkpoint file catches up on the next state write.
+        if (this.cfg.fsync === 'always') this.recoveryPoint = this.hw;
+        this.wakeWaiters();
+        return { baseOffset, lastOffset, logAppendTime: logAppendTime ? now : -1n, logStartOffset: this.lso };
+      } finally {
+        this.indexEntriesInFlight -= indexEntries;
+        this.writesInFlight.shift(); // this one: every earlier write settled before it
+        settle();
+      }
+    })();
+    return { done };
+  }
+
+  /**
+   * After failed writes, with none left in flight: truncates the active segment back to its committed bytes
+   * and resets the reservation to the high watermark, so the next append lands right after the last
+   * acknowledged one. If the truncation fails the partition goes offline (recovery cuts it on restart).
+   */
+  private async cutFailedWrites(active: LogSegment): Promise<void> {
+    await active.cutToCommitted();
+    if (active.damaged) this.offline = `a failed write to ${active.paths.log} could not be rolled back`;
+    this.writeEnd = active.size;
+    this.nextOffset = this.hw;
+    this.writeFailure = undefined;
+  }
+
+  /** Resolves once every write started so far has settled (for chain steps that change the segment list). */
+  private drainWrites(): Promise<void> {
+    return this.lastWrite;
   }
 
   private get active(): LogSegment {
@@ -244,13 +352,15 @@ export class PartitionLog {
     }
   }
 
-  private async maybeRoll(bytes: number, lastOffset: bigint, nowMs: number): Promise<void> {
+  /** Whether an append of `bytes` in `batches` batches ending at `lastOffset` must go to a new segment. */
+  private needsRoll(bytes: number, batches: number, lastOffset: bigint, nowMs: number): boolean {
     const a = this.active;
-    if (a.isEmpty) return;
-    const full = a.size + bytes > this.cfg.segmentBytes;
+    if (this.writeEnd === 0) return false;
+    const full = this.writeEnd + bytes > this.cfg.segmentBytes;
     const old = a.firstAppendMs !== undefined && nowMs - a.firstAppendMs >= this.cfg.segmentMs;
     const offsetsOverflow = lastOffset - a.baseOffset > MAX_RELATIVE_OFFSET;
-    if (full || old || offsetsOverflow || a.indexFull) await this.roll();
+    const indexFull = !a.indexHasRoomFor(this.indexEntriesInFlight + a.indexEntriesAtMost(batches, bytes));
+    return full || old || offsetsOverflow || indexFull;
   }
 
   /** Starts a new active segment at the log end; the old one is sealed (flushed) in the background. */
@@ -264,6 +374,7 @@ export class PartitionLog {
       throw storageError(`rolling a segment of ${this.topic}-${this.partition}`, e);
     }
     this.segments = [...this.segments, fresh];
+    this.writeEnd = 0;
     const newRecoveryPoint = fresh.baseOffset;
     // Not awaited: a failure is kept in backgroundError (close() reports it and skips the clean marker).
     this.inBackground(async () => {
@@ -465,6 +576,7 @@ export class PartitionLog {
    */
   deleteRecordsBefore(offset: bigint): Promise<bigint> {
     return this.serialize(async () => {
+      await this.drainWrites();
       if (offset > this.hw || offset < 0n) {
         throw new StorageError('OFFSET_OUT_OF_RANGE', `cannot delete records before ${offset}: the log ends at ${this.hw}`);
       }
@@ -480,6 +592,7 @@ export class PartitionLog {
   /** Deletes segments past retention.ms / retention.bytes; returns how many. The broker calls it on a timer. */
   runRetention(nowMs: number = Date.now()): Promise<number> {
     return this.serialize(async () => {
+      await this.drainWrites();
       if (this.closed !== 'open') return 0;
       const count = retentionPrefix(await this.retentionViewsWithMtime(), this.cfg, nowMs, this.lso);
       if (count > 0) {
@@ -538,6 +651,7 @@ export class PartitionLog {
    */
   replaceWithSwap(old: LogSegment): Promise<boolean> {
     return this.serialize(async () => {
+      await this.drainWrites();
       const i = this.segments.indexOf(old);
       if (this.closed !== 'open' || i < 0 || i === this.segments.length - 1 || old.deleted) {
         await discardSwap(this.dir, old.baseOffset);
@@ -583,6 +697,7 @@ export class PartitionLog {
   async close(): Promise<void> {
     if (this.closed !== 'open') return;
     await this.serialize(async () => {
+      await this.drainWrites();
       this.closed = 'closed';
       await this.inBackground(async () => {
         await this.active.seal();
@@ -617,6 +732,7 @@ export class PartitionLog {
   /** Lets queued work settle, then closes the segment files without flushing and wakes every waiter. */
   private async closeUnflushed(): Promise<void> {
     await this.chain.catch(() => undefined);
+    await this.drainWrites();
     await this.background.catch(() => undefined);
     for (const s of this.segments) await s.close();
     this.releaseWaiters();

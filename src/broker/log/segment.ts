@@ -117,26 +117,51 @@ export class LogSegment implements IndexHolder {
    * readers until `commit`.
    */
   async write(buf: Buffer, sync: boolean): Promise<void> {
+    try {
+      await this.writeAt(buf, this.size, sync);
+    } catch (e) {
+      await this.cutToCommitted();
+      throw e;
+    }
+  }
+
+  /**
+   * Writes `buf` at `position` (at or after the committed bytes; the partition log reserves positions so
+   * that two writes may be in flight) and fsyncs when `sync`. On failure nothing is undone here: the log
+   * calls `cutToCommitted` once every write in flight has settled. Not visible to readers until `commit`.
+   */
+  async writeAt(buf: Buffer, position: number, sync: boolean): Promise<void> {
     if (!this.active) throw new Error(`segment ${this.paths.log} is not open for appends`);
     const h = await this.env.handles.acquire(this.paths.log, true);
     const fh = h.fh;
     try {
-      await this.env.io.write(fh, buf, this.size);
+      await this.env.io.write(fh, buf, position);
       this.writes++;
       if (sync) {
         const upTo = this.writes;
         await this.env.io.sync(fh);
-        this.syncedWrites = upTo;
+        // Another write's fsync may have finished later and covered more: never move back.
+        this.syncedWrites = Math.max(this.syncedWrites, upTo);
       }
-    } catch (e) {
-      try {
-        await this.env.io.truncate(fh, this.size);
-      } catch {
-        this.damaged = true;
-      }
-      throw e;
     } finally {
       h.release();
+    }
+  }
+
+  /**
+   * Truncates the file back to the committed bytes after failed writes, so nothing partial or uncommitted
+   * stays behind; if even that fails, `damaged` is set (the log then takes the partition offline).
+   */
+  async cutToCommitted(): Promise<void> {
+    try {
+      const h = await this.env.handles.acquire(this.paths.log, true);
+      try {
+        await this.env.io.truncate(h.fh, this.size);
+      } finally {
+        h.release();
+      }
+    } catch {
+      this.damaged = true;
     }
   }
 
@@ -148,7 +173,10 @@ export class LogSegment implements IndexHolder {
     return this.writes !== this.syncedWrites;
   }
 
-  /** Makes batches just written visible and indexes them. `batches` positions are relative to the write. */
+  /**
+   * Makes batches just written visible and indexes them. `batches` positions are relative to the write, which
+   * must start at the committed end (the log commits its writes in order).
+   */
   commit(batches: readonly BatchSummary[], bytes: number, nowMs: number): void {
     const start = this.size;
     for (const b of batches) this.indexBatch(b, start + b.position);
@@ -197,6 +225,17 @@ export class LogSegment implements IndexHolder {
   /** True when the next batch would not fit the indexes (Kafka rolls on a full index). */
   get indexFull(): boolean {
     return this.offsetIndex.isFull || this.timeIndex.isFull;
+  }
+
+  /** Whether both indexes have room for `entries` more entries (writes in flight add theirs on commit). */
+  indexHasRoomFor(entries: number): boolean {
+    return this.offsetIndex.hasRoomFor(entries) && this.timeIndex.hasRoomFor(entries);
+  }
+
+  /** At most how many index entries a write of `batches` batches and `bytes` bytes adds (see indexBatch). */
+  indexEntriesAtMost(batches: number, bytes: number): number {
+    // An entry needs more than index.interval.bytes since the previous one, except the first.
+    return Math.min(batches, 1 + Math.floor(bytes / (this.indexing.indexIntervalBytes + 1)));
   }
 
   async sync(): Promise<void> {

@@ -26,6 +26,7 @@ import {
   type ReadOptions,
   type ReadReply,
 } from '../../link/in-process-link.js';
+import { isSealed } from '../../link/sealed-batches.js';
 import type { EventIterator } from '../event-iterator.js';
 import { TopicIterator } from '../topic-iterator.js';
 import { BatchRejectedError } from '../batching-pusher.js';
@@ -120,8 +121,10 @@ class PortLink implements InProcessBrokerLink {
   }
 
   async append(topic: string, batch: Buffer): Promise<AppendReply> {
+    // Asked before the move: the transferred buffer arrives as another object, so the mark travels as a flag.
+    const sealed = isSealed(batch);
     const moved = moveBytes(batch);
-    const response = await this.request({ op: 'append', id: this.nextId++, topic, bytes: moved.bytes }, moved.transfer);
+    const response = await this.request({ op: 'append', id: this.nextId++, topic, bytes: moved.bytes, ...(sealed ? { sealed } : {}) }, moved.transfer);
     const back = response.bytes ? Buffer.from(response.bytes.buffer, response.bytes.byteOffset, response.bytes.length) : undefined;
     return { ...(response.reply as AppendReply), ...(back ? { batch: back } : {}) };
   }

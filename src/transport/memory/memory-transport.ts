@@ -4,7 +4,7 @@
  * also the speed limit of capture/replay without a log. Readers start at the beginning, so a replay can be
  * rerun. Closing a pusher ends the stream, which lets replay report a stream that ended early.
  */
-import type { Event } from '../../dataflow/event.js';
+import { messages, type Batch, type Event } from '../../dataflow/event.js';
 import type { EventIterator } from '../event-iterator.js';
 import { TopicNotEmptyError, type EventPusher } from '../event-pusher.js';
 import { Signal } from '../../util/signal.js';
@@ -34,7 +34,9 @@ export class MemoryTransport implements EventTransport {
       name: topic,
       push(event: Event<T, D>): void {
         if (log.closed) throw new Error(`pusher for topic "${topic}" is closed`);
-        log.events.push(event as Event<unknown, unknown>);
+        // A copy of the batch, as the encoding transports take one: the caller may refill its array once
+        // push returned (the fast capture idiom), and the stored event must not change with it.
+        log.events.push((event.kind === 'messages' ? messages(event.time, copyBatch(event.data)) : event) as Event<unknown, unknown>);
         if (event.kind === 'messages' && ArrayBuffer.isView(event.data)) acknowledged += event.data.byteLength;
         log.changed.fire();
       },
@@ -84,4 +86,9 @@ export class MemoryTransport implements EventTransport {
   }
 
   async close(): Promise<void> {}
+}
+
+/** A shallow copy of a batch: a typed array's bytes or an array's elements (its elements are not cloned). */
+function copyBatch<D>(data: Batch<D>): Batch<D> {
+  return ArrayBuffer.isView(data) ? ((data as unknown as Float64Array).slice() as unknown as Batch<D>) : (Array.prototype.slice.call(data) as D[]);
 }

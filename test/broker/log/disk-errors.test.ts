@@ -64,6 +64,28 @@ describe('disk errors', () => {
     await again.close();
   });
 
+  it('fails both of two writes in flight when the first hits ENOSPC, and cuts the file back (more orders: writes-in-flight.test.ts)', async () => {
+    const { io, faults } = faultyIo();
+    const logs = await LogManager.open(dir, {}, { io });
+    await logs.createTopic('t', 1);
+    const log = logs.partition('t', 0)!;
+    await log.append(namedBatch('a', 3));
+    const file = path.join(dir, 't-0', '00000000000000000000.log');
+    const sizeBefore = fs.statSync(file).size;
+    faults.write = true;
+    // Not awaited in between: the second write is reserved and started while the first is in flight.
+    const settled = await Promise.allSettled([log.append(namedBatch('lost', 50, { pad: 100 })), log.append(namedBatch('after', 5))]);
+    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected']);
+    for (const s of settled) expect((s as PromiseRejectedResult).reason).toMatchObject({ code: 56, retriable: true });
+    expect(fs.statSync(file).size).toBe(sizeBefore);
+    expect(log.highWatermark).toBe(3n);
+    expect((await log.append(namedBatch('b', 2))).baseOffset).toBe(3n);
+    await logs.abandon();
+    const again = await LogManager.open(dir);
+    expect((await readAll(again.partition('t', 0)!, 0n)).map(([, v]) => v)).toEqual(['a-0', 'a-1', 'a-2', 'b-0', 'b-1']);
+    await again.close();
+  });
+
   it('rolls back a write whose fsync fails under fsync=always', async () => {
     const { io, faults } = faultyIo();
     const logs = await LogManager.open(dir, { fsync: 'always' }, { io });
