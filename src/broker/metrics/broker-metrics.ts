@@ -159,7 +159,7 @@ export class BrokerMetrics {
 
   /**
    * Counts a request and times its answer: `result` is the handler's return (a value or a promise), and the
-   * returned value is what the connection should use instead (the same value, or a promise chained on it).
+   * returned value is what the connection should use (now always `result` itself).
    */
   observeRequest(apiKey: number, apiVersion: number, result: unknown): unknown {
     const requests = this.requests;
@@ -168,16 +168,14 @@ export class BrokerMetrics {
       requests.done(apiKey, started, result);
       return result;
     }
-    return result.then(
-      (res: unknown) => {
-        requests.done(apiKey, started, res);
-        return res;
-      },
-      (err: unknown) => {
-        requests.failed(apiKey, started, errorCodeOf(err, ErrorCode.UNKNOWN_SERVER_ERROR));
-        throw err;
-      },
+    // Observed beside the connection's own reaction, not chained in front of it: the connection gets the
+    // handler's promise itself, so its response is not one promise hop later (and a rejection still reaches
+    // the connection's handler; this reaction swallows it only for its own derived promise).
+    result.then(
+      (res: unknown) => requests.done(apiKey, started, res),
+      (err: unknown) => requests.failed(apiKey, started, errorCodeOf(err, ErrorCode.UNKNOWN_SERVER_ERROR)),
     );
+    return result;
   }
 
   /** A listener's series exist (at 0) before its first connection. */
