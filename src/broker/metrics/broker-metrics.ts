@@ -133,6 +133,10 @@ export class BrokerMetrics {
     );
     // Merged once every metric is registered (merge copies the registrations it finds).
     this.registry = Registry.merge([processMetrics(), r]);
+    // One render now, while the broker is starting: the first scrape would otherwise pay for prom-client's
+    // first-run work (compiling its formatting, reading /proc) while serving Kafka requests. Real scrapes wait
+    // for it (they chain on `lastScrape`).
+    this.lastScrape = this.registry.metrics().catch(() => undefined);
   }
 
   /**
