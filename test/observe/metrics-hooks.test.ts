@@ -80,6 +80,20 @@ describe('BrokerMetrics.observeRequest', () => {
     expect(errorCount(metrics.requests, PRODUCE, ErrorCode.KAFKA_STORAGE_ERROR)).toBe(1);
   });
 
+  it('never turns a response it cannot read into an unhandled rejection (the broker would exit)', async () => {
+    const metrics = new BrokerMetrics(broker, { logOpenSeconds: 0, recovered: false });
+    const unreadable = {
+      get errorCode(): number {
+        throw new Error('unreadable');
+      },
+    };
+    const result = Promise.resolve(unreadable);
+    await expect(metrics.observeRequest(PRODUCE, 9, result)).resolves.toBe(unreadable);
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    expect(unhandled).toEqual([]);
+  });
+
   it('counts and times a value returned at once', () => {
     const metrics = new BrokerMetrics(broker, { logOpenSeconds: 0, recovered: false });
     const res = produceResponse(ErrorCode.NONE);

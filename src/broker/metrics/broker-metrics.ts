@@ -174,9 +174,16 @@ export class BrokerMetrics {
     }
     // Observed beside the connection's own reaction, not chained in front of it: the connection gets the
     // handler's promise itself, so its response is not one promise hop later (and a rejection still reaches
-    // the connection's handler; this reaction swallows it only for its own derived promise).
+    // the connection's handler; this reaction swallows it only for its own derived promise). Nothing may
+    // escape these reactions: their promise has no handler, so a throw would be an unhandled rejection.
     result.then(
-      (res: unknown) => requests.done(apiKey, started, res),
+      (res: unknown) => {
+        try {
+          requests.done(apiKey, started, res);
+        } catch {
+          // A response the error walk cannot read is still answered; it just goes uncounted.
+        }
+      },
       (err: unknown) => requests.failed(apiKey, started, errorCodeOf(err, ErrorCode.UNKNOWN_SERVER_ERROR)),
     );
     return result;
