@@ -133,6 +133,10 @@ export class BrokerMetrics {
     );
     // Merged once every metric is registered (merge copies the registrations it finds).
     this.registry = Registry.merge([processMetrics(), r]);
+    // One render now, while the broker is starting: the first scrape would otherwise pay for prom-client's
+    // first-run work (compiling its formatting, reading /proc) while serving Kafka requests. Real scrapes wait
+    // for it (they chain on `lastScrape`).
+    this.lastScrape = this.registry.metrics().catch(() => undefined);
   }
 
   /**
@@ -159,7 +163,7 @@ export class BrokerMetrics {
 
   /**
    * Counts a request and times its answer: `result` is the handler's return (a value or a promise), and the
-   * returned value is what the connection should use instead (the same value, or a promise chained on it).
+   * returned value is what the connection should use (now always `result` itself).
    */
   observeRequest(apiKey: number, apiVersion: number, result: unknown): unknown {
     const requests = this.requests;
@@ -168,16 +172,21 @@ export class BrokerMetrics {
       requests.done(apiKey, started, result);
       return result;
     }
-    return result.then(
+    // Observed beside the connection's own reaction, not chained in front of it: the connection gets the
+    // handler's promise itself, so its response is not one promise hop later (and a rejection still reaches
+    // the connection's handler; this reaction swallows it only for its own derived promise). Nothing may
+    // escape these reactions: their promise has no handler, so a throw would be an unhandled rejection.
+    result.then(
       (res: unknown) => {
-        requests.done(apiKey, started, res);
-        return res;
+        try {
+          requests.done(apiKey, started, res);
+        } catch {
+          // A response the error walk cannot read is still answered; it just goes uncounted.
+        }
       },
-      (err: unknown) => {
-        requests.failed(apiKey, started, errorCodeOf(err, ErrorCode.UNKNOWN_SERVER_ERROR));
-        throw err;
-      },
+      (err: unknown) => requests.failed(apiKey, started, errorCodeOf(err, ErrorCode.UNKNOWN_SERVER_ERROR)),
     );
+    return result;
   }
 
   /** A listener's series exist (at 0) before its first connection. */

@@ -18,13 +18,18 @@ const STORAGE_ERROR = 56;
 
 export class RequestCounters {
   private readonly requests = new Float64Array(MAX_API_KEY * MAX_VERSION);
+  /** Indexes of `requests` counted at least once: a scrape visits these, not all 4,096 slots. */
+  private readonly seen: number[] = [];
   private readonly latency: (HistogramCounts | undefined)[] = new Array(MAX_API_KEY);
   /** apiKey * 1024 + (code + 1) → count (codes run from -1 to ~130). */
   private readonly errors = new Map<number, number>();
 
   /** Counts a request; returns the time it started, for `done`. */
   started(apiKey: number, apiVersion: number): number {
-    if (apiKey >= 0 && apiKey < MAX_API_KEY && apiVersion >= 0 && apiVersion < MAX_VERSION) this.requests[apiKey * MAX_VERSION + apiVersion]!++;
+    if (apiKey >= 0 && apiKey < MAX_API_KEY && apiVersion >= 0 && apiVersion < MAX_VERSION) {
+      const i = apiKey * MAX_VERSION + apiVersion;
+      if (this.requests[i]!++ === 0) this.seen.push(i);
+    }
     return performance.now();
   }
 
@@ -73,12 +78,9 @@ export class RequestCounters {
   }
 
   requestSamples(): Sample[] {
-    const out: Sample[] = [];
-    for (let i = 0; i < this.requests.length; i++) {
-      const n = this.requests[i]!;
-      if (n > 0) out.push({ labels: { api: apiName(Math.floor(i / MAX_VERSION)), version: i % MAX_VERSION }, value: n });
-    }
-    return out;
+    // In API key and version order, as a scan of every slot would give.
+    if (this.seen.length > 1) this.seen.sort((a, b) => a - b);
+    return this.seen.map((i) => ({ labels: { api: apiName(Math.floor(i / MAX_VERSION)), version: i % MAX_VERSION }, value: this.requests[i]! }));
   }
 
   errorSamples(): Sample[] {
