@@ -110,17 +110,19 @@ export class CorruptBatchError extends Error {
   override readonly name = 'CorruptBatchError';
 }
 
+/** 2^(7i) for i = 0..9: a varint group's weight without calling Math.pow on every byte (it showed in replay profiles). */
+const GROUP_WEIGHT = Array.from({ length: 10 }, (_, i) => 2 ** (7 * i));
+
 let cursor = 0;
 function readVarint(b: Buffer): number {
   let u = 0;
-  let shift = 0;
+  let group = 0;
   for (;;) {
     const byte = b[cursor++];
     if (byte === undefined) throw new CorruptBatchError('a record varint runs past the end of its batch');
-    u += (byte & 0x7f) * 2 ** shift;
+    u += (byte & 0x7f) * (GROUP_WEIGHT[group] as number);
     if (byte < 0x80) break;
-    shift += 7;
-    if (shift > 63) throw new CorruptBatchError('a record varint is too long');
+    if (++group > 9) throw new CorruptBatchError('a record varint is too long');
   }
   return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
 }
