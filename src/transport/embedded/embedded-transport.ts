@@ -30,6 +30,7 @@ import type { EventIterator } from '../event-iterator.js';
 import { TopicIterator } from '../topic-iterator.js';
 import { BatchRejectedError } from '../batching-pusher.js';
 import { EventDecoder } from '../event-codec.js';
+import { lendOrPin, ViewLeases } from '../view-leases.js';
 import { TopicNotEmptyError, type EventPusher } from '../event-pusher.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import type { ApiCodec } from '../../protocol/codec.js';
@@ -222,8 +223,11 @@ class EmbeddedPusher<T, D> extends EventBatchPusher<T, D> {
 }
 
 class EmbeddedIterator<T, D> extends TopicIterator<T, D> {
-  // 128 KiB arenas come from malloc's reused memory, 1 MiB ones from fresh pages (half the page faults of decoding).
+  // For misaligned typed arrays only (topics written before capture padded them, a batch after a transaction
+  // marker): 128 KiB arenas come from malloc's reused memory, 1 MiB ones from fresh pages.
   private readonly decoder = new EventDecoder(128 * 1024);
+  /** Aligned typed arrays are views of the read's memory; it goes back to the link once none is alive. */
+  private readonly leases = new ViewLeases();
   private position = 0n;
 
   constructor(name: string, private readonly link: InProcessBrokerLink, private readonly options: { readMaxBytes: number; maxQueuedBytes: number }) {
@@ -257,17 +261,20 @@ class EmbeddedIterator<T, D> extends TopicIterator<T, D> {
         // The next read's offset comes from the batch headers alone: ask for it before decoding this one.
         this.position = nextFetchOffset(records, from);
         if (!this.queue.isFull) pending = this.read();
-        let copiedOut = true;
+        // Views into the read's memory (capture aligned them). On a worker the memory is the broker's pooled
+        // read block: it goes back only once every view of it was collected (ViewLeases). On the broker's
+        // thread there is no recycling, and the collector alone decides.
+        const recycle = this.link.recycle?.bind(this.link);
+        const lease = recycle ? this.leases.begin(() => recycle(records)) : undefined;
         const onRecord = (offset: bigint, value: Buffer | null): void => {
-          const event = this.decoder.decode<T, D>(value, { topic: this.name, partition: 0, offset });
-          if (copiedOut && mayReference(event, records)) copiedOut = false;
+          const event = this.decoder.decode<T, D>(value, { topic: this.name, partition: 0, offset }, true);
+          if (lease) lendOrPin(this.leases, lease, event as Event<unknown, unknown>, records);
           this.enqueue(event);
         };
         if (reply.aborted) this.aborted.add(reply.aborted);
         if (this.aborted.active) this.aborted.forEach(records, from, onRecord);
         else forEachRecord(records, from, onRecord);
-        // Typed-array batches were copied out by the decoder: the read's memory can take the next read.
-        if (copiedOut) this.link.recycle?.(records);
+        if (lease) this.leases.end(lease);
         this.delivered();
         await this.waitForRoom();
       }
@@ -275,20 +282,6 @@ class EmbeddedIterator<T, D> extends TopicIterator<T, D> {
     }
   }
 }
-
-/**
- * Whether a decoded event may still point into `records`: msgpack binary values decode as views of their
- * input, so only typed-array batches the decoder copied out, and progress with plain times, are known free.
- */
-function mayReference(event: Event<unknown, unknown>, records: Buffer): boolean {
-  if (event.kind === 'messages') return !ArrayBuffer.isView(event.data) || event.data.buffer === records.buffer;
-  return !event.updates.every(([time]) => plainTime(time));
-}
-
-function plainTime(time: unknown): boolean {
-  return typeof time !== 'object' || time === null || (Array.isArray(time) && time.every(plainTime));
-}
-
 
 export class EmbeddedTransport implements EventTransport {
   readonly kind = 'embedded';

@@ -15,7 +15,9 @@ import { forEachRecord, nextFetchOffset } from '../event-batch.js';
 import { EventBatchPusher } from '../event-batch-pusher.js';
 import type { EventIterator } from '../event-iterator.js';
 import { TopicIterator } from '../topic-iterator.js';
+import type { Event } from '../../dataflow/event.js';
 import { EventDecoder } from '../event-codec.js';
+import { lendOrPin, ViewLeases } from '../view-leases.js';
 import { BatchRejectedError } from '../batching-pusher.js';
 import { TopicNotEmptyError, captureGroupId, captureTransactionalId, type EventPusher } from '../event-pusher.js';
 import type { KafkaRequester } from '../../client/transactions.js';
@@ -90,6 +92,12 @@ class WirePusher<T, D> extends EventBatchPusher<T, D> {
 
 class WireIterator<T, D> extends TopicIterator<T, D> {
   private readonly decoder = new EventDecoder();
+  /**
+   * Typed arrays that happen to lie aligned in the response frame (where the records land in it depends on
+   * the response's layout, e.g. the topic name's length) are views of it; the connection gets the frame
+   * back for reuse once no view of it is alive. Misaligned ones are copied, as before.
+   */
+  private readonly leases = new ViewLeases();
   /** Skips aborted transactions' batches (exactly-once topics); idle on topics without aborts. */
   private readonly aborted = new AbortedFilter();
   private position = 0n;
@@ -168,14 +176,17 @@ class WireIterator<T, D> extends TopicIterator<T, D> {
             if (!this.queue.isFull) {
               pending = this.fetch(connection, this.position);
             }
+            const lease = this.leases.begin(() => connection.releaseFrame(records));
             const onRecord = (offset: bigint, value: Buffer | null): void => {
-              this.enqueue(this.decoder.decode<T, D>(value, { topic: this.name, partition: 0, offset }));
+              const event = this.decoder.decode<T, D>(value, { topic: this.name, partition: 0, offset }, true);
+              lendOrPin(this.leases, lease, event as Event<unknown, unknown>, records);
+              this.enqueue(event);
             };
             if (p.abortedTransactions && p.abortedTransactions.length > 0) this.aborted.add(p.abortedTransactions);
             if (this.aborted.active) this.aborted.forEach(records, from, onRecord, this.options.checkCrcs ?? false);
             else forEachRecord(records, from, onRecord, this.options.checkCrcs ?? false);
-            // Every event was copied out of the response: its buffer can take the next response.
-            connection.releaseFrame(records);
+            // The response's buffer can take a later response once no event views it.
+            this.leases.end(lease);
             this.delivered();
             await this.waitForRoom();
           }
