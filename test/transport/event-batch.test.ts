@@ -128,7 +128,7 @@ describe('event record batches: alignment by construction', () => {
       forEachRecord(records, 0n, (offset, value) => out.push(decoder.decode(value, { topic: 't', offset }, true)));
       expect(out).toEqual(sent);
       // A view wherever the elements lie aligned for their type (Float64Array: 8; Int32Array, Float32Array: 4).
-      const typed = out.filter((e) => e.kind === 'messages' && ArrayBuffer.isView(e.data)) as { data: Float64Array }[];
+      const typed = out.filter((e) => e.kind === 'messages' && ArrayBuffer.isView(e.data)) as unknown as { data: Float64Array }[];
       expect(typed.map((e) => e.data.buffer === memory)).toEqual(typed.map((e) => shift % e.data.BYTES_PER_ELEMENT === 0));
       // Without views mode nothing is a view.
       forEachRecord(records, 0n, (offset, value) => {
