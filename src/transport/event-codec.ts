@@ -7,6 +7,11 @@
  * messages events carrying a typed array are encoded and decoded here directly (a 20-odd byte header plus
  * one copy of the elements); everything else goes through a msgpackr Packr configured without shared
  * structures (`useRecords: false`), so a record decodes in any process, at any later time.
+ *
+ * The value itself is never padded. Alignment lives in the record around it: EventBatchBuilder
+ * (event-batch.ts) places a typed array's element bytes at a multiple of 8 from the batch start (a wider
+ * timestamp-delta varint before the value) and makes each batch a multiple of 8 bytes (a wider header count,
+ * or a `kafkaesque.pad` header, after the last value), so a reader can view the elements where they lie.
  */
 import { Packr } from 'msgpackr';
 import type { Event } from '../dataflow/event.js';

@@ -54,9 +54,11 @@ export interface EmbeddedTransportOptions {
   /** Bytes buffered in a pusher before push() asks the caller to wait (default (maxInFlight + 2) × batchBytes). */
   maxBufferedBytes?: number;
   /**
-   * Bytes per read (default 1 MiB; at least one whole batch). Each read is a fresh buffer that moves to the
-   * reading thread and is garbage there once decoded; 1 MiB reads cost a quarter fewer page faults than
-   * 8 MiB ones in the round trip, and the next read is always asked for before decoding the current one.
+   * Bytes per read (default 1 MiB; at least one whole batch). On a worker each read lands in a block of the
+   * broker's read pool that moves to the reading thread; the typed arrays replayed from it are views of it,
+   * and the block goes back to the pool once none of them is alive (ViewLeases). 1 MiB reads cost a quarter
+   * fewer page faults than 8 MiB ones in the round trip, and the next read is always asked for before
+   * decoding the current one. A replayed event that is kept keeps its read's block alive.
    */
   readMaxBytes?: number;
   /** Decoded bytes an iterator buffers ahead of replay (default 32 MiB). */
