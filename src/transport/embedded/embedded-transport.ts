@@ -30,7 +30,7 @@ import type { EventIterator } from '../event-iterator.js';
 import { TopicIterator } from '../topic-iterator.js';
 import { BatchRejectedError } from '../batching-pusher.js';
 import { EventDecoder } from '../event-codec.js';
-import { lendOrPin, ViewLeases } from '../view-leases.js';
+import { ReadOwnership } from '../read-ownership.js';
 import { TopicNotEmptyError, type EventPusher } from '../event-pusher.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import type { ApiCodec } from '../../protocol/codec.js';
@@ -56,7 +56,7 @@ export interface EmbeddedTransportOptions {
   /**
    * Bytes per read (default 1 MiB; at least one whole batch). On a worker each read lands in a block of the
    * broker's read pool that moves to the reading thread; the typed arrays replayed from it are views of it,
-   * and the block goes back to the pool once none of them is alive (ViewLeases). 1 MiB reads cost a quarter
+   * so it goes back to the pool only if none is (read-ownership.ts), else to the collector. 1 MiB reads cost a quarter
    * fewer page faults than 8 MiB ones in the round trip, and the next read is always asked for before
    * decoding the current one. A replayed event that is kept keeps its read's block alive.
    */
@@ -228,8 +228,8 @@ class EmbeddedIterator<T, D> extends TopicIterator<T, D> {
   // For misaligned typed arrays only (topics written before capture padded them, a batch after a transaction
   // marker): 128 KiB arenas come from malloc's reused memory, 1 MiB ones from fresh pages.
   private readonly decoder = new EventDecoder(128 * 1024);
-  /** Aligned typed arrays are views of the read's memory; it goes back to the link once none is alive. */
-  private readonly leases = new ViewLeases();
+  /** Aligned typed arrays are views of the read's memory: a read they view is not recycled (read-ownership.ts). */
+  private readonly ownership = new ReadOwnership();
   private position = 0n;
 
   constructor(name: string, private readonly link: InProcessBrokerLink, private readonly options: { readMaxBytes: number; maxQueuedBytes: number }) {
@@ -263,20 +263,19 @@ class EmbeddedIterator<T, D> extends TopicIterator<T, D> {
         // The next read's offset comes from the batch headers alone: ask for it before decoding this one.
         this.position = nextFetchOffset(records, from);
         if (!this.queue.isFull) pending = this.read();
-        // Views into the read's memory (capture aligned them). On a worker the memory is the broker's pooled
-        // read block: it goes back only once every view of it was collected (ViewLeases). On the broker's
-        // thread there is no recycling, and the collector alone decides.
-        const recycle = this.link.recycle?.bind(this.link);
-        const lease = recycle ? this.leases.begin(() => recycle(records)) : undefined;
+        // Aligned typed arrays (capture aligned them) are views of the read's memory. A read no event refers
+        // to goes back to the link at once; one that events view is the collector's (read-ownership.ts).
+        const ownership = this.ownership;
+        ownership.reset();
         const onRecord = (offset: bigint, value: Buffer | null): void => {
           const event = this.decoder.decode<T, D>(value, { topic: this.name, partition: 0, offset }, true);
-          if (lease) lendOrPin(this.leases, lease, event as Event<unknown, unknown>, records);
+          ownership.note(event as Event<unknown, unknown>, records);
           this.enqueue(event);
         };
         if (reply.aborted) this.aborted.add(reply.aborted);
         if (this.aborted.active) this.aborted.forEach(records, from, onRecord);
         else forEachRecord(records, from, onRecord);
-        if (lease) this.leases.end(lease);
+        if (ownership.free) this.link.recycle?.(records);
         this.delivered();
         await this.waitForRoom();
       }

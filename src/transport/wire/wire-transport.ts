@@ -17,7 +17,7 @@ import type { EventIterator } from '../event-iterator.js';
 import { TopicIterator } from '../topic-iterator.js';
 import type { Event } from '../../dataflow/event.js';
 import { EventDecoder } from '../event-codec.js';
-import { lendOrPin, ViewLeases } from '../view-leases.js';
+import { ReadOwnership } from '../read-ownership.js';
 import { BatchRejectedError } from '../batching-pusher.js';
 import { TopicNotEmptyError, captureGroupId, captureTransactionalId, type EventPusher } from '../event-pusher.js';
 import type { KafkaRequester } from '../../client/transactions.js';
@@ -94,10 +94,10 @@ class WireIterator<T, D> extends TopicIterator<T, D> {
   private readonly decoder = new EventDecoder();
   /**
    * Typed arrays that happen to lie aligned in the response frame (where the records land in it depends on
-   * the response's layout, e.g. the topic name's length) are views of it; the connection gets the frame
-   * back for reuse once no view of it is alive. Misaligned ones are copied, as before.
+   * the response's layout, e.g. the topic name's length) are views of it, and such a frame is left to the
+   * collector instead of going back to the connection's pool (read-ownership.ts). Misaligned ones are copied.
    */
-  private readonly leases = new ViewLeases();
+  private readonly ownership = new ReadOwnership();
   /** Skips aborted transactions' batches (exactly-once topics); idle on topics without aborts. */
   private readonly aborted = new AbortedFilter();
   private position = 0n;
@@ -176,17 +176,18 @@ class WireIterator<T, D> extends TopicIterator<T, D> {
             if (!this.queue.isFull) {
               pending = this.fetch(connection, this.position);
             }
-            const lease = this.leases.begin(() => connection.releaseFrame(records));
+            const ownership = this.ownership;
+            ownership.reset();
             const onRecord = (offset: bigint, value: Buffer | null): void => {
               const event = this.decoder.decode<T, D>(value, { topic: this.name, partition: 0, offset }, true);
-              lendOrPin(this.leases, lease, event as Event<unknown, unknown>, records);
+              ownership.note(event as Event<unknown, unknown>, records);
               this.enqueue(event);
             };
             if (p.abortedTransactions && p.abortedTransactions.length > 0) this.aborted.add(p.abortedTransactions);
             if (this.aborted.active) this.aborted.forEach(records, from, onRecord, this.options.checkCrcs ?? false);
             else forEachRecord(records, from, onRecord, this.options.checkCrcs ?? false);
-            // The response's buffer can take a later response once no event views it.
-            this.leases.end(lease);
+            // No event refers to the response: its buffer can take the next response.
+            if (ownership.free) connection.releaseFrame(records);
             this.delivered();
             await this.waitForRoom();
           }
