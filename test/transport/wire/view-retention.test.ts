@@ -22,7 +22,7 @@ import { startTestBroker, type TestBroker } from '../broker-helpers.js';
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
 
-const EVENTS = 200;
+const EVENTS = 300;
 const LENGTH = 512; // 4 KiB a batch
 const TOPICS = Array.from({ length: 8 }, (_, i) => `wr-${'x'.repeat(i + 1)}`);
 
@@ -71,8 +71,8 @@ describe('wire replay: views of pooled response frames', () => {
     };
     try {
       await fc.assert(
-        fc.asyncProperty(fc.uniqueArray(fc.nat(EVENTS - 1), { maxLength: 10 }), fc.integer({ min: 5, max: 60 }), async (keep, gcEvery) => {
-          // Every topic once (one run each), so both aligned and misaligned responses are covered.
+        fc.asyncProperty(fc.uniqueArray(fc.nat(EVENTS - 1), { minLength: 4, maxLength: 12 }), fc.integer({ min: 5, max: 60 }), async (keep, gcEvery) => {
+          // Every topic twice (runs take them in turn), so both aligned and misaligned responses are covered.
           const topic = TOPICS[run++ % TOPICS.length] as string;
           // Responses of about 300 KiB: above the client's pooled-frame size, so frames are reused.
           const transport = new WireTransport({ brokers: [broker.address], fetchMaxBytes: 300 * 1024, maxQueuedBytes: 256 * 1024 });
@@ -101,7 +101,7 @@ describe('wire replay: views of pooled response frames', () => {
             await transport.close();
           }
         }),
-        { numRuns: TOPICS.length, endOnFailure: true }, // no shrinking: each run replays a topic
+        { numRuns: 2 * TOPICS.length, endOnFailure: true }, // no shrinking: each run replays a topic
       );
       // Meaningful only if some responses were viewed, not copied.
       expect(views).toBeGreaterThan(0);
