@@ -200,7 +200,7 @@ function toWireShape<T, D>(event: Event<T, D>): object {
  * batch: the embedded transport's reads do. Misaligned bytes (other producers, kafkaesque versions before
  * the padding, a batch after a transaction marker, a fetch response that placed the records at an odd
  * position) are copied into the arena as before. The caller then owns the question of when the memory
- * may be reused: see ViewLeases (view-leases.ts).
+ * may be reused: see read-ownership.ts.
  */
 export class EventDecoder {
   private arena = new ArrayBuffer(0);
