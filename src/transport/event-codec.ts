@@ -7,6 +7,11 @@
  * messages events carrying a typed array are encoded and decoded here directly (a 20-odd byte header plus
  * one copy of the elements); everything else goes through a msgpackr Packr configured without shared
  * structures (`useRecords: false`), so a record decodes in any process, at any later time.
+ *
+ * The value itself is never padded. Alignment lives in the record around it: EventBatchBuilder
+ * (event-batch.ts) places a typed array's element bytes at a multiple of 8 from the batch start (a wider
+ * timestamp-delta varint before the value) and makes each batch a multiple of 8 bytes (a wider header count,
+ * or a `kafkaesque.pad` header, after the last value), so a reader can view the elements where they lie.
  */
 import { Packr } from 'msgpackr';
 import type { Event } from '../dataflow/event.js';
@@ -182,9 +187,20 @@ function toWireShape<T, D>(event: Event<T, D>): object {
 }
 
 /**
- * Decodes record values into events. Typed-array batches are copied into a shared, 8-byte aligned arena
- * (one allocation per megabyte rather than one per event), so the record buffer is not retained and the
- * arrays are properly aligned whatever their position in the fetch response.
+ * Decodes record values into events.
+ *
+ * By default typed-array batches are copied into a shared, 8-byte aligned arena (one allocation per
+ * `arenaSize` rather than one per event), so the record buffer is not retained and the arrays are aligned
+ * whatever their position in the fetch response.
+ *
+ * With `views` (see `decode`), a typed-array batch whose element bytes lie aligned for its element type is
+ * instead returned as a view of the record's own memory: no copy, no arena. Capture writes its batches so
+ * that this holds (EventBatchBuilder pads every record's typed-array bytes to a multiple of 8 from the batch
+ * start and every batch to a multiple of 8 bytes), as long as the reader's buffer starts 8-aligned at a
+ * batch: the embedded transport's reads do. Misaligned bytes (other producers, kafkaesque versions before
+ * the padding, a batch after a transaction marker, a fetch response that placed the records at an odd
+ * position) are copied into the arena as before. The caller then owns the question of when the memory
+ * may be reused: see read-ownership.ts.
  */
 export class EventDecoder {
   private arena = new ArrayBuffer(0);
@@ -193,10 +209,14 @@ export class EventDecoder {
 
   constructor(private readonly arenaSize = 1 << 20) {}
 
-  decode<T = unknown, D = unknown>(value: Uint8Array | null | undefined, where: RecordLocation): Event<T, D> {
+  /**
+   * Decodes one record value. With `views`, an aligned typed-array batch is a view of `value`'s memory
+   * (check `data.buffer === value.buffer`); without, it is always copied.
+   */
+  decode<T = unknown, D = unknown>(value: Uint8Array | null | undefined, where: RecordLocation, views = false): Event<T, D> {
     if (value === null || value === undefined) throw new EventDecodeError(where, 'the record value is null');
     if (value.length === 0) throw new EventDecodeError(where, 'the record value is empty');
-    const fast = this.decodeTypedMessages(value);
+    const fast = this.decodeTypedMessages(value, views);
     if (fast !== undefined) return fast as Event<T, D>;
     let decoded: unknown;
     try {
@@ -208,7 +228,7 @@ export class EventDecoder {
   }
 
   /** The fast path for what encodeEventParts writes; undefined for anything else (then msgpackr decodes). */
-  private decodeTypedMessages(value: Uint8Array): Event<number, unknown> | undefined {
+  private decodeTypedMessages(value: Uint8Array, views: boolean): Event<number, unknown> | undefined {
     const n = MESSAGES_PREFIX.length;
     if (value.length < n + 8) return undefined;
     for (let i = 0; i < n; i++) if (value[i] !== MESSAGES_PREFIX[i]) return undefined;
@@ -240,9 +260,15 @@ export class EventDecoder {
     const Ctor = TYPED_ARRAY_CODES[value[pos++] as number];
     const bodyLength = length - 1;
     if (Ctor === undefined || pos + bodyLength !== value.length || bodyLength % Ctor.BYTES_PER_ELEMENT !== 0) return undefined;
-    const start = this.reserve(bodyLength);
-    this.arenaBytes.set(value.subarray(pos, pos + bodyLength), start);
-    const data = new Ctor(this.arena, start, bodyLength / Ctor.BYTES_PER_ELEMENT);
+    const at = value.byteOffset + pos;
+    let data: AnyTypedArray;
+    if (views && at % Ctor.BYTES_PER_ELEMENT === 0) {
+      data = new Ctor(value.buffer as ArrayBuffer, at, bodyLength / Ctor.BYTES_PER_ELEMENT);
+    } else {
+      const start = this.reserve(bodyLength);
+      this.arenaBytes.set(value.subarray(pos, pos + bodyLength), start);
+      data = new Ctor(this.arena, start, bodyLength / Ctor.BYTES_PER_ELEMENT);
+    }
     return { kind: 'messages', time, data: data as unknown as ArrayLike<unknown> };
   }
 

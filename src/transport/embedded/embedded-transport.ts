@@ -31,6 +31,7 @@ import type { EventIterator } from '../event-iterator.js';
 import { TopicIterator } from '../topic-iterator.js';
 import { BatchRejectedError } from '../batching-pusher.js';
 import { EventDecoder } from '../event-codec.js';
+import { ReadOwnership } from '../read-ownership.js';
 import { TopicNotEmptyError, type EventPusher } from '../event-pusher.js';
 import { ApiKey } from '../../protocol/api-keys.js';
 import type { ApiCodec } from '../../protocol/codec.js';
@@ -54,9 +55,11 @@ export interface EmbeddedTransportOptions {
   /** Bytes buffered in a pusher before push() asks the caller to wait (default (maxInFlight + 2) × batchBytes). */
   maxBufferedBytes?: number;
   /**
-   * Bytes per read (default 1 MiB; at least one whole batch). Each read is a fresh buffer that moves to the
-   * reading thread and is garbage there once decoded; 1 MiB reads cost a quarter fewer page faults than
-   * 8 MiB ones in the round trip, and the next read is always asked for before decoding the current one.
+   * Bytes per read (default 1 MiB; at least one whole batch). On a worker each read lands in a block of the
+   * broker's read pool that moves to the reading thread; the typed arrays replayed from it are views of it,
+   * so it goes back to the pool only if none is (read-ownership.ts), else to the collector. 1 MiB reads cost a quarter
+   * fewer page faults than 8 MiB ones in the round trip, and the next read is always asked for before
+   * decoding the current one. A replayed event that is kept keeps its read's block alive.
    */
   readMaxBytes?: number;
   /** Decoded bytes an iterator buffers ahead of replay (default 32 MiB). */
@@ -225,8 +228,11 @@ class EmbeddedPusher<T, D> extends EventBatchPusher<T, D> {
 }
 
 class EmbeddedIterator<T, D> extends TopicIterator<T, D> {
-  // 128 KiB arenas come from malloc's reused memory, 1 MiB ones from fresh pages (half the page faults of decoding).
+  // For misaligned typed arrays only (topics written before capture padded them, a batch after a transaction
+  // marker): 128 KiB arenas come from malloc's reused memory, 1 MiB ones from fresh pages.
   private readonly decoder = new EventDecoder(128 * 1024);
+  /** Aligned typed arrays are views of the read's memory: a read they view is not recycled (read-ownership.ts). */
+  private readonly ownership = new ReadOwnership();
   private position = 0n;
 
   constructor(name: string, private readonly link: InProcessBrokerLink, private readonly options: { readMaxBytes: number; maxQueuedBytes: number }) {
@@ -260,17 +266,19 @@ class EmbeddedIterator<T, D> extends TopicIterator<T, D> {
         // The next read's offset comes from the batch headers alone: ask for it before decoding this one.
         this.position = nextFetchOffset(records, from);
         if (!this.queue.isFull) pending = this.read();
-        let copiedOut = true;
+        // Aligned typed arrays (capture aligned them) are views of the read's memory. A read no event refers
+        // to goes back to the link at once; one that events view is the collector's (read-ownership.ts).
+        const ownership = this.ownership;
+        ownership.reset();
         const onRecord = (offset: bigint, value: Buffer | null): void => {
-          const event = this.decoder.decode<T, D>(value, { topic: this.name, partition: 0, offset });
-          if (copiedOut && mayReference(event, records)) copiedOut = false;
+          const event = this.decoder.decode<T, D>(value, { topic: this.name, partition: 0, offset }, true);
+          ownership.note(event as Event<unknown, unknown>, records);
           this.enqueue(event);
         };
         if (reply.aborted) this.aborted.add(reply.aborted);
         if (this.aborted.active) this.aborted.forEach(records, from, onRecord);
         else forEachRecord(records, from, onRecord);
-        // Typed-array batches were copied out by the decoder: the read's memory can take the next read.
-        if (copiedOut) this.link.recycle?.(records);
+        if (ownership.free) this.link.recycle?.(records);
         this.delivered();
         await this.waitForRoom();
       }
@@ -278,20 +286,6 @@ class EmbeddedIterator<T, D> extends TopicIterator<T, D> {
     }
   }
 }
-
-/**
- * Whether a decoded event may still point into `records`: msgpack binary values decode as views of their
- * input, so only typed-array batches the decoder copied out, and progress with plain times, are known free.
- */
-function mayReference(event: Event<unknown, unknown>, records: Buffer): boolean {
-  if (event.kind === 'messages') return !ArrayBuffer.isView(event.data) || event.data.buffer === records.buffer;
-  return !event.updates.every(([time]) => plainTime(time));
-}
-
-function plainTime(time: unknown): boolean {
-  return typeof time !== 'object' || time === null || (Array.isArray(time) && time.every(plainTime));
-}
-
 
 export class EmbeddedTransport implements EventTransport {
   readonly kind = 'embedded';

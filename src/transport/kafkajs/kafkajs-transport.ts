@@ -268,9 +268,13 @@ class KafkaJsIterator<T, D> extends TopicIterator<T, D, FetchedRecord> {
     });
   }
 
-  /** Records are decoded here, one at a time, while kafkajs fetches the next batch. */
+  /**
+   * Records are decoded here, one at a time, while kafkajs fetches the next batch. A typed array that lies
+   * aligned in kafkajs's response buffer is a view of it (kafkajs allocates every response afresh and never
+   * reuses it, so the collector alone keeps it alive); a misaligned one is copied.
+   */
   protected override decode(record: FetchedRecord): Event<T, D> {
-    return this.decoder.decode<T, D>(record.value, { topic: this.name, partition: 0, offset: BigInt(record.offset) });
+    return this.decoder.decode<T, D>(record.value, { topic: this.name, partition: 0, offset: BigInt(record.offset) }, true);
   }
 
   protected override async release(): Promise<void> {

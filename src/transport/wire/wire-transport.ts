@@ -15,7 +15,9 @@ import { forEachRecord, nextFetchOffset } from '../event-batch.js';
 import { EventBatchPusher } from '../event-batch-pusher.js';
 import type { EventIterator } from '../event-iterator.js';
 import { TopicIterator } from '../topic-iterator.js';
+import type { Event } from '../../dataflow/event.js';
 import { EventDecoder } from '../event-codec.js';
+import { ReadOwnership } from '../read-ownership.js';
 import { BatchRejectedError } from '../batching-pusher.js';
 import { TopicNotEmptyError, captureGroupId, captureTransactionalId, type EventPusher } from '../event-pusher.js';
 import type { KafkaRequester } from '../../client/transactions.js';
@@ -90,6 +92,12 @@ class WirePusher<T, D> extends EventBatchPusher<T, D> {
 
 class WireIterator<T, D> extends TopicIterator<T, D> {
   private readonly decoder = new EventDecoder();
+  /**
+   * Typed arrays that happen to lie aligned in the response frame (where the records land in it depends on
+   * the response's layout, e.g. the topic name's length) are views of it, and such a frame is left to the
+   * collector instead of going back to the connection's pool (read-ownership.ts). Misaligned ones are copied.
+   */
+  private readonly ownership = new ReadOwnership();
   /** Skips aborted transactions' batches (exactly-once topics); idle on topics without aborts. */
   private readonly aborted = new AbortedFilter();
   private position = 0n;
@@ -168,14 +176,18 @@ class WireIterator<T, D> extends TopicIterator<T, D> {
             if (!this.queue.isFull) {
               pending = this.fetch(connection, this.position);
             }
+            const ownership = this.ownership;
+            ownership.reset();
             const onRecord = (offset: bigint, value: Buffer | null): void => {
-              this.enqueue(this.decoder.decode<T, D>(value, { topic: this.name, partition: 0, offset }));
+              const event = this.decoder.decode<T, D>(value, { topic: this.name, partition: 0, offset }, true);
+              ownership.note(event as Event<unknown, unknown>, records);
+              this.enqueue(event);
             };
             if (p.abortedTransactions && p.abortedTransactions.length > 0) this.aborted.add(p.abortedTransactions);
             if (this.aborted.active) this.aborted.forEach(records, from, onRecord, this.options.checkCrcs ?? false);
             else forEachRecord(records, from, onRecord, this.options.checkCrcs ?? false);
-            // Every event was copied out of the response: its buffer can take the next response.
-            connection.releaseFrame(records);
+            // No event refers to the response: its buffer can take the next response.
+            if (ownership.free) connection.releaseFrame(records);
             this.delivered();
             await this.waitForRoom();
           }
