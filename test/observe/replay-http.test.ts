@@ -92,7 +92,7 @@ describe('replay frontiers over HTTP', { timeout: 120_000 }, () => {
       const endpoints = await Promise.all(runs.map((r) => r.http));
       for (const [i, http] of endpoints.entries()) {
         const started = Date.now();
-        const replay = await replayUntil(http, (r) => r.exchanges.some((e) => e.exchange === 'hold' && e.processes.every((p) => p.silentWorkers === 0)), 'every worker of exchange "hold"', runs[i]!.output);
+        const replay = await replayUntil(http, (r) => r.exchanges.some((e) => e.exchange === 'hold' && e.processes.every((p) => p.silentWorkers === 0) && e.processes.some((p) => p.process === 0 && p.frontier.length === 0)), 'every worker of exchange "hold", and process 0 done', runs[i]!.output);
         const hold = replay.exchanges.find((e) => e.exchange === 'hold')!;
         expect(hold.frontier).toEqual([0]);
         expect(hold.holding).toEqual([1]);
