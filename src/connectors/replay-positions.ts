@@ -90,7 +90,8 @@ export function replayPositions<D>(groupId: string, iterators: readonly EventIte
     completedOffsets(at = lastAt): TopicPartitionOffset[] {
       if (at < lastAt) throw new RangeError(`completedOffsets(${at}): asked for ${lastAt} before; the time must not decrease`);
       lastAt = at;
-      return wrapped.map((w) => ({ topic: w.name, partition: 0, offset: w.pending.completeAt(at) }));
+      // A stream nothing was read from yet has no position to commit.
+      return wrapped.filter((w) => w.pending.next >= 0n).map((w) => ({ topic: w.name, partition: 0, offset: w.pending.completeAt(at) }));
     },
     resumed(committed) {
       for (const c of committed) {

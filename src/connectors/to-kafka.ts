@@ -126,6 +126,8 @@ export function toKafka<D>(topic: string, options: ToKafkaOptions<D>): OperatorF
       let offsets: TopicPartitionOffset[] = [];
       let offsetsFrontier = 0;
       const cadence = new CommitCadence(commitBytes, commitIntervalMs);
+      /** Exactly-once: progress events whose results are in the open transaction, passed on once it commits. */
+      const held: Event<number, D>[] = [];
       // Every write and commit runs in order on this chain.
       let chain: Promise<void> = (async () => {
         producer = exactlyOnce
@@ -157,6 +159,8 @@ export function toKafka<D>(topic: string, options: ToKafkaOptions<D>): OperatorF
           await t.sendOffsets({ consumerGroupId: source?.groupId as string, topics: byTopic(offsets, offsetsFrontier) });
         }
         await t.commit();
+        // Only now are the results before these frontiers durable: pass the progress on.
+        for (const event of held.splice(0)) out.next(event);
       };
       cadence.onDue = () => run(commitTransaction);
 
@@ -201,7 +205,8 @@ export function toKafka<D>(topic: string, options: ToKafkaOptions<D>): OperatorF
               if (messages.length > 0) await p.send({ topic, acks: -1, messages });
               if (source?.groupId !== undefined) await source.commit(source.completedOffsets(limit === Infinity ? Number.MAX_SAFE_INTEGER : limit));
             }
-            out.next(event);
+            if (exactlyOnce && transaction) held.push(event);
+            else out.next(event);
           });
         },
         error(err) {
