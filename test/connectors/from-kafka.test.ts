@@ -200,6 +200,24 @@ describe.each(readers)('fromKafka (%s transport, embedded broker)', (_name, make
     expect(c.frontiers).toContain(2000);
   }, 60_000);
 
+  it('reads committed records only: an aborted transaction is skipped, a committed one and plain records are read', async () => {
+    await createTopic('txns', 1);
+    const tx = kafka.producer({ transactionalId: 'from-kafka-txns', maxInFlightRequests: 1, idempotent: true, allowAutoTopicCreation: false });
+    await tx.connect();
+    const message = (t: number) => ({ partition: 0, value: `v${t}`, timestamp: String(t) });
+    const aborted = await tx.transaction();
+    await aborted.send({ topic: 'txns', messages: [message(100), message(200)] });
+    await aborted.abort();
+    const committed = await tx.transaction();
+    await committed.send({ topic: 'txns', messages: [message(300)] });
+    await committed.commit();
+    await tx.disconnect();
+    await send('txns', 0, 400);
+    const c = collectStream(fromKafka('txns', { transport: reader, stopWhenIdleMs: 1000 }).stream);
+    await c.until(() => c.done, 'the end');
+    expect(c.data().map((r) => [r.time, Number(r.value.offset)])).toEqual([[300, 3], [400, 5]]);
+  }, 60_000);
+
   it('refuses bad options at the call', () => {
     expect(() => fromKafka('x', { transport: reader, maxOutOfOrderness: -1 })).toThrow(/maxOutOfOrderness/);
     expect(() => fromKafka('x', { transport: reader, idleTimeoutMs: 0 })).toThrow(/idleTimeoutMs/);
