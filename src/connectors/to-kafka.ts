@@ -241,7 +241,14 @@ async function committedPosition(transport: KafkaJsTransport, source: SinkSource
   let frontier = 0;
   const offsets: TopicPartitionOffset[] = [];
   for (const topic of source.topics) {
-    const committed = await admin.fetchOffsets({ groupId: source.groupId as string, topics: [topic] });
+    let committed: Awaited<ReturnType<typeof admin.fetchOffsets>>;
+    try {
+      committed = await admin.fetchOffsets({ groupId: source.groupId as string, topics: [topic] });
+    } catch (error) {
+      // A topic that does not exist yet (a replay's stream not created yet) has nothing committed.
+      if ((error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') continue;
+      throw error;
+    }
     for (const p of committed[0]?.partitions ?? []) {
       if (Number(p.offset) >= 0) offsets.push({ topic, partition: p.partition, offset: BigInt(p.offset) });
       if (!p.metadata) continue;
