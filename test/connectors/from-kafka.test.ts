@@ -1,9 +1,9 @@
 /**
- * fromKafka against a real embedded broker over TCP, through the kafkajs and the wire transports: records
+ * fromKafka against a real embedded broker over TCP, through the kafkajs, wire and embedded transports: records
  * produced with explicit timestamps by kafkajs and kcat, per-partition watermarks, an idle partition, a
  * partition that resumes, late records, consumer-group commits (kafkajs: group membership; wire: committed
  * offsets of the group without membership), start positions, and explicit assignment of a partition subset.
- * (The embedded transport's in-process link reads partition 0 of a topic only, so it has no record reader.)
+ * The embedded transport reads through the in-process link's Kafka requests, with the same reader as wire.
  */
 import { execFile } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -12,6 +12,8 @@ import { fromKafka } from '../../src/connectors/from-kafka.js';
 import type { RecordTransport } from '../../src/connectors/record-readers.js';
 import { KafkaJsTransport } from '../../src/transport/kafkajs/kafkajs-transport.js';
 import { WireTransport } from '../../src/transport/wire/wire-transport.js';
+import { EmbeddedTransport } from '../../src/transport/embedded/embedded-transport.js';
+import { inProcessLink } from '../../src/broker/in-process-link.js';
 import type { KafkaRecord } from '../../src/transport/record-reader.js';
 import { startTestBroker, type TestBroker } from '../transport/broker-helpers.js';
 import { collectStream } from './helpers.js';
@@ -49,6 +51,8 @@ const times = (records: { time: number; value: KafkaRecord }[], partition?: numb
 const readers: [string, () => RecordTransport & { close(): Promise<void> }][] = [
   ['kafkajs', () => new KafkaJsTransport({ brokers: [broker.address] })],
   ['wire', () => new WireTransport({ brokers: [broker.address] })],
+  ['embedded (in-process link)', () => new EmbeddedTransport({ link: inProcessLink(broker.broker) })],
+  ['embedded (MessagePort, as on a worker)', () => new EmbeddedTransport({ link: inProcessLink(broker.broker).port() })],
 ];
 
 describe.each(readers)('fromKafka (%s transport, embedded broker)', (_name, make) => {

@@ -1,24 +1,75 @@
 /**
- * A record reader over the wire client (issue 15's fromKafka on the `wire` transport): Fetch (read_committed)
- * of exactly the assigned partitions, one request per leader for all of its partitions, records decoded on
- * this side (the broker never decodes them). Aborted transactions are skipped as Kafka's consumers do.
+ * A record reader made of Kafka requests (issue 15's fromKafka on the `wire` and `embedded` transports):
+ * Fetch (read_committed) of exactly the assigned partitions, one request per leader for all of its partitions,
+ * records decoded on this side (the broker never decodes them). Aborted transactions are skipped as Kafka's
+ * consumers do. Where the requests go is the transport's: the wire client's connections (wireRecordIo), or the
+ * embedded broker's in-process link (embedded-transport.ts).
  *
  * With `groupId` this reader does not join the group (no JoinGroup/SyncGroup membership and no rebalancing):
  * it reads every partition of the topics, starts each at the group's committed offset (OffsetFetch, where one
  * exists) and commits with OffsetCommit as a standalone consumer (generation -1), as Kafka's `assign()`
  * consumers with a group id do. Run one reader per group; for membership use the kafkajs transport.
  */
-import { ErrorCode, KafkaError, errorInfo } from '../../protocol/errors.js';
-import { Fetch, type FetchResponse } from '../../protocol/messages/fetch.js';
-import { ListOffsets } from '../../protocol/messages/list-offsets.js';
-import { OffsetCommit } from '../../protocol/messages/offset-commit.js';
-import { iterateRecordBatches, recordOffset, recordTimestamp } from '../../protocol/record-batch-decode.js';
-import type { KafkaClient } from '../../client/client.js';
-import type { BrokerConnection } from '../../client/connection.js';
-import { fetchCommittedOffset } from '../../client/transactions.js';
-import { partitionKey, type KafkaRecord, type RecordHandler, type RecordReader, type RecordReaderOptions, type TopicPartition, type TopicPartitionOffset } from '../record-reader.js';
+import { ErrorCode, KafkaError, errorInfo } from '../protocol/errors.js';
+import { Fetch, type FetchResponse } from '../protocol/messages/fetch.js';
+import { ListOffsets } from '../protocol/messages/list-offsets.js';
+import { Metadata } from '../protocol/messages/metadata.js';
+import { OffsetCommit } from '../protocol/messages/offset-commit.js';
+import { iterateRecordBatches, recordOffset, recordTimestamp } from '../protocol/record-batch-decode.js';
+import type { KafkaClient } from '../client/client.js';
+import { fetchCommittedOffset, type KafkaRequester } from '../client/transactions.js';
+import { partitionKey, type KafkaRecord, type RecordHandler, type RecordReader, type RecordReaderOptions, type TopicPartition, type TopicPartitionOffset } from './record-reader.js';
 
-export interface WireRecordReaderLimits {
+/** Where a FetchRecordReader's requests go. */
+export interface RecordIo {
+  /** Every partition of `topics`; throws for a topic that does not exist. */
+  partitions(topics: readonly string[]): Promise<TopicPartition[]>;
+  /** The leader of a partition (undefined while it has none); the same object for partitions of one leader. */
+  leader(tp: TopicPartition): Promise<KafkaRequester | undefined>;
+  /** The group coordinator. */
+  coordinator(groupId: string): Promise<KafkaRequester>;
+}
+
+/** The wire client's connections. */
+export function wireRecordIo(client: KafkaClient): RecordIo {
+  return {
+    async partitions(topics) {
+      const response = await client.metadata(topics);
+      return partitionsOf(topics, response.topics.map((t) => ({ name: t.name ?? '', errorCode: t.errorCode, partitions: t.partitions.map((p) => p.partitionIndex) })));
+    },
+    leader: (tp) => client.leaderFor(tp.topic, tp.partition),
+    coordinator: (groupId) => client.coordinator(groupId, 0),
+  };
+}
+
+/** A single broker reached through one requester (the embedded broker's in-process link). */
+export function singleBrokerRecordIo(requester: KafkaRequester): RecordIo {
+  return {
+    async partitions(topics) {
+      const response = await requester.request(Metadata, {
+        topics: topics.map((name) => ({ name, topicId: ZERO_UUID })),
+        allowAutoTopicCreation: false,
+        includeClusterAuthorizedOperations: false,
+        includeTopicAuthorizedOperations: false,
+      });
+      return partitionsOf(topics, response.topics.map((t) => ({ name: t.name ?? '', errorCode: t.errorCode, partitions: t.partitions.map((p) => p.partitionIndex) })));
+    },
+    leader: async () => requester,
+    coordinator: async () => requester,
+  };
+}
+
+function partitionsOf(topics: readonly string[], found: readonly { name: string; errorCode: number; partitions: number[] }[]): TopicPartition[] {
+  const out: TopicPartition[] = [];
+  for (const topic of topics) {
+    const t = found.find((x) => x.name === topic);
+    if (!t || t.errorCode !== ErrorCode.NONE) throw new KafkaError(t?.errorCode ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `fromKafka: topic "${topic}" (create it first)`);
+    for (const partition of t.partitions) out.push({ topic, partition });
+  }
+  return out.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+}
+
+export interface FetchRecordReaderLimits {
   /** Max bytes per fetch response (default 8 MiB, as the wire transport's iterators). */
   fetchMaxBytes?: number;
   /** Max bytes per partition in a fetch (default 1 MiB, Kafka's max.partition.fetch.bytes). */
@@ -37,22 +88,22 @@ interface PartitionState extends TopicPartition {
   skipping: Set<bigint>;
 }
 
-export class WireRecordReader implements RecordReader {
+export class FetchRecordReader implements RecordReader {
   private stopped = false;
   private readonly loops: Promise<void>[] = [];
 
-  constructor(private readonly client: KafkaClient, private readonly options: RecordReaderOptions, private readonly limits: WireRecordReaderLimits = {}) {
+  constructor(private readonly io: RecordIo, private readonly options: RecordReaderOptions, private readonly limits: FetchRecordReaderLimits = {}) {
     if (options.groupId !== undefined && options.partitions !== undefined) throw new RangeError('fromKafka: give either groupId (consumer group) or partitions (explicit assignment), not both');
     if (options.groupId !== undefined && options.startOffsets !== undefined) throw new RangeError('fromKafka: startOffsets is for explicit assignment; a consumer group starts at its committed offsets');
   }
 
   async start(handler: RecordHandler): Promise<void> {
-    const assigned = this.options.partitions ? [...this.options.partitions] : await this.allPartitions();
+    const assigned = this.options.partitions ? [...this.options.partitions] : await this.io.partitions(this.options.topics);
     const states: PartitionState[] = [];
     for (const tp of assigned) states.push({ ...tp, position: await this.startOffset(tp), upcoming: [], skipping: new Set() });
     handler.assigned(assigned);
     // One fetch loop per partition leader; on a single broker, one loop for every partition.
-    const byLeader = new Map<BrokerConnection, PartitionState[]>();
+    const byLeader = new Map<KafkaRequester, PartitionState[]>();
     for (const s of states) {
       const leader = await this.leader(s);
       let list = byLeader.get(leader);
@@ -62,26 +113,15 @@ export class WireRecordReader implements RecordReader {
     for (const [leader, list] of byLeader) {
       this.loops.push(
         this.fetchLoop(leader, list, handler).catch((error: Error) => {
-          if (!this.stopped) handler.failed(new Error(`fromKafka: reading ${this.options.topics.join(', ')} over the wire failed: ${error.message}`, { cause: error }));
+          if (!this.stopped) handler.failed(new Error(`fromKafka: reading ${this.options.topics.join(', ')} failed: ${error.message}`, { cause: error }));
         }),
       );
     }
   }
 
-  private async allPartitions(): Promise<TopicPartition[]> {
-    const response = await this.client.metadata(this.options.topics);
-    const out: TopicPartition[] = [];
-    for (const topic of this.options.topics) {
-      const t = response.topics.find((x) => x.name === topic);
-      if (!t || t.errorCode !== ErrorCode.NONE) throw new KafkaError(t?.errorCode ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `fromKafka: topic "${topic}" (create it first)`);
-      for (const p of t.partitions) out.push({ topic, partition: p.partitionIndex });
-    }
-    return out.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
-  }
-
-  private async leader(tp: TopicPartition): Promise<BrokerConnection> {
+  private async leader(tp: TopicPartition): Promise<KafkaRequester> {
     for (let attempt = 0; attempt < 100; attempt++) {
-      const c = await this.client.leaderFor(tp.topic, tp.partition);
+      const c = await this.io.leader(tp);
       if (c) return c;
       await sleep(50);
     }
@@ -94,7 +134,7 @@ export class WireRecordReader implements RecordReader {
     if (given) return given.offset;
     const groupId = this.options.groupId;
     if (groupId !== undefined) {
-      const coordinator = await this.client.coordinator(groupId, 0);
+      const coordinator = await this.io.coordinator(groupId);
       const committed = await fetchCommittedOffset(coordinator, groupId, tp.topic, tp.partition);
       if (committed.offset >= 0n) return committed.offset;
     }
@@ -118,7 +158,7 @@ export class WireRecordReader implements RecordReader {
     return p.offset >= 0n ? p.offset : this.listOffset(tp, -1n);
   }
 
-  private fetch(connection: BrokerConnection, states: readonly PartitionState[]): Promise<FetchResponse> {
+  private fetch(connection: KafkaRequester, states: readonly PartitionState[]): Promise<FetchResponse> {
     const partitionMaxBytes = this.limits.partitionMaxBytes ?? 1 << 20;
     const topics = new Map<string, PartitionState[]>();
     for (const s of states) {
@@ -146,7 +186,7 @@ export class WireRecordReader implements RecordReader {
     });
   }
 
-  private async fetchLoop(connection: BrokerConnection, states: readonly PartitionState[], handler: RecordHandler): Promise<void> {
+  private async fetchLoop(connection: KafkaRequester, states: readonly PartitionState[], handler: RecordHandler): Promise<void> {
     const byKey = new Map(states.map((s) => [partitionKey(s.topic, s.partition), s]));
     while (!this.stopped) {
       const response = await this.fetch(connection, states);
@@ -171,7 +211,9 @@ export class WireRecordReader implements RecordReader {
           }
           if (p.abortedTransactions) for (const a of p.abortedTransactions) state.upcoming.push({ producerId: a.producerId, firstOffset: a.firstOffset });
           state.upcoming.sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0));
-          const records = p.records && p.records.length > 0 ? this.decode(state, p.records) : [];
+          // Across a MessagePort (the embedded link on a worker) a Buffer arrives as a plain Uint8Array.
+          const bytes = p.records && !Buffer.isBuffer(p.records) ? Buffer.from((p.records as Uint8Array).buffer, (p.records as Uint8Array).byteOffset, (p.records as Uint8Array).length) : p.records;
+          const records = bytes && bytes.length > 0 ? this.decode(state, bytes) : [];
           if (records.length > 0) await handler.records(records);
         }
       }
@@ -212,7 +254,7 @@ export class WireRecordReader implements RecordReader {
       if (!list) topics.set(o.topic, (list = []));
       list.push({ partitionIndex: o.partition, committedOffset: o.offset, committedLeaderEpoch: -1, commitTimestamp: -1n, committedMetadata: null });
     }
-    const coordinator = await this.client.coordinator(groupId, 0);
+    const coordinator = await this.io.coordinator(groupId);
     const response = await coordinator.request(OffsetCommit, {
       groupId,
       generationIdOrMemberEpoch: -1,
