@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { fromKafka } from '../../src/connectors/from-kafka.js';
-import type { RecordTransport } from '../../src/connectors/record-readers.js';
+import { openRecordReader, type RecordTransport } from '../../src/connectors/record-readers.js';
 import { KafkaJsTransport } from '../../src/transport/kafkajs/kafkajs-transport.js';
 import { WireTransport } from '../../src/transport/wire/wire-transport.js';
 import { EmbeddedTransport } from '../../src/transport/embedded/embedded-transport.js';
@@ -236,5 +236,45 @@ describe.each(readers)('fromKafka (%s transport, embedded broker)', (_name, make
     expect(() => fromKafka('x', { transport: reader, maxOutOfOrderness: -1 })).toThrow(/maxOutOfOrderness/);
     expect(() => fromKafka('x', { transport: reader, idleTimeoutMs: 0 })).toThrow(/idleTimeoutMs/);
     expect(() => fromKafka([], { transport: reader })).toThrow(/no topics/);
+  });
+});
+
+describe('fromKafka over the wire transport: fetch limits', () => {
+  it('partitionFetchMaxBytes (max.partition.fetch.bytes) bounds each fetch of a partition; every record is still read, in order', async () => {
+    await createTopic('big', 1);
+    // 40 batches of ~600 bytes: with a 1 KiB partition limit, a fetch returns at most two of them.
+    for (let i = 0; i < 40; i++) await producer.send({ topic: 'big', acks: -1, messages: [{ partition: 0, value: 'x'.repeat(500), timestamp: String(i) }] });
+    const wire = new WireTransport({ brokers: [broker.address], partitionFetchMaxBytes: 1024, fetchMaxWaitMs: 100 });
+    const reader = openRecordReader(wire, { topics: ['big'] });
+    const offsets: bigint[] = [];
+    let fetches = 0;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`read ${offsets.length} of 40 records in ${fetches} fetches`)), 30_000);
+        void reader.start({
+          assigned: () => {},
+          records: (batch) => {
+            fetches++;
+            offsets.push(...batch.map((r) => r.offset));
+            if (offsets.length === 40) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+          failed: reject,
+        });
+      });
+    } finally {
+      await reader.close();
+      await wire.close();
+    }
+    expect(offsets).toEqual(Array.from({ length: 40 }, (_, i) => BigInt(i)));
+    expect(fetches).toBeGreaterThanOrEqual(20);
+  }, 60_000);
+
+  it('a transport without a record reader is refused, naming the ones that have one', () => {
+    let error: Error | undefined;
+    fromKafka('x', { transport: { kind: 'memory' } as never }).stream.subscribe({ error: (e: Error) => (error = e) });
+    expect(error?.message).toMatch(/memory transport has no record reader/);
   });
 });
