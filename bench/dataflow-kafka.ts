@@ -1,9 +1,11 @@
 /**
  * Issue 15's dataflow rows: `fromKafka → exchange → slidingWindow → output topic` in words/s, on an embedded
  * broker over TCP (kafkajs), with the exchange's capture throughput of the same run beside it. Two variants in
- * the same run: the exchange captured at-least-once, and exactly-once (transactional stream topics). The
- * output sink is a kafkajs producer (acks=all) in both: toKafka's exactly-once mode commits a fromKafka source's
- * offsets, and here the exchange's replay feeds the sink.
+ * the same run, as `npm run wordcount` runs them:
+ * - at-least-once: one fromKafka source captured into the exchange, replayExchange, toKafka (acks=all);
+ * - exactly-once end to end: each stream a resumable exactly-once capture of its own resumableFromKafka source
+ *   (the input is read once per stream), replay through replayPositions, toKafka with exactlyOnce (output and
+ *   replay positions in one transaction per commit interval).
  *
  *   BENCH_DATAFLOW_KAFKA_LINES   input lines of 8 words (default 100,000; the tests use a few hundred)
  *   BENCH_DATAFLOW_ONLY=kafka    run only these rows
@@ -11,13 +13,20 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { concatMap, lastValueFrom, tap } from 'rxjs';
+import { lastValueFrom, tap } from 'rxjs';
 import { Kafka, logLevel } from 'kafkajs';
 import { startBroker } from '../src/broker/index.js';
+import { captureFrom, type CaptureResult } from '../src/capture/capture.js';
 import { exchangeInto, exchangeTopics } from '../src/capture/exchange.js';
 import { fromKafka } from '../src/connectors/from-kafka.js';
-import { flatMapData, slidingWindow } from '../src/dataflow/index.js';
-import { replayExchange } from '../src/replay/exchange-replay.js';
+import { replayPositions } from '../src/connectors/replay-positions.js';
+import { resumableFromKafka } from '../src/connectors/resumable-from-kafka.js';
+import { toKafka } from '../src/connectors/to-kafka.js';
+import { flatMapData, slidingWindow, type Event } from '../src/dataflow/index.js';
+import { partitionOf } from '../src/dataflow/key-partition.js';
+import type { WindowResult } from '../src/dataflow/operators/internal/window-spec.js';
+import { exchangeTopicsOf, replayExchange } from '../src/replay/exchange-replay.js';
+import { replay } from '../src/replay/replay.js';
 import { KafkaJsTransport } from '../src/transport/kafkajs/kafkajs-transport.js';
 import type { KafkaRecord } from '../src/transport/record-reader.js';
 import type { BenchRow } from './types.js';
@@ -31,34 +40,41 @@ async function pipeline(kafka: Kafka, transport: KafkaJsTransport, input: string
   await admin.connect();
   await admin.createTopics({ topics: [{ topic: name, numPartitions: 1 }], waitForLeaders: true });
   await admin.disconnect();
-  const pushers = await Promise.all(exchangeTopics(`${name}-words`, STREAMS).map((t) => transport.pusher<number, string>(t, { replace: true, ...(exactlyOnce ? { exactlyOnce: true } : {}) })));
-  const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true });
-  await producer.connect();
   const started = performance.now();
   let captureMs = 0;
-  const feeding = lastValueFrom(
-    fromKafka(input, { transport, stopWhenIdleMs: 1000 }).stream.pipe(
-      flatMapData((r: KafkaRecord) => (r.value?.toString('utf8') ?? '').split(' ')),
-      exchangeInto((w: string) => w, pushers, exactlyOnce ? { exactlyOnce: true } : {}),
-      tap(() => (captureMs = performance.now() - started)),
-    ),
-  );
+  const exchange = `${name}-words`;
+  const feeding: Promise<CaptureResult[]> = exactlyOnce
+    ? Promise.all(
+        exchangeTopics(exchange, STREAMS).map(async (topic, stream) => {
+          const pusher = await transport.pusher<number, string>(topic, { exactlyOnce: true, replace: true });
+          const source = resumableFromKafka<string>(input, { transport, stopWhenIdleMs: 1000, map: (r) => (r.value?.toString('utf8') ?? '').split(' ').filter((w) => partitionOf(w, STREAMS) === stream) });
+          return captureFrom(source, pusher, { exactlyOnce: true });
+        }),
+      ).then((results) => ((captureMs = performance.now() - started), results))
+    : (async () => {
+        const pushers = await Promise.all(exchangeTopics(exchange, STREAMS).map((t) => transport.pusher<number, string>(t, { replace: true })));
+        return lastValueFrom(
+          fromKafka(input, { transport, stopWhenIdleMs: 1000 }).stream.pipe(
+            flatMapData((r: KafkaRecord) => (r.value?.toString('utf8') ?? '').split(' ')),
+            exchangeInto((w: string) => w, pushers),
+            tap(() => (captureMs = performance.now() - started)),
+          ),
+        );
+      })();
   let windows = 0;
+  const positions = exactlyOnce ? replayPositions<string>(`${name}-sink`, exchangeTopicsOf(exchange, STREAMS, 1, 0, 1).map((t) => transport.iterator<number, string>(t))) : undefined;
+  const wordStream = positions ? replay(positions.iterators) : replayExchange<number, string>(transport, { topic: exchange, streams: STREAMS });
   const counting = lastValueFrom(
-    replayExchange<number, string>(transport, { topic: `${name}-words`, streams: STREAMS }).pipe(
-      slidingWindow(60_000, 20_000, { key: (w: string) => w, aggregate: (n: number) => n + 1, seed: 0 }),
-      concatMap(async (e) => {
-        if (e.kind !== 'messages' || e.data.length === 0) return;
-        const batch = Array.from(e.data as ArrayLike<{ window: { start: number; end: number }; key: string; value: number }>);
-        windows += batch.length;
-        await producer.send({ topic: name, acks: -1, messages: batch.map((r) => ({ key: r.key, value: JSON.stringify({ start: r.window.start, end: r.window.end, word: r.key, count: r.value }) })) });
+    (wordStream.pipe(slidingWindow(60_000, 20_000, { key: (w: string) => w, aggregate: (n: number) => n + 1, seed: 0 })) as import('rxjs').Observable<Event<number, WindowResult<string, number>>>).pipe(
+      toKafka(name, { transport, key: (r) => r.key, value: (r) => JSON.stringify({ start: r.window.start, end: r.window.end, word: r.key, count: r.value }), ...(positions ? { source: positions, exactlyOnce: true } : {}) }),
+      tap((e) => {
+        if (e.kind === 'messages') windows += e.data.length;
       }),
     ),
     { defaultValue: undefined },
   );
   const [captured] = await Promise.all([feeding, counting]);
   const totalMs = performance.now() - started;
-  await producer.disconnect();
   const words = captured.reduce((n, c) => n + c.records, 0);
   if (words !== expectedWords) throw new Error(`the exchange captured ${words} words, expected ${expectedWords}`);
   return { captureMs, totalMs, words, windows };
@@ -91,10 +107,10 @@ export default async function run(): Promise<BenchRow[]> {
     await producer.disconnect();
     const rows: BenchRow[] = [];
     for (const exactlyOnce of [false, true]) {
-      const mode = exactlyOnce ? 'exactly-once exchange' : 'at-least-once';
+      const mode = exactlyOnce ? 'exactly-once end to end' : 'at-least-once';
       const r = await pipeline(kafka, transport, input, exactlyOnce, lines * 8);
       rows.push(
-        { name: `fromKafka → exchange → slidingWindow → output topic (${mode})`, value: r.words / (r.totalMs / 1000), unit: 'words/s', note: `${lines} lines of 8 words, ${STREAMS} streams, 60 s windows sliding by 20 s, ${r.windows} window counts; wall ${(r.totalMs / 1000).toFixed(1)} s incl. 1 s idle stop; sink: kafkajs acks=all` },
+        { name: `fromKafka → exchange → slidingWindow → output topic (${mode})`, value: r.words / (r.totalMs / 1000), unit: 'words/s', note: `${lines} lines of 8 words, ${STREAMS} streams, 60 s windows sliding by 20 s, ${r.windows} window counts; wall ${(r.totalMs / 1000).toFixed(1)} s incl. 1 s idle stop; sink: toKafka${exactlyOnce ? ' exactlyOnce (output + replay positions per transaction); input read once per stream' : ' (acks=all)'}` },
         { name: `  capture into the exchange, same run (${mode})`, value: r.words / (r.captureMs / 1000), unit: 'words/s', note: `fromKafka → exchange until every stream is acknowledged${exactlyOnce ? ' (committed)' : ''}, incl. the 1 s idle stop; wall ${(r.captureMs / 1000).toFixed(1)} s` },
       );
     }

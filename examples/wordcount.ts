@@ -5,18 +5,32 @@
  * Issue 15's example: lines of UTF-8 text (record value; record timestamp = event time) are read with
  * fromKafka, split into lower-cased words, exchanged by word through the log (capture/exchange.ts: one stream
  * topic per worker, `<output>-words-<i>`), counted per sliding window on W worker threads and written with
- * toKafka (at-least-once). Each window and word becomes one output record: key = the word, value = {"start","end","word","count"}. The busiest windows
- * are printed and every count is checked against the same computation done in memory, and the output topic is
- * read back and checked to hold each (window, word) once.
+ * toKafka. Each window and word becomes one output record: key = the word, value = {"start","end","word","count"}.
+ * The busiest windows are printed and every count is checked against the same computation done in memory, and
+ * the output topic is read back and checked to hold each (window, word) once.
+ *
+ * With --exactly-once both stages resume after a kill -9:
+ * - stage 1 captures each exchange stream exactly-once with resumableFromKafka as its source: each commit
+ *   holds the input offsets and frontier the stream's events came from, and a rerun continues every stream
+ *   there. Each stream has a source of its own (reading the whole input, keeping its words): the streams commit
+ *   in separate transactions, so each needs its own restart point;
+ * - stage 2's sink (toKafka, exactlyOnce) commits, with its output, the replay position of each stream it
+ *   reads (replayPositions) and its frontier; a rerun skips the data before those positions and drops the
+ *   results at times the dead run committed.
  */
 import { lastValueFrom, tap, type Observable } from 'rxjs';
 import { Kafka, logLevel } from 'kafkajs';
 import { fromKafka } from '../src/connectors/from-kafka.js';
 import { toKafka } from '../src/connectors/to-kafka.js';
+import { captureFrom } from '../src/capture/capture.js';
 import { exchangeInto, exchangeTopics } from '../src/capture/exchange.js';
+import { replayPositions } from '../src/connectors/replay-positions.js';
+import { resumableFromKafka } from '../src/connectors/resumable-from-kafka.js';
 import { flatMapData, slidingWindow, type Event } from '../src/dataflow/index.js';
+import { partitionOf } from '../src/dataflow/key-partition.js';
 import type { WindowResult } from '../src/dataflow/operators/internal/window-spec.js';
-import { replayExchange } from '../src/replay/exchange-replay.js';
+import { exchangeTopicsOf, replayExchange } from '../src/replay/exchange-replay.js';
+import { replay } from '../src/replay/replay.js';
 import { KafkaJsTransport } from '../src/transport/kafkajs/kafkajs-transport.js';
 import { openTransport, type TransportName } from '../src/transport/open-transport.js';
 import type { KafkaRecord } from '../src/transport/record-reader.js';
@@ -32,8 +46,10 @@ const HELP = [
   '  --max-out-of-orderness D   how far behind its partition a record may still arrive (default 5s)',
   '  --until-idle D             end once no input arrived for D: the frontier closes, every open window is emitted',
   '                             (default: run forever; without --brokers: 3s)',
-  '  --exactly-once             not available yet: the exchange sits between fromKafka and toKafka, and toKafka\'s',
-  '                             transactions commit fromKafka offsets only; see the README',
+  '  --exactly-once             exactly-once through both stages: killed (even with kill -9) and rerun with the same',
+  '                             arguments, it resumes and the output holds each (window, word) once; the check then',
+  '                             counts every input record (late ones too) against the whole output topic',
+  '  --progress                 print each frontier whose results are durable (committed), per worker',
   'Without --brokers an embedded broker is started and a sample input is written to <input-topic> first.',
 ].join('\n');
 
@@ -102,6 +118,13 @@ interface CountArgs {
   output: string;
   window: number;
   slide: number;
+  exactlyOnce: boolean;
+  progress: boolean;
+}
+
+/** The exactly-once sink's group (and transactional id) of worker `index` of `peers`: where its replay positions are committed. */
+export function sinkGroup(output: string, index: number, peers: number): string {
+  return `${output}-wordcount-${index}-of-${peers}`;
 }
 
 /** A worker: replays its share of the words, counts them per sliding window, writes each count with toKafka. */
@@ -112,23 +135,30 @@ export async function countWorker(ctx: WorkerContext<CountArgs>): Promise<Window
   const written: WindowCount[] = [];
   const asCount = (r: WindowResult<string, number>): WindowCount => ({ start: r.window.start, end: r.window.end, word: r.key, count: r.value });
   try {
-    const words = replayExchange<number, string>(transport, {
-      topic: a.exchangeTopic,
-      streams: a.streams,
-      worker: ctx,
-      ...(ctx.peers > 1 ? { progress: ctx.exchange<number>(a.exchangeTopic) } : {}),
-    });
+    const progress = ctx.peers > 1 ? { exchange: ctx.exchange<number>(a.exchangeTopic) } : {};
+    // Exactly-once: the streams are read through positions the sink commits with its output.
+    const positions = a.exactlyOnce
+      ? replayPositions<string>(sinkGroup(a.output, ctx.index, ctx.peers), exchangeTopicsOf(a.exchangeTopic, a.streams, 1, ctx.index, ctx.peers).map((t) => transport.iterator<number, string>(t)))
+      : undefined;
+    const words = positions
+      ? replay(positions.iterators, progress)
+      : replayExchange<number, string>(transport, { topic: a.exchangeTopic, streams: a.streams, worker: ctx, ...(progress.exchange ? { progress: progress.exchange } : {}) });
     const counts = words.pipe(slidingWindow(a.window, a.slide, { key: (w: string) => w, aggregate: (n: number) => n + 1, seed: 0 })) as Observable<Event<number, WindowResult<string, number>>>;
     await lastValueFrom(
       counts.pipe(
-        toKafka(a.output, { transport: sink, key: (r) => r.key, value: (r) => JSON.stringify(asCount(r)) }),
-        // toKafka passes each event on once it is written.
+        toKafka(a.output, { transport: sink, key: (r) => r.key, value: (r) => JSON.stringify(asCount(r)), ...(positions ? { source: positions, exactlyOnce: true } : {}) }),
+        // toKafka passes each event on once it is written (exactly-once: committed).
         tap((event) => {
           if (event.kind === 'messages') for (const r of event.data as readonly WindowResult<string, number>[]) written.push(asCount(r));
+          else if (a.progress) {
+            const next = event.updates.find(([, d]) => d > 0)?.[0];
+            process.stdout.write(`durable: worker ${ctx.index} results before ${next ?? 'the end'}\n`);
+          }
         }),
       ),
       { defaultValue: undefined },
     );
+    if (positions && positions.skipped.some((n) => n > 0)) process.stderr.write(`worker ${ctx.index} resumed: skipped the data of ${positions.skipped.join(', ')} committed event(s) per stream\n`);
     return written;
   } finally {
     await sink.close();
@@ -143,6 +173,8 @@ async function writeSample(kafka: Kafka, topic: string): Promise<number> {
   await admin.connect();
   try {
     if (!(await admin.listTopics()).includes(topic)) await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    // A rerun on the same data (an exactly-once resume after a kill) reads the input it had: no second sample.
+    else if ((await admin.fetchTopicOffsets(topic)).some((p) => BigInt(p.high) > 0n)) return 0;
   } finally {
     await admin.disconnect();
   }
@@ -207,8 +239,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   const slide = parseDuration(takeFlag(rest, '--slide') ?? '20s', '--slide');
   const outOfOrderness = parseDuration(takeFlag(rest, '--max-out-of-orderness') ?? '5s', '--max-out-of-orderness');
   const idleText = takeFlag(rest, '--until-idle');
-  const exactlyOnce = rest.includes('--exactly-once');
-  if (exactlyOnce) usage(`--exactly-once is not available yet: toKafka commits only a fromKafka source's offsets, and here the exchange's replay feeds it\n${HELP}`);
+  const takeSwitch = (flag: string): boolean => {
+    const found = rest.includes(flag);
+    if (found) rest.splice(0, rest.length, ...rest.filter((a) => a !== flag));
+    return found;
+  };
+  const exactlyOnce = takeSwitch('--exactly-once');
+  const showProgress = takeSwitch('--progress');
   const args = parseExampleArgs(rest, HELP);
   const [input, output] = args.positional;
   if (!input || !output || args.positional.length > 2) usage(HELP);
@@ -221,38 +258,31 @@ export async function main(argv: readonly string[]): Promise<number> {
     const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING, clientId: 'wordcount' });
     const transport = new KafkaJsTransport({ brokers });
     try {
-      if (!args.brokers) process.stderr.write(`wrote ${await writeSample(kafka, input)} sample lines to ${input}\n`);
+      if (!args.brokers) {
+        const wrote = await writeSample(kafka, input);
+        process.stderr.write(wrote > 0 ? `wrote ${wrote} sample lines to ${input}\n` : `${input} already holds records: no sample written\n`);
+      }
       await ensureTopic(kafka, output, W);
-      const before = await endOffsets(kafka, output);
+      // At-least-once checks what this run wrote; exactly-once the whole topic, which every run added to.
+      const before = exactlyOnce ? (await endOffsets(kafka, output)).map((p) => ({ ...p, offset: 0n })) : await endOffsets(kafka, output);
       const exchangeTopic = `${output}-words`;
-      // The stream topics are recreated before any worker reads them, so no worker sees an older run's words.
-      const pushers = await Promise.all(exchangeTopics(exchangeTopic, W).map((t) => transport.pusher<number, string>(t, { replace: true })));
       const seen: [number, string][] = [];
-      const source = fromKafka(input, { transport, maxOutOfOrderness: outOfOrderness, ...(untilIdle !== undefined ? { stopWhenIdleMs: untilIdle } : {}) });
-      const feeding = lastValueFrom(
-        source.stream.pipe(
-          flatMapData((r: KafkaRecord) => wordsOf(r.value?.toString('utf8') ?? '')),
-          tap((e) => {
-            if (e.kind === 'messages') for (const w of e.data as readonly string[]) seen.push([e.time, w]);
-          }),
-          exchangeInto((w: string) => w, pushers),
-        ),
-      );
+      const started = Date.now();
+      const feeding = exactlyOnce ? captureResumable(transport, input, exchangeTopic, W, outOfOrderness, untilIdle) : captureOnce(transport, input, exchangeTopic, W, outOfOrderness, untilIdle, seen);
       const counting = execute<WindowCount[], CountArgs>(
         args.workers,
-        { module: import.meta.url, export: 'countWorker', args: { brokers, transport: args.transport, exchangeTopic, streams: W, output, window, slide } },
+        { module: import.meta.url, export: 'countWorker', args: { brokers, transport: args.transport, exchangeTopic, streams: W, output, window, slide, exactlyOnce, progress: showProgress } },
         ports ? { ports } : {},
       );
-      const started = Date.now();
       const [captured, perWorker] = await Promise.all([feeding, counting]);
       const ms = Date.now() - started;
-      const words = captured.reduce((n, c) => n + c.records, 0);
       const results = perWorker.flat();
-      process.stdout.write(`${words} words through ${W} stream(s) to ${W} worker(s), ${results.length} window counts in ${ms} ms; late records: ${source.lateCount}\n`);
+      process.stdout.write(`${captured.words} words through ${W} stream(s) to ${W} worker(s), ${results.length} window counts in ${ms} ms; late records: ${captured.late}${exactlyOnce ? ' (this run)' : ''}\n`);
       const busiest = [...results].sort((a, b) => b.count - a.count || a.start - b.start || (a.word < b.word ? -1 : 1)).slice(0, 5);
       for (const c of busiest) process.stdout.write(`  [${c.start}, ${c.end}) ${c.word}: ${c.count}\n`);
 
-      const expected = countInMemory(seen, window, slide);
+      // Exactly-once: a resumed run saw only part of the input, so the oracle reads all of it.
+      const expected = countInMemory(exactlyOnce ? await readInputWords(transport, input) : seen, window, slide);
       const problems: string[] = [];
       const compare = (what: string, got: WindowCount[]): void => {
         const byId = new Map<string, WindowCount>();
@@ -267,7 +297,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         }
         for (const [id, c] of byId) if (!expected.has(id)) problems.push(`${what}: unexpected window [${c.start}, ${c.end}) word "${c.word}"`);
       };
-      compare('workers', results);
+      // A resumed exactly-once run's workers computed only the windows after the committed ones.
+      if (!exactlyOnce) compare('workers', results);
       compare(`output topic ${output}`, await readOutput(transport, output, before));
       if (problems.length > 0) {
         process.stdout.write(`MISMATCH (${problems.length}):\n${problems.slice(0, 20).map((p) => `  ${p}`).join('\n')}\n`);
@@ -279,6 +310,59 @@ export async function main(argv: readonly string[]): Promise<number> {
       await transport.close();
     }
   });
+}
+
+/** Stage 1, at-least-once: one fromKafka source into the exchange's streams, recreated empty. */
+async function captureOnce(transport: KafkaJsTransport, input: string, exchangeTopic: string, W: number, outOfOrderness: number, untilIdle: number | undefined, seen: [number, string][]): Promise<{ words: number; late: number }> {
+  // The stream topics are recreated before any worker reads them, so no worker sees an older run's words.
+  const pushers = await Promise.all(exchangeTopics(exchangeTopic, W).map((t) => transport.pusher<number, string>(t, { replace: true })));
+  const source = fromKafka(input, { transport, maxOutOfOrderness: outOfOrderness, ...(untilIdle !== undefined ? { stopWhenIdleMs: untilIdle } : {}) });
+  const captured = await lastValueFrom(
+    source.stream.pipe(
+      flatMapData((r: KafkaRecord) => wordsOf(r.value?.toString('utf8') ?? '')),
+      tap((e) => {
+        if (e.kind === 'messages') for (const w of e.data as readonly string[]) seen.push([e.time, w]);
+      }),
+      exchangeInto((w: string) => w, pushers),
+    ),
+  );
+  return { words: captured.reduce((n, c) => n + c.records, 0), late: source.lateCount };
+}
+
+/**
+ * Stage 1, exactly-once: each stream is a resumable capture of its own source (the whole input, its own words),
+ * continuing its committed prefix from the input offsets and frontier committed with it.
+ */
+async function captureResumable(transport: KafkaJsTransport, input: string, exchangeTopic: string, W: number, outOfOrderness: number, untilIdle: number | undefined): Promise<{ words: number; late: number }> {
+  const lates: (() => number)[] = [];
+  const results = await Promise.all(
+    exchangeTopics(exchangeTopic, W).map(async (topic, stream) => {
+      const pusher = await transport.pusher<number, string>(topic, { exactlyOnce: true, resume: true });
+      const source = resumableFromKafka<string>(input, {
+        transport,
+        maxOutOfOrderness: outOfOrderness,
+        ...(untilIdle !== undefined ? { stopWhenIdleMs: untilIdle } : {}),
+        map: (r) => wordsOf(r.value?.toString('utf8') ?? '').filter((w) => partitionOf(w, W) === stream),
+        onSource: (s) => lates.push(() => s.lateCount),
+      });
+      return captureFrom(source, pusher, { exactlyOnce: true, resume: true });
+    }),
+  );
+  return { words: results.reduce((n, c) => n + c.records, 0), late: Math.max(0, ...lates.map((l) => l())) };
+}
+
+/** Every input record's words at its timestamp (the exactly-once check's oracle). */
+async function readInputWords(transport: KafkaJsTransport, topic: string): Promise<[number, string][]> {
+  const out: [number, string][] = [];
+  await lastValueFrom(
+    fromKafka(topic, { transport, stopWhenIdleMs: 1500, maxOutOfOrderness: Number.MAX_SAFE_INTEGER }).stream.pipe(
+      tap((e) => {
+        if (e.kind === 'messages') for (const r of e.data as readonly KafkaRecord[]) for (const w of wordsOf(r.value?.toString('utf8') ?? '')) out.push([r.timestamp, w]);
+      }),
+    ),
+    { defaultValue: undefined },
+  );
+  return out;
 }
 
 if (isEntryPoint(import.meta.url)) {

@@ -39,9 +39,12 @@ export interface ResumePosition {
 /**
  * A source that can restart where a commit ended: `(position) => events from there on`. The iterable may
  * report its own position through `token()`; capture calls it right after an event was pulled, and the
- * token must describe the source just after that event.
+ * token must describe the source just after that event. `undefined` means the source cannot restart there
+ * (say, between the events of one fetched batch): the due commit waits for an event after which it can.
+ * `tokenWhileWaiting`: the token keeps describing the last event pulled while the source waits for its next
+ * one, so a time-bound commit may run then (without it, commits happen only right after an event).
  */
-export type ResumableSource<T, D> = (position: ResumePosition) => (AsyncIterable<Event<T, D>> | Iterable<Event<T, D>>) & { token?(): string };
+export type ResumableSource<T, D> = (position: ResumePosition) => (AsyncIterable<Event<T, D>> | Iterable<Event<T, D>>) & { token?(): string | undefined; readonly tokenWhileWaiting?: boolean };
 
 export interface CaptureResult {
   /** The pusher's name (topic). */

@@ -108,12 +108,14 @@ export async function captureFrom<T, D>(
     throw error;
   }
   const eos = writer instanceof ExactlyOnceCaptureWriter ? writer : undefined;
+  let tokenWhileWaiting = false;
   try {
     let iterable: Iterable<Event<T, D>> | AsyncIterable<Event<T, D>>;
     if (resumable) {
       const committed = eos && options.resume ? (pusher as { committed?: { events: number; token?: string } }).committed : undefined;
       const made = source({ events: committed?.events ?? 0, ...(committed?.token !== undefined ? { token: committed.token } : {}) });
-      if (eos && typeof made.token === 'function') eos.token = () => (made.token as () => string).call(made);
+      if (eos && typeof made.token === 'function') eos.token = () => (made.token as () => string | undefined).call(made);
+      if (eos && made.tokenWhileWaiting === true) tokenWhileWaiting = true;
       iterable = made;
     } else iterable = source;
     if (!eos) {
@@ -122,8 +124,9 @@ export async function captureFrom<T, D>(
         if (pending) await pending;
       }
     } else {
-      // A time-bound commit may run while the source is idle only if the source keeps no token of its own.
-      const hasToken = eos.token !== undefined;
+      // A time-bound commit may run while the source is idle only if the source keeps no token of its own, or
+      // its token keeps describing the last event pulled while it waits.
+      const hasToken = eos.token !== undefined && !tokenWhileWaiting;
       const iterator = (Symbol.asyncIterator in iterable ? iterable[Symbol.asyncIterator]() : (iterable as Iterable<Event<T, D>>)[Symbol.iterator]()) as AsyncIterator<Event<T, D>> | Iterator<Event<T, D>>;
       for (;;) {
         eos.idle = !hasToken;

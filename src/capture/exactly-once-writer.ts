@@ -13,8 +13,8 @@ import { CaptureWriter, type CaptureOptions } from './capture-writer.js';
 export class ExactlyOnceCaptureWriter<T, D> extends CaptureWriter<T, D> {
   /** The last commit started; finish waits for it (a failed one also fails the pusher). */
   private lastCommit: Promise<void> = Promise.resolve();
-  /** The source's own position, read at each commit (see ResumableSource). */
-  token: (() => string) | undefined;
+  /** The source's own position, read at each commit (see ResumableSource); undefined: not a restart point now. */
+  token: (() => string | undefined) | undefined;
   /** False while the source is producing an event (a time-bound commit then waits for the next event). */
   idle = true;
 
@@ -22,14 +22,22 @@ export class ExactlyOnceCaptureWriter<T, D> extends CaptureWriter<T, D> {
     super(eos, options, from);
     // The time bound passed: commit now if no event is half-produced, else after the next one.
     eos.onCommitDue = () => {
-      if (this.idle) this.commit();
+      if (this.idle && this.atRestartPoint()) this.commit();
     };
   }
 
   override write(event: Event<T, D>): void | Promise<void> {
     const pending = super.write(event);
-    if (this.eos.commitDue) this.commit();
+    if (this.eos.commitDue && this.atRestartPoint()) this.commit();
     return pending;
+  }
+
+  /**
+   * A source with a token can restart only where its token says: between two events of one fetched batch it
+   * has none, and the due commit waits for the next event after which it has one.
+   */
+  private atRestartPoint(): boolean {
+    return this.token === undefined || this.token() !== undefined;
   }
 
   position(): CapturePosition<T> {
@@ -45,6 +53,7 @@ export class ExactlyOnceCaptureWriter<T, D> extends CaptureWriter<T, D> {
 
   protected override async beforeClose(): Promise<void> {
     this.eos.onCommitDue = undefined;
+    if (!this.atRestartPoint()) throw new Error(`capture into "${this.eos.name}": the source ended where it reports no restart point (its token() is undefined), so the end cannot be committed`);
     await this.lastCommit;
     await this.eos.commit(this.position());
   }

@@ -27,6 +27,18 @@ export interface FromKafkaOptions {
   partitions?: readonly TopicPartition[];
   /** Where to start (in a group: where nothing is committed). Default `earliest`. */
   start?: StartPosition;
+  /** Explicit assignment: per-partition offsets that override `start` for the partitions listed. */
+  startOffsets?: readonly TopicPartitionOffset[];
+  /**
+   * The frontier the stream starts at instead of 0: its first progress event retires this time, and records
+   * before it are late. For a resumed capture (resumableFromKafka), whose committed prefix holds this time.
+   */
+  startFrontier?: number;
+  /**
+   * Called around the events of each fetched batch (synchronously), and the end's promise delays the next
+   * fetch (backpressure). For resumableFromKafka, whose restart points are batch boundaries. @internal
+   */
+  batches?: { start(): void; end(batch: readonly KafkaRecord[]): Promise<void> | void };
   /**
    * In a group, commit offsets as the frontier passes the records' times (default true). Set false when a
    * sink commits them itself (`toKafka` with `exactlyOnce`).
@@ -85,8 +97,9 @@ export function fromKafka(topics: string | readonly string[], options: FromKafka
   const topicList = typeof topics === 'string' ? [topics] : [...topics];
   if (topicList.length === 0) throw new RangeError('fromKafka: no topics given');
   const maxOutOfOrderness = options.maxOutOfOrderness ?? 0;
+  const startFrontier = options.startFrontier ?? 0;
   // Checked here, so a bad option fails at the call, not at subscription.
-  void new PartitionFrontier(maxOutOfOrderness, options.idleTimeoutMs);
+  void new PartitionFrontier(maxOutOfOrderness, options.idleTimeoutMs, startFrontier);
   if (options.stopWhenIdleMs !== undefined && !(options.stopWhenIdleMs > 0)) throw new RangeError(`stopWhenIdleMs must be > 0, got ${options.stopWhenIdleMs}`);
   const timeOf = options.time ?? ((r: KafkaRecord) => r.timestamp);
   const now = options.now ?? Date.now;
@@ -109,11 +122,18 @@ export function fromKafka(topics: string | readonly string[], options: FromKafka
   };
 
   const stream = new Observable<Event<number, KafkaRecord>>((out) => {
-    const frontier = new PartitionFrontier(maxOutOfOrderness, options.idleTimeoutMs);
+    const frontier = new PartitionFrontier(maxOutOfOrderness, options.idleTimeoutMs, startFrontier);
     pending = new Map();
-    frontierNow = 0;
+    frontierNow = startFrontier;
     lastCompletedAt = 0;
-    const reader = openRecordReader(options.transport, { topics: topicList, groupId: options.groupId, partitions: options.partitions, start: options.start, sessionTimeoutMs: options.sessionTimeoutMs });
+    const reader = openRecordReader(options.transport, {
+      topics: topicList,
+      groupId: options.groupId,
+      partitions: options.partitions,
+      start: options.start,
+      ...(options.startOffsets ? { startOffsets: options.startOffsets } : {}),
+      sessionTimeoutMs: options.sessionTimeoutMs,
+    });
     currentReader = reader;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let lastRecordAt = now();
@@ -188,6 +208,7 @@ export function fromKafka(topics: string | readonly string[], options: FromKafka
         },
         records(batch) {
           if (closed) return;
+          options.batches?.start();
           const t = now();
           lastRecordAt = t;
           const byTime = new Map<number, KafkaRecord[]>();
@@ -209,6 +230,7 @@ export function fromKafka(topics: string | readonly string[], options: FromKafka
           for (const time of [...byTime.keys()].sort((a, b) => a - b)) out.next(messages(time, byTime.get(time) as KafkaRecord[]));
           advance(t);
           arm(t);
+          return options.batches?.end(batch);
         },
         failed(error) {
           if (!closed) out.error(error);

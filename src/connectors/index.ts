@@ -7,3 +7,8 @@ export type { RecordTransport } from './record-readers.js';
 export type { KafkaRecord, StartPosition, TopicPartition, TopicPartitionOffset, RecordReader, RecordReaderOptions, RecordReaderSource } from '../transport/record-reader.js';
 export { toKafka, ToKafkaError } from './to-kafka.js';
 export type { ToKafkaOptions } from './to-kafka.js';
+export { resumableFromKafka, ResumableKafkaIterable } from './resumable-from-kafka.js';
+export type { ResumableFromKafkaOptions, ResumableKafkaSource } from './resumable-from-kafka.js';
+export { replayPositions } from './replay-positions.js';
+export type { ReplayPositions } from './replay-positions.js';
+export type { SinkSource } from './to-kafka.js';

@@ -8,9 +8,12 @@
  */
 export class PartitionFrontier {
   private readonly partitions = new Map<string, { maxSeen: number; lastRecordAt: number }>();
-  private current = 0;
+  private current: number;
 
-  constructor(private readonly maxOutOfOrderness: number, private readonly idleTimeoutMs?: number) {
+  /** `start`: the frontier to begin at (a resumed source continues where its committed stream stood). */
+  constructor(private readonly maxOutOfOrderness: number, private readonly idleTimeoutMs?: number, start = 0) {
+    if (!Number.isFinite(start) || start < 0) throw new RangeError(`the start frontier must be a finite time ≥ 0, got ${start}`);
+    this.current = start;
     if (!(maxOutOfOrderness >= 0)) throw new RangeError(`maxOutOfOrderness must be ≥ 0, got ${maxOutOfOrderness}`);
     if (idleTimeoutMs !== undefined && !(idleTimeoutMs > 0)) throw new RangeError(`idleTimeoutMs must be > 0, got ${idleTimeoutMs}`);
   }

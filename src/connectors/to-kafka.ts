@@ -19,7 +19,28 @@ import type { Event } from '../dataflow/event.js';
 import { KafkaJsTransport } from '../transport/kafkajs/kafkajs-transport.js';
 import { CommitCadence } from '../transport/commit-cadence.js';
 import type { TopicPartitionOffset } from '../transport/record-reader.js';
-import type { KafkaSource } from './from-kafka.js';
+
+/**
+ * What a sink commits positions for: a fromKafka source (KafkaSource), or a replay's positions
+ * (replay-positions.ts). Offsets are committed for `groupId` on `topics`.
+ */
+export interface SinkSource {
+  readonly groupId: string | undefined;
+  readonly topics: readonly string[];
+  /** Per partition, the offset before which everything is complete at `at` (times must not decrease). */
+  completedOffsets(at?: number): TopicPartitionOffset[];
+  /** The sink commits from now on (called when it is subscribed). */
+  handOverCommits(): void;
+  /** The sink made its last commit. */
+  releaseCommits(): void;
+  /** At-least-once: commits offsets after the sink's writes. */
+  commit(offsets: readonly TopicPartitionOffset[]): Promise<void>;
+  /**
+   * Exactly-once: what an earlier run committed (read once the sink's producer fenced it, so it is final), and
+   * the sink frontier it committed with them; the sink drops results before that frontier.
+   */
+  resumed?(committed: readonly TopicPartitionOffset[], frontier: number): void;
+}
 
 type Bytes = Buffer | string | null;
 
@@ -34,8 +55,8 @@ export interface ToKafkaOptions<D> {
   headers?: (result: D, time: number) => Record<string, Buffer | string>;
   /** The partition (default: the producer's partitioner on the key). */
   partition?: (result: D, time: number) => number;
-  /** The fromKafka source whose offsets this sink commits after (or, exactly-once, with) its writes. */
-  source?: KafkaSource;
+  /** The fromKafka source (or replay positions) whose offsets this sink commits after (or, exactly-once, with) its writes. */
+  source?: SinkSource;
   /** Output and source offsets in one transaction (needs `source` with a `groupId`). Default false. */
   exactlyOnce?: boolean;
   /** Exactly-once: the producer's transactional id (default `kafkaesque-to-kafka-<topic>-<source group>`); a restart must use the same. */
@@ -105,13 +126,19 @@ export function toKafka<D>(topic: string, options: ToKafkaOptions<D>): OperatorF
       let offsets: TopicPartitionOffset[] = [];
       let offsetsFrontier = 0;
       const cadence = new CommitCadence(commitBytes, commitIntervalMs);
+      /** Exactly-once: progress events whose results are in the open transaction, passed on once it commits. */
+      const held: Event<number, D>[] = [];
       // Every write and commit runs in order on this chain.
       let chain: Promise<void> = (async () => {
         producer = exactlyOnce
           ? transport.kafka.producer({ transactionalId, maxInFlightRequests: 1, idempotent: true, transactionTimeout: options.transactionTimeoutMs ?? 60_000 })
           : transport.kafka.producer({ allowAutoTopicCreation: false });
         await producer.connect();
-        if (exactlyOnce) resumeFrontier = await committedFrontier(transport, source as KafkaSource);
+        if (exactlyOnce) {
+          const committed = await committedPosition(transport, source as SinkSource);
+          resumeFrontier = committed.frontier;
+          source?.resumed?.(committed.offsets, committed.frontier);
+        }
       })();
       const run = (step: () => Promise<void>): void => {
         chain = chain.then(async () => {
@@ -132,6 +159,8 @@ export function toKafka<D>(topic: string, options: ToKafkaOptions<D>): OperatorF
           await t.sendOffsets({ consumerGroupId: source?.groupId as string, topics: byTopic(offsets, offsetsFrontier) });
         }
         await t.commit();
+        // Only now are the results before these frontiers durable: pass the progress on.
+        for (const event of held.splice(0)) out.next(event);
       };
       cadence.onDue = () => run(commitTransaction);
 
@@ -168,7 +197,7 @@ export function toKafka<D>(topic: string, options: ToKafkaOptions<D>): OperatorF
                 transaction ??= await p.transaction();
                 if (messages.length > 0) await transaction.send({ topic, messages });
                 offsetsFrontier = limit === Infinity ? Number.MAX_SAFE_INTEGER : limit;
-                offsets = (source as KafkaSource).completedOffsets(offsetsFrontier);
+                offsets = (source as SinkSource).completedOffsets(offsetsFrontier);
                 cadence.add(messages.reduce((n, m) => n + size(m), 0));
                 if (cadence.due()) await commitTransaction();
               }
@@ -176,7 +205,8 @@ export function toKafka<D>(topic: string, options: ToKafkaOptions<D>): OperatorF
               if (messages.length > 0) await p.send({ topic, acks: -1, messages });
               if (source?.groupId !== undefined) await source.commit(source.completedOffsets(limit === Infinity ? Number.MAX_SAFE_INTEGER : limit));
             }
-            out.next(event);
+            if (exactlyOnce && transaction) held.push(event);
+            else out.next(event);
           });
         },
         error(err) {
@@ -205,13 +235,22 @@ export function toKafka<D>(topic: string, options: ToKafkaOptions<D>): OperatorF
 /** The commit metadata key under which the sink's frontier is stored with the source offsets. */
 const FRONTIER_METADATA = 'kafkaesque.toKafka.frontier';
 
-/** The sink frontier an earlier exactly-once run committed with the group's offsets (0 if none). */
-async function committedFrontier(transport: KafkaJsTransport, source: KafkaSource): Promise<number> {
+/** The offsets and sink frontier an earlier exactly-once run committed for the group (frontier 0 if none). */
+async function committedPosition(transport: KafkaJsTransport, source: SinkSource): Promise<{ frontier: number; offsets: TopicPartitionOffset[] }> {
   const admin = await transport.admin();
   let frontier = 0;
+  const offsets: TopicPartitionOffset[] = [];
   for (const topic of source.topics) {
-    const committed = await admin.fetchOffsets({ groupId: source.groupId as string, topics: [topic] });
+    let committed: Awaited<ReturnType<typeof admin.fetchOffsets>>;
+    try {
+      committed = await admin.fetchOffsets({ groupId: source.groupId as string, topics: [topic] });
+    } catch (error) {
+      // A topic that does not exist yet (a replay's stream not created yet) has nothing committed.
+      if ((error as { type?: string }).type === 'UNKNOWN_TOPIC_OR_PARTITION') continue;
+      throw error;
+    }
     for (const p of committed[0]?.partitions ?? []) {
+      if (Number(p.offset) >= 0) offsets.push({ topic, partition: p.partition, offset: BigInt(p.offset) });
       if (!p.metadata) continue;
       try {
         const value = (JSON.parse(p.metadata) as Record<string, unknown>)[FRONTIER_METADATA];
@@ -221,7 +260,7 @@ async function committedFrontier(transport: KafkaJsTransport, source: KafkaSourc
       }
     }
   }
-  return frontier;
+  return { frontier, offsets };
 }
 
 function byTopic(offsets: readonly TopicPartitionOffset[], frontier: number): { topic: string; partitions: { partition: number; offset: string }[] }[] {

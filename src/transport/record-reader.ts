@@ -42,6 +42,11 @@ export interface RecordReaderOptions {
   /** Default `earliest`. */
   readonly start?: StartPosition;
   /**
+   * Per-partition starts that override `start` for the partitions listed (explicit assignment only): a
+   * resumed source continues at the offsets it committed, the other partitions start at `start`.
+   */
+  readonly startOffsets?: readonly TopicPartitionOffset[];
+  /**
    * In a group: session.timeout.ms, after which the coordinator drops a dead member (a killed run) and a
    * restarted one can take its partitions; also the rebalance timeout. Default: the client's (kafkajs 30,000).
    */

@@ -1,13 +1,19 @@
 /**
- * fromKafka against a real embedded broker over TCP (kafkajs transport): records produced with explicit
- * timestamps by kafkajs and kcat, per-partition watermarks, an idle partition, a partition that resumes,
- * late records, consumer-group commits and start positions.
+ * fromKafka against a real embedded broker over TCP, through the kafkajs, wire and embedded transports: records
+ * produced with explicit timestamps by kafkajs and kcat, per-partition watermarks, an idle partition, a
+ * partition that resumes, late records, consumer-group commits (kafkajs: group membership; wire: committed
+ * offsets of the group without membership), start positions, and explicit assignment of a partition subset.
+ * The embedded transport reads through the in-process link's Kafka requests, with the same reader as wire.
  */
 import { execFile } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { fromKafka } from '../../src/connectors/from-kafka.js';
+import { openRecordReader, type RecordTransport } from '../../src/connectors/record-readers.js';
 import { KafkaJsTransport } from '../../src/transport/kafkajs/kafkajs-transport.js';
+import { WireTransport } from '../../src/transport/wire/wire-transport.js';
+import { EmbeddedTransport } from '../../src/transport/embedded/embedded-transport.js';
+import { inProcessLink } from '../../src/broker/in-process-link.js';
 import type { KafkaRecord } from '../../src/transport/record-reader.js';
 import { startTestBroker, type TestBroker } from '../transport/broker-helpers.js';
 import { collectStream } from './helpers.js';
@@ -16,6 +22,8 @@ let broker: TestBroker;
 let transport: KafkaJsTransport;
 let kafka: Kafka;
 let producer: Producer;
+/** What fromKafka reads through (the describe.each below); `transport` (kafkajs) is the tests' admin. */
+let reader: RecordTransport & { close(): Promise<void> };
 beforeEach(async () => {
   broker = await startTestBroker();
   transport = new KafkaJsTransport({ brokers: [broker.address] });
@@ -40,12 +48,26 @@ const send = (topic: string, partition: number, ...times: number[]) =>
 const times = (records: { time: number; value: KafkaRecord }[], partition?: number): number[] =>
   records.filter((r) => partition === undefined || r.value.partition === partition).map((r) => r.time);
 
-describe('fromKafka (kafkajs transport, embedded broker)', () => {
+const readers: [string, () => RecordTransport & { close(): Promise<void> }][] = [
+  ['kafkajs', () => new KafkaJsTransport({ brokers: [broker.address] })],
+  ['wire', () => new WireTransport({ brokers: [broker.address] })],
+  ['embedded (in-process link)', () => new EmbeddedTransport({ link: inProcessLink(broker.broker) })],
+  ['embedded (MessagePort, as on a worker)', () => new EmbeddedTransport({ link: inProcessLink(broker.broker).port() })],
+];
+
+describe.each(readers)('fromKafka (%s transport, embedded broker)', (_name, make) => {
+  beforeEach(() => {
+    reader = make();
+  });
+  afterEach(async () => {
+    await reader.close();
+  });
+
   it('frontier is the meet of the partitions; an idle one stops holding it; late records go to late$; a resumed one holds it again', async () => {
     await createTopic('clicks', 2);
     await send('clicks', 0, 1000, 2000, 3000);
     await send('clicks', 1, 1500);
-    const source = fromKafka('clicks', { transport, maxOutOfOrderness: 100, idleTimeoutMs: 1500 });
+    const source = fromKafka('clicks', { transport: reader, maxOutOfOrderness: 100, idleTimeoutMs: 1500 });
     const late: KafkaRecord[] = [];
     source.late$.subscribe((l) => late.push(l.value));
     const c = collectStream(source.stream);
@@ -61,7 +83,17 @@ describe('fromKafka (kafkajs transport, embedded broker)', () => {
 
       // A record before the frontier is late: not in the stream, in late$ and the count.
       await send('clicks', 1, 2500);
-      await c.until(() => source.lateCount === 1, 'the late record');
+      // A late record makes no stream event (the frontier does not move), so wait on late$ itself.
+      await new Promise<void>((resolve, reject) => {
+        if (source.lateCount === 1) return resolve();
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for the late record; frontiers so far ${JSON.stringify(c.frontiers)}`)), 20_000);
+        const sub = source.late$.subscribe(() => {
+          clearTimeout(timer);
+          sub.unsubscribe();
+          resolve();
+        });
+      });
+      expect(source.lateCount).toBe(1);
       expect(late.map((r) => [r.partition, r.timestamp])).toEqual([[1, 2500]]);
       expect(times(c.data())).not.toContain(2500);
 
@@ -102,7 +134,7 @@ describe('fromKafka (kafkajs transport, embedded broker)', () => {
       kcat.stdin?.end(input);
     });
     const source = fromKafka('lines', {
-      transport,
+      transport: reader,
       time: (r) => Number((r.value as Buffer).toString().split(' ')[0]),
       maxOutOfOrderness: 1000,
       start: { offset: 1n },
@@ -122,7 +154,7 @@ describe('fromKafka (kafkajs transport, embedded broker)', () => {
   it('in a consumer group, commits offsets only once the frontier has passed the records before them; a restart resumes there', async () => {
     await createTopic('orders', 1);
     await send('orders', 0, 100, 200, 300, 5000);
-    const source = fromKafka('orders', { transport, groupId: 'order-stats', maxOutOfOrderness: 1000 });
+    const source = fromKafka('orders', { transport: reader, groupId: 'order-stats', maxOutOfOrderness: 1000 });
     const c = collectStream(source.stream);
     await c.until(() => c.frontier === 4000, 'frontier 4000');
     // 100..300 are complete at 4000, 5000 (offset 3) is not: the committed offset is 3.
@@ -139,7 +171,7 @@ describe('fromKafka (kafkajs transport, embedded broker)', () => {
 
     // A new run of the group starts at the committed offset: only the incomplete record is read again.
     await send('orders', 0, 6000);
-    const again = collectStream(fromKafka('orders', { transport, groupId: 'order-stats', maxOutOfOrderness: 1000 }).stream);
+    const again = collectStream(fromKafka('orders', { transport: reader, groupId: 'order-stats', maxOutOfOrderness: 1000 }).stream);
     await again.until(() => again.data().length === 2, 'the records from offset 3', 40_000);
     expect(again.data().map((r) => r.time)).toEqual([5000, 6000]);
     again.subscription.unsubscribe();
@@ -148,7 +180,7 @@ describe('fromKafka (kafkajs transport, embedded broker)', () => {
   it('starts at a timestamp', async () => {
     await createTopic('ticks', 1);
     await send('ticks', 0, 10, 20, 30, 40);
-    const c = collectStream(fromKafka('ticks', { transport, start: { timestamp: 25 }, stopWhenIdleMs: 800 }).stream);
+    const c = collectStream(fromKafka('ticks', { transport: reader, start: { timestamp: 25 }, stopWhenIdleMs: 800 }).stream);
     await c.until(() => c.done, 'the end');
     expect(c.data().map((r) => r.time)).toEqual([30, 40]);
   }, 60_000);
@@ -161,7 +193,7 @@ describe('fromKafka (kafkajs transport, embedded broker)', () => {
     // between the read that recomputes the frontier and the read that schedules the next idleness timer.
     let reads = 0;
     const clock = (): number => Date.now() + 300 * reads++;
-    const c = collectStream(fromKafka('jumpy', { transport, idleTimeoutMs: 1000, now: clock }).stream);
+    const c = collectStream(fromKafka('jumpy', { transport: reader, idleTimeoutMs: 1000, now: clock }).stream);
     try {
       await c.until(() => c.data().length === 3, 'the 3 records');
       await c.until(() => c.frontier === 3001, 'frontier 3001 once both partitions idle');
@@ -170,9 +202,79 @@ describe('fromKafka (kafkajs transport, embedded broker)', () => {
     }
   }, 60_000);
 
+  it('explicit assignment of a partition subset reads only those partitions, and only they hold the frontier', async () => {
+    await createTopic('subset', 3);
+    await send('subset', 0, 10);
+    await send('subset', 1, 1000, 2000);
+    await send('subset', 2, 20);
+    const c = collectStream(fromKafka('subset', { transport: reader, partitions: [{ topic: 'subset', partition: 1 }], stopWhenIdleMs: 1000 }).stream);
+    await c.until(() => c.done, 'the end');
+    expect(c.data().map((r) => [r.value.partition, r.time])).toEqual([[1, 1000], [1, 2000]]);
+    // Partitions 0 and 2 (times 10 and 20) never held the frontier back: it went to 2000 from partition 1 alone.
+    expect(c.frontiers).toContain(2000);
+  }, 60_000);
+
+  it('reads committed records only: an aborted transaction is skipped, a committed one and plain records are read', async () => {
+    await createTopic('txns', 1);
+    const tx = kafka.producer({ transactionalId: 'from-kafka-txns', maxInFlightRequests: 1, idempotent: true, allowAutoTopicCreation: false });
+    await tx.connect();
+    const message = (t: number) => ({ partition: 0, value: `v${t}`, timestamp: String(t) });
+    const aborted = await tx.transaction();
+    await aborted.send({ topic: 'txns', messages: [message(100), message(200)] });
+    await aborted.abort();
+    const committed = await tx.transaction();
+    await committed.send({ topic: 'txns', messages: [message(300)] });
+    await committed.commit();
+    await tx.disconnect();
+    await send('txns', 0, 400);
+    const c = collectStream(fromKafka('txns', { transport: reader, stopWhenIdleMs: 1000 }).stream);
+    await c.until(() => c.done, 'the end');
+    expect(c.data().map((r) => [r.time, Number(r.value.offset)])).toEqual([[300, 3], [400, 5]]);
+  }, 60_000);
+
   it('refuses bad options at the call', () => {
-    expect(() => fromKafka('x', { transport, maxOutOfOrderness: -1 })).toThrow(/maxOutOfOrderness/);
-    expect(() => fromKafka('x', { transport, idleTimeoutMs: 0 })).toThrow(/idleTimeoutMs/);
-    expect(() => fromKafka([], { transport })).toThrow(/no topics/);
+    expect(() => fromKafka('x', { transport: reader, maxOutOfOrderness: -1 })).toThrow(/maxOutOfOrderness/);
+    expect(() => fromKafka('x', { transport: reader, idleTimeoutMs: 0 })).toThrow(/idleTimeoutMs/);
+    expect(() => fromKafka([], { transport: reader })).toThrow(/no topics/);
+  });
+});
+
+describe('fromKafka over the wire transport: fetch limits', () => {
+  it('partitionFetchMaxBytes (max.partition.fetch.bytes) bounds each fetch of a partition; every record is still read, in order', async () => {
+    await createTopic('big', 1);
+    // 40 batches of ~600 bytes: with a 1 KiB partition limit, a fetch returns at most two of them.
+    for (let i = 0; i < 40; i++) await producer.send({ topic: 'big', acks: -1, messages: [{ partition: 0, value: 'x'.repeat(500), timestamp: String(i) }] });
+    const wire = new WireTransport({ brokers: [broker.address], partitionFetchMaxBytes: 1024, fetchMaxWaitMs: 100 });
+    const reader = openRecordReader(wire, { topics: ['big'] });
+    const offsets: bigint[] = [];
+    let fetches = 0;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`read ${offsets.length} of 40 records in ${fetches} fetches`)), 30_000);
+        void reader.start({
+          assigned: () => {},
+          records: (batch) => {
+            fetches++;
+            offsets.push(...batch.map((r) => r.offset));
+            if (offsets.length === 40) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+          failed: reject,
+        });
+      });
+    } finally {
+      await reader.close();
+      await wire.close();
+    }
+    expect(offsets).toEqual(Array.from({ length: 40 }, (_, i) => BigInt(i)));
+    expect(fetches).toBeGreaterThanOrEqual(20);
+  }, 60_000);
+
+  it('a transport without a record reader is refused, naming the ones that have one', () => {
+    let error: Error | undefined;
+    fromKafka('x', { transport: { kind: 'memory' } as never }).stream.subscribe({ error: (e: Error) => (error = e) });
+    expect(error?.message).toMatch(/memory transport has no record reader/);
   });
 });

@@ -41,6 +41,8 @@ import { commitStart, setUpExactlyOnce } from '../exactly-once-setup.js';
 import { AbortedFilter } from '../committed-records.js';
 import { eventBytes } from '../event-queue.js';
 import type { EventTransport, PusherOptions } from '../transport.js';
+import { FetchRecordReader, singleBrokerRecordIo } from '../fetch-record-reader.js';
+import type { RecordReader, RecordReaderOptions } from '../record-reader.js';
 
 export interface EmbeddedTransportOptions {
   /**
@@ -194,6 +196,11 @@ const LINK_VERSIONS: Readonly<Record<number, number>> = {
   [ApiKey.EndTxn]: 3,
   [ApiKey.TxnOffsetCommit]: 3,
   [ApiKey.OffsetFetch]: 7,
+  // fromKafka's record reader (fetch-record-reader.ts): Fetch 12 is the last by topic name.
+  [ApiKey.Metadata]: 12,
+  [ApiKey.Fetch]: 12,
+  [ApiKey.ListOffsets]: 7,
+  [ApiKey.OffsetCommit]: 8,
 };
 
 function linkRequester(link: InProcessBrokerLink): KafkaRequester {
@@ -349,5 +356,10 @@ export class EmbeddedTransport implements EventTransport {
   }
 
   /** The link belongs to the broker (and a worker's port to every transport on it): nothing to release. */
+  /** fromKafka's reader of ordinary topics (every partition), through the link's Kafka requests. */
+  recordReader(options: RecordReaderOptions): RecordReader {
+    return new FetchRecordReader(singleBrokerRecordIo(linkRequester(this.link)), options);
+  }
+
   async close(): Promise<void> {}
 }

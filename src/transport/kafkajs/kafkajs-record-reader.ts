@@ -12,6 +12,7 @@ export class KafkaJsRecordReader implements RecordReader {
 
   constructor(private readonly kafka: Kafka, private readonly admin: () => Promise<Admin>, private readonly options: RecordReaderOptions) {
     if (options.groupId !== undefined && options.partitions !== undefined) throw new RangeError('fromKafka: give either groupId (consumer group) or partitions (explicit assignment), not both');
+    if (options.groupId !== undefined && options.startOffsets !== undefined) throw new RangeError('fromKafka: startOffsets is for explicit assignment; a consumer group starts at its committed offsets');
   }
 
   async start(handler: RecordHandler): Promise<void> {
@@ -31,7 +32,15 @@ export class KafkaJsRecordReader implements RecordReader {
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       const assignment = event.payload.memberAssignment as Record<string, number[]>;
       const assigned: TopicPartition[] = [];
-      for (const [topic, ps] of Object.entries(assignment)) for (const partition of ps) if (!wanted || wanted.has(`${topic}:${partition}`)) assigned.push({ topic, partition });
+      const unwanted: { topic: string; partitions: number[] }[] = [];
+      for (const [topic, ps] of Object.entries(assignment)) {
+        const skip: number[] = [];
+        for (const partition of ps) (!wanted || wanted.has(`${topic}:${partition}`) ? assigned.push({ topic, partition }) : skip.push(partition));
+        if (skip.length > 0) unwanted.push({ topic, partitions: skip });
+      }
+      // kafkajs has no manual assignment: the private group hands this consumer every partition, and pausing
+      // the ones not asked for keeps them out of its fetches (instead of fetching and dropping them).
+      if (unwanted.length > 0) consumer.pause(unwanted);
       handler.assigned(assigned);
     });
     consumer.on(consumer.events.CRASH, (event) => {
@@ -62,6 +71,13 @@ export class KafkaJsRecordReader implements RecordReader {
 
   /** Offsets to seek to for a start at an offset or timestamp (in a group, only where nothing is committed). */
   private async seeks(start: NonNullable<RecordReaderOptions['start']>, group: boolean): Promise<TopicPartitionOffset[]> {
+    const overrides = this.options.startOffsets ?? [];
+    const overridden = new Set(overrides.map((o) => `${o.topic}:${o.partition}`));
+    const fromStart = (await this.startSeeks(start, group)).filter((o) => !overridden.has(`${o.topic}:${o.partition}`));
+    return [...fromStart, ...overrides];
+  }
+
+  private async startSeeks(start: NonNullable<RecordReaderOptions['start']>, group: boolean): Promise<TopicPartitionOffset[]> {
     if (typeof start === 'string') return [];
     const admin = await this.admin();
     const out: TopicPartitionOffset[] = [];

@@ -26,6 +26,8 @@ import { commitStart, setUpExactlyOnce } from '../exactly-once-setup.js';
 import { eventBytes } from '../event-queue.js';
 import { AbortedFilter } from '../committed-records.js';
 import type { EventTransport, PusherOptions } from '../transport.js';
+import { FetchRecordReader, wireRecordIo } from '../fetch-record-reader.js';
+import type { RecordReader, RecordReaderOptions } from '../record-reader.js';
 
 export interface WireTransportOptions extends Partial<ClientOptions> {
   brokers: readonly string[];
@@ -38,6 +40,11 @@ export interface WireTransportOptions extends Partial<ClientOptions> {
   /** Bytes buffered (in flight or waiting) in a pusher before push() asks the caller to wait (default (maxInFlight + 2) × batchBytes). */
   maxBufferedBytes?: number;
   /** Max bytes per fetch response (default 8 MiB). */
+  /**
+   * fromKafka's reader: max bytes per partition in a fetch (default 1 MiB, Kafka's max.partition.fetch.bytes;
+   * the broker still returns a first batch larger than this whole).
+   */
+  partitionFetchMaxBytes?: number;
   fetchMaxBytes?: number;
   /** Long-poll wait of a fetch (default 500 ms). */
   fetchMaxWaitMs?: number;
@@ -292,6 +299,16 @@ export class WireTransport implements EventTransport {
     const pusher = await this.pusherOn<T, D>(topic, eos, client);
     await commitStart(pusher);
     return pusher;
+  }
+
+  /** fromKafka's reader of ordinary topics (fetch-record-reader.ts), with this transport's fetch limits. */
+  recordReader(options: RecordReaderOptions): RecordReader {
+    const { fetchMaxBytes, fetchMaxWaitMs, partitionFetchMaxBytes } = this.options;
+    return new FetchRecordReader(wireRecordIo(this.client), options, {
+      ...(fetchMaxBytes !== undefined ? { fetchMaxBytes } : {}),
+      ...(fetchMaxWaitMs !== undefined ? { fetchMaxWaitMs } : {}),
+      ...(partitionFetchMaxBytes !== undefined ? { partitionMaxBytes: partitionFetchMaxBytes } : {}),
+    });
   }
 
   iterator<T, D>(topic: string): EventIterator<T, D> {
