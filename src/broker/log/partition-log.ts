@@ -15,7 +15,7 @@ import { BATCH_HEADER_SIZE } from '../../protocol/batch-header.js';
 import { StorageError } from './errors.js';
 import { lastAtOrBefore } from './last-at-or-before.js';
 import { MAX_RELATIVE_OFFSET } from './offset-index.js';
-import type { LogConfig } from './log-config.js';
+import { type LogConfig, maxSegmentMs } from './log-config.js';
 import { type PartitionState, writePartitionState } from './partition-state.js';
 import { firstRecordAtOrAfter } from './record-timestamps.js';
 import { loadPartition, recoverSegment } from './recovery.js';
@@ -248,7 +248,7 @@ export class PartitionLog {
     const a = this.active;
     if (a.isEmpty) return;
     const full = a.size + bytes > this.cfg.segmentBytes;
-    const old = a.firstAppendMs !== undefined && nowMs - a.firstAppendMs >= this.cfg.segmentMs;
+    const old = a.firstAppendMs !== undefined && nowMs - a.firstAppendMs >= maxSegmentMs(this.cfg);
     const offsetsOverflow = lastOffset - a.baseOffset > MAX_RELATIVE_OFFSET;
     if (full || old || offsetsOverflow || a.indexFull) await this.roll();
   }
