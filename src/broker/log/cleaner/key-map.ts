@@ -15,13 +15,13 @@
  */
 import { decodeRecordBatch } from '../../../protocol/record-batch-decode.js';
 import { CONTROL_TYPE } from '../../txn/control-batch.js';
-import { DIGEST_BYTES, OffsetMap } from './offset-map.js';
+import type { OffsetMap } from './offset-map.js';
 
 interface PendingBatch {
   base: bigint;
-  /** The keys' digests, 16 bytes each, and their offsets. */
-  digests: Buffer;
-  offsets: bigint[];
+  /** The keys' digests, four words each, and their offsets. */
+  digests: Int32Array;
+  offsets: number[];
 }
 
 export interface PlanLimits {
@@ -77,7 +77,7 @@ export class CleanPlan {
         if (aborted) this.abortedBatches.add(b.base);
         // A full table (only when one transaction outgrew a tiny map) leaves keys out: they then shadow
         // nothing, which keeps an older duplicate but never loses a latest record.
-        else for (let i = 0; i < b.offsets.length && this.map.size < this.map.slots; i++) this.map.putDigest(b.digests, i * DIGEST_BYTES, b.offsets[i]!);
+        else for (let i = 0; i < b.offsets.length && this.map.size < this.map.slots; i++) this.map.putDigest(b.digests, i * 4, b.offsets[i]!);
       }
       this.end = last + 1n;
       return true;
@@ -86,19 +86,22 @@ export class CleanPlan {
       const keyed = records.filter((r) => r.key !== null);
       // A transaction's batch is decided as a whole: it fits entirely or ends the pass before it.
       if (this.used + keyed.length + 1 > this.maxEntries && this.end > this.start) return this.stop(header.baseOffset);
-      const digests = Buffer.allocUnsafe(keyed.length * DIGEST_BYTES);
-      keyed.forEach((r, i) => OffsetMap.digest(r.key!, digests, i * DIGEST_BYTES));
+      const digests = new Int32Array(keyed.length * 4);
+      keyed.forEach((r, i) => this.map.digest(r.key!, digests, i * 4));
       const list = this.open.get(header.producerId) ?? [];
-      list.push({ base: header.baseOffset, digests, offsets: keyed.map((r) => header.baseOffset + BigInt(r.offsetDelta)) });
+      list.push({ base: header.baseOffset, digests, offsets: keyed.map((r) => Number(header.baseOffset) + r.offsetDelta) });
       this.open.set(header.producerId, list);
       this.pendingKeys += keyed.length;
       this.end = last + 1n;
       return true;
     }
+    // Offsets as numbers from here: exact below 2^53, and no BigInt per record.
+    const base = Number(header.baseOffset);
+    const start = Number(this.start);
     for (const r of records) {
-      const offset = header.baseOffset + BigInt(r.offsetDelta);
-      if (r.key === null || offset < this.start) continue;
-      if (this.used >= this.maxEntries) return this.stop(offset);
+      const offset = base + r.offsetDelta;
+      if (r.key === null || offset < start) continue;
+      if (this.used >= this.maxEntries) return this.stop(BigInt(offset));
       this.map.put(r.key, offset);
     }
     this.end = last + 1n;

@@ -71,10 +71,12 @@ export class RewriteState {
     const horizon = deleteHorizon(header.attributes, header.baseTimestamp);
     const keepTombstones = horizon === undefined || this.opts.nowMs < horizon;
     let tombstones = 0;
+    const base = Number(header.baseOffset);
+    const end = Number(plan.end);
     const kept: DecodedRecord[] = records.filter((r) => {
       if (r.key === null) return true;
-      const offset = header.baseOffset + BigInt(r.offsetDelta);
-      if (offset >= plan.end) return true;
+      const offset = base + r.offsetDelta;
+      if (offset >= end) return true;
       if (offset < plan.map.get(r.key)) return false;
       if (r.value !== null) return true;
       if (keepTombstones) tombstones++;
