@@ -4,6 +4,7 @@
  * (log.cleaner.io.buffer.size), max.compaction.lag.ms (KIP-354), and KIP-534 delete horizons for tombstones
  * and transaction markers.
  */
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cleanPartition, type CleanerConfig } from '../../../src/broker/log/cleaner/cleaner.js';
 import { OFFSET_MAP_ENTRY_BYTES, OffsetMap } from '../../../src/broker/log/cleaner/offset-map.js';
@@ -70,6 +71,37 @@ describe('the key map bound (log.cleaner.dedupe.buffer.size)', () => {
     expect(() => new OffsetMap(OFFSET_MAP_ENTRY_BYTES - 1)).toThrow(/at least 24/);
   });
 
+  it('grows by doubling from 1.5 MiB up to the bound, never past it, losing no key', () => {
+    const bound = 4 * 1024 * 1024;
+    const map = new OffsetMap(bound);
+    expect(map.bytes).toBe(65_536 * OFFSET_MAP_ENTRY_BYTES);
+    const n = Math.floor(map.slots * 0.9);
+    for (let i = 0; i < n; i++) map.put(Buffer.from(`key-${i}`), i);
+    expect(map.bytes).toBe(map.slots * OFFSET_MAP_ENTRY_BYTES);
+    expect(map.bytes).toBeLessThanOrEqual(bound);
+    for (let i = 0; i < n; i += 97) expect(map.get(Buffer.from(`key-${i}`))).toBe(i);
+    expect(map.size).toBe(n);
+  });
+
+  it('answers as a Map of the highest offset per key, across growth and keys of every tail length (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.uint8Array({ maxLength: 40 }), fc.nat({ max: 1_000_000 })), { maxLength: 3000 }), fc.constantFrom(64 * 1024, 4 * 1024 * 1024), (puts, bound) => {
+        const map = new OffsetMap(bound);
+        const reference = new Map<string, number>();
+        for (const [key, offset] of puts) {
+          if (map.size >= Math.floor(map.slots * 0.9) && !reference.has(Buffer.from(key).toString('hex'))) break;
+          map.put(key, offset);
+          const k = Buffer.from(key).toString('hex');
+          reference.set(k, Math.max(reference.get(k) ?? -1, offset));
+        }
+        expect(map.size).toBe(reference.size);
+        for (const [k, offset] of reference) expect(map.get(Buffer.from(k, 'hex'))).toBe(offset);
+        expect(map.bytes).toBeLessThanOrEqual(bound);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   it('a map of 10 keys cleans a log of 300 distinct keys correctly over several passes', async () => {
     const log = await topic({});
     const written = [];
@@ -98,6 +130,62 @@ describe('the key map bound (log.cleaner.dedupe.buffer.size)', () => {
     expect(latestMap(after)).toEqual(latestMap(written));
     // Fully compacted: one record per key.
     expect(after.length).toBe(latestMap(written).size);
+  });
+});
+
+describe('transactions with a bounded key map', () => {
+  const txn = (pid: bigint, key: string, value: string) =>
+    encodeRecordBatch({ transactional: true, producerId: pid, producerEpoch: 0, baseSequence: 0, baseTimestamp: T0, records: [{ key: Buffer.from(key), value: Buffer.from(value) }] });
+
+  it('over many passes of a 3-key map: aborted data goes, committed data counts, open transactions wait for their marker', async () => {
+    const log = await topic({});
+    const expected = new Map<string, string>();
+    for (let i = 0; i < 30; i++) {
+      const pid = BigInt(100 + (i % 3));
+      const key = `k${i % 5}`;
+      // Interleaved transactions of three producers: every third one aborts.
+      await log.append(txn(pid, key, `t${i}`));
+      await log.append(keyedBatch([{ key: `p${i % 4}`, value: `p${i}` }], T0));
+      expected.set(`p${i % 4}`, `p${i}`);
+      const commit = i % 3 !== 2;
+      await log.append(encodeMarker(pid, 0, commit, T0));
+      if (commit) expected.set(key, `t${i}`);
+    }
+    // One transaction still open at the end of the sealed segments.
+    await log.append(txn(200n, 'open', 'pending'));
+    await roll(log);
+    const cfg: CleanerConfig = { ...unlimited, dedupeBufferBytes: 3 * OFFSET_MAP_ENTRY_BYTES, loadFactor: 1 };
+    for (let pass = 0; pass < 100; pass++) await cleanPartition(log, cfg, T0 + 1);
+    const sealedEnd = log.inactiveSegments().at(-1)!.nextOffset;
+    const openBase = (await batches(log)).find((b) => b.header.producerId === 200n)!.header.baseOffset;
+    // The checkpoint never passes the open transaction, so a later clean sees it with its marker.
+    expect(log.cleanedUpTo).toBe(openBase);
+    expect(log.cleanedUpTo! < sealedEnd).toBe(true);
+    const after = await readRecords(log);
+    expect(after.some((r) => r.value!.startsWith('t') && Number(r.value!.slice(1)) % 3 === 2)).toBe(false);
+    const committed = after.filter((r) => r.key !== 'roll' && r.key !== 'open');
+    expect(new Map(committed.map((r) => [r.key, r.value]))).toEqual(expected);
+    // One record per key: the committed transactional records shadowed the older ones across passes.
+    expect(committed.length).toBe(expected.size);
+    expect(after.find((r) => r.key === 'open')?.value).toBe('pending');
+
+    // Its marker arrives and is sealed: the next clean decides it and the checkpoint moves on.
+    await log.append(encodeMarker(200n, 0, false, T0));
+    await roll(log);
+    for (let pass = 0; pass < 20; pass++) await cleanPartition(log, cfg, T0 + 1);
+    expect((await readRecords(log)).some((r) => r.key === 'open')).toBe(false);
+    expect(log.cleanedUpTo).toBe(log.inactiveSegments().at(-1)!.nextOffset);
+  });
+
+  it('a clean held back by an open transaction is not repeated while nothing new is sealed', async () => {
+    const log = await topic({});
+    for (let i = 0; i < 10; i++) await log.append(keyedBatch([{ key: `k${i % 2}`, value: `v${i}` }], T0));
+    await log.append(txn(300n, 'open', 'pending'));
+    await roll(log);
+    expect((await cleanPartition(log, unlimited, T0 + 1)).segmentsCleaned).toBeGreaterThan(0);
+    // Dirty bytes remain (the checkpoint is before the open batch), but there is nothing new to decide.
+    const again = await cleanPartition(log, unlimited, T0 + 1);
+    expect(again.mapBytes).toBe(0);
   });
 });
 
