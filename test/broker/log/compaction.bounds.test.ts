@@ -262,6 +262,25 @@ describe('delete horizons (KIP-534)', () => {
     expect(after.find((r) => r.key === 'b')?.value).toBe('kept');
   });
 
+  it('ListOffsets by time still finds records of a batch whose base timestamp became its horizon', async () => {
+    const log = await topic({ 'delete.retention.ms': String(RETENTION) });
+    await log.append(
+      encodeRecordBatch({
+        baseTimestamp: BigInt(T0),
+        records: [
+          { key: Buffer.from('a'), value: null, timestampDelta: 0 },
+          { key: Buffer.from('b'), value: Buffer.from('x'), timestampDelta: 100 },
+          { key: Buffer.from('c'), value: Buffer.from('y'), timestampDelta: 200 },
+        ],
+      }),
+    );
+    await roll(log, T0 + 1000);
+    await cleanPartition(log, unlimited, T0 + 5000);
+    expect((await batches(log))[0]!.header.attributes & ATTRIBUTE.deleteHorizon).toBe(ATTRIBUTE.deleteHorizon);
+    expect(await log.offsetForTimestamp(BigInt(T0 + 150))).toEqual(expect.objectContaining({ offset: 2n, timestamp: BigInt(T0 + 200) }));
+    expect(await log.offsetForTimestamp(BigInt(T0 + 50))).toEqual(expect.objectContaining({ offset: 1n, timestamp: BigInt(T0 + 100) }));
+  });
+
   it("a COMMIT marker goes after the horizon once its transaction's data is gone; an ABORT marker and a marker with data stay", async () => {
     const log = await topic({ 'delete.retention.ms': String(RETENTION) });
     const txn = (pid: bigint, key: string, value: string) =>
