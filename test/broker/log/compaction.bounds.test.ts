@@ -177,6 +177,27 @@ describe('transactions with a bounded key map', () => {
     expect(log.cleanedUpTo).toBe(log.inactiveSegments().at(-1)!.nextOffset);
   });
 
+  it('a full map past an open transaction goes on at the next pass (not held), and passes the transaction when it must', async () => {
+    const log = await topic({});
+    for (let i = 0; i < 5; i++) await log.append(keyedBatch([{ key: `a${i}`, value: `old${i}` }], T0));
+    await log.append(txn(400n, 'open', 'pending'));
+    for (let i = 0; i < 20; i++) await log.append(keyedBatch([{ key: `b${i}`, value: `${i}` }], T0));
+    for (let i = 0; i < 5; i++) await log.append(keyedBatch([{ key: `a${i}`, value: `new${i}` }], T0));
+    await roll(log);
+    const sealedEnd = log.inactiveSegments().at(-1)!.nextOffset;
+    const cfg: CleanerConfig = { ...unlimited, dedupeBufferBytes: 4 * OFFSET_MAP_ENTRY_BYTES, loadFactor: 1 };
+    let passes = 0;
+    while ((log.cleanedUpTo ?? 0n) < sealedEnd && passes < 100) {
+      await cleanPartition(log, cfg, T0 + 1);
+      passes++;
+    }
+    expect(log.cleanedUpTo).toBe(sealedEnd);
+    const after = await readRecords(log);
+    expect(after.filter((r) => r.key.startsWith('a')).map((r) => r.value)).toEqual(['new0', 'new1', 'new2', 'new3', 'new4']);
+    // The open transaction's batch stays whole (its marker never came).
+    expect(after.find((r) => r.key === 'open')?.value).toBe('pending');
+  });
+
   it('a clean held back by an open transaction is not repeated while nothing new is sealed', async () => {
     const log = await topic({});
     for (let i = 0; i < 10; i++) await log.append(keyedBatch([{ key: `k${i % 2}`, value: `v${i}` }], T0));

@@ -85,10 +85,11 @@ export async function cleanPartition(log: PartitionLog, cfg: CleanerConfig, nowM
   }
   if (dirty === 0) return result;
   const cleanableEnd = cleanable.at(-1)!.nextOffset;
+  // Held back by an open transaction with nothing sealed since: nothing new can be decided, whatever the lag.
   const held = heldAt.get(log);
+  if (held !== undefined && held.checkpoint === checkpoint && held.cleanableEnd === cleanableEnd) return result;
   const overdue = await pastMaxCompactionLag(log, sealed, firstDirty, nowMs);
   if (!overdue && !(dirty / total > config.minCleanableDirtyRatio)) return result;
-  if (!overdue && held !== undefined && held.checkpoint === checkpoint && held.cleanableEnd === cleanableEnd) return result;
   await initCompression();
   const throttle = new Throttle(cfg.ioMaxBytesPerSecond);
   const ioBuffer = cfg.ioBufferBytes ?? CLEANER_DEFAULTS.ioBufferBytes;
@@ -115,12 +116,13 @@ export async function cleanPartition(log: PartitionLog, cfg: CleanerConfig, nowM
   }
 
   // Everything below the new checkpoint is decided: an open transaction's batches are seen again, with their
-  // marker, by a later clean. Only when one transaction alone outgrew the map does the checkpoint pass it
-  // (its batches then stay whole), so that cleaning always moves on.
+  // marker, by a later clean. Only when the map fills before anything past the transaction fits does the
+  // checkpoint pass it (its batches then stay whole for good), so that cleaning always moves on.
   const undecided = plan.firstUndecided();
   let next = undecided !== undefined && undecided < plan.end ? undecided : plan.end;
   if (next <= firstDirty && plan.full) next = plan.end;
-  if (undecided !== undefined) heldAt.set(log, { checkpoint: next, cleanableEnd });
+  // A full map means more to do next time; otherwise, with an open transaction, wait for a new sealed segment.
+  if (undecided !== undefined && !plan.full) heldAt.set(log, { checkpoint: next, cleanableEnd });
   else heldAt.delete(log);
   // Only while the log is open: a deleted topic's directory may already belong to a new one of its name.
   if (next > checkpoint && log.isOpen) {
