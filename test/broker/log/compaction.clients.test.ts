@@ -137,7 +137,12 @@ describe('clients reading a compacted topic', () => {
         expect(first.header.baseTimestamp > BigInt(Date.now())).toBe(true);
         break;
       }
-      if (Date.now() > deadline) throw new Error(`the cleaner never stamped the tombstone batch with a delete horizon within 60 s (${log.inactiveSegments().length} sealed segments, checkpoint ${log.cleanedUpTo})`);
+      if (Date.now() > deadline) {
+        // Say what a clean run now does, for whoever reads the failure.
+        const now = await broker.context.logs.runCleaner().then((r) => JSON.stringify(r), (e: unknown) => String(e));
+        const headers = decodeRecordBatches((await log.read(0n, 1 << 16)).records!).map((b) => `${b.header.baseOffset}+${b.header.lastOffsetDelta}/${b.header.attributes}[${b.records.map((r) => `${r.key?.toString()}=${r.value === null ? 'null' : r.value.length}`).join(',')}]`);
+        throw new Error(`the cleaner never stamped the tombstone batch with a delete horizon within 60 s (${log.inactiveSegments().length} sealed segments, checkpoint ${log.cleanedUpTo}, batches ${headers.join(' ')}, a clean now: ${now})`);
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
     const expected = [`gone@${t0}`, `b@${t0 + 100}`, `c@${t0 + 200}`];
