@@ -551,6 +551,9 @@ export class PartitionLog {
       this.readHints.clear();
       try {
         await installSwap(this.dir, old.baseOffset);
+        // A read of the old segment between its close and the rename may have cached a handle of the old
+        // file under the same path: drop it, or the new segment would read the old bytes through it.
+        await old.close();
         const fresh = new LogSegment(this.dir, old.baseOffset, this.cfg, this.env);
         fresh.size = (await fs.stat(fresh.paths.log)).size;
         await recoverSegment(fresh, i > 0 ? this.segments[i - 1]!.nextOffset : fresh.baseOffset);

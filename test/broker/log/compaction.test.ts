@@ -158,6 +158,31 @@ describe('log cleaner', () => {
     expect(first!.records[0]!.key!.toString()).toBe(key);
   });
 
+  it('a read of the old segment between its close and the swap rename leaves no handle of the old file behind', async () => {
+    const log = await topic({ 'cleanup.policy': 'compact', 'min.cleanable.dirty.ratio': '0' });
+    await fill(log, 40);
+    // The last sealed segment: it keeps records (the latest of each key), so reads go to its new file.
+    const seg = log.inactiveSegments().at(-1)!;
+    const close = seg.close.bind(seg);
+    let raced = false;
+    // A reader that borrows the old segment's file right after the cleaner closed it, before the rename.
+    seg.close = async () => {
+      await close();
+      if (!raced) {
+        raced = true;
+        await seg.read(0, 61);
+      }
+    };
+    expect((await cleanPartition(log, unlimited, T0 + 1)).segmentsCleaned).toBeGreaterThan(0);
+    expect(raced).toBe(true);
+    // What the log serves is what is on disk now: reopened from the files, it reads the same.
+    const served = await readRecords(log);
+    await logs.close();
+    logs = await LogManager.open(dir, { segmentBytes: 1024, logCleanerEnable: false });
+    expect(await readRecords(logs.partition('c', 0)!)).toEqual(served);
+    expect(served.length).toBeLessThan(40);
+  });
+
   it('keeps log.cleaner.io.max.bytes.per.second', async () => {
     const log = await topic({ 'cleanup.policy': 'compact', 'min.cleanable.dirty.ratio': '0' });
     await fill(log, 60);
