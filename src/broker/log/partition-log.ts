@@ -281,10 +281,18 @@ export class PartitionLog {
    * [logStartOffset, highWatermark] throws OFFSET_OUT_OF_RANGE.
    */
   async read(offset: bigint, maxBytes: number, opts: ReadOptions = {}): Promise<ReadResult> {
-    // A segment swapped by the cleaner during the read may have been read at its old positions: read again.
+    // A segment swapped by the cleaner during the read may have been read at its old positions (or failed
+    // there): wait for the swap to finish, then read again.
     for (;;) {
+      if (this.swapping !== undefined) await this.swapping;
       const generation = this.cleanGeneration;
-      const result = await this.readOnce(offset, maxBytes, opts);
+      let result: ReadResult;
+      try {
+        result = await this.readOnce(offset, maxBytes, opts);
+      } catch (e) {
+        if (generation !== this.cleanGeneration) continue;
+        throw e;
+      }
       if (generation === this.cleanGeneration) return result;
       if (result.records !== null) opts.buffers?.release(result.records);
     }
@@ -517,8 +525,10 @@ export class PartitionLog {
 
   // ---- compaction (the cleaner in ./cleaner drives these) ------------------------------------------------
 
-  /** Bumped whenever the cleaner swaps a segment; reads that straddle a swap run again. */
+  /** Bumped when the cleaner starts and ends a swap; reads that straddle a swap run again. */
   private cleanGeneration = 0;
+  /** Set while a swap replaces a segment's files: reads wait for it rather than read a file being replaced. */
+  private swapping: Promise<void> | undefined;
   /** Offsets below this were compacted (the cleaner's dirty-ratio checkpoint; undefined until it read its file). */
   cleanedUpTo: bigint | undefined;
 
@@ -545,9 +555,11 @@ export class PartitionLog {
       }
       // Let a background seal of this segment finish before its files change under it.
       await this.background.catch(() => undefined);
+      let swapped!: () => void;
+      this.swapping = new Promise<void>((resolve) => (swapped = resolve));
+      this.cleanGeneration++;
       await old.close();
       old.deleted = true;
-      this.cleanGeneration++;
       this.readHints.clear();
       try {
         await installSwap(this.dir, old.baseOffset);
@@ -564,6 +576,10 @@ export class PartitionLog {
         // The swap is durable: a restart completes it. Until then this partition cannot be trusted for writes.
         this.offline = `a compaction swap of ${old.paths.log} failed (${String(e)})`;
         throw storageError(`swapping a compacted segment of ${this.topic}-${this.partition}`, e);
+      } finally {
+        this.cleanGeneration++;
+        this.swapping = undefined;
+        swapped();
       }
       return true;
     });
