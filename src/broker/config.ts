@@ -31,6 +31,8 @@ export interface BrokerConfig {
   logCleanerEnable: boolean;
   logCleanerBackoffMs: number;
   logCleanerIoMaxBytesPerSecond: number;
+  logCleanerDedupeBufferSize: number;
+  logCleanerIoBufferSize: number;
   fsync: FsyncPolicy;
   flushIntervalMs: number;
   maxMessageBytes: number;
@@ -161,6 +163,8 @@ export const CONFIG_OPTIONS: readonly OptionSpec[] = [
   { key: 'logCleanerEnable', flag: 'log-cleaner-enable', kind: 'boolean', default: true, help: 'compact topics whose cleanup.policy contains compact (log.cleaner.enable)' },
   { key: 'logCleanerBackoffMs', flag: 'log-cleaner-backoff-ms', kind: 'duration', default: 15 * SECOND, min: 10, help: 'pause between two passes of the log cleaner (log.cleaner.backoff.ms)' },
   { key: 'logCleanerIoMaxBytesPerSecond', flag: 'log-cleaner-io-max-bytes-per-second', kind: 'bytes', default: -1, min: 1, unlimited: true, help: 'bytes per second the cleaner may read plus write; -1 unlimited (log.cleaner.io.max.bytes.per.second)' },
+  { key: 'logCleanerDedupeBufferSize', flag: 'log-cleaner-dedupe-buffer-size', kind: 'bytes', default: 128 * MiB, min: 24, max: INT32_MAX, help: "memory bound of the cleaner's key map, 24 bytes a key; a clean stops where it fills and the next goes on (log.cleaner.dedupe.buffer.size)" },
+  { key: 'logCleanerIoBufferSize', flag: 'log-cleaner-io-buffer-size', kind: 'bytes', default: 512 * 1024, min: 1024, max: INT32_MAX, help: 'read plus write buffer the cleaner streams segments through; a larger batch is read alone up to max.message.bytes (log.cleaner.io.buffer.size)' },
   { key: 'fsync', flag: 'fsync', kind: 'enum', default: 'never', values: FSYNC_POLICIES, help: 'when to force writes to disk: never (OS decides, as Kafka), interval, always' },
   { key: 'flushIntervalMs', flag: 'flush-interval-ms', kind: 'duration', default: SECOND, min: 1, help: 'fsync period with --fsync interval (flush.ms)' },
   { key: 'maxMessageBytes', flag: 'max-message-bytes', kind: 'bytes', default: MiB + 12, min: 64, max: INT32_MAX, help: 'largest record batch accepted (max.message.bytes)' },

@@ -54,7 +54,6 @@ const throttledReplicas = (v: { list?: string[] }): string | null => {
 };
 
 const SINGLE_NODE = 'a single-node broker has no replicas, followers or leader elections';
-const NO_MAX_LAG = 'the log cleaner runs by min.cleanable.dirty.ratio only; it never forces a clean (or a roll of the active segment) after this lag';
 const NO_TIERED = 'this broker has no tiered storage';
 
 function def(
@@ -94,7 +93,7 @@ export const TOPIC_CONFIG_DEFS: readonly TopicConfigDef[] = [
   def('index.interval.bytes', 'int', '4096', ['log.index.interval.bytes'], { 'log.index.interval.bytes': '4096' }, 'Bytes of log between two entries of the sparse offset index.', { check: atLeast(0n) }),
   def('delete.retention.ms', 'long', '86400000', ['log.cleaner.delete.retention.ms'], { 'log.cleaner.delete.retention.ms': '86400000' }, 'How long tombstones stay readable in a compacted topic.', { check: atLeast(0n) }),
   def('min.compaction.lag.ms', 'long', '0', ['log.cleaner.min.compaction.lag.ms'], { 'log.cleaner.min.compaction.lag.ms': '0' }, 'Minimum age of a record before compaction may remove it.', { check: atLeast(0n) }),
-  def('max.compaction.lag.ms', 'long', LONG_MAX, ['log.cleaner.max.compaction.lag.ms'], { 'log.cleaner.max.compaction.lag.ms': LONG_MAX }, 'Maximum time a record may stay uncompacted.', { check: atLeast(1n), effect: NO_MAX_LAG }),
+  def('max.compaction.lag.ms', 'long', LONG_MAX, ['log.cleaner.max.compaction.lag.ms'], { 'log.cleaner.max.compaction.lag.ms': LONG_MAX }, 'Maximum time a record may stay uncompacted.', { check: atLeast(1n) }),
   def('file.delete.delay.ms', 'long', '60000', ['log.segment.delete.delay.ms'], { 'log.segment.delete.delay.ms': '60000' }, 'Delay between a segment leaving the log and its file being removed.', {
     check: atLeast(0n),
     effect: 'deleted segments are removed at once: readers hold open descriptors, so the delay protects nothing here',

@@ -51,8 +51,13 @@ export interface LogConfig {
   deleteRetentionMs: number;
   /** Records newer than this are never compacted (min.compaction.lag.ms). */
   minCompactionLagMs: number;
-  /** Compact only when dirty bytes / cleanable bytes reach this (min.cleanable.dirty.ratio). */
+  /** Compact only when dirty bytes / cleanable bytes exceed this (min.cleanable.dirty.ratio). */
   minCleanableDirtyRatio: number;
+  /**
+   * A dirty record older than this is compacted whatever the dirty ratio, and a compacted topic's active
+   * segment rolls at this age (max.compaction.lag.ms, KIP-354); Infinity when unset (Kafka's Long.MAX).
+   */
+  maxCompactionLagMs: number;
 }
 
 const GiB = 1024 * 1024 * 1024;
@@ -79,6 +84,7 @@ export const defaultLogConfig: Readonly<LogConfig> = Object.freeze({
   deleteRetentionMs: DAY,
   minCompactionLagMs: 0,
   minCleanableDirtyRatio: 0.5,
+  maxCompactionLagMs: Infinity,
 });
 
 /** Fills in defaults; unknown fields (e.g. a whole BrokerConfig) are ignored. */
@@ -103,6 +109,7 @@ export function resolveLogConfig(partial: Partial<LogConfig> = {}): LogConfig {
     deleteRetentionMs: partial.deleteRetentionMs ?? defaultLogConfig.deleteRetentionMs,
     minCompactionLagMs: partial.minCompactionLagMs ?? defaultLogConfig.minCompactionLagMs,
     minCleanableDirtyRatio: partial.minCleanableDirtyRatio ?? defaultLogConfig.minCleanableDirtyRatio,
+    maxCompactionLagMs: partial.maxCompactionLagMs ?? defaultLogConfig.maxCompactionLagMs,
   };
   if (c.segmentBytes < 14 || c.segmentBytes > 0x7fffffff) invalid('segmentBytes', c.segmentBytes, '14..2147483647');
   if (c.segmentMs < 1) invalid('segmentMs', c.segmentMs, '>= 1');
@@ -190,6 +197,8 @@ export function resolveTopicLogConfig(base: LogConfig, topicConfigs: Readonly<Re
   if (deleteRetention !== undefined) merged['deleteRetentionMs'] = parseInteger(deleteRetention, 'delete.retention.ms');
   const lag = topicConfigs['min.compaction.lag.ms'];
   if (lag !== undefined) merged['minCompactionLagMs'] = parseInteger(lag, 'min.compaction.lag.ms');
+  const maxLag = parseLimitMs(topicConfigs['max.compaction.lag.ms']);
+  if (maxLag !== undefined) merged['maxCompactionLagMs'] = maxLag;
   const ratio = topicConfigs['min.cleanable.dirty.ratio'];
   if (ratio !== undefined) {
     const r = Number(ratio);
@@ -197,6 +206,14 @@ export function resolveTopicLogConfig(base: LogConfig, topicConfigs: Readonly<Re
     merged['minCleanableDirtyRatio'] = r;
   }
   return resolveLogConfig(merged as Partial<LogConfig>);
+}
+
+/**
+ * The age at which the active segment rolls: segment.ms, or max.compaction.lag.ms when smaller on a compacted
+ * topic (Kafka's LogConfig.maxSegmentMs), so a quiet compacted topic's records reach the cleaner in time.
+ */
+export function maxSegmentMs(c: LogConfig): number {
+  return c.compact && c.maxCompactionLagMs > 0 ? Math.min(c.segmentMs, c.maxCompactionLagMs) : c.segmentMs;
 }
 
 /** Kafka's names and string values of a resolved config, for DescribeConfigs. */

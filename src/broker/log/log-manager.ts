@@ -30,7 +30,7 @@ import { PartitionLog } from './partition-log.js';
 import type { SegmentEnv } from './segment.js';
 import { nodeStorageIo, type StorageIo } from './storage-io.js';
 import { quarantineStrayDirs } from './stray-dirs.js';
-import { type CleanResult, LogCleaner } from './cleaner/cleaner.js';
+import { CLEANER_DEFAULTS, type CleanResult, LogCleaner } from './cleaner/cleaner.js';
 
 /** The broker settings the manager enforces besides the log config (see config.ts). */
 /** The log cleaner's broker settings (see config.ts). */
@@ -39,6 +39,12 @@ export interface CleanerSettings {
   logCleanerBackoffMs: number;
   /** -1 unlimited. */
   logCleanerIoMaxBytesPerSecond: number;
+  /** The key map's memory bound (log.cleaner.dedupe.buffer.size). */
+  logCleanerDedupeBufferSize: number;
+  /** Read plus write buffer of a clean (log.cleaner.io.buffer.size). */
+  logCleanerIoBufferSize: number;
+  /** How full the key map gets before a clean stops short (log.cleaner.io.buffer.load.factor, 0.9). */
+  logCleanerIoBufferLoadFactor: number;
 }
 
 export interface TopicLimits {
@@ -175,7 +181,13 @@ export class LogManager {
     manager.startFlushTimer();
     manager.cleaner = new LogCleaner(
       () => [...manager.logs.values()].flat(),
-      { backoffMs: config.logCleanerBackoffMs ?? 15_000, ioMaxBytesPerSecond: config.logCleanerIoMaxBytesPerSecond ?? -1 },
+      {
+        backoffMs: config.logCleanerBackoffMs ?? 15_000,
+        ioMaxBytesPerSecond: config.logCleanerIoMaxBytesPerSecond ?? -1,
+        dedupeBufferBytes: config.logCleanerDedupeBufferSize ?? CLEANER_DEFAULTS.dedupeBufferBytes,
+        ioBufferBytes: config.logCleanerIoBufferSize ?? CLEANER_DEFAULTS.ioBufferBytes,
+        loadFactor: config.logCleanerIoBufferLoadFactor ?? CLEANER_DEFAULTS.loadFactor,
+      },
       options.logger,
     );
     if (config.logCleanerEnable ?? true) manager.cleaner.start();

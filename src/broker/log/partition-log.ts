@@ -17,7 +17,7 @@ import { BATCH_HEADER_SIZE } from '../../protocol/batch-header.js';
 import { StorageError } from './errors.js';
 import { lastAtOrBefore } from './last-at-or-before.js';
 import { MAX_RELATIVE_OFFSET } from './offset-index.js';
-import type { LogConfig } from './log-config.js';
+import { type LogConfig, maxSegmentMs } from './log-config.js';
 import { type PartitionState, writePartitionState } from './partition-state.js';
 import { firstRecordAtOrAfter } from './record-timestamps.js';
 import { loadPartition, recoverSegment } from './recovery.js';
@@ -357,7 +357,7 @@ export class PartitionLog {
     const a = this.active;
     if (this.writeEnd === 0) return false;
     const full = this.writeEnd + bytes > this.cfg.segmentBytes;
-    const old = a.firstAppendMs !== undefined && nowMs - a.firstAppendMs >= this.cfg.segmentMs;
+    const old = a.firstAppendMs !== undefined && nowMs - a.firstAppendMs >= maxSegmentMs(this.cfg);
     const offsetsOverflow = lastOffset - a.baseOffset > MAX_RELATIVE_OFFSET;
     const indexFull = !a.indexHasRoomFor(this.indexEntriesInFlight + a.indexEntriesAtMost(batches, bytes));
     return full || old || offsetsOverflow || indexFull;
@@ -392,10 +392,18 @@ export class PartitionLog {
    * [logStartOffset, highWatermark] throws OFFSET_OUT_OF_RANGE.
    */
   async read(offset: bigint, maxBytes: number, opts: ReadOptions = {}): Promise<ReadResult> {
-    // A segment swapped by the cleaner during the read may have been read at its old positions: read again.
+    // A segment swapped by the cleaner during the read may have been read at its old positions (or failed
+    // there): wait for the swap to finish, then read again.
     for (;;) {
+      if (this.swapping !== undefined) await this.swapping;
       const generation = this.cleanGeneration;
-      const result = await this.readOnce(offset, maxBytes, opts);
+      let result: ReadResult;
+      try {
+        result = await this.readOnce(offset, maxBytes, opts);
+      } catch (e) {
+        if (generation !== this.cleanGeneration) continue;
+        throw e;
+      }
       if (generation === this.cleanGeneration) return result;
       if (result.records !== null) opts.buffers?.release(result.records);
     }
@@ -630,8 +638,10 @@ export class PartitionLog {
 
   // ---- compaction (the cleaner in ./cleaner drives these) ------------------------------------------------
 
-  /** Bumped whenever the cleaner swaps a segment; reads that straddle a swap run again. */
+  /** Bumped when the cleaner starts and ends a swap; reads that straddle a swap run again. */
   private cleanGeneration = 0;
+  /** Set while a swap replaces a segment's files: reads wait for it rather than read a file being replaced. */
+  private swapping: Promise<void> | undefined;
   /** Offsets below this were compacted (the cleaner's dirty-ratio checkpoint; undefined until it read its file). */
   cleanedUpTo: bigint | undefined;
 
@@ -659,12 +669,17 @@ export class PartitionLog {
       }
       // Let a background seal of this segment finish before its files change under it.
       await this.background.catch(() => undefined);
+      let swapped!: () => void;
+      this.swapping = new Promise<void>((resolve) => (swapped = resolve));
+      this.cleanGeneration++;
       await old.close();
       old.deleted = true;
-      this.cleanGeneration++;
       this.readHints.clear();
       try {
         await installSwap(this.dir, old.baseOffset);
+        // A read of the old segment between its close and the rename may have cached a handle of the old
+        // file under the same path: drop it, or the new segment would read the old bytes through it.
+        await old.close();
         const fresh = new LogSegment(this.dir, old.baseOffset, this.cfg, this.env);
         fresh.size = (await fs.stat(fresh.paths.log)).size;
         await recoverSegment(fresh, i > 0 ? this.segments[i - 1]!.nextOffset : fresh.baseOffset);
@@ -675,6 +690,10 @@ export class PartitionLog {
         // The swap is durable: a restart completes it. Until then this partition cannot be trusted for writes.
         this.offline = `a compaction swap of ${old.paths.log} failed (${String(e)})`;
         throw storageError(`swapping a compacted segment of ${this.topic}-${this.partition}`, e);
+      } finally {
+        this.cleanGeneration++;
+        this.swapping = undefined;
+        swapped();
       }
       return true;
     });

@@ -19,7 +19,10 @@ export async function firstRecordAtOrAfter(batch: Buffer, timestamp: bigint, max
   const attributes = batch.readInt16BE(BATCH_OFFSET.attributes);
   if ((attributes & ATTRIBUTE.timestampTypeLogAppend) !== 0) return { offset: baseOffset, timestamp: maxTimestamp };
   if (lastOffsetDelta === 0) return { offset: baseOffset, timestamp: maxTimestamp };
-  if (timestamp <= baseTimestamp) return { offset: baseOffset, timestamp: baseTimestamp };
+  // A batch the log cleaner stamped with a delete horizon (KIP-534) holds the horizon as its base timestamp,
+  // not its first record's: the records are walked instead.
+  const horizon = (attributes & ATTRIBUTE.deleteHorizon) !== 0;
+  if (!horizon && timestamp <= baseTimestamp) return { offset: baseOffset, timestamp: baseTimestamp };
   const count = batch.readInt32BE(BATCH_OFFSET.recordCount);
   const records = batchCodec(batch) === 0 ? batch.subarray(BATCH_HEADER_SIZE) : await inflateRecords(batch, 0, batch.length, inflateLimit(maxMessageBytes));
   const cursor = { pos: 0 };

@@ -11,6 +11,12 @@ describe('log cleaner flags', () => {
     const c = parseBrokerArgs(['--log-cleaner-enable', 'false', '--log-cleaner-backoff-ms', '2s', '--log-cleaner-io-max-bytes-per-second', '1m']);
     expect([c.logCleanerEnable, c.logCleanerBackoffMs, c.logCleanerIoMaxBytesPerSecond]).toEqual([false, 2000, 1024 * 1024]);
     expect(() => parseBrokerArgs(['--log-cleaner-backoff-ms', '1'])).toThrow(ConfigError);
+    expect([d.logCleanerDedupeBufferSize, d.logCleanerIoBufferSize]).toEqual([128 * 1024 * 1024, 512 * 1024]);
+    const b = parseBrokerArgs(['--log-cleaner-dedupe-buffer-size', '1m', '--log-cleaner-io-buffer-size', '64k']);
+    expect([b.logCleanerDedupeBufferSize, b.logCleanerIoBufferSize]).toEqual([1024 * 1024, 64 * 1024]);
+    // Below one key-map entry (24 bytes) or a 1 KiB buffer is refused with the flag's name.
+    expect(() => parseBrokerArgs(['--log-cleaner-dedupe-buffer-size', '23'])).toThrow(/log-cleaner-dedupe-buffer-size/);
+    expect(() => parseBrokerArgs(['--log-cleaner-io-buffer-size', '512'])).toThrow(/log-cleaner-io-buffer-size/);
   });
 });
 

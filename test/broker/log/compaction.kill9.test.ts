@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLEANER_KILL_ENV, type CleanPhase } from '../../../src/broker/log/cleaner/swap-files.js';
 import { LogManager } from '../../../src/broker/log/log-manager.js';
 import { removeDir, tempDir } from './helpers.js';
+import { decodeRecordBatches } from '../../../src/protocol/records.js';
 import { keyedBatch, latestMap, type ReadRecord, readRecords } from './compaction-helpers.js';
 
 const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'clean-until-killed.ts');
@@ -90,5 +91,38 @@ describe('kill -9 during a compaction', () => {
     // A clean without the hook completes the work exactly as an uninterrupted one.
     expect(await runChild(undefined)).toBe('done');
     expect(await readPartition(dir)).toEqual(expected);
+  }, 60_000);
+
+  it('after log-replaced, a read at an offset the stale index named still finds that offset (the indexes went before the rename)', async () => {
+    // Batches of one size, so every old index position is a batch boundary in the cleaned file too: a stale
+    // index would pass recovery's sanity check and send reads to the wrong batch.
+    const batch = (key: string) => keyedBatch([{ key, value: 'v'.repeat(20) }], T0);
+    const size = batch('s0').length;
+    const logs = await LogManager.open(dir, { logCleanerEnable: false });
+    await logs.createTopic('c', 1, { 'cleanup.policy': 'compact', 'min.cleanable.dirty.ratio': '0', 'segment.bytes': String(10 * size), 'index.interval.bytes': String(4 * size) });
+    const log = logs.partition('c', 0)!;
+    // Segment 0: s0..s3 (overwritten later) then u0..u5; segment 1 (sealed by segment 2) overwrites s0..s3.
+    const keys = ['s0', 's1', 's2', 's3', 'u0', 'u1', 'u2', 'u3', 'u4', 'u5', 's0', 's1', 's2', 's3', 'w0', 'w1', 'w2', 'w3', 'w4', 'w5', 'x'];
+    for (const key of keys) await log.append(batch(key));
+    const first = log.inactiveSegments()[0]!;
+    expect(first.nextOffset).toBe(10n);
+    await logs.close();
+    // The precondition: segment 0's index names an offset whose old position lies inside the cleaned file.
+    const index = fs.readFileSync(path.join(dir, 'c-0', '00000000000000000000.index'));
+    const lastEntry = { offset: index.readInt32BE(index.length - 8), position: index.readInt32BE(index.length - 4) };
+    expect(lastEntry.offset).toBeGreaterThanOrEqual(4);
+    expect(lastEntry.position).toBeLessThan(6 * size);
+
+    expect(await runChild('log-replaced')).toBe('killed');
+    const reopened = await LogManager.open(dir, { logCleanerEnable: false });
+    try {
+      const p = reopened.partition('c', 0)!;
+      const { records } = await p.read(BigInt(lastEntry.offset), 1);
+      const [b] = decodeRecordBatches(records!);
+      expect(b!.header.baseOffset).toBe(BigInt(lastEntry.offset));
+      expect(b!.records[0]!.key!.toString()).toBe(`u${lastEntry.offset - 4}`);
+    } finally {
+      await reopened.close();
+    }
   }, 60_000);
 });

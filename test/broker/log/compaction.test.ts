@@ -128,6 +128,61 @@ describe('log cleaner', () => {
     expect(after.length).toBeLessThan(written.length);
   });
 
+  it.each([
+    [5n, 'u1'],
+    [9n, 'u5'],
+  ])('a read (of offset %s) whose segment is swapped between its index lookup and its file read reads again', async (offset, key) => {
+    // Batches of one size: the old position of offset 5 is a batch boundary in the cleaned file too, where
+    // offset 9 now sits, so a read that went on with the old position would silently skip offsets 5..8; the
+    // old position of offset 9 is past the end of the cleaned file.
+    const batch = (key: string) => keyedBatch([{ key, value: 'v'.repeat(20) }], T0);
+    const size = batch('s0').length;
+    const log = await topic({ 'cleanup.policy': 'compact', 'min.cleanable.dirty.ratio': '0', 'segment.bytes': String(10 * size) });
+    for (const key of ['s0', 's1', 's2', 's3', 'u0', 'u1', 'u2', 'u3', 'u4', 'u5', 's0', 's1', 's2', 's3', 'w0', 'w1', 'w2', 'w3', 'w4', 'w5', 'x']) await log.append(batch(key));
+    const seg = log.inactiveSegments()[0]!;
+    const fileRead = seg.read.bind(seg);
+    let armed = true;
+    let swapped = false;
+    // The reader's file read of segment 0 waits for a whole clean (which swaps segment 0), then goes on.
+    seg.read = async (position, length, buffers) => {
+      if (armed) {
+        armed = false;
+        swapped = (await cleanPartition(log, unlimited, T0 + 1)).segmentsCleaned > 0;
+      }
+      return fileRead(position, length, buffers);
+    };
+    const { records } = await log.read(offset, 1);
+    expect(swapped).toBe(true);
+    const [first] = decodeRecordBatches(records!);
+    expect(first!.header.baseOffset).toBe(offset);
+    expect(first!.records[0]!.key!.toString()).toBe(key);
+  });
+
+  it('a read of the old segment between its close and the swap rename leaves no handle of the old file behind', async () => {
+    const log = await topic({ 'cleanup.policy': 'compact', 'min.cleanable.dirty.ratio': '0' });
+    await fill(log, 40);
+    // The last sealed segment: it keeps records (the latest of each key), so reads go to its new file.
+    const seg = log.inactiveSegments().at(-1)!;
+    const close = seg.close.bind(seg);
+    let raced = false;
+    // A reader that borrows the old segment's file right after the cleaner closed it, before the rename.
+    seg.close = async () => {
+      await close();
+      if (!raced) {
+        raced = true;
+        await seg.read(0, 61);
+      }
+    };
+    expect((await cleanPartition(log, unlimited, T0 + 1)).segmentsCleaned).toBeGreaterThan(0);
+    expect(raced).toBe(true);
+    // What the log serves is what is on disk now: reopened from the files, it reads the same.
+    const served = await readRecords(log);
+    await logs.close();
+    logs = await LogManager.open(dir, { segmentBytes: 1024, logCleanerEnable: false });
+    expect(await readRecords(logs.partition('c', 0)!)).toEqual(served);
+    expect(served.length).toBeLessThan(40);
+  });
+
   it('keeps log.cleaner.io.max.bytes.per.second', async () => {
     const log = await topic({ 'cleanup.policy': 'compact', 'min.cleanable.dirty.ratio': '0' });
     await fill(log, 60);

@@ -1,6 +1,6 @@
 /**
  * Crash-safe replacement of one segment by its cleaned copy, the way Kafka's LogCleaner and LogLoader do it:
- *   1. the cleaned bytes go to `<base>.log.cleaned` and are fsynced;
+ *   1. the cleaned batches are streamed to `<base>.log.cleaned`, which is fsynced;
  *   2. it is renamed to `<base>.log.swap` (the directory fsynced): from here the clean is committed;
  *   3. the segment's indexes are removed (they describe the old positions);
  *   4. the swap is renamed over `<base>.log`; the indexes are rebuilt from it.
@@ -8,7 +8,7 @@
  * are intact) and finishes every `.swap` (steps 3 and 4); a segment without indexes is then rebuilt by
  * recovery. Each step leaves exactly one copy of every record: old bytes or new bytes, never both.
  */
-import fs from 'node:fs/promises';
+import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncDir } from '../atomic-file.js';
 import { LOG_SUFFIX, segmentPaths } from '../file-names.js';
@@ -24,23 +24,76 @@ function killPoint(phase: CleanPhase): void {
   if (process.env[CLEANER_KILL_ENV] === phase) process.kill(process.pid, 'SIGKILL');
 }
 
-/** Steps 1–2: the cleaned bytes of the segment at `base`, durable as its swap file. */
-export async function writeSwap(dir: string, base: bigint, bytes: Buffer): Promise<string> {
-  const log = segmentPaths(dir, base).log;
-  const cleaned = log + CLEANED_SUFFIX;
-  const fh = await fs.open(cleaned, 'w');
-  try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
+/**
+ * Steps 1–2, streamed: batches are appended to `<base>.log.cleaned` through a write buffer of at most
+ * `bufferBytes` (half of Kafka's log.cleaner.io.buffer.size goes to writing, as Kafka splits it), then
+ * `commit` fsyncs it and renames it to the swap. `discard` removes it (a clean given up on).
+ */
+export class CleanedFile {
+  private readonly pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Bytes written so far (buffered included). */
+  size = 0;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly base: bigint,
+    private readonly fh: FileHandle,
+    private readonly bufferBytes: number,
+    private readonly onWrite: (bytes: number) => Promise<void>,
+  ) {}
+
+  static async create(dir: string, base: bigint, bufferBytes: number, onWrite: (bytes: number) => Promise<void>): Promise<CleanedFile> {
+    const fh = await fs.open(segmentPaths(dir, base).log + CLEANED_SUFFIX, 'w');
+    return new CleanedFile(dir, base, fh, bufferBytes, onWrite);
   }
-  killPoint('cleaned-written');
-  const swap = log + SWAP_SUFFIX;
-  await fs.rename(cleaned, swap);
-  await fsyncDir(dir);
-  killPoint('swap-renamed');
-  return swap;
+
+  /** Appends a batch; `bytes` may be reused by the caller once this resolves. */
+  async append(bytes: Buffer): Promise<void> {
+    this.size += bytes.length;
+    if (bytes.length >= this.bufferBytes) {
+      await this.flush();
+      await this.write(bytes);
+      return;
+    }
+    // Copied: the caller's buffer is a view of its read buffer, which the next read replaces.
+    this.pending.push(Buffer.from(bytes));
+    this.pendingBytes += bytes.length;
+    if (this.pendingBytes >= this.bufferBytes) await this.flush();
+  }
+
+  /** Fsyncs and renames to the swap file: from here the clean of this segment is committed. */
+  async commit(): Promise<void> {
+    await this.flush();
+    try {
+      await this.fh.sync();
+    } finally {
+      await this.fh.close();
+    }
+    killPoint('cleaned-written');
+    const log = segmentPaths(this.dir, this.base).log;
+    await fs.rename(log + CLEANED_SUFFIX, log + SWAP_SUFFIX);
+    await fsyncDir(this.dir);
+    killPoint('swap-renamed');
+  }
+
+  async discard(): Promise<void> {
+    await this.fh.close().catch(() => undefined);
+    await fs.rm(segmentPaths(this.dir, this.base).log + CLEANED_SUFFIX, { force: true });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pendingBytes === 0) return;
+    const chunk = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
+    this.pending.length = 0;
+    this.pendingBytes = 0;
+    await this.write(chunk);
+  }
+
+  private async write(chunk: Buffer): Promise<void> {
+    for (let off = 0; off < chunk.length; ) off += (await this.fh.write(chunk, off, chunk.length - off)).bytesWritten;
+    await this.onWrite(chunk.length);
+  }
 }
 
 /** Steps 3–4: the swap replaces the segment's log; its indexes are gone (the caller rebuilds them). */
