@@ -24,6 +24,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { measureAppendTwoInFlight } from './append-in-flight-limit.js';
 import type { BenchRow } from './types.js';
 
 const MiB = 1 << 20;
@@ -176,6 +177,12 @@ export async function readFiles(paths: readonly string[], name = 'page-cache rea
   return { name, mbps: bytes / 1e6 / seconds, bytes, seconds, cpuSeconds: cpuSince(cpu) };
 }
 
+/** The two-writes-in-flight append limit as a Limit (the file is removed by the measurement). */
+async function twoInFlight(dir: string, totalBytes: number, name: string): Promise<Limit> {
+  const r = await measureAppendTwoInFlight(dir, totalBytes);
+  return { name, mbps: r.mbps, bytes: r.bytes, seconds: r.bytes / 1e6 / r.mbps, cpuSeconds: r.cpuSeconds };
+}
+
 const removeAll = (paths: readonly string[]): Promise<unknown> => Promise.all(paths.map((p) => fs.promises.rm(p, { force: true })));
 const idle = (seconds: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 
@@ -196,6 +203,9 @@ export interface FileLimits {
   /** 1 file, as broker produce appends one partition. */
   append1Cold: Limit;
   append1Warm: Limit;
+  /** 1 file with two positional writes in flight, as the broker's partition log writes (bench/append-in-flight-limit.ts). */
+  append1TwoInFlightCold: Limit;
+  append1TwoInFlightWarm: Limit;
   /** Reading back the 5 warm files from the page cache. */
   pageCacheRead: Limit;
 }
@@ -221,7 +231,10 @@ export async function measureFileLimits(dir?: string, options: FileLimitOptions 
     }
     const one = await coldAndWarm(where, 1, appendBytes, idleSeconds, '1-file');
     await removeAll(one.paths);
-    return { append5Cold: five.cold, append5Warm: five.warm, append1Cold: one.cold, append1Warm: one.warm, pageCacheRead };
+    await idle(idleSeconds);
+    const twoCold = await twoInFlight(where, appendBytes, 'cold 1-file append, 2 writes in flight');
+    const twoWarm = await twoInFlight(where, appendBytes, 'warm 1-file append, 2 writes in flight');
+    return { append5Cold: five.cold, append5Warm: five.warm, append1Cold: one.cold, append1Warm: one.warm, append1TwoInFlightCold: twoCold, append1TwoInFlightWarm: twoWarm, pageCacheRead };
   } finally {
     if (own) fs.rmSync(where, { recursive: true, force: true });
   }
@@ -243,6 +256,8 @@ const DESCRIPTIONS: Record<keyof MachineLimits, string> = {
   append5Warm: '5 files at once, 1 MiB writes, into memory just freed',
   append1Cold: '1 file, 1 MiB writes, after the idle pause; broker produce\'s shape',
   append1Warm: '1 file, 1 MiB writes, into memory just freed',
+  append1TwoInFlightCold: '1 file, two 1 MiB positional writes in flight, after the idle pause; the broker log\'s shape',
+  append1TwoInFlightWarm: '1 file, two 1 MiB positional writes in flight, into memory just freed',
   pageCacheRead: 'the 5 warm files read back, 1 MiB reads into one buffer',
 };
 

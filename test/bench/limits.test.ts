@@ -15,12 +15,14 @@ describe('machine limits', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kq-limits-test-'));
     const started = performance.now();
     const limits = await measureFileLimits(dir, { appendBytes: 10 * MiB, idleSeconds: 0.4 });
-    // Two idle pauses: one before each cold measurement.
-    expect(performance.now() - started).toBeGreaterThanOrEqual(800);
+    // Three idle pauses: one before each cold measurement.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(1200);
     expect(limits.append5Cold.name).toBe('cold 5-file append');
     expect(limits.append5Warm.name).toBe('warm 5-file append');
     expect(limits.append1Cold.name).toBe('cold 1-file append');
     expect(limits.append1Warm.name).toBe('warm 1-file append');
+    expect(limits.append1TwoInFlightCold.name).toBe('cold 1-file append, 2 writes in flight');
+    expect(limits.append1TwoInFlightWarm.name).toBe('warm 1-file append, 2 writes in flight');
     expect(limits.pageCacheRead.name).toBe('page-cache read');
     for (const l of Object.values(limits)) {
       expect(l.bytes).toBe(10 * MiB);
@@ -46,10 +48,12 @@ describe('machine limits', () => {
       append5Warm: limit('warm 5-file append', 4000),
       append1Cold: limit('cold 1-file append', 350),
       append1Warm: limit('warm 1-file append', 4100),
+      append1TwoInFlightCold: limit('cold 1-file append, 2 writes in flight', 360),
+      append1TwoInFlightWarm: limit('warm 1-file append, 2 writes in flight', 4200),
       pageCacheRead: limit('page-cache read', 6000),
     };
     const rows = limitRows(limits);
-    expect(rows.map((r) => r.value)).toEqual([2000, 400, 4000, 350, 4100, 6000]);
+    expect(rows.map((r) => r.value)).toEqual([2000, 400, 4000, 350, 4100, 360, 4200, 6000]);
     for (const r of rows) expect(r.note).toMatch(/^0\.50 CPU-s for 1000 MB \(0\.50 CPU-s\/GB\)/);
     const row = { name: 'produce', value: 175, unit: 'MB/s', ...against(limits.append1Cold) };
     expect(versusLimit(row)).toBe('0.50× cold 1-file append 350');
