@@ -137,6 +137,8 @@ export function fromKafka(topics: string | readonly string[], options: FromKafka
     currentReader = reader;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let lastRecordAt = now();
+    /** A batch's `batches.end` promise is pending: the reader waits on its consumer, which is not idleness. */
+    let heldBySink = false;
     let assignedOnce = false;
     let closed = false;
     let committing: Promise<void> | undefined;
@@ -191,7 +193,7 @@ export function fromKafka(topics: string | readonly string[], options: FromKafka
         if (closed) return;
         const fired = now();
         advance(fired);
-        if (options.stopWhenIdleMs !== undefined && assignedOnce && fired - lastRecordAt >= options.stopWhenIdleMs) return finish();
+        if (options.stopWhenIdleMs !== undefined && assignedOnce && !heldBySink && fired - lastRecordAt >= options.stopWhenIdleMs) return finish();
         arm(fired);
       }, Math.max(0, at - t) + 1);
     };
@@ -228,9 +230,20 @@ export function fromKafka(topics: string | readonly string[], options: FromKafka
             bucket.push(record);
           }
           for (const time of [...byTime.keys()].sort((a, b) => a - b)) out.next(messages(time, byTime.get(time) as KafkaRecord[]));
-          advance(t);
-          arm(t);
-          return options.batches?.end(batch);
+          // Idle (for stopWhenIdleMs) counts from when the reader is free again, not from when the batch came:
+          // a batch whose processing downstream, or whose backpressure, took longer than stopWhenIdleMs is not idleness.
+          const after = now();
+          lastRecordAt = after;
+          advance(after);
+          arm(after);
+          const ended = options.batches?.end(batch);
+          if (ended === undefined) return;
+          heldBySink = true;
+          return Promise.resolve(ended).finally(() => {
+            heldBySink = false;
+            lastRecordAt = now();
+            arm(lastRecordAt);
+          });
         },
         failed(error) {
           if (!closed) out.error(error);

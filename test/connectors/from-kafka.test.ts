@@ -232,6 +232,28 @@ describe.each(readers)('fromKafka (%s transport, embedded broker)', (_name, make
     expect(c.data().map((r) => [r.time, Number(r.value.offset)])).toEqual([[300, 3], [400, 5]]);
   }, 60_000);
 
+  it('stopWhenIdleMs counts from when the reader is free again: a batch held by its consumer (backpressure) is not idleness', async () => {
+    await createTopic('held', 1);
+    await send('held', 0, 10, 20);
+    let releasedAt = 0;
+    const source = fromKafka('held', {
+      transport,
+      stopWhenIdleMs: 300,
+      batches: {
+        start() {},
+        // The consumer takes 700 ms to let the batch go, longer than stopWhenIdleMs.
+        end: () => new Promise<void>((resolve) => setTimeout(() => ((releasedAt = performance.now()), resolve()), 700)),
+      },
+    });
+    const c = collectStream(source.stream);
+    await c.until(() => c.done, 'the stream to end once idle');
+    const doneAt = performance.now();
+    expect(c.data().map((r) => r.time)).toEqual([10, 20]);
+    expect(releasedAt).toBeGreaterThan(0);
+    // Ended only after the batch was let go, and then only after stopWhenIdleMs of real idleness.
+    expect(doneAt - releasedAt).toBeGreaterThanOrEqual(290);
+  }, 60_000);
+
   it('refuses bad options at the call', () => {
     expect(() => fromKafka('x', { transport: reader, maxOutOfOrderness: -1 })).toThrow(/maxOutOfOrderness/);
     expect(() => fromKafka('x', { transport: reader, idleTimeoutMs: 0 })).toThrow(/idleTimeoutMs/);
