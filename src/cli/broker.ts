@@ -42,7 +42,12 @@ export const brokerCommand: Command = {
       process.stdout.write(this.help() + '\n');
       return 0;
     }
-    let broker;
+    let broker: Awaited<ReturnType<typeof startBroker>> | undefined;
+    // Caught before the ready lines go out: a SIGHUP sent as soon as a supervisor reads them would otherwise
+    // find no handler yet, and SIGHUP's default action ends the process. Before the broker is up it is ignored.
+    process.on('SIGHUP', () => {
+      broker?.reloadCertificates();
+    });
     try {
       broker = await startBroker(config);
     } catch (err) {
@@ -52,10 +57,7 @@ export const brokerCommand: Command = {
     process.stdout.write(readyLines(broker.listeners));
     // On stderr, so stdout keeps its one line; says which port --http-port 0 picked.
     if (broker.http) process.stderr.write(`kafkaesque broker: HTTP endpoint (console /, /api, /metrics, /healthz, /readyz) on ${broker.http.tls ? 'https' : 'http'}://${broker.http.host}:${broker.http.port}\n`);
-    const reload = (): void => {
-      broker.reloadCertificates();
-    };
-    process.on('SIGHUP', reload);
+    const running = broker;
     return await new Promise<number>((resolve) => {
       let stopping = false;
       const stop = (signal: NodeJS.Signals): void => {
@@ -64,7 +66,7 @@ export const brokerCommand: Command = {
           process.exit(1);
         }
         stopping = true;
-        broker.close().then(
+        running.close().then(
           () => resolve(0),
           (err: unknown) => {
             process.stderr.write(`kafkaesque broker: shutdown failed: ${(err as Error).message}\n`);
