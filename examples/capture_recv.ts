@@ -107,7 +107,9 @@ export async function recvWorker(ctx: WorkerContext<RecvArgs>): Promise<RecvResu
   try {
     const iterators = streamsOf(ctx, streams).map((i) => {
       if (!ctx.args.quiet) console.log(`allocating consumer for topic "${streamTopic(topic, i)}"`);
-      return transport.iterator<number, number>(streamTopic(topic, i));
+      // Borrowed events: replayAndCount digests and counts each event before replay asks for the next, and
+      // keeps none, so read buffers go straight back to the broker (IteratorOptions.borrow).
+      return transport.iterator<number, number>(streamTopic(topic, i), { borrow: true });
     });
     const startedAt = Date.now();
     const cpuAtStart = processCpuMicros();

@@ -2,7 +2,7 @@
 export { DeliveryError, TopicNotEmptyError, CaptureFencedError, CommittedPrefixError, isExactlyOnce, captureTransactionalId, captureGroupId } from './event-pusher.js';
 export type { EventPusher, ExactlyOncePusher, CapturePosition } from './event-pusher.js';
 export { DEFAULT_COMMIT_BYTES, DEFAULT_COMMIT_INTERVAL_MS } from './event-batch-pusher.js';
-export type { EventIterator, EventTransportReader } from './event-iterator.js';
+export type { EventIterator, EventTransportReader, IteratorOptions } from './event-iterator.js';
 export { encodeEvent, encodeEventParts, decodeEvent, EventDecoder, EventDecodeError } from './event-codec.js';
 export type { EncodedEvent, RecordLocation } from './event-codec.js';
 export { streamTopic } from './transport.js';

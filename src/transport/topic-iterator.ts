@@ -13,6 +13,7 @@ import type { Event } from '../dataflow/event.js';
 import { Signal } from '../util/signal.js';
 import type { EventIterator } from './event-iterator.js';
 import { EventQueue } from './event-queue.js';
+import { LentReads } from './lent-reads.js';
 
 export abstract class TopicIterator<T, D, Item = Event<T, D>> implements EventIterator<T, D> {
   protected readonly queue: EventQueue<Item>;
@@ -21,9 +22,15 @@ export abstract class TopicIterator<T, D, Item = Event<T, D>> implements EventIt
   private failure: Error | undefined;
   private exists = false;
   private readonly ready = new Signal();
+  /**
+   * With `borrow`, the read buffers that queued events view, handed back as the consumer moves past their
+   * events (IteratorOptions.borrow). A subclass that recycles its reads registers each one with `lent.add`.
+   */
+  protected readonly lent: LentReads | undefined;
 
-  constructor(readonly name: string, maxQueuedBytes: number, sizeOf: (item: Item) => number) {
+  constructor(readonly name: string, maxQueuedBytes: number, sizeOf: (item: Item) => number, borrow = false) {
     this.queue = new EventQueue(maxQueuedBytes, sizeOf);
+    this.lent = borrow ? new LentReads() : undefined;
   }
 
   get present(): boolean {
@@ -39,14 +46,18 @@ export abstract class TopicIterator<T, D, Item = Event<T, D>> implements EventIt
   }
 
   next(): Event<T, D> | undefined {
+    this.lent?.settle();
     const item = this.queue.take();
     if (item !== undefined) {
       try {
-        return this.decode(item);
+        const event = this.decode(item);
+        this.lent?.handedOut();
+        return event;
       } catch (error) {
         this.failure ??= error as Error;
         this.stop.abort();
         this.queue.clear();
+        this.lent?.clear();
         throw this.failure;
       }
     }
@@ -61,6 +72,7 @@ export abstract class TopicIterator<T, D, Item = Event<T, D>> implements EventIt
 
   async close(): Promise<void> {
     this.stop.abort();
+    this.lent?.clear();
     this.queue.drained.fire();
     await this.release();
   }

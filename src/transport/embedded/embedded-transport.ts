@@ -27,7 +27,7 @@ import {
   type ReadReply,
 } from '../../link/in-process-link.js';
 import { isSealed } from '../../link/sealed-batches.js';
-import type { EventIterator } from '../event-iterator.js';
+import type { EventIterator, IteratorOptions } from '../event-iterator.js';
 import { TopicIterator } from '../topic-iterator.js';
 import { BatchRejectedError } from '../batching-pusher.js';
 import { EventDecoder } from '../event-codec.js';
@@ -242,8 +242,8 @@ class EmbeddedIterator<T, D> extends TopicIterator<T, D> {
   private readonly ownership = new ReadOwnership();
   private position = 0n;
 
-  constructor(name: string, private readonly link: InProcessBrokerLink, private readonly options: { readMaxBytes: number; maxQueuedBytes: number }) {
-    super(name, options.maxQueuedBytes, eventBytes);
+  constructor(name: string, private readonly link: InProcessBrokerLink, private readonly options: { readMaxBytes: number; maxQueuedBytes: number; borrow: boolean }) {
+    super(name, options.maxQueuedBytes, eventBytes, options.borrow);
     void this.run().catch((error: unknown) => this.fail(error as Error));
   }
 
@@ -274,18 +274,22 @@ class EmbeddedIterator<T, D> extends TopicIterator<T, D> {
         this.position = nextFetchOffset(records, from);
         if (!this.queue.isFull) pending = this.read();
         // Aligned typed arrays (capture aligned them) are views of the read's memory. A read no event refers
-        // to goes back to the link at once; one that events view is the collector's (read-ownership.ts).
+        // to goes back to the link at once; one that events view is the collector's (read-ownership.ts), or,
+        // when the consumer borrows, goes back once it has moved past the read's last event.
         const ownership = this.ownership;
         ownership.reset();
+        let events = 0;
         const onRecord = (offset: bigint, value: Buffer | null): void => {
           const event = this.decoder.decode<T, D>(value, { topic: this.name, partition: 0, offset }, true);
           ownership.note(event as Event<unknown, unknown>, records);
+          events++;
           this.enqueue(event);
         };
         if (reply.aborted) this.aborted.add(reply.aborted);
         if (this.aborted.active) this.aborted.forEach(records, from, onRecord);
         else forEachRecord(records, from, onRecord);
         if (ownership.free) this.link.recycle?.(records);
+        else this.lent?.add(events, () => this.link.recycle?.(records));
         this.delivered();
         await this.waitForRoom();
       }
@@ -348,10 +352,11 @@ export class EmbeddedTransport implements EventTransport {
     return pusher;
   }
 
-  iterator<T, D>(topic: string): EventIterator<T, D> {
+  iterator<T, D>(topic: string, options: IteratorOptions = {}): EventIterator<T, D> {
     return new EmbeddedIterator<T, D>(topic, this.link, {
       readMaxBytes: this.options.readMaxBytes ?? 1 << 20,
       maxQueuedBytes: this.options.maxQueuedBytes ?? 32 << 20,
+      borrow: options.borrow === true,
     });
   }
 

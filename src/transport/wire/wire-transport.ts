@@ -13,7 +13,7 @@ import { KafkaClient, type ClientOptions } from '../../client/client.js';
 import type { BrokerConnection } from '../../client/connection.js';
 import { forEachRecord, nextFetchOffset } from '../event-batch.js';
 import { EventBatchPusher } from '../event-batch-pusher.js';
-import type { EventIterator } from '../event-iterator.js';
+import type { EventIterator, IteratorOptions } from '../event-iterator.js';
 import { TopicIterator } from '../topic-iterator.js';
 import type { Event } from '../../dataflow/event.js';
 import { EventDecoder } from '../event-codec.js';
@@ -109,8 +109,8 @@ class WireIterator<T, D> extends TopicIterator<T, D> {
   private readonly aborted = new AbortedFilter();
   private position = 0n;
 
-  constructor(name: string, private readonly client: KafkaClient, private readonly options: WireTransportOptions) {
-    super(name, options.maxQueuedBytes ?? 32 << 20, eventBytes);
+  constructor(name: string, private readonly client: KafkaClient, private readonly options: WireTransportOptions, borrow = false) {
+    super(name, options.maxQueuedBytes ?? 32 << 20, eventBytes, borrow);
     void this.run();
   }
 
@@ -185,16 +185,20 @@ class WireIterator<T, D> extends TopicIterator<T, D> {
             }
             const ownership = this.ownership;
             ownership.reset();
+            let events = 0;
             const onRecord = (offset: bigint, value: Buffer | null): void => {
               const event = this.decoder.decode<T, D>(value, { topic: this.name, partition: 0, offset }, true);
               ownership.note(event as Event<unknown, unknown>, records);
+              events++;
               this.enqueue(event);
             };
             if (p.abortedTransactions && p.abortedTransactions.length > 0) this.aborted.add(p.abortedTransactions);
             if (this.aborted.active) this.aborted.forEach(records, from, onRecord, this.options.checkCrcs ?? false);
             else forEachRecord(records, from, onRecord, this.options.checkCrcs ?? false);
-            // No event refers to the response: its buffer can take the next response.
+            // No event refers to the response: its buffer can take the next response. A borrowing consumer
+            // hands it back once it has moved past the response's last event.
             if (ownership.free) connection.releaseFrame(records);
+            else this.lent?.add(events, () => connection.releaseFrame(records));
             this.delivered();
             await this.waitForRoom();
           }
@@ -311,8 +315,8 @@ export class WireTransport implements EventTransport {
     });
   }
 
-  iterator<T, D>(topic: string): EventIterator<T, D> {
-    return new WireIterator<T, D>(topic, this.client, this.options);
+  iterator<T, D>(topic: string, options: IteratorOptions = {}): EventIterator<T, D> {
+    return new WireIterator<T, D>(topic, this.client, this.options, options.borrow === true);
   }
 
   async close(): Promise<void> {
