@@ -18,6 +18,7 @@ import { TopicIterator } from '../topic-iterator.js';
 import type { Event } from '../../dataflow/event.js';
 import { EventDecoder } from '../event-codec.js';
 import { ReadOwnership } from '../read-ownership.js';
+import { alignRecords } from '../aligned-records.js';
 import { BatchRejectedError } from '../batching-pusher.js';
 import { TopicNotEmptyError, captureGroupId, captureTransactionalId, type EventPusher } from '../event-pusher.js';
 import type { KafkaRequester } from '../../client/transactions.js';
@@ -175,7 +176,8 @@ class WireIterator<T, D> extends TopicIterator<T, D> {
           }
           this.found();
           backoff = 50;
-          const records = p.records;
+          // Aligned in the frame, capture's typed arrays are replayed as views of it, not copied.
+          const records = p.records && p.records.length > 0 ? alignRecords(p.records) : p.records;
           if (records && records.length > 0) {
             const from = this.position;
             // The next fetch's offset comes from the batch headers alone: send it before decoding this one.
