@@ -261,18 +261,20 @@ const DESCRIPTIONS: Record<keyof MachineLimits, string> = {
   pageCacheRead: 'the 5 warm files read back, 1 MiB reads into one buffer',
 };
 
-/** One row per limit, its CPU-seconds in the note. */
+/** A limit as a row of its own, its CPU-seconds in the note. */
+export function limitRow(l: Limit, description: string): BenchRow {
+  return {
+    name: `${l.name} (${description})`,
+    value: l.mbps,
+    unit: 'MB/s',
+    cpuSeconds: l.cpuSeconds,
+    note: `${l.cpuSeconds.toFixed(2)} CPU-s for ${(l.bytes / 1e6).toFixed(0)} MB (${(l.cpuSeconds / (l.bytes / 1e9)).toFixed(2)} CPU-s/GB) in ${l.seconds.toFixed(2)} s`,
+  };
+}
+
+/** One row per limit. */
 export function limitRows(limits: MachineLimits): BenchRow[] {
-  return (Object.keys(DESCRIPTIONS) as (keyof MachineLimits)[]).map((key) => {
-    const l = limits[key];
-    return {
-      name: `${l.name} (${DESCRIPTIONS[key]})`,
-      value: l.mbps,
-      unit: 'MB/s',
-      cpuSeconds: l.cpuSeconds,
-      note: `${l.cpuSeconds.toFixed(2)} CPU-s for ${(l.bytes / 1e6).toFixed(0)} MB (${(l.cpuSeconds / (l.bytes / 1e9)).toFixed(2)} CPU-s/GB) in ${l.seconds.toFixed(2)} s`,
-    };
-  });
+  return (Object.keys(DESCRIPTIONS) as (keyof MachineLimits)[]).map((key) => limitRow(limits[key], DESCRIPTIONS[key]));
 }
 
 export default async function run(): Promise<BenchRow[]> {
