@@ -2,8 +2,13 @@
  * The bookkeeping of an iterator that lends its read buffers (`IteratorOptions.borrow`): a read buffer is
  * handed back once every event decoded from it has been handed out and the consumer has asked for the event
  * after it. Events leave the iterator's queue in the order they were decoded, read after read, so a FIFO of
- * per-read counts is enough: nothing is tracked per event.
+ * per-read counts is enough: nothing is tracked per event. Every read that queued events must be added,
+ * also one handed back at once (its release is `alreadyReleased`): the FIFO counts events, and a read left
+ * out would make its events settle the next read's.
  */
+/** The release of a read that went back already (no event viewed it) but whose events still count. */
+export const alreadyReleased = (): void => {};
+
 interface LentRead {
   /** Events of this read not yet settled (handed out and followed by another `next()`). */
   left: number;

@@ -4,6 +4,12 @@
  * and take later reads: the embedded link's blocks return to the broker over the port, the wire client's
  * response frames to its pool. Without `borrow`, the same replay hands nothing back (every read is viewed).
  * And the contract is real: an event kept past `next()` loses its bytes.
+ *
+ * The exact point of release (after the consumer moved past a read's last event) is LentReads' own property
+ * test, and the embedded cases here catch a block released an event early (it leaves the thread at once),
+ * also when reads with no view (handed back at once) come between viewed ones. Over the wire a frame is
+ * reused only by a later response, so this test catches a frame released while its events are queued, not
+ * one released an event early; the wire iterator shares the embedded one's bookkeeping line for line.
  */
 import type { MessagePort } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +25,11 @@ import { startTestBroker, type TestBroker } from './broker-helpers.js';
 const EVENTS = 400;
 const LENGTH = 512; // 4 KiB a batch: a 64 KiB read holds about 15 events
 const TOPIC = 'borrowed-0';
+/** Runs of 20 typed-array events (viewed), then 40 plain-array ones (no view): reads of both kinds. */
+const MIXED_TOPIC = 'borrowed-mixed-0';
+function typed(k: number): boolean {
+  return Math.floor(k / 20) % 3 === 0;
+}
 /**
  * Where records land in a Fetch response depends on its layout (the topic name's length among others), and
  * only aligned typed arrays are views: names of eight lengths give the wire test aligned responses.
@@ -43,6 +54,8 @@ beforeAll(async () => {
   for (let k = 0; k < EVENTS; k++) events.push(messages(0, Float64Array.from({ length: LENGTH }, (_, i) => expected(k, i))));
   events.push(progress([[0, -1]]));
   for (const topic of [TOPIC, ...WIRE_TOPICS]) await captureFrom(events, await transport.pusher<number, number>(topic));
+  const mixed = events.map((event, k) => (event.kind === 'messages' && !typed(k) ? messages(0, Array.from(event.data)) : event));
+  await captureFrom(mixed, await transport.pusher<number, number>(MIXED_TOPIC));
 }, 60_000);
 afterAll(async () => {
   await broker.cleanup();
@@ -97,6 +110,18 @@ describe('borrowed events', () => {
     }
   });
 
+  it('embedded, reads with and without views: the events of a read handed back at once still count', async () => {
+    const { port, recycled } = countingPort();
+    const transport = new EmbeddedTransport({ link: port, readMaxBytes: 64 * 1024, maxQueuedBytes: 128 * 1024 });
+    const iterator = transport.iterator<number, number>(MIXED_TOPIC, { borrow: true });
+    try {
+      await consume(iterator);
+      expect(recycled()).toBeGreaterThan(15);
+    } finally {
+      await iterator.close();
+    }
+  });
+
   it('embedded without borrow: the same replay hands no viewed block back, and a kept event stays intact', async () => {
     const { port, recycled } = countingPort();
     const transport = new EmbeddedTransport({ link: port, readMaxBytes: 64 * 1024, maxQueuedBytes: 128 * 1024 });
@@ -119,7 +144,7 @@ describe('borrowed events', () => {
     };
     let overwritten = 0;
     try {
-      for (const topic of WIRE_TOPICS) {
+      for (const topic of [...WIRE_TOPICS, MIXED_TOPIC]) {
         // Responses of about 300 KiB: above the client's pooled-frame size, so frames are pooled and reused.
         const transport = new WireTransport({ brokers: [broker.address], fetchMaxBytes: 300 * 1024, maxQueuedBytes: 256 * 1024 });
         const iterator = transport.iterator<number, number>(topic, { borrow: true });

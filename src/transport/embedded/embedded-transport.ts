@@ -29,6 +29,7 @@ import {
 import { isSealed } from '../../link/sealed-batches.js';
 import type { EventIterator, IteratorOptions } from '../event-iterator.js';
 import { TopicIterator } from '../topic-iterator.js';
+import { alreadyReleased } from '../lent-reads.js';
 import { BatchRejectedError } from '../batching-pusher.js';
 import { EventDecoder } from '../event-codec.js';
 import { ReadOwnership } from '../read-ownership.js';
@@ -289,7 +290,8 @@ class EmbeddedIterator<T, D> extends TopicIterator<T, D> {
         if (this.aborted.active) this.aborted.forEach(records, from, onRecord);
         else forEachRecord(records, from, onRecord);
         if (ownership.free) this.link.recycle?.(records);
-        else this.lent?.add(events, () => this.link.recycle?.(records));
+        // A lending iterator counts every read's events, so that its count of events handed out stays in step.
+        this.lent?.add(events, ownership.free ? alreadyReleased : () => this.link.recycle?.(records));
         this.delivered();
         await this.waitForRoom();
       }

@@ -15,6 +15,7 @@ import { forEachRecord, nextFetchOffset } from '../event-batch.js';
 import { EventBatchPusher } from '../event-batch-pusher.js';
 import type { EventIterator, IteratorOptions } from '../event-iterator.js';
 import { TopicIterator } from '../topic-iterator.js';
+import { alreadyReleased } from '../lent-reads.js';
 import type { Event } from '../../dataflow/event.js';
 import { EventDecoder } from '../event-codec.js';
 import { ReadOwnership } from '../read-ownership.js';
@@ -200,7 +201,8 @@ class WireIterator<T, D> extends TopicIterator<T, D> {
             // No event refers to the response: its buffer can take the next response. A borrowing consumer
             // hands it back once it has moved past the response's last event.
             if (ownership.free) connection.releaseFrame(records);
-            else this.lent?.add(events, () => connection.releaseFrame(records));
+            // A lending iterator counts every response's events, so that its count of events handed out stays in step.
+            this.lent?.add(events, ownership.free ? alreadyReleased : () => connection.releaseFrame(records));
             this.delivered();
             await this.waitForRoom();
           }
