@@ -33,10 +33,24 @@ interface CachedBatch {
 
 interface ProducerEntry {
   epoch: number;
-  /** Oldest first, at most CACHED_BATCHES. */
+  /** Oldest first: at most CACHED_BATCHES appended ones, and the appends still in flight. */
   batches: CachedBatch[];
   /** Wall-clock ms of the last batch recorded, for expiry. */
   lastUsed: number;
+}
+
+/**
+ * Keeps the last CACHED_BATCHES appended batches. Appends still in flight do not count: one that fails is
+ * forgotten, and it must not have pushed out an appended batch whose retry is then refused instead of
+ * answered as a duplicate.
+ */
+function trimAppended(entry: ProducerEntry): void {
+  let appended = 0;
+  for (const c of entry.batches) if (c.baseOffset !== null) appended++;
+  while (appended > CACHED_BATCHES) {
+    entry.batches.splice(entry.batches.findIndex((c) => c.baseOffset !== null), 1);
+    appended--;
+  }
 }
 
 /** producer.id.expiration.ms: a producer silent this long is forgotten (then treated as new). */
@@ -117,7 +131,9 @@ export class PartitionProducerState {
   /** The append of a begun batch finished at `baseOffset`. */
   complete(b: ProducerBatch, baseOffset: bigint): void {
     const cached = this.find(b);
-    if (cached) cached.baseOffset = baseOffset;
+    if (!cached) return;
+    cached.baseOffset = baseOffset;
+    trimAppended(this.producers.get(b.producerId) as ProducerEntry);
   }
 
   /** The append of a begun batch failed: forget it, so a retry is judged afresh. */
@@ -142,7 +158,7 @@ export class PartitionProducerState {
     }
     entry.lastUsed = now;
     entry.batches.push({ firstSeq: b.baseSequence, lastSeq: lastSequence(b.baseSequence, b.lastOffsetDelta), baseOffset });
-    if (entry.batches.length > CACHED_BATCHES) entry.batches.shift();
+    trimAppended(entry);
   }
 
   /** Every producer with its appended batches (in-flight ones are left out: they are not in the log). */

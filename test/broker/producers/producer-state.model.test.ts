@@ -80,6 +80,19 @@ describe('PartitionProducerState against a model', () => {
     );
   });
 
+  it('a failed append does not push an appended batch out of the last five: its retry is still a duplicate', () => {
+    // The property's counterexample from a CI run (seed -819422986): five appends, one that fails, a retry.
+    const state = new PartitionProducerState();
+    for (let seq = 0; seq < 5; seq++) {
+      state.begin(batch(0, seq, 1));
+      state.complete(batch(0, seq, 1), 1000n + BigInt(seq));
+    }
+    state.begin(batch(0, 5, 1));
+    state.abort(batch(0, 5, 1));
+    expect(state.check(batch(0, 0, 1))).toEqual({ kind: 'duplicate', baseOffset: 1000n });
+    expect(state.check(batch(0, 5, 1))).toEqual({ kind: 'append' });
+  });
+
   it('a snapshot restores to a state that gives every batch the same verdict; failed appends are not in it (property)', () => {
     fc.assert(
       fc.property(
