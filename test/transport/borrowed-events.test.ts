@@ -11,19 +11,17 @@
  * reused only by a later response, so this test catches a frame released while its events are queued, not
  * one released an event early; the wire iterator shares the embedded one's bookkeeping line for line.
  */
-import type { MessagePort } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inProcessLink } from '../../src/broker/in-process-link.js';
 import { captureFrom } from '../../src/capture/capture.js';
-import { messages, progress, type Event } from '../../src/dataflow/event.js';
 import type { EventIterator } from '../../src/transport/event-iterator.js';
 import { EmbeddedTransport } from '../../src/transport/embedded/embedded-transport.js';
 import { WireTransport } from '../../src/transport/wire/wire-transport.js';
 import { BrokerConnection } from '../../src/client/connection.js';
 import { startTestBroker, type TestBroker } from './broker-helpers.js';
+import { countingPort, holdsItsNumbers, numberedEvents } from './numbered-events.js';
 
 const EVENTS = 400;
-const LENGTH = 512; // 4 KiB a batch: a 64 KiB read holds about 15 events
 const TOPIC = 'borrowed-0';
 /** Runs of 20 typed-array events (viewed), then 40 plain-array ones (no view): reads of both kinds. */
 const MIXED_TOPIC = 'borrowed-mixed-0';
@@ -36,42 +34,17 @@ function typed(k: number): boolean {
  */
 const WIRE_TOPICS = Array.from({ length: 8 }, (_, i) => `bw-${'x'.repeat(i + 1)}`);
 
-function expected(k: number, i: number): number {
-  return k * LENGTH + i;
-}
-
-function holdsItsNumbers(k: number, data: ArrayLike<number>): boolean {
-  if (data.length !== LENGTH) return false;
-  for (let i = 0; i < LENGTH; i++) if (data[i] !== expected(k, i)) return false;
-  return true;
-}
-
 let broker: TestBroker;
 beforeAll(async () => {
   broker = await startTestBroker();
   const transport = new EmbeddedTransport({ link: inProcessLink(broker.broker), batchBytes: 32 * 1024 });
-  const events: Event<number, number>[] = [];
-  for (let k = 0; k < EVENTS; k++) events.push(messages(0, Float64Array.from({ length: LENGTH }, (_, i) => expected(k, i))));
-  events.push(progress([[0, -1]]));
+  const events = numberedEvents(EVENTS, () => true);
   for (const topic of [TOPIC, ...WIRE_TOPICS]) await captureFrom(events, await transport.pusher<number, number>(topic));
-  const mixed = events.map((event, k) => (event.kind === 'messages' && !typed(k) ? messages(0, Array.from(event.data)) : event));
-  await captureFrom(mixed, await transport.pusher<number, number>(MIXED_TOPIC));
+  await captureFrom(numberedEvents(EVENTS, typed), await transport.pusher<number, number>(MIXED_TOPIC));
 }, 60_000);
 afterAll(async () => {
   await broker.cleanup();
 });
-
-/** A port to the broker's link that counts the read blocks handed back to it. */
-function countingPort(): { port: MessagePort; recycled: () => number } {
-  const port = inProcessLink(broker.broker).port();
-  let recycled = 0;
-  const post = port.postMessage.bind(port);
-  port.postMessage = ((message: { op?: string }, transfer?: readonly ArrayBuffer[]) => {
-    if (message.op === 'recycle') recycled++;
-    post(message, transfer as ArrayBuffer[]);
-  }) as typeof port.postMessage;
-  return { port, recycled: () => recycled };
-}
 
 /**
  * Replays every event, checking each before asking for the next, and turning the event loop after each one
@@ -96,7 +69,7 @@ async function consume(iterator: EventIterator<number, number>): Promise<ArrayLi
 
 describe('borrowed events', () => {
   it('embedded over a port: every event is right when handed out, and the read blocks go back to the broker', async () => {
-    const { port, recycled } = countingPort();
+    const { port, recycled } = countingPort(broker.broker);
     const transport = new EmbeddedTransport({ link: port, readMaxBytes: 64 * 1024, maxQueuedBytes: 128 * 1024 });
     const iterator = transport.iterator<number, number>(TOPIC, { borrow: true });
     try {
@@ -111,7 +84,7 @@ describe('borrowed events', () => {
   });
 
   it('embedded, reads with and without views: the events of a read handed back at once still count', async () => {
-    const { port, recycled } = countingPort();
+    const { port, recycled } = countingPort(broker.broker);
     const transport = new EmbeddedTransport({ link: port, readMaxBytes: 64 * 1024, maxQueuedBytes: 128 * 1024 });
     const iterator = transport.iterator<number, number>(MIXED_TOPIC, { borrow: true });
     try {
@@ -123,7 +96,7 @@ describe('borrowed events', () => {
   });
 
   it('embedded without borrow: the same replay hands no viewed block back, and a kept event stays intact', async () => {
-    const { port, recycled } = countingPort();
+    const { port, recycled } = countingPort(broker.broker);
     const transport = new EmbeddedTransport({ link: port, readMaxBytes: 64 * 1024, maxQueuedBytes: 128 * 1024 });
     const iterator = transport.iterator<number, number>(TOPIC);
     try {

@@ -8,20 +8,18 @@
  */
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import type { MessagePort } from 'node:worker_threads';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inProcessLink } from '../../../src/broker/in-process-link.js';
 import { captureFrom } from '../../../src/capture/capture.js';
-import { messages, progress, type Event } from '../../../src/dataflow/event.js';
 import { EmbeddedTransport } from '../../../src/transport/embedded/embedded-transport.js';
 import { startTestBroker, type TestBroker } from '../broker-helpers.js';
+import { countingPort, holdsItsNumbers, numberedEvents } from '../numbered-events.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
 
 const EVENTS = 240;
-const LENGTH = 512; // 4 KiB a typed batch: a 64 KiB read holds about 15 events
 
 /** Runs of 20 typed-array events, then 40 plain-array ones (about 100 KiB: reads without a view). */
 function typed(k: number): boolean {
@@ -29,44 +27,15 @@ function typed(k: number): boolean {
 }
 const TOPIC = 'retained-0';
 
-/** Event k holds k * LENGTH + i at position i. */
-function expected(k: number, i: number): number {
-  return k * LENGTH + i;
-}
-
 let broker: TestBroker;
 beforeAll(async () => {
   broker = await startTestBroker();
   const transport = new EmbeddedTransport({ link: inProcessLink(broker.broker), batchBytes: 32 * 1024 });
-  const events: Event<number, number>[] = [];
-  for (let k = 0; k < EVENTS; k++) {
-    const numbers = Array.from({ length: LENGTH }, (_, i) => expected(k, i));
-    events.push(messages(0, typed(k) ? Float64Array.from(numbers) : numbers));
-  }
-  events.push(progress([[0, -1]]));
-  await captureFrom(events, await transport.pusher<number, number>(TOPIC));
+  await captureFrom(numberedEvents(EVENTS, typed), await transport.pusher<number, number>(TOPIC));
 }, 30_000);
 afterAll(async () => {
   await broker.cleanup();
 });
-
-/** A port to the broker's link that counts the read blocks the transport hands back. */
-function countingPort(): { port: MessagePort; recycled: () => number } {
-  const port = inProcessLink(broker.broker).port();
-  let recycled = 0;
-  const post = port.postMessage.bind(port);
-  port.postMessage = ((message: { op?: string }, transfer?: readonly ArrayBuffer[]) => {
-    if (message.op === 'recycle') recycled++;
-    post(message, transfer as ArrayBuffer[]);
-  }) as typeof port.postMessage;
-  return { port, recycled: () => recycled };
-}
-
-function holdsItsNumbers(k: number, data: ArrayLike<number>): boolean {
-  if (data.length !== LENGTH) return false;
-  for (let i = 0; i < LENGTH; i++) if (data[i] !== expected(k, i)) return false;
-  return true;
-}
 
 describe('replayed views and the read blocks under them', () => {
   it('a kept event never sees its bytes change, however much is replayed and collected after it', async () => {
@@ -74,7 +43,7 @@ describe('replayed views and the read blocks under them', () => {
     let views = 0;
     await fc.assert(
       fc.asyncProperty(fc.uniqueArray(fc.nat(EVENTS - 1), { maxLength: 12 }), fc.integer({ min: 5, max: 40 }), async (keep, gcEvery) => {
-        const { port, recycled } = countingPort();
+        const { port, recycled } = countingPort(broker.broker);
         const transport = new EmbeddedTransport({ link: port, readMaxBytes: 64 * 1024, maxQueuedBytes: 128 * 1024 });
         const iterator = transport.iterator<number, number>(TOPIC);
         const wanted = new Set(keep);

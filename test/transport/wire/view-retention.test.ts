@@ -13,18 +13,17 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inProcessLink } from '../../../src/broker/in-process-link.js';
 import { captureFrom } from '../../../src/capture/capture.js';
-import { messages, progress, type Event } from '../../../src/dataflow/event.js';
 import { EmbeddedTransport } from '../../../src/transport/embedded/embedded-transport.js';
 import { WireTransport } from '../../../src/transport/wire/wire-transport.js';
 import { EventDecoder } from '../../../src/transport/event-codec.js';
 import { BrokerConnection } from '../../../src/client/connection.js';
 import { startTestBroker, type TestBroker } from '../broker-helpers.js';
+import { holdsItsNumbers, numberedEvents } from '../numbered-events.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
 
 const EVENTS = 300;
-const LENGTH = 512; // 4 KiB a batch
 const TOPICS = Array.from({ length: 8 }, (_, i) => `wr-${'x'.repeat(i + 1)}`);
 
 /**
@@ -36,33 +35,17 @@ function typed(k: number): boolean {
   return k % 220 < 20;
 }
 
-function expected(k: number, i: number): number {
-  return k * LENGTH + i;
-}
-
 let broker: TestBroker;
 beforeAll(async () => {
   broker = await startTestBroker();
   const transport = new EmbeddedTransport({ link: inProcessLink(broker.broker), batchBytes: 32 * 1024 });
   for (const topic of TOPICS) {
-    const events: Event<number, number>[] = [];
-    for (let k = 0; k < EVENTS; k++) {
-      const numbers = Array.from({ length: LENGTH }, (_, i) => expected(k, i));
-      events.push(messages(0, typed(k) ? Float64Array.from(numbers) : numbers));
-    }
-    events.push(progress([[0, -1]]));
-    await captureFrom(events, await transport.pusher<number, number>(topic));
+    await captureFrom(numberedEvents(EVENTS, typed), await transport.pusher<number, number>(topic));
   }
 }, 60_000);
 afterAll(async () => {
   await broker.cleanup();
 });
-
-function holdsItsNumbers(k: number, data: ArrayLike<number>): boolean {
-  if (data.length !== LENGTH) return false;
-  for (let i = 0; i < LENGTH; i++) if (data[i] !== expected(k, i)) return false;
-  return true;
-}
 
 describe('wire replay: views of pooled response frames', () => {
   it('a kept event never sees its bytes change while later responses reuse the frames', async () => {
