@@ -3,17 +3,13 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LogManager } from '../../../src/broker/log/log-manager.js';
 import { nodeStorageIo, type StorageIo } from '../../../src/broker/log/storage-io.js';
-import { namedBatch, readAll, removeDir, tempDir } from './helpers.js';
+import { errno, namedBatch, readAll, removeDir, tempDir } from './helpers.js';
 
 let dir: string;
 beforeEach(() => {
   dir = tempDir();
 });
 afterEach(() => removeDir(dir));
-
-function errno(code: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(`${code}: injected`), { code });
-}
 
 /** The real io, except that armed failures fire on the next write / sync / truncate. */
 function faultyIo() {
@@ -40,15 +36,20 @@ function faultyIo() {
   return { io, faults };
 }
 
+/** A log over faultyIo holding offsets 0–2 ('a-0'..'a-2'), and its segment file's size then. */
+async function threeAppendedOverFaultyIo() {
+  const { io, faults } = faultyIo();
+  const logs = await LogManager.open(dir, {}, { io });
+  await logs.createTopic('t', 1);
+  const log = logs.partition('t', 0)!;
+  await log.append(namedBatch('a', 3));
+  const file = path.join(dir, 't-0', '00000000000000000000.log');
+  return { faults, logs, log, file, sizeBefore: fs.statSync(file).size };
+}
+
 describe('disk errors', () => {
   it('fails an append on ENOSPC with KAFKA_STORAGE_ERROR and leaves the log intact', async () => {
-    const { io, faults } = faultyIo();
-    const logs = await LogManager.open(dir, {}, { io });
-    await logs.createTopic('t', 1);
-    const log = logs.partition('t', 0)!;
-    await log.append(namedBatch('a', 3));
-    const file = path.join(dir, 't-0', '00000000000000000000.log');
-    const sizeBefore = fs.statSync(file).size;
+    const { faults, logs, log, file, sizeBefore } = await threeAppendedOverFaultyIo();
     faults.write = true;
     const err = await log.append(namedBatch('lost', 50, { pad: 100 })).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 56, retriable: true });
@@ -65,13 +66,7 @@ describe('disk errors', () => {
   });
 
   it('fails both of two writes in flight when the first hits ENOSPC, and cuts the file back (more orders: writes-in-flight.test.ts)', async () => {
-    const { io, faults } = faultyIo();
-    const logs = await LogManager.open(dir, {}, { io });
-    await logs.createTopic('t', 1);
-    const log = logs.partition('t', 0)!;
-    await log.append(namedBatch('a', 3));
-    const file = path.join(dir, 't-0', '00000000000000000000.log');
-    const sizeBefore = fs.statSync(file).size;
+    const { faults, logs, log, file, sizeBefore } = await threeAppendedOverFaultyIo();
     faults.write = true;
     // Not awaited in between: the second write is reserved and started while the first is in flight.
     const settled = await Promise.allSettled([log.append(namedBatch('lost', 50, { pad: 100 })), log.append(namedBatch('after', 5))]);

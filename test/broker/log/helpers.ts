@@ -65,3 +65,8 @@ export async function readAll(
     next = out.length > 0 ? out.at(-1)![0] + 1n : next;
   }
 }
+
+/** An error as Node's fs raises it (`code` set), for io seams that inject disk failures. */
+export function errno(code: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: injected`), { code });
+}

@@ -9,17 +9,13 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LogManager } from '../../../src/broker/log/log-manager.js';
 import { nodeStorageIo, type StorageIo } from '../../../src/broker/log/storage-io.js';
-import { decodeAll, namedBatch, readAll, removeDir, tempDir } from './helpers.js';
+import { decodeAll, errno, namedBatch, readAll, removeDir, tempDir } from './helpers.js';
 
 let dir: string;
 beforeEach(() => {
   dir = tempDir();
 });
 afterEach(() => removeDir(dir));
-
-function errno(code: string): NodeJS.ErrnoException {
-  return Object.assign(new Error(`${code}: injected`), { code });
-}
 
 type Outcome = 'ok' | 'enospc' | 'torn';
 
