@@ -8,6 +8,7 @@
  */
 import path from 'node:path';
 import { FramedLog } from '../framed-log.js';
+import { FramedStore } from '../framed-store.js';
 import { PayloadReader, PayloadWriter } from './payload.js';
 
 export const OFFSETS_FILE = 'group-offsets.log';
@@ -50,12 +51,13 @@ export interface OffsetStoreOptions {
   fsync?: boolean;
 }
 
-export class OffsetStore {
+export class OffsetStore extends FramedStore {
   private readonly groups = new Map<string, GroupOffsets>();
   private liveCount = 0;
-  private lastWrite: Promise<void> = Promise.resolve();
 
-  private constructor(private readonly log: FramedLog) {}
+  private constructor(log: FramedLog) {
+    super(log);
+  }
 
   /** Loads `<dataDir>/group-offsets.log`, truncating a torn tail, and compacts it. */
   static open(dataDir: string, options: OffsetStoreOptions = {}): { store: OffsetStore; truncatedBytes: number } {
@@ -134,21 +136,8 @@ export class OffsetStore {
     }
   }
 
-  get sizeBytes(): number {
-    return this.log.sizeBytes;
-  }
-
-  /**
-   * Rewrites the log with one entry per live offset (plus each group's empty time), after the writes queued
-   * so far (the in-memory state already includes them).
-   */
-  compact(): Promise<void> {
-    const done = this.log.rewrite(() => this.livePayloads());
-    done.catch(() => undefined); // a failed compaction leaves the old, whole file; callers may await it
-    return done;
-  }
-
-  private livePayloads(): Buffer[] {
+  /** One entry per live offset, plus each group's empty time. */
+  protected livePayloads(): Buffer[] {
     const payloads: Buffer[] = [];
     for (const [group, g] of this.groups) {
       for (const [topic, parts] of g.topics) {
@@ -176,34 +165,6 @@ export class OffsetStore {
       }
     }
     return payloads;
-  }
-
-  /** fsyncs what was written (--fsync interval). */
-  flush(): Promise<void> {
-    const done = this.log.flush();
-    done.catch(() => undefined);
-    return done;
-  }
-
-  /** Writes what is queued, fsyncs and closes. */
-  close(): Promise<void> {
-    return this.log.close();
-  }
-
-  /**
-   * Resolves once every change made so far is written (rejects if the last write failed): what a caller that
-   * did not keep the promise of `commit` awaits before acknowledging.
-   */
-  written(): Promise<void> {
-    return this.lastWrite;
-  }
-
-  /** Queues `payload`; the promise may be ignored (a failure then only loses durability, as before an fsync). */
-  private write(payload: Buffer): Promise<void> {
-    const done = this.log.append(payload);
-    done.catch(() => undefined);
-    this.lastWrite = done;
-    return done;
   }
 
   private maybeCompact(): void {

@@ -16,6 +16,7 @@
  */
 import path from 'node:path';
 import { FramedLog } from '../../framed-log.js';
+import { FramedStore } from '../../framed-store.js';
 import { PayloadReader, PayloadWriter } from '../payload.js';
 import { ASSIGNOR_NAMES, DEFAULT_ASSIGNOR, type AssignorName } from './assignors.js';
 import { ConsumerGroup, ConsumerMember, type Partitions } from './consumer-group.js';
@@ -48,12 +49,13 @@ export interface ConsumerGroupStoreOptions {
   fsync?: boolean;
 }
 
-export class ConsumerGroupStore {
+export class ConsumerGroupStore extends FramedStore {
   private readonly live = new Map<string, LiveGroup>();
   private liveBytes = 0;
-  private lastWrite: Promise<void> = Promise.resolve();
 
-  private constructor(private readonly log: FramedLog) {}
+  private constructor(log: FramedLog) {
+    super(log);
+  }
 
   /** Loads the log (truncating a torn tail), compacts it, and returns the groups it describes. */
   static open(dataDir: string, options: ConsumerGroupStoreOptions = {}): { store: ConsumerGroupStore; groups: ConsumerGroup[]; truncatedBytes: number; skippedRecords: number } {
@@ -118,7 +120,7 @@ export class ConsumerGroupStore {
         out.push(rec);
       }
     }
-    if (out.length > 0) this.write(out);
+    if (out.length > 0) this.queue(out);
   }
 
   /** A member left or was removed: its member and target records go. */
@@ -127,52 +129,24 @@ export class ConsumerGroupStore {
     if (!g || (!g.members.has(memberId) && !g.targets.has(memberId))) return;
     this.dropIn(g.members, memberId);
     this.dropIn(g.targets, memberId);
-    this.write([new PayloadWriter(64).int8(FORMAT).int8(KIND_MEMBER_GONE).string(groupId).string(memberId).toBuffer()]);
+    this.queue([new PayloadWriter(64).int8(FORMAT).int8(KIND_MEMBER_GONE).string(groupId).string(memberId).toBuffer()]);
   }
 
   /** The group is forgotten (deleted, expired, or its id taken by a classic group). */
   deleteGroup(groupId: string): void {
     if (!this.live.has(groupId)) return;
     this.forget(groupId);
-    this.write([new PayloadWriter(64).int8(FORMAT).int8(KIND_GROUP_GONE).string(groupId).toBuffer()]);
+    this.queue([new PayloadWriter(64).int8(FORMAT).int8(KIND_GROUP_GONE).string(groupId).toBuffer()]);
   }
 
-  /** Resolves once every change saved so far is written (rejects if the last write failed). */
-  written(): Promise<void> {
-    return this.lastWrite;
-  }
-
-  get sizeBytes(): number {
-    return this.log.sizeBytes;
-  }
-
-  /** Rewrites the log with the live records only, after the writes queued so far. */
-  compact(): Promise<void> {
-    const done = this.log.rewrite(() => this.livePayloads());
-    done.catch(() => undefined);
-    return done;
-  }
-
-  /** fsyncs what was written (--fsync interval). */
-  flush(): Promise<void> {
-    const done = this.log.flush();
-    done.catch(() => undefined);
-    return done;
-  }
-
-  close(): Promise<void> {
-    return this.log.close();
-  }
-
-  private write(payloads: Buffer[]): void {
-    const done = this.log.append(payloads);
-    done.catch(() => undefined); // a failure loses durability of this change only; written() reports it
-    this.lastWrite = done;
+  /** Queues the changed records, then compacts when dead records dominate a big file. */
+  private queue(payloads: Buffer[]): void {
+    void this.write(payloads);
     const size = this.log.sizeBytes;
-    if (size > COMPACT_MIN_BYTES && size > COMPACT_DEAD_RATIO * this.liveBytes) this.compact();
+    if (size > COMPACT_MIN_BYTES && size > COMPACT_DEAD_RATIO * this.liveBytes) void this.compact();
   }
 
-  private livePayloads(): Buffer[] {
+  protected livePayloads(): Buffer[] {
     const out: Buffer[] = [];
     for (const g of this.live.values()) {
       if (g.meta) out.push(g.meta);
