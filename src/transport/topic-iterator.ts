@@ -13,7 +13,7 @@ import type { Event } from '../dataflow/event.js';
 import { Signal } from '../util/signal.js';
 import type { EventIterator } from './event-iterator.js';
 import { EventQueue } from './event-queue.js';
-import { LentReads } from './lent-reads.js';
+import { alreadyReleased, LentReads } from './lent-reads.js';
 
 export abstract class TopicIterator<T, D, Item = Event<T, D>> implements EventIterator<T, D> {
   protected readonly queue: EventQueue<Item>;
@@ -24,9 +24,9 @@ export abstract class TopicIterator<T, D, Item = Event<T, D>> implements EventIt
   private readonly ready = new Signal();
   /**
    * With `borrow`, the read buffers that queued events view, handed back as the consumer moves past their
-   * events (IteratorOptions.borrow). A subclass that recycles its reads registers each one with `lent.add`.
+   * events (IteratorOptions.borrow). A subclass that recycles its reads reports each one to `readDecoded`.
    */
-  protected readonly lent: LentReads | undefined;
+  private readonly lent: LentReads | undefined;
 
   constructor(readonly name: string, maxQueuedBytes: number, sizeOf: (item: Item) => number, borrow = false) {
     this.queue = new EventQueue(maxQueuedBytes, sizeOf);
@@ -95,6 +95,17 @@ export abstract class TopicIterator<T, D, Item = Event<T, D>> implements EventIt
   /** Queues one item for next() without waking anyone; call `delivered()` after a batch of them. */
   protected enqueue(item: Item): void {
     this.queue.push(item);
+  }
+
+  /**
+   * A read whose `events` events were just queued: `release` hands its buffer back at once when no event
+   * refers to it (`free`), else once a borrowing consumer has moved past its last event; without borrowing, a
+   * buffer that events refer to is left to the collector (read-ownership.ts). A read handed back at once still
+   * counts its events, so that the lent reads after it settle in step.
+   */
+  protected readDecoded(events: number, free: boolean, release: () => void): void {
+    if (free) release();
+    this.lent?.add(events, free ? alreadyReleased : release);
   }
 
   /** Wakes a replay waiting in whenReady() for what was just enqueued. */

@@ -29,7 +29,6 @@ import {
 import { isSealed } from '../../link/sealed-batches.js';
 import type { EventIterator, IteratorOptions } from '../event-iterator.js';
 import { TopicIterator } from '../topic-iterator.js';
-import { alreadyReleased } from '../lent-reads.js';
 import { BatchRejectedError } from '../batching-pusher.js';
 import { EventDecoder } from '../event-codec.js';
 import { ReadOwnership } from '../read-ownership.js';
@@ -289,9 +288,7 @@ class EmbeddedIterator<T, D> extends TopicIterator<T, D> {
         if (reply.aborted) this.aborted.add(reply.aborted);
         if (this.aborted.active) this.aborted.forEach(records, from, onRecord);
         else forEachRecord(records, from, onRecord);
-        if (ownership.free) this.link.recycle?.(records);
-        // A lending iterator counts every read's events, so that its count of events handed out stays in step.
-        this.lent?.add(events, ownership.free ? alreadyReleased : () => this.link.recycle?.(records));
+        this.readDecoded(events, ownership.free, () => this.link.recycle?.(records));
         this.delivered();
         await this.waitForRoom();
       }

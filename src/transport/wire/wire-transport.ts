@@ -15,7 +15,6 @@ import { forEachRecord, nextFetchOffset } from '../event-batch.js';
 import { EventBatchPusher } from '../event-batch-pusher.js';
 import type { EventIterator, IteratorOptions } from '../event-iterator.js';
 import { TopicIterator } from '../topic-iterator.js';
-import { alreadyReleased } from '../lent-reads.js';
 import type { Event } from '../../dataflow/event.js';
 import { EventDecoder } from '../event-codec.js';
 import { ReadOwnership } from '../read-ownership.js';
@@ -198,11 +197,9 @@ class WireIterator<T, D> extends TopicIterator<T, D> {
             if (p.abortedTransactions && p.abortedTransactions.length > 0) this.aborted.add(p.abortedTransactions);
             if (this.aborted.active) this.aborted.forEach(records, from, onRecord, this.options.checkCrcs ?? false);
             else forEachRecord(records, from, onRecord, this.options.checkCrcs ?? false);
-            // No event refers to the response: its buffer can take the next response. A borrowing consumer
-            // hands it back once it has moved past the response's last event.
-            if (ownership.free) connection.releaseFrame(records);
-            // A lending iterator counts every response's events, so that its count of events handed out stays in step.
-            this.lent?.add(events, ownership.free ? alreadyReleased : () => connection.releaseFrame(records));
+            // A frame no event refers to takes the next response at once; a viewed one once a borrowing
+            // consumer has moved past its events.
+            this.readDecoded(events, ownership.free, () => connection.releaseFrame(records));
             this.delivered();
             await this.waitForRoom();
           }
